@@ -1,0 +1,197 @@
+"""Binance spot market data (keyless): the 24h ticker and klines, the source of BTC price and altcoin CVD.
+
+Klines carry the taker split: field [10] is the taker-buy **quote** volume and [7] the total quote volume, so the
+taker-sell quote volume is their difference. The default host is ``data-api.binance.vision``, Binance's documented
+market-data-only mirror (``api.binance.com`` answers 451 from US IPs).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sources.errors import SourceError
+from sources.http import HttpClient
+from sources.values import expect_list, field, req_float, to_float, to_int
+
+PROVIDER = "binance"
+DEFAULT_BASE_URL = "https://data-api.binance.vision"
+MAX_LIMIT = 1000
+INTERVAL_MS = {
+    "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ticker24h:
+    """Binance's rolling 24-hour statistics for one symbol (prices in quote currency, USDT ~ USD)."""
+
+    symbol: str
+    last: float
+    open: float
+    high: float
+    low: float
+    change_pct: float  # percent over the last 24 h, as Binance reports it
+    quote_volume: float  # USDT traded in 24 h
+    close_time: pd.Timestamp
+
+
+def parse_ticker_24hr(raw: Any, endpoint: str = "/api/v3/ticker/24hr") -> Ticker24h:
+    """One ticker object -> :class:`Ticker24h`; every numeric field is a decimal string on the wire."""
+    symbol = field(raw, "symbol", PROVIDER, endpoint)
+    if not isinstance(symbol, str) or not symbol:
+        raise SourceError(PROVIDER, endpoint, "expected a symbol string", field="symbol")
+
+    def num(key: str) -> float:
+        return req_float(field(raw, key, PROVIDER, endpoint), PROVIDER, endpoint, key)
+
+    last = num("lastPrice")
+    if last <= 0:
+        raise SourceError(PROVIDER, endpoint, f"non-positive price {last}", field="lastPrice")
+    return Ticker24h(
+        symbol=symbol,
+        last=last,
+        open=num("openPrice"),
+        high=num("highPrice"),
+        low=num("lowPrice"),
+        change_pct=num("priceChangePercent"),
+        quote_volume=num("quoteVolume"),
+        close_time=pd.Timestamp(to_int(field(raw, "closeTime", PROVIDER, endpoint), PROVIDER, endpoint, "closeTime"),
+                                unit="ms", tz="UTC"),
+    )  # fmt: skip
+
+
+KLINE_FRAME_COLUMNS = [
+    "open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
+    "taker_buy_base", "taker_buy_quote", "provisional",
+]  # fmt: skip
+_NUMERIC_FIELDS = {1: "open", 2: "high", 3: "low", 4: "close", 5: "volume", 7: "quote_volume"}
+_TAKER_FIELDS = {9: "taker_buy_base", 10: "taker_buy_quote"}
+
+
+def parse_klines(raw: Any, now_ms: int, endpoint: str = "/api/v3/klines") -> pd.DataFrame:
+    """Binance kline arrays -> a frame indexed by UTC open time.
+
+    Columns: open/high/low/close (quote currency), volume (base), quote_volume (USDT), trades, taker_buy_base,
+    taker_buy_quote (USDT; NaN when the source has no taker split), close_time, and ``provisional``: True for the
+    bar whose close time is still in the future (its volumes will grow).
+    """
+    rows = expect_list(raw, PROVIDER, endpoint)
+    if not rows:
+        return empty_klines()
+    opens = np.empty(len(rows), dtype=np.int64)
+    closes = np.empty(len(rows), dtype=np.int64)
+    trades = np.empty(len(rows), dtype=np.int64)
+    values = np.empty((len(rows), 8), dtype=np.float64)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) < 11:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: expected a 12-element array", field="kline")
+        opens[i] = to_int(row[0], PROVIDER, endpoint, "openTime")
+        closes[i] = to_int(row[6], PROVIDER, endpoint, "closeTime")
+        trades[i] = to_int(row[8], PROVIDER, endpoint, "trades")
+        for j, (idx, name) in enumerate(_NUMERIC_FIELDS.items()):
+            values[i, j] = req_float(row[idx], PROVIDER, endpoint, name)
+        for j, (idx, name) in enumerate(_TAKER_FIELDS.items(), start=6):
+            # null only comes from replayed OHLCV-only history: the taker split is unknown there, never zero.
+            taker = to_float(row[idx], PROVIDER, endpoint, name, allow_none=True)
+            values[i, j] = np.nan if taker is None else taker
+    if np.any(np.diff(opens) <= 0):
+        raise SourceError(PROVIDER, endpoint, "open times are not strictly increasing", field="openTime")
+    if np.any(values[:, :6] < 0) or np.any(values[:, 6:] < 0):
+        raise SourceError(PROVIDER, endpoint, "negative price or volume", field="kline")
+    over = values[:, 7] > values[:, 5] * (1 + 1e-9) + 1e-6
+    if np.any(over):
+        raise SourceError(PROVIDER, endpoint, "taker-buy quote volume exceeds quote volume", field="takerBuyQuote")
+    frame = pd.DataFrame(
+        {
+            "open": values[:, 0],
+            "high": values[:, 1],
+            "low": values[:, 2],
+            "close": values[:, 3],
+            "volume": values[:, 4],
+            "quote_volume": values[:, 5],
+            "trades": trades,
+            "taker_buy_base": values[:, 6],
+            "taker_buy_quote": values[:, 7],
+            "close_time": pd.to_datetime(closes, unit="ms", utc=True),
+            "provisional": closes >= now_ms,
+        },
+        index=pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True), name="open_time"),
+    )
+    return frame
+
+
+def empty_klines() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "open": pd.Series(dtype=float), "high": pd.Series(dtype=float), "low": pd.Series(dtype=float),
+            "close": pd.Series(dtype=float), "volume": pd.Series(dtype=float),
+            "quote_volume": pd.Series(dtype=float), "trades": pd.Series(dtype=np.int64),
+            "taker_buy_base": pd.Series(dtype=float), "taker_buy_quote": pd.Series(dtype=float),
+            "close_time": pd.Series(dtype="datetime64[ns, UTC]"), "provisional": pd.Series(dtype=bool),
+        },
+        index=pd.DatetimeIndex([], tz="UTC", name="open_time"),
+    )  # fmt: skip
+
+
+class BinanceSpot:
+    """Keyless Binance spot market data through the shared :class:`HttpClient`."""
+
+    def __init__(self, http: HttpClient, base_url: str = DEFAULT_BASE_URL) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+
+    async def ticker_24hr(self, symbols: list[str]) -> dict[str, Ticker24h]:
+        """24 h tickers for several symbols in one call (weight 2 for up to 20 symbols)."""
+        endpoint = "/api/v3/ticker/24hr"
+        weight = 2 if len(symbols) <= 20 else 40 if len(symbols) <= 100 else 80
+        if len(symbols) == 1:
+            raw: Any = [await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint,
+                                                 params={"symbol": symbols[0]}, weight=weight)]
+        else:
+            raw = await self.http.get_json(
+                PROVIDER, endpoint, self.base_url + endpoint,
+                params={"symbols": json.dumps(symbols, separators=(",", ":"))}, weight=weight,
+            )  # fmt: skip
+        tickers = [parse_ticker_24hr(item, endpoint) for item in expect_list(raw, PROVIDER, endpoint)]
+        return {t.symbol: t for t in tickers}
+
+    async def klines(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = MAX_LIMIT,
+        now_ms: int,
+        max_pages: int = 50,
+    ) -> pd.DataFrame:
+        """Klines for ``symbol``; with ``start_ms``, pages forward 1000 rows a call until ``end_ms`` or now."""
+        endpoint = "/api/v3/klines"
+        params: dict[str, Any] = {"symbol": symbol, "interval": interval, "limit": min(limit, MAX_LIMIT)}
+        if end_ms is not None:
+            params["endTime"] = end_ms
+        if start_ms is None:
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=2)
+            return parse_klines(raw, now_ms, endpoint)
+        pages: list[pd.DataFrame] = []
+        cursor = start_ms
+        for _ in range(max_pages):
+            params["startTime"] = cursor
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=2)
+            page = parse_klines(raw, now_ms, endpoint)
+            if page.empty:
+                break
+            pages.append(page)
+            if len(page) < params["limit"]:
+                break
+            cursor = int(page.index[-1].value // 1_000_000) + 1
+        if not pages:
+            return empty_klines()
+        frame = pd.concat(pages)
+        return frame[~frame.index.duplicated(keep="last")]

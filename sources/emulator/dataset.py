@@ -1,0 +1,69 @@
+"""The data an emulator serves from: one container for the demo simulation and for replayed real history.
+
+Every frame uses explicit units and UTC epoch milliseconds, so the endpoint handlers only have to reformat it into
+each provider's wire format and cut it at the virtual time. A field left ``None`` (or an empty dict) means the
+dataset has no such data; the matching endpoints then answer the way the provider does for an unknown symbol, and
+the console shows the figure as unknown, never as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+#: Columns of a spot kline frame (Binance semantics; quote in USDT). Taker columns may be NaN when the source
+#: files carry no taker split (OHLCV-only history): CVD is then unknown.
+KLINE_COLUMNS = [
+    "open_time",  # int64 epoch ms
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",  # base coin
+    "quote_volume",  # USDT
+    "count",  # trades
+    "taker_buy_volume",  # base coin, NaN if unknown
+    "taker_buy_quote_volume",  # USDT, NaN if unknown
+]
+
+
+@dataclass
+class MarketDataset:
+    """Everything the emulator can serve.
+
+    spot_klines: symbol (``"BTCUSDT"``) -> base interval in ms -> frame with :data:`KLINE_COLUMNS`, sorted by
+        ``open_time``. Several resolutions may be stored (e.g. hourly history and minute bars for recent days); the
+        handler aggregates the finest one that divides the requested interval.
+    funding: long frame ``time`` (ms), ``exchange`` (binance|bybit|okx|hyperliquid), ``coin`` (``"BTC"``),
+        ``rate`` (fraction per funding interval), ``interval_hours``; one row per settled funding period.
+    open_interest: long frame ``time`` (ms), ``exchange``, ``coin``, ``oi_base`` (coins), ``price`` (USD mark).
+    liquidations: long frame ``time`` (ms), ``exchange``, ``coin``, ``side`` ("long"|"short": the position that
+        was liquidated), ``qty`` (coins), ``price`` (USD).
+    etf_flows: ``"btc"``/``"eth"`` -> frame indexed by trading date (``datetime.date``), one column per fund
+        ticker in **US dollars**, plus ``Total``; NaN = not reported.
+    fear_greed: ``time`` (ms, day start UTC), ``value`` (0-100), ``classification``.
+    global_market: ``time`` (ms), ``total_mcap_usd``, ``total_volume_usd``, and ``pct_<sym>`` columns for the
+        top coins' market-cap share in percent (``pct_btc``, ``pct_eth``, ``pct_usdt``, ``pct_usdc``, ...).
+    coin_markets: ``time`` (ms), ``id``, ``symbol``, ``name``, ``price``, ``market_cap``, ``rank``; daily
+        snapshots of the top coins by market cap.
+    equities: ticker (``"SPY"``) -> daily frame ``time`` (ms, session open UTC), ``open``, ``high``, ``low``,
+        ``close``, ``volume``.
+    rates: FRED series id (``"DGS2"``) -> frame ``time`` (ms, date UTC), ``value`` (percent; NaN = holiday).
+    """
+
+    name: str
+    simulated: bool
+    spot_klines: dict[str, dict[int, pd.DataFrame]] = field(default_factory=dict)
+    funding: pd.DataFrame | None = None
+    open_interest: pd.DataFrame | None = None
+    liquidations: pd.DataFrame | None = None
+    etf_flows: dict[str, pd.DataFrame] = field(default_factory=dict)
+    fear_greed: pd.DataFrame | None = None
+    global_market: pd.DataFrame | None = None
+    coin_markets: pd.DataFrame | None = None
+    equities: dict[str, pd.DataFrame] = field(default_factory=dict)
+    rates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: The earliest and latest instants the dataset covers (ms); replay clamps ``--at`` to this range.
+    start_ms: int | None = None
+    end_ms: int | None = None

@@ -1,0 +1,246 @@
+"""The one HTTP client every source shares: timeouts, connection limits, per-host request budgets and retries.
+
+Live, demo and replay differ only in the ``transport`` given here: live uses the network, demo and replay an
+in-process emulator that answers the same URLs (see :mod:`sources.emulator`).
+
+Retry policy, per call: transient failures (timeouts, connection errors, HTTP 5xx) are retried a few times with
+exponential back-off and full jitter. Rate limits (429, Binance's 418 auto-ban) are *not* retried here: they raise
+:class:`RateLimited` carrying the server's ``Retry-After`` so the scheduler can stand the whole feed down for that
+long. 451 (geo-block) and 403 (bot wall) raise :class:`SourceUnavailable`, which is not worth retrying soon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sources.errors import RateLimited, SourceError, SourceUnavailable
+
+# A desktop browser's User-Agent: Farside and Yahoo refuse default library agents.
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+
+
+@dataclass
+class HostBudget:
+    """A sliding-window request budget for one host, kept below the provider's published limit.
+
+    ``limit`` is in the provider's own unit (Binance request weight, Hyperliquid weight, or plain requests) per
+    ``window_s`` seconds. Calls that would exceed it wait for the window to free up instead of earning a 429.
+    """
+
+    limit: float
+    window_s: float = 60.0
+    spent: deque[tuple[float, float]] = field(default_factory=deque)
+    server_used: float = 0.0  # the server's own count (X-MBX-USED-WEIGHT-1M) when it reports one
+    server_seen_at: float = 0.0
+
+    def used(self, now: float) -> float:
+        while self.spent and self.spent[0][0] <= now - self.window_s:
+            self.spent.popleft()
+        own = sum(w for _, w in self.spent)
+        if now - self.server_seen_at < self.window_s:
+            return max(own, self.server_used)
+        return own
+
+    def wait_for(self, weight: float, now: float) -> float:
+        """Seconds to wait before ``weight`` more fits in the window (0 when it fits now)."""
+        if self.used(now) + weight <= self.limit:
+            return 0.0
+        if not self.spent:
+            return max(0.0, self.server_seen_at + self.window_s - now)
+        # Wait until enough of the oldest spending leaves the window.
+        excess = self.used(now) + weight - self.limit
+        freed = 0.0
+        for at, w in self.spent:
+            freed += w
+            if freed >= excess:
+                return max(0.0, at + self.window_s - now)
+        return max(0.0, self.spent[-1][0] + self.window_s - now)
+
+
+# Published limits, with head-room. Keys are host names; unknown hosts get DEFAULT_BUDGET.
+DEFAULT_BUDGETS: dict[str, tuple[float, float]] = {
+    "api.binance.com": (4800, 60),  # 6000 weight/min published
+    "data-api.binance.vision": (4800, 60),
+    "fapi.binance.com": (1800, 60),  # 2400 weight/min in exchangeInfo
+    "api.bybit.com": (400, 5),  # 600 requests / 5 s / IP
+    "www.okx.com": (15, 2),  # ~20 requests / 2 s per public endpoint
+    "api.hyperliquid.xyz": (900, 60),  # 1200 weight/min
+    "api.coingecko.com": (8, 60),  # keyless tier is 5-30/min and moves with traffic
+    "api.alternative.me": (30, 60),
+    "query2.finance.yahoo.com": (20, 60),
+    "stooq.com": (10, 60),
+    "fred.stlouisfed.org": (20, 60),
+    "farside.co.uk": (4, 60),
+}
+DEFAULT_BUDGET = (60.0, 60.0)
+
+
+@dataclass
+class RequestLog:
+    """Counts requests per host; the tests and the status bar read it."""
+
+    by_host: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+    def add(self, host: str) -> None:
+        self.by_host[host] = self.by_host.get(host, 0) + 1
+        self.total += 1
+
+
+def retry_after_seconds(response: httpx.Response, default: float) -> float:
+    """``Retry-After`` in seconds (Binance and most APIs send seconds; an HTTP date falls back to ``default``)."""
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return default
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return default
+
+
+class HttpClient:
+    """Shared async HTTP access for all sources."""
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff_base: float = 0.5,
+        budgets: dict[str, tuple[float, float]] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            headers={"Accept-Encoding": "gzip, deflate"},
+            follow_redirects=True,
+        )
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self._budget_spec = dict(DEFAULT_BUDGETS)
+        if budgets:
+            self._budget_spec.update(budgets)
+        self._budgets: dict[str, HostBudget] = {}
+        self._sleep = sleep
+        self._clock = clock
+        self.log = RequestLog()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def budget(self, host: str) -> HostBudget:
+        if host not in self._budgets:
+            limit, window = self._budget_spec.get(host, DEFAULT_BUDGET)
+            self._budgets[host] = HostBudget(limit=limit, window_s=window)
+        return self._budgets[host]
+
+    async def _spend(self, host: str, weight: float) -> None:
+        budget = self.budget(host)
+        while (wait := budget.wait_for(weight, self._clock())) > 0:
+            await self._sleep(min(wait, 5.0))
+        budget.spent.append((self._clock(), weight))
+
+    async def request(
+        self,
+        provider: str,
+        endpoint: str,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        weight: float = 1.0,
+    ) -> httpx.Response:
+        """Send one request with budget, retries and error mapping; returns a 2xx response."""
+        host = httpx.URL(url).host
+        attempt = 0
+        while True:
+            await self._spend(host, weight)
+            self.log.add(host)
+            try:
+                response = await self._client.request(method, url, params=params, json=json_body, headers=headers)
+            except httpx.TimeoutException:
+                error: SourceError = SourceError(provider, endpoint, "timed out")
+            except httpx.TransportError as exc:
+                error = SourceError(provider, endpoint, f"connection failed ({type(exc).__name__})")
+            else:
+                self._note_server_weight(host, response)
+                status = response.status_code
+                if 200 <= status < 300:
+                    return response
+                if status in (429, 418):
+                    raise RateLimited(
+                        provider,
+                        endpoint,
+                        "rate limited" if status == 429 else "IP banned for ignoring rate limits",
+                        retry_after=retry_after_seconds(response, 60.0),
+                        status=status,
+                    )
+                if status == 451:
+                    raise SourceUnavailable(provider, endpoint, "not available from this location", status=status)
+                if status == 403:
+                    raise SourceUnavailable(provider, endpoint, "access refused (blocked)", status=status)
+                error = SourceError(provider, endpoint, _short_reason(response), status=status)
+                if status < 500:
+                    raise error
+            if attempt >= self.retries:
+                raise error
+            attempt += 1
+            # Full jitter keeps many clients from retrying in lock-step.
+            await self._sleep(random.uniform(0, self.backoff_base * 2**attempt))
+
+    def _note_server_weight(self, host: str, response: httpx.Response) -> None:
+        used = response.headers.get("X-MBX-USED-WEIGHT-1M")
+        if used is not None and used.isdigit():
+            budget = self.budget(host)
+            budget.server_used = float(used)
+            budget.server_seen_at = self._clock()
+
+    async def get_json(self, provider: str, endpoint: str, url: str, **kwargs: Any) -> Any:
+        response = await self.request(provider, endpoint, "GET", url, **kwargs)
+        return decode_json(response, provider, endpoint)
+
+    async def post_json(self, provider: str, endpoint: str, url: str, body: Any, **kwargs: Any) -> Any:
+        response = await self.request(provider, endpoint, "POST", url, json_body=body, **kwargs)
+        return decode_json(response, provider, endpoint)
+
+    async def get_text(self, provider: str, endpoint: str, url: str, **kwargs: Any) -> str:
+        response = await self.request(provider, endpoint, "GET", url, **kwargs)
+        try:
+            return response.text
+        except UnicodeDecodeError as exc:
+            raise SourceError(provider, endpoint, f"undecodable body ({exc.reason})") from None
+
+
+def decode_json(response: httpx.Response, provider: str, endpoint: str) -> Any:
+    try:
+        return json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(provider, endpoint, f"malformed JSON ({exc})") from None
+
+
+def _short_reason(response: httpx.Response) -> str:
+    """A one-line reason from an error body (providers put it in ``msg``/``retMsg``/``message``)."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return response.reason_phrase or "request failed"
+    if isinstance(body, dict):
+        for key in ("msg", "retMsg", "message", "error"):
+            if isinstance(body.get(key), str):
+                return body[key][:120]
+    return response.reason_phrase or "request failed"
