@@ -72,7 +72,7 @@ PROFILES: dict[str, CoinProfile] = {
     "BNB": CoinProfile(900.0, 0.01, 1.6e8, 0.0050, 0.80, 0.12, 0.10, 500.0),
     "SOL": CoinProfile(190.0, 0.01, 5.0e8, 0.0080, 1.40, 0.28, 0.14, 500.0),
     "DOGE": CoinProfile(0.20, 0.00001, 2.2e8, 0.0090, 1.50, 0.30, 0.16, 350.0),
-    "TRX": CoinProfile(0.30, 0.0001, 6.0e7, 0.0045, 0.60, 0.10, 0.10, 250.0),
+    "TRX": CoinProfile(0.30, 0.0001, 6.0e7, 0.0045, 0.60, 0.16, 0.10, 250.0),
     "ADA": CoinProfile(0.70, 0.0001, 1.2e8, 0.0085, 1.40, 0.32, 0.15, 300.0),
     "LINK": CoinProfile(20.0, 0.01, 9.0e7, 0.0085, 1.40, 0.30, 0.15, 350.0),
     "AVAX": CoinProfile(25.0, 0.01, 6.0e7, 0.0090, 1.50, 0.34, 0.16, 300.0),
@@ -184,7 +184,8 @@ def _btc_trend(t: np.ndarray, s: Scenario) -> np.ndarray:
 def _knots(s: Scenario) -> np.ndarray:
     """Where the noise bridge is pinned to zero: the waypoints, so the story's levels hold for every seed."""
     hs, bs, cs = s.history_start_ms, s.bleed_start_ms, s.crash_start_ms
-    knots = [float(hs), float(bs), cs - 45.0 * DAY, float(cs), float(s.crash_end_ms)]
+    # The end is pinned too, so the recovery stays partial (below the pre-crash level) for every seed.
+    knots = [float(hs), float(bs), cs - 45.0 * DAY, float(cs), float(s.crash_end_ms), float(s.end_ms)]
     if bs > hs:
         knots += [hs + f * (bs - hs) for f, _ in _BTC_EARLY_WAYPOINTS]
     return np.unique([k for k in knots if hs <= k <= s.end_ms])
