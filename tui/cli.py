@@ -1,5 +1,136 @@
-"""Command line entry point (filled in below)."""
+"""``altpulse`` command line: the console (live, ``--demo`` or ``--replay DIR``) and ``altpulse snapshot``.
+
+Errors in arguments or config print one clear line on stderr and exit 2; no traceback ever reaches the terminal
+(``--log-file`` keeps the details).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_SOURCE_FAILED = 1
 
 
-def main() -> None:  # pragma: no cover - replaced by the real CLI
-    raise SystemExit("altpulse: not built yet")
+class CliError(Exception):
+    """A problem with the command line or the config, reported as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{self.prog}: {message}")
+
+
+def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """Options valid before and after the subcommand; in the subcommand they must not reset the top level's."""
+    if sub:
+        parser.set_defaults()
+        parser.argument_default = argparse.SUPPRESS
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--demo", action="store_true", help="simulated market, works offline (labelled SIMULATED)")
+    group.add_argument("--replay", metavar="DIR", type=Path, help="replay real history files from DIR")
+    parser.add_argument("--at", metavar="ISO-TIME", help="replay: virtual time to start at (UTC)")
+    parser.add_argument("--speed", type=float, default=argparse.SUPPRESS if sub else 1.0, metavar="X",
+                        help="replay: clock speed (default 1)")
+    parser.add_argument("--config", type=Path, metavar="PATH", help="config file overriding the user's config")
+    parser.add_argument("--coins", metavar="ETH,SOL,...", help="altcoin basket (overrides config)")
+    parser.add_argument("--log-file", type=Path, metavar="PATH", help="write a debug log here")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="altpulse", description="Terminal market-sentiment console for crypto traders.")
+    _mode_args(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    snap = sub.add_parser("snapshot", help="fetch every feed once, print every figure, exit")
+    _mode_args(snap, sub=True)
+    snap.add_argument("--json", action="store_true", help="print the documented JSON schema")
+    return parser
+
+
+def _setup_logging(path: Path | None) -> None:
+    root = logging.getLogger()
+    root.handlers.clear()
+    if path is None:
+        # Never let logging's last-resort handler write over the TUI.
+        root.addHandler(logging.NullHandler())
+        return
+    try:
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"altpulse: --log-file {path}: {exc.strerror or exc}") from None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _load(args: argparse.Namespace):  # -> Config
+    from tui.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise CliError(f"altpulse: config error: {exc}") from None
+    if args.coins:
+        coins = [c.strip().upper() for c in args.coins.split(",") if c.strip()]
+        bad = [c for c in coins if not c.isalnum() or len(c) > 15]
+        if not coins or bad:
+            raise CliError(f"altpulse: --coins: expected comma-separated coin symbols like ETH,SOL; got {args.coins!r}")
+        config = config.with_overrides("general", coins=coins)
+    return config
+
+
+def _mode(args: argparse.Namespace) -> str:
+    if args.replay is not None:
+        if not args.replay.is_dir():
+            raise CliError(f"altpulse: --replay: {args.replay} is not a directory")
+        if args.speed <= 0 or args.speed > 10_000:
+            raise CliError(f"altpulse: --speed: expected a number in (0, 10000], got {args.speed}")
+        if args.at is not None:
+            from tui.modes import parse_at
+
+            try:
+                parse_at(args.at)
+            except (ValueError, TypeError):
+                raise CliError(f"altpulse: --at: expected an ISO-8601 time like 2025-10-11T12:00:00Z, got {args.at!r}")
+        return "replay"
+    if args.at is not None:
+        raise CliError("altpulse: --at only applies with --replay DIR")
+    return "demo" if args.demo else "live"
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = _main(sys.argv[1:] if argv is None else argv)
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # last resort: one line, details in the log
+        logging.getLogger(__name__).exception("unexpected error")
+        print(f"altpulse: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 1
+    raise SystemExit(code)
+
+
+def _main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.log_file)
+    config = _load(args)
+    mode = _mode(args)
+    if args.command == "snapshot":
+        from tui.snapshot import run_snapshot
+
+        return run_snapshot(config, mode, replay_dir=args.replay, at=args.at, as_json=args.json)
+    from tui.app import AltpulseApp
+
+    app = AltpulseApp(config, mode, replay_dir=args.replay, at=args.at, speed=args.speed)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

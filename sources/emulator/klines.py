@@ -58,12 +58,21 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int) -> pd.DataFrame:
 
 
 def bucket_of(open_time: np.ndarray, interval_ms: int) -> np.ndarray:
+    """Bucket start (ms) of each open time: fixed-size intervals, Monday weeks, or calendar months."""
     if interval_ms == MONTH:
-        months = pd.to_datetime(open_time, unit="ms", utc=True).to_period("M").to_timestamp()
-        return (months.as_unit("ms").asi8).astype(np.int64) if hasattr(months, "as_unit") else months.asi8 // 10**6
+        months = open_time.astype("datetime64[ms]").astype("datetime64[M]")
+        return months.astype("datetime64[ms]").astype(np.int64)
     if interval_ms == WEEK:
         return (open_time - _MONDAY_OFFSET) // WEEK * WEEK + _MONDAY_OFFSET
     return open_time // interval_ms * interval_ms
+
+
+def _nan_aware_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-bucket sum where an all-NaN bucket stays NaN ("unknown" never sums to a fake zero)."""
+    known = ~np.isnan(values)
+    sums = np.add.reduceat(np.where(known, values, 0.0), starts)
+    counts = np.add.reduceat(known.astype(np.int64), starts)
+    return np.where(counts > 0, sums, np.nan)
 
 
 def aggregate(frame: pd.DataFrame, interval_ms: int, base_ms: int) -> pd.DataFrame:
@@ -71,21 +80,22 @@ def aggregate(frame: pd.DataFrame, interval_ms: int, base_ms: int) -> pd.DataFra
     if frame.empty or interval_ms == base_ms:
         return frame.reset_index(drop=True)
     buckets = bucket_of(frame["open_time"].to_numpy(np.int64), interval_ms)
-    grouped = frame.groupby(buckets, sort=True)
-    out = grouped.agg(
-        open=("open", "first"),
-        high=("high", "max"),
-        low=("low", "min"),
-        close=("close", "last"),
-        volume=("volume", "sum"),
-        quote_volume=("quote_volume", "sum"),
-        count=("count", "sum"),
-        # min_count keeps "unknown" (all NaN) from summing to a fake zero.
-        taker_buy_volume=("taker_buy_volume", lambda s: s.sum(min_count=1)),
-        taker_buy_quote_volume=("taker_buy_quote_volume", lambda s: s.sum(min_count=1)),
-    )
-    out.insert(0, "open_time", out.index.astype(np.int64))
-    return out.reset_index(drop=True)
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    ends = np.r_[starts[1:], len(buckets)] - 1
+    col = {name: frame[name].to_numpy(np.float64) for name in
+           ("open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume", "taker_buy_quote_volume")}
+    return pd.DataFrame({
+        "open_time": buckets[starts],
+        "open": col["open"][starts],
+        "high": np.maximum.reduceat(col["high"], starts),
+        "low": np.minimum.reduceat(col["low"], starts),
+        "close": col["close"][ends],
+        "volume": np.add.reduceat(col["volume"], starts),
+        "quote_volume": np.add.reduceat(col["quote_volume"], starts),
+        "count": np.add.reduceat(frame["count"].to_numpy(np.int64), starts),
+        "taker_buy_volume": _nan_aware_sum(col["taker_buy_volume"], starts),
+        "taker_buy_quote_volume": _nan_aware_sum(col["taker_buy_quote_volume"], starts),
+    })  # fmt: skip
 
 
 def close_time(open_time: np.ndarray, interval_ms: int) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""The command line: clear one-line errors (never a traceback) and the snapshot command's JSON schema."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--demo", "--replay", "/tmp"], "not allowed with argument"),
+        (["--at", "2025-01-01"], "--at only applies with --replay"),
+        (["--replay", "/definitely/not/here"], "is not a directory"),
+        (["--coins", "ETH,[bold]"], "--coins"),
+        (["--config", "/definitely/not/here.toml"], "config file not found"),
+        (["snapshot", "--speed", "x"], "invalid float value"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_clear_line(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(argv, capsys)
+    assert code == 2
+    assert needle in err
+    assert "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_config_value_names_file_line_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "c.toml"
+    bad.write_text("[cadence]\nbtc_ticker = \"fast\"\n")
+    code, _, err = run_main(["--config", str(bad), "snapshot", "--demo"], capsys)
+    assert code == 2
+    assert f"{bad}:2" in err and "cadence.btc_ticker" in err and "seconds" in err
+
+
+def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["snapshot", "--demo", "--json", "--coins", "ETH,SOL,DOGE"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schema"] == "altpulse.snapshot/1"
+    assert doc["mode"] == "demo" and doc["simulated"] is True
+    assert doc["as_of"].endswith("Z")
+    btc = doc["btc"]
+    assert 10_000 < btc["price"] < 500_000
+    assert btc["ath"] >= btc["price"]
+    assert btc["drawdown_pct"] == pytest.approx((btc["price"] / btc["ath"] - 1) * 100)
+    cvd = doc["cvd"]
+    assert cvd["since"] == "2025-01-01"
+    assert set(cvd["coins"]) == {"ETH", "SOL", "DOGE"}
+    total = sum(c["cumulative_usd"] for c in cvd["coins"].values())
+    assert cvd["basket"]["cumulative_usd"] == pytest.approx(total, rel=1e-9)
+    assert cvd["basket"]["buy_sell_ratio_30d"] < 1  # the demo market bleeds with net taker selling
+    for source in doc["sources"].values():
+        assert source["status"] == "live" and source["error"] is None and source["as_of"].endswith("Z")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_live_snapshot_without_network_fails_cleanly(tmp_path: Path) -> None:
+    """Every source unreachable: a message per failed source on stderr, exit 1, no traceback, JSON still out."""
+    port = _closed_port()
+    config = tmp_path / "offline.toml"
+    config.write_text(
+        f'[sources]\nbinance_spot = "http://127.0.0.1:{port}"\ntimeout_seconds = 2\n'
+        '[general]\ncoins = ["ETH", "SOL"]\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--config", str(config), "snapshot", "--json"],
+        capture_output=True, text=True, timeout=90, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "btc_ticker (binance) failed: binance /api/v3/ticker/24hr: connection failed" in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["btc"]["price"] is None
+    assert doc["sources"]["cvd_daily"]["status"] in ("retrying", "offline")

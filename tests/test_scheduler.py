@@ -1,0 +1,145 @@
+"""The polling scheduler and feed health: back-off, Retry-After, unavailable sources, pause, no overlap."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sources.errors import RateLimited, SourceError, SourceUnavailable
+from tui.health import FeedHealth, format_age
+from tui.scheduler import Feed, Scheduler
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 10_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(outcomes: list[object], clock: Clock) -> tuple[Scheduler, list[int]]:
+    calls: list[int] = []
+
+    async def run() -> None:
+        calls.append(1)
+        outcome = outcomes.pop(0) if outcomes else None
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+    return Scheduler([Feed("f", "binance", 10.0, run)], clock=clock, backoff_base=2.0), calls
+
+
+async def test_success_marks_live_then_stale_with_age() -> None:
+    clock = Clock()
+    sched, _ = make([None], clock)
+    assert await sched.run_once("f")
+    health = sched.feeds["f"].health
+    assert health.status(clock.now) == "live"
+    assert health.describe(clock.now + 31) == "stale 31s"
+    assert not health.is_fresh(clock.now + 31)
+
+
+async def test_source_error_backs_off_and_says_why() -> None:
+    clock = Clock()
+    sched, _ = make([SourceError("bybit", "/v5/market/tickers", "bad gateway", status=502)], clock)
+    assert not await sched.run_once("f")
+    health = sched.feeds["f"].health
+    assert health.status(clock.now) == "retrying"
+    assert "HTTP 502" in health.describe(clock.now)
+    assert health.retry_at is not None and health.retry_at >= clock.now + 2.0
+
+
+async def test_rate_limit_honours_retry_after() -> None:
+    clock = Clock()
+    sched, _ = make([RateLimited("binance", "/api/v3/klines", "rate limited", retry_after=42, status=429)], clock)
+    await sched.run_once("f")
+    assert sched.feeds["f"].health.retry_at == clock.now + 42
+
+
+async def test_unavailable_source_is_not_hammered() -> None:
+    clock = Clock()
+    sched, _ = make([SourceUnavailable("binance", "/fapi", "not available from this location", status=451)], clock)
+    await sched.run_once("f")
+    health = sched.feeds["f"].health
+    assert health.status(clock.now) == "unavailable"
+    assert health.retry_at == clock.now + sched.unavailable_retry
+    assert "unavailable here" in health.describe(clock.now)
+
+
+async def test_a_bug_in_a_feed_does_not_escape() -> None:
+    clock = Clock()
+    sched, _ = make([KeyError("boom")], clock)
+    assert not await sched.run_once("f")
+    assert "internal error: KeyError" in (sched.feeds["f"].health.error or "")
+
+
+async def test_three_failures_without_data_is_offline_and_recovery_clears_it() -> None:
+    clock = Clock()
+    errors = [SourceError("x", "/y", "connection failed") for _ in range(3)]
+    sched, _ = make([*errors, None], clock)
+    for _ in range(3):
+        await sched.run_once("f")
+    health = sched.feeds["f"].health
+    assert health.status(clock.now) == "offline"
+    assert await sched.run_once("f")
+    assert health.status(clock.now) == "live" and health.error is None and health.failures == 0
+
+
+async def test_backoff_grows_and_is_capped() -> None:
+    sched, _ = make([], Clock())
+    sched.backoff_cap = 60
+    delays = [sched._backoff(n) for n in range(1, 30)]
+    assert all(2.0 <= d <= 60 for d in delays)
+
+
+async def test_feed_loop_never_overlaps_itself_and_refresh_wakes_it() -> None:
+    running = 0
+    peak = 0
+    runs = 0
+
+    async def slow() -> None:
+        nonlocal running, peak, runs
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.02)
+        running -= 1
+        runs += 1
+
+    sched = Scheduler([Feed("slow", "x", 3600.0, slow)])
+    task = asyncio.create_task(sched.run_feed("slow"))
+    await asyncio.sleep(0.05)
+    for _ in range(5):
+        sched.refresh_now()  # asks again while it may still be running
+    await asyncio.sleep(0.1)
+    task.cancel()
+    assert peak == 1
+    assert runs == 2  # the first run, then exactly one woken run
+
+
+async def test_pause_holds_the_feeds() -> None:
+    runs = 0
+
+    async def fast() -> None:
+        nonlocal runs
+        runs += 1
+
+    sched = Scheduler([Feed("fast", "x", 0.01, fast)])
+    sched.pause()
+    task = asyncio.create_task(sched.run_feed("fast"))
+    await asyncio.sleep(0.05)
+    assert runs == 0
+    sched.resume()
+    await asyncio.sleep(0.05)
+    task.cancel()
+    assert runs >= 2
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (89, "89s"), (600, "10m"), (7200, "2h"), (200_000, "2d")])
+def test_format_age(seconds: float, text: str) -> None:
+    assert format_age(seconds) == text
+
+
+def test_waiting_before_first_fetch() -> None:
+    assert FeedHealth("f", "p", 30).status(0) == "waiting"

@@ -1,0 +1,167 @@
+"""The altpulse Textual app: paints the dashboard first, then boots the data runtime and the feed workers.
+
+Heavy modules (pandas, the emulator's dataset) load in a thread worker after the first paint, so the frame appears
+at once even over a slow link. Feeds run as async workers on the app's loop; when one updates, its pane is marked
+dirty and a 1 Hz tick rebuilds only the dirty view-models (no busy redraws) and the status bar's ages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from tui.config import Config
+from tui.dashboard import DashboardScreen
+from widgets.btc_pane import BtcPane
+from widgets.cvd_pane import CvdPane
+from widgets.status_bar import ModeBanner, StatusBar
+
+log = logging.getLogger(__name__)
+
+MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY"}
+
+
+class AltpulseApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "altpulse"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        config: Config,
+        mode: str = "live",
+        *,
+        replay_dir: Path | None = None,
+        at: str | None = None,
+        speed: float = 1.0,
+        frozen_now_ms: int | None = None,
+        start_feeds: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.mode = mode
+        self.replay_dir = replay_dir
+        self.at = at
+        self.speed = speed
+        self.frozen_now_ms = frozen_now_ms
+        self.start_feeds = start_feeds
+        self.runtime: Any = None
+        self.scheduler: Any = None
+        self.state: Any = None
+        self.views: Any = None
+        self._dirty: set[str] = set()
+        self.banner: tuple[str, bool] = (MODE_LABEL.get(mode, mode), mode == "demo")
+        self.boot_error: str | None = None
+        theme = config["general"]["theme"]
+        if theme in self.available_themes:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen())
+        self._banner(MODE_LABEL.get(self.mode, self.mode) + " · starting…", self.mode == "demo")
+        self.run_worker(self._boot, thread=True, name="boot", exit_on_error=False)
+        self.set_interval(1.0, self._tick, name="tick")
+
+    def _banner(self, label: str, simulated: bool) -> None:
+        """Set the mode banner (the dashboard applies it on mount if it is not composed yet)."""
+        self.banner = (label, simulated)
+        for banner in self.screen.query(ModeBanner):
+            banner.update_mode(label, simulated)
+
+    # -- boot -------------------------------------------------------------------------------------------------
+    def _boot(self) -> None:
+        """Thread worker: build the runtime (imports pandas, builds the demo market) off the event loop."""
+        from tui.feeds import build_feeds
+        from tui.modes import build_runtime
+        from tui.scheduler import Scheduler
+        from tui.state import MarketState
+        from tui.views import ViewBuilder
+
+        runtime = build_runtime(
+            self.config, self.mode, replay_dir=self.replay_dir, at=self.at, speed=self.speed,
+            now_ms=self.frozen_now_ms,
+        )  # fmt: skip
+        state = MarketState()
+        feeds = build_feeds(self.config, runtime, state)
+        self.runtime, self.state = runtime, state
+        self.views = ViewBuilder(self.config, runtime, state)
+        self.scheduler = Scheduler(feeds, on_update=self._feed_updated)
+        self.views.scheduler = self.scheduler
+        self.call_from_thread(self._booted)
+
+    def _booted(self) -> None:
+        self._banner(self.runtime.label, self.runtime.simulated)
+        if self.start_feeds:
+            for name in self.scheduler.feeds:
+                self.run_worker(self.scheduler.run_feed(name), group="feeds", name=name, exit_on_error=False)
+        self._tick()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "boot" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.boot_error = f"{type(error).__name__}: {error}"
+            log.error("boot failed: %s", self.boot_error)
+            self._banner(f"{MODE_LABEL.get(self.mode, self.mode)} · could not start: {error}", self.mode == "demo")
+            self.notify(str(error), title="altpulse could not start its data feeds", severity="error", timeout=30)
+
+    def _feed_updated(self, name: str) -> None:
+        self._dirty.add(name)
+
+    # -- refresh ----------------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        """1 Hz: rebuild the view-models whose data changed, and the status bar (ages move every second)."""
+        if self.views is None or not isinstance(self.screen, DashboardScreen):
+            return
+        try:
+            self._refresh_views()
+        except Exception as exc:  # a view bug must not take the console down; the log has the traceback
+            log.exception("refreshing views failed")
+            self.notify(f"display error: {type(exc).__name__}: {exc}", severity="error", timeout=10)
+
+    def _refresh_views(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        screen = self.screen
+        now = time.time()
+        if dirty & {"btc_ticker", "btc_intraday", "btc_ath"} or self.views.status_changed("btc", now):
+            screen.query_one(BtcPane).update_view(self.views.btc(now))
+        if dirty & {"cvd_daily", "cvd_hourly"} or self.views.status_changed("cvd", now):
+            screen.query_one(CvdPane).update_view(self.views.cvd(now))
+        screen.query_one(StatusBar).update_view(self.views.status(self.scheduler, now))
+
+    def refresh_all_views(self) -> None:
+        self._dirty.update(self.scheduler.feeds if self.scheduler else ())
+        self._tick()
+
+    # -- actions ----------------------------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        if self.scheduler is None:
+            return
+        if self.scheduler.paused:
+            self.scheduler.resume()
+            self.notify("Live updates resumed", timeout=2)
+        else:
+            self.scheduler.pause()
+            self.notify("Live updates paused (p to resume)", timeout=3)
+        self._tick()
+
+    def action_refresh_now(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.refresh_now()
+            self.notify("Refreshing all feeds", timeout=2)
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def on_unmount(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.aclose()

@@ -1,0 +1,118 @@
+"""What each feed fetches and where it puts it. One function per feed; the scheduler decides when.
+
+Every feed makes one bulk call per provider where the provider offers one. Per-coin feeds fetch coins a few at a
+time and record a coin that fails (e.g. an unknown symbol) in ``state.coin_errors`` instead of failing the whole
+basket; the feed fails only when every coin fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sources.errors import SourceError
+from tui.config import Config
+from tui.modes import Runtime
+from tui.scheduler import Feed
+from tui.state import INTRADAY_KEEP_MS, MarketState
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+BTC_LISTING_MS = 1_501_545_600_000  # 2017-08-01: BTCUSDT's first month on Binance
+
+
+def _ms(date: Any) -> int:
+    import pandas as pd
+
+    return int(pd.Timestamp(date).tz_localize("UTC").value // 1_000_000)
+
+
+async def _per_coin(
+    coins: list[str], fetch: Callable[[str], Awaitable[Any]], state: MarketState, concurrency: int = 4
+) -> dict[str, Any]:
+    """Run ``fetch`` per coin with bounded concurrency; failures go to ``state.coin_errors``."""
+    gate = asyncio.Semaphore(concurrency)
+    results: dict[str, Any] = {}
+    errors: dict[str, SourceError] = {}
+
+    async def one(coin: str) -> None:
+        async with gate:
+            try:
+                results[coin] = await fetch(coin)
+            except SourceError as exc:
+                errors[coin] = exc
+
+    await asyncio.gather(*(one(c) for c in coins))
+    for coin in results:
+        state.coin_errors.pop(coin, None)
+    for coin, exc in errors.items():
+        state.coin_errors[coin] = exc.detail if exc.status is None else f"HTTP {exc.status}: {exc.detail}"
+    if coins and not results:
+        raise next(iter(errors.values()))
+    return results
+
+
+def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
+    """The feeds of the BTC and CVD panes (later panes add theirs in the same way)."""
+    from sources.binance_spot import BinanceSpot
+
+    spot = BinanceSpot(runtime.http, config["sources"]["binance_spot"])
+    quote = config["general"]["quote"]
+    cadence = config["cadence"]
+    coins = [c for c in config.coins if c != "BTC"]
+    start_ms = _ms(config.cvd_start)
+    hourly_days = int(config["cvd"]["hourly_days"])
+
+    async def btc_ticker() -> None:
+        tickers = await spot.ticker_24hr([f"BTC{quote}"])
+        state.btc_ticker = tickers[f"BTC{quote}"]
+        state.bump("btc_ticker")
+
+    async def btc_intraday() -> None:
+        now = runtime.now_ms()
+        frame = await spot.klines(f"BTC{quote}", "5m", limit=int(INTRADAY_KEEP_MS / 300_000), now_ms=now)
+        state.btc_intraday = frame
+        state.bump("btc_intraday")
+
+    async def btc_ath() -> None:
+        now = runtime.now_ms()
+        state.btc_monthly = await spot.klines(f"BTC{quote}", "1M", start_ms=BTC_LISTING_MS, now_ms=now)
+        state.bump("btc_ath")
+
+    async def cvd_daily() -> None:
+        now = runtime.now_ms()
+
+        async def fetch(coin: str) -> Any:
+            return await spot.klines(f"{coin}{quote}", "1d", start_ms=start_ms, now_ms=now)
+
+        state.alt_daily.update(await _per_coin(coins, fetch, state))
+        state.bump("cvd_daily")
+
+    async def cvd_hourly() -> None:
+        import pandas as pd
+
+        now = runtime.now_ms()
+        window_start = max(start_ms, now - hourly_days * DAY_MS)
+
+        async def fetch(coin: str) -> Any:
+            old = state.alt_hourly.get(coin)
+            if old is None or old.empty:
+                return await spot.klines(f"{coin}{quote}", "1h", start_ms=window_start, now_ms=now)
+            # Incremental: re-fetch from the first provisional (or the last) bar onwards.
+            provisional = old[old["provisional"]]
+            since = provisional.index[0] if len(provisional) else old.index[-1]
+            fresh = await spot.klines(f"{coin}{quote}", "1h", start_ms=int(since.value // 1_000_000), now_ms=now)
+            merged = pd.concat([old[old.index < since], fresh])
+            return merged[merged.index >= pd.Timestamp(window_start, unit="ms", tz="UTC")]
+
+        state.alt_hourly.update(await _per_coin(coins, fetch, state))
+        state.bump("cvd_hourly")
+
+    return [
+        Feed("btc_ticker", "binance", cadence["btc_ticker"], btc_ticker),
+        Feed("btc_intraday", "binance", cadence["btc_intraday"], btc_intraday),
+        Feed("btc_ath", "binance", cadence["btc_ath"], btc_ath),
+        Feed("cvd_daily", "binance", cadence["cvd_daily"], cvd_daily),
+        Feed("cvd_hourly", "binance", cadence["cvd_hourly"], cvd_hourly),
+    ]

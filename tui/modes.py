@@ -1,0 +1,96 @@
+"""Live, demo and replay differ only in the transport the sources are given; this module builds that runtime.
+
+Live: the real network. Demo: an in-process emulator over a seeded simulation. Replay: the same emulator over real
+history files, its virtual clock starting at ``--at``. Everything above the transport is identical; only
+``Runtime.label`` (the on-screen banner) says which mode runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.config import Config
+
+
+@dataclass
+class Runtime:
+    mode: str  # "live" | "demo" | "replay"
+    label: str
+    http: Any  # sources.http.HttpClient
+    now_ms: Callable[[], int]
+    emulator: Any = None  # sources.emulator.Emulator in demo/replay
+    simulated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def parse_at(text: str) -> int:
+    """``--at`` as epoch ms; accepts ISO-8601 with or without zone (UTC assumed)."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(text)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value // 1_000_000)
+
+
+def build_runtime(
+    config: Config,
+    mode: str,
+    *,
+    replay_dir: Path | None = None,
+    at: str | None = None,
+    speed: float = 1.0,
+    now_ms: int | None = None,
+) -> Runtime:
+    """Create the shared HTTP client wired to the network or to an emulator."""
+    from sources.http import HttpClient
+
+    timeout = float(config["sources"]["timeout_seconds"])
+    if mode == "live":
+        http = HttpClient(timeout=timeout)
+        return Runtime("live", "LIVE", http, lambda: int(time.time() * 1000))
+
+    from sources.emulator import Emulator, EmulatorTransport, VirtualClock
+
+    if mode == "demo":
+        from sources.emulator.demo import build_demo_dataset
+
+        dataset = build_demo_dataset(now_ms=now_ms)
+        start = dataset.anchor_ms if hasattr(dataset, "anchor_ms") else (now_ms or int(time.time() * 1000))
+        clock = VirtualClock(start_ms=start, speed=0.0 if now_ms is not None else 1.0)
+        emulator = Emulator(dataset, clock)
+        http = HttpClient(EmulatorTransport(emulator), timeout=timeout, budgets=_unlimited())
+        return Runtime("demo", "SIMULATED DATA · demo", http, clock.now_ms, emulator, simulated=True)
+
+    if mode == "replay":
+        from sources.emulator.replay import load_replay_dataset
+
+        if replay_dir is None or not replay_dir.is_dir():
+            raise ValueError(f"--replay: {replay_dir} is not a directory")
+        dataset = load_replay_dataset(replay_dir)
+        if at is not None:
+            start = parse_at(at)
+        else:
+            start = dataset.end_ms or int(time.time() * 1000)
+        clock = VirtualClock(start_ms=start, speed=speed)
+        emulator = Emulator(dataset, clock)
+        http = HttpClient(EmulatorTransport(emulator), timeout=timeout, budgets=_unlimited())
+        label = f"REPLAY {replay_dir.name} @ virtual time" + (f" x{speed:g}" if speed != 1 else "")
+        runtime = Runtime("replay", label, http, clock.now_ms, emulator)
+        skipped = getattr(dataset, "skipped", None)
+        if skipped:
+            runtime.notes.append(f"{len(skipped)} replay files not recognised")
+        return runtime
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def _unlimited() -> dict[str, tuple[float, float]]:
+    """The emulator has no rate limit of its own, but keep the live budgets so behaviour matches; the in-process
+    transport answers in microseconds, so only backfill bursts would ever wait."""
+    return {}

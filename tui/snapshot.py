@@ -1,0 +1,167 @@
+"""``altpulse snapshot``: one pass of every feed, then every figure the panes show, as text or JSON.
+
+JSON schema ``altpulse.snapshot/1`` (stable; new keys may be added, existing ones keep their meaning). Money is in
+US dollars, ratios and percentages are plain numbers (percent where the key ends in ``_pct``), times ISO-8601 UTC,
+unknown figures ``null``::
+
+    mode                      "live" | "demo" | "replay"
+    simulated                 true in demo mode
+    as_of                     market time of the snapshot (virtual time in demo/replay)
+    btc.price                 last trade price, USDT
+    btc.change_24h_pct        rolling 24 h change, percent
+    btc.change_1h_pct         change over the last hour, percent
+    btc.ath                   all-time high (from monthly klines since listing)
+    btc.drawdown_pct          price / ath - 1, percent (<= 0)
+    cvd.since                 the CVD start date (config cvd.start)
+    cvd.interval              bar size the cumulative figures use ("1d")
+    cvd.basket.cumulative_usd basket CVD: taker-buy minus taker-sell quote volume summed since cvd.since
+    cvd.basket.change_30d_usd basket CVD change over the last 30 days
+    cvd.basket.buy_sell_ratio taker-buy / taker-sell quote volume since cvd.since (< 1 = net selling)
+    cvd.basket.buy_sell_ratio_30d   the same over the last 30 days
+    cvd.basket.excluded       coins left out because their taker split is unknown or stale
+    cvd.coins.<COIN>.cumulative_usd / .buy_sell_ratio / .buy_sell_ratio_30d / .delta_24h_usd / .delta_30d_usd /
+                   .share_of_basket (fraction, signed) / .error (why the coin has no figures, else null)
+    sources.<feed>.provider / .status (live|stale|retrying|offline|unavailable|waiting) / .as_of / .error
+
+Exit status: 0 when every feed answered, 1 when any failed (its figures are null and its error is on stderr and in
+``sources``), 2 for bad arguments or config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "altpulse.snapshot/1"
+
+
+async def _collect(config: Any, mode: str, replay_dir: Path | None, at: str | None) -> dict[str, Any]:
+    from tui.feeds import build_feeds
+    from tui.modes import build_runtime
+    from tui.scheduler import Scheduler
+    from tui.state import MarketState
+    from tui.views import ViewBuilder
+
+    runtime = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=0.0 if mode == "replay" else 1.0)
+    try:
+        state = MarketState()
+        scheduler = Scheduler(build_feeds(config, runtime, state))
+        await scheduler.run_all_once()
+        views = ViewBuilder(config, runtime, state)
+        views.scheduler = scheduler
+        return build_snapshot(views, scheduler)
+    finally:
+        await runtime.aclose()
+
+
+def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
+    """The JSON document described in the module docstring."""
+    from tui.views import _num, iso
+
+    now = time.time()
+    runtime = views.runtime
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "mode": runtime.mode,
+        "simulated": runtime.simulated,
+        "as_of": iso(runtime.now_ms()),
+    }
+    figures = views.btc_figures()
+    doc["btc"] = {
+        "price": _num(figures.price) if figures else None,
+        "change_24h_pct": _num(figures.change_24h_pct) if figures else None,
+        "change_1h_pct": _num(figures.change_1h_pct) if figures else None,
+        "ath": _num(figures.ath) if figures else None,
+        "drawdown_pct": _num(figures.drawdown_pct) if figures else None,
+    }
+    daily, hourly = views.cvd_baskets()
+    cvd: dict[str, Any] = {"since": views.config.cvd_start.isoformat(), "interval": "1d"}
+    coins: dict[str, Any] = {}
+    if daily is not None:
+        ratios = views._ratio_30d(daily)
+        cvd["basket"] = {
+            "cumulative_usd": _num(daily.total),
+            "change_30d_usd": _num(daily.change(__import__("pandas").Timedelta(days=30))),
+            "buy_sell_ratio": _num(daily.buy_sell_ratio),
+            "buy_sell_ratio_30d": _num(ratios.get("__basket__")),
+            "excluded": list(daily.unknown_coins),
+        }
+        d24 = hourly.summary.set_index("coin")["delta_24h_usd"] if hourly is not None else None
+        for rec in daily.summary.to_dict("records"):
+            coin = str(rec["coin"])
+            coins[coin] = {
+                "cumulative_usd": _num(rec["cumulative_usd"]),
+                "buy_sell_ratio": _num(rec["buy_sell_ratio"]),
+                "buy_sell_ratio_30d": _num(ratios.get(coin)),
+                "delta_24h_usd": _num(d24[coin]) if d24 is not None and coin in d24.index else None,
+                "delta_30d_usd": _num(rec["delta_30d_usd"]),
+                "share_of_basket": _num(rec["share_of_basket"]),
+                "error": daily.unknown_reasons.get(coin),
+            }
+    else:
+        cvd["basket"] = {"cumulative_usd": None, "change_30d_usd": None, "buy_sell_ratio": None,
+                         "buy_sell_ratio_30d": None, "excluded": []}  # fmt: skip
+    for coin, error in views.state.coin_errors.items():
+        coins.setdefault(coin, {"cumulative_usd": None, "buy_sell_ratio": None, "buy_sell_ratio_30d": None,
+                                "delta_24h_usd": None, "delta_30d_usd": None, "share_of_basket": None})  # fmt: skip
+        coins[coin]["error"] = error
+    cvd["coins"] = coins
+    doc["cvd"] = cvd
+    doc["sources"] = {
+        feed.name: {
+            "provider": feed.provider,
+            "status": feed.health.status(now),
+            "as_of": iso(pd_ts(feed.health.as_of)) if feed.health.as_of else None,
+            "error": feed.health.error,
+        }
+        for feed in scheduler.feeds.values()
+    }
+    return doc
+
+
+def pd_ts(epoch_s: float) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(epoch_s, unit="s", tz="UTC")
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    """A human-readable listing of the same figures."""
+    from widgets.format import clean, money, pct, price, ratio
+
+    lines = [f"altpulse snapshot · {doc['mode']}{' (SIMULATED DATA)' if doc['simulated'] else ''} · {doc['as_of']}"]
+    btc = doc["btc"]
+    lines.append(
+        f"BTC {price(btc['price'])}  24h {pct(btc['change_24h_pct'])}  1h {pct(btc['change_1h_pct'])}  "
+        f"ATH {price(btc['ath'])}  drawdown {pct(btc['drawdown_pct'], 1)}"
+    )
+    b = doc["cvd"]["basket"]
+    lines.append(
+        f"Altcoin basket CVD since {doc['cvd']['since']}: {money(b['cumulative_usd'], True)}  "
+        f"30d {money(b['change_30d_usd'], True)}  buy/sell {ratio(b['buy_sell_ratio'])} "
+        f"(30d {ratio(b['buy_sell_ratio_30d'])})"
+    )
+    for coin, c in sorted(doc["cvd"]["coins"].items(), key=lambda kv: kv[1]["cumulative_usd"] or 0):
+        extra = f"  ({clean(c['error'], 80)})" if c.get("error") else ""
+        lines.append(
+            f"  {clean(coin, 12):<6} CVD {money(c['cumulative_usd'], True):>10}  24h {money(c['delta_24h_usd'], True):>9}"
+            f"  30d {money(c['delta_30d_usd'], True):>9}  B/S {ratio(c['buy_sell_ratio_30d'])}{extra}"
+        )
+    lines.append("Sources:")
+    for name, s in doc["sources"].items():
+        err = f"  {clean(s['error'], 120)}" if s["error"] else ""
+        lines.append(f"  {name:<14} {s['status']:<11} {s['as_of'] or '-'}{err}")
+    return "\n".join(lines)
+
+
+def run_snapshot(config: Any, mode: str, *, replay_dir: Path | None, at: str | None, as_json: bool) -> int:
+    doc = asyncio.run(_collect(config, mode, replay_dir, at))
+    failed = {name: s for name, s in doc["sources"].items() if s["error"]}
+    for name, s in failed.items():
+        print(f"altpulse: {name} ({s['provider']}) failed: {s['error']}", file=sys.stderr)
+    print(json.dumps(doc, indent=2) if as_json else render_text(doc))
+    return 1 if failed else 0

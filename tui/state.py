@@ -1,0 +1,30 @@
+"""MarketState: the latest data of every feed, bounded so memory does not grow with uptime.
+
+Feeds write here; view-model builders read. Frames are trimmed on every write (intraday to 26 h, hourly to the
+configured window, daily from the CVD start), so a console left open for days holds a constant amount of data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+INTRADAY_KEEP_MS = 26 * 3_600_000
+
+
+@dataclass
+class MarketState:
+    """Plain containers; pandas frames are typed ``Any`` so importing this module stays cheap."""
+
+    btc_ticker: Any = None  # sources.binance_spot.Ticker24h
+    btc_intraday: Any = None  # 5m klines, last ~24 h
+    btc_monthly: Any = None  # 1M klines since listing (all-time high)
+    alt_daily: dict[str, Any] = field(default_factory=dict)  # coin -> 1d klines since cvd.start
+    alt_hourly: dict[str, Any] = field(default_factory=dict)  # coin -> 1h klines, last cvd.hourly_days
+    coin_errors: dict[str, str] = field(default_factory=dict)  # coin -> why its data is missing
+    # Derivatives, ETF and macro feeds fill these (see tui/feeds.py).
+    extra: dict[str, Any] = field(default_factory=dict)
+    version: dict[str, int] = field(default_factory=dict)  # feed -> bumps on each update (cheap change checks)
+
+    def bump(self, name: str) -> None:
+        self.version[name] = self.version.get(name, 0) + 1

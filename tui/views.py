@@ -1,0 +1,206 @@
+"""Builds the widgets' view-models (and the snapshot's figures) from MarketState, feed health and analytics.
+
+The one place where market state meets presentation: widgets stay free of pandas and rules, analytics free of
+Textual. Each pane's status combines the health of the feeds behind it, so stale figures are labelled as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from typing import Any
+
+import pandas as pd
+
+from analytics.cvd import basket
+from analytics.price import btc_figures, downsample
+from tui.config import Config
+from tui.health import FeedHealth
+from tui.modes import Runtime
+from tui.state import MarketState
+from widgets.viewmodels import BtcView, CvdRow, CvdView, PaneStatus, SourceLine, StatusView
+
+#: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
+PANE_FEEDS: dict[str, tuple[str, ...]] = {
+    "btc": ("btc_ticker", "btc_intraday", "btc_ath"),
+    "cvd": ("cvd_daily", "cvd_hourly"),
+}
+CHART_POINTS = 200
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None (NaN/inf/None are unknown, shown as a dash and exported as null)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def epoch_seconds(index: pd.DatetimeIndex) -> tuple[float, ...]:
+    """Epoch seconds of a DatetimeIndex whatever its unit (pandas 3 indexes may be ms or us, not ns)."""
+    return tuple(index.as_unit("s").asi8.astype(float).tolist())
+
+
+def iso(ms_or_ts: Any) -> str | None:
+    if ms_or_ts is None:
+        return None
+    stamp = pd.Timestamp(ms_or_ts, unit="ms", tz="UTC") if isinstance(ms_or_ts, int | float) else ms_or_ts
+    return pd.Timestamp(stamp).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pane_status(healths: list[FeedHealth], now: float) -> PaneStatus:
+    """Fresh when the primary feed is fresh; the text names the worst problem among the pane's feeds."""
+    primary = healths[0]
+    fresh = primary.is_fresh(now)
+    problems = [h for h in healths if h.status(now) not in ("live", "paused")]
+    if primary.as_of is None and not problems:
+        return PaneStatus(False, "waiting for data")
+    as_of = dt.datetime.fromtimestamp(primary.as_of, dt.UTC).strftime("%H:%M:%S UTC") if primary.as_of else ""
+    if not problems:
+        return PaneStatus(fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of)
+    worst = problems[0] if not fresh else sorted(problems, key=lambda h: h.status(now) == "waiting")[0]
+    return PaneStatus(fresh, f"{worst.name}: {worst.describe(now)}", as_of)
+
+
+class ViewBuilder:
+    def __init__(self, config: Config, runtime: Runtime, state: MarketState) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.state = state
+        self.scheduler: Any = None
+        self._last_status: dict[str, str] = {}
+        self._cvd_cache: tuple[tuple[int, int], Any] | None = None
+
+    def _healths(self, pane: str) -> list[FeedHealth]:
+        if self.scheduler is None:
+            return [FeedHealth(name, "", 30.0) for name in PANE_FEEDS[pane]]
+        return [self.scheduler.feeds[name].health for name in PANE_FEEDS[pane] if name in self.scheduler.feeds]
+
+    def status_changed(self, pane: str, now: float) -> bool:
+        """True when the pane's health text changed (so a stale label appears even without new data)."""
+        text = pane_status(self._healths(pane), now).text
+        text = text.split(" · ")[0]
+        changed = self._last_status.get(pane) != text
+        self._last_status[pane] = text
+        return changed
+
+    # -- Bitcoin ----------------------------------------------------------------------------------------------
+    def btc_figures(self) -> Any:
+        state = self.state
+        if state.btc_ticker is None:
+            return None
+        history = state.btc_monthly if state.btc_monthly is not None else pd.DataFrame({"high": []})
+        intraday = state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
+        return btc_figures(state.btc_ticker.last, state.btc_ticker.change_pct, history, intraday,
+                           max_points=CHART_POINTS)  # fmt: skip
+
+    def btc(self, now: float | None = None) -> BtcView:
+        now = time.time() if now is None else now
+        status = pane_status(self._healths("btc"), now)
+        figures = self.btc_figures()
+        if figures is None:
+            return BtcView(status)
+        series = figures.intraday_series
+        ticker = self.state.btc_ticker
+        return BtcView(
+            status,
+            price=_num(figures.price),
+            change_24h_pct=_num(figures.change_24h_pct),
+            change_1h_pct=_num(figures.change_1h_pct),
+            ath=_num(figures.ath),
+            drawdown_pct=_num(figures.drawdown_pct),
+            high_24h=_num(ticker.high),
+            low_24h=_num(ticker.low),
+            chart_x=epoch_seconds(series.index) if len(series) else (),
+            chart_y=tuple(series.astype(float).tolist()),
+            chart_key=self.state.version.get("btc_intraday", 0),
+        )
+
+    # -- CVD --------------------------------------------------------------------------------------------------
+    def cvd_baskets(self) -> tuple[Any, Any]:
+        """(daily basket since cvd.start, hourly basket over the hourly window); memoised per data version."""
+        key = (self.state.version.get("cvd_daily", 0), self.state.version.get("cvd_hourly", 0))
+        if self._cvd_cache is not None and self._cvd_cache[0] == key:
+            return self._cvd_cache[1]
+        since = pd.Timestamp(self.config.cvd_start, tz="UTC")
+        daily = basket(self.state.alt_daily, since) if self.state.alt_daily else None
+        hourly = None
+        if self.state.alt_hourly:
+            first = min((f.index[0] for f in self.state.alt_hourly.values() if len(f)), default=None)
+            if first is not None:
+                hourly = basket(self.state.alt_hourly, first)
+        self._cvd_cache = (key, (daily, hourly))
+        return daily, hourly
+
+    def cvd(self, now: float | None = None) -> CvdView:
+        now = time.time() if now is None else now
+        status = pane_status(self._healths("cvd"), now)
+        daily, hourly = self.cvd_baskets()
+        since = self.config.cvd_start.isoformat()
+        errors = self.state.coin_errors
+        if daily is None:
+            rows = tuple(CvdRow(c, None, None, None, None, None, note=errors[c]) for c in sorted(errors))
+            return CvdView(status, since=since, rows=rows)
+        summary = daily.summary.set_index("coin")
+        delta_24h = hourly.summary.set_index("coin")["delta_24h_usd"] if hourly is not None else None
+        ratio_30d = self._ratio_30d(daily)
+        rows = []
+        for coin, rec in summary.iterrows():
+            note = ""
+            if rec["unknown"]:
+                note = daily.unknown_reasons.get(str(coin), "unknown")
+            d24 = rec["delta_24h_usd"]
+            if delta_24h is not None and coin in delta_24h.index:
+                d24 = delta_24h[coin]
+            share = _num(rec["share_of_basket"])
+            rows.append(CvdRow(
+                str(coin), _num(rec["cumulative_usd"]), _num(d24), _num(rec["delta_30d_usd"]),
+                _num(ratio_30d.get(str(coin))), None if share is None else share * 100, note,
+            ))  # fmt: skip
+        for coin, error in errors.items():
+            if coin not in summary.index:
+                rows.append(CvdRow(coin, None, None, None, None, None, note=error))
+        cumulative = downsample(daily.cumulative, CHART_POINTS)
+        return CvdView(
+            status,
+            since=since,
+            basket_usd=_num(daily.total),
+            basket_change_30d_usd=_num(daily.change(pd.Timedelta(days=30))),
+            basket_ratio_30d=_num(ratio_30d.get("__basket__")),
+            chart_x=epoch_seconds(cumulative.index),
+            chart_y=tuple(cumulative.astype(float).tolist()),
+            chart_key=self.state.version.get("cvd_daily", 0),
+            rows=tuple(rows),
+            excluded=tuple(daily.unknown_coins),
+            provisional=daily.includes_provisional,
+        )
+
+    def _ratio_30d(self, daily: Any) -> dict[str, float]:
+        """Buy/sell quote-volume ratio over the last 30 days per coin and for the basket (``__basket__``)."""
+        if daily.as_of is None:
+            return {}
+        since = daily.as_of - pd.Timedelta(days=29)
+        recent = {c: f[f.index >= since] for c, f in self.state.alt_daily.items() if c not in daily.unknown_coins}
+        if not recent:
+            return {}
+        window = basket(recent, since)
+        ratios = dict(zip(window.summary["coin"], window.summary["buy_sell_ratio"], strict=True))
+        ratios["__basket__"] = window.buy_sell_ratio
+        return ratios
+
+    # -- status bar -------------------------------------------------------------------------------------------
+    def status(self, scheduler: Any, now: float | None = None) -> StatusView:
+        now = time.time() if now is None else now
+        self.scheduler = scheduler
+        lines = tuple(
+            SourceLine(feed.name, feed.provider, feed.health.status(now), feed.health.describe(now))
+            for feed in scheduler.feeds.values()
+        )
+        market = ""
+        if self.runtime.mode != "live":
+            market = "market time " + (iso(self.runtime.now_ms()) or "")
+        return StatusView(self.runtime.label, self.runtime.simulated, lines, scheduler.paused, market)

@@ -1,0 +1,40 @@
+"""The frame shared by every dashboard pane: a focusable box whose title carries the data's health."""
+
+from __future__ import annotations
+
+from textual.containers import Vertical
+
+from widgets.viewmodels import PaneStatus
+
+
+class Pane(Vertical, can_focus=True):
+    """A dashboard pane. ``pane_title`` is shown on the border with the data's status (live / stale 3m ...)."""
+
+    DEFAULT_CSS = """
+    Pane { border: round $panel; height: 1fr; }
+    Pane:focus-within, Pane:focus { border: round $accent; }
+    """
+
+    def __init__(self, title: str, *, number: int, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pane_title = title
+        self.number = number
+        self.border_title = f"{number} {title}"
+
+    def show_status(self, status: PaneStatus) -> None:
+        self.border_title = f"{self.number} {self.pane_title}"
+        self.border_subtitle = status.text if status.fresh else f"⚠ {status.text}"
+        self.set_class(not status.fresh, "-stale")
+
+
+class PlaceholderPane(Pane):
+    """A pane whose feed arrives in a later release; it says what it will show."""
+
+    def __init__(self, title: str, text: str, *, number: int, id: str | None = None) -> None:
+        super().__init__(title, number=number, id=id)
+        self._text = text
+
+    def compose(self):  # type: ignore[override]
+        from textual.widgets import Static
+
+        yield Static(self._text, classes="placeholder")
