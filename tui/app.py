@@ -66,8 +66,13 @@ class AltpulseApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen())
         self._banner(MODE_LABEL.get(self.mode, self.mode) + " · starting…", self.mode == "demo")
-        self.run_worker(self._boot, thread=True, name="boot", exit_on_error=False)
+        # Paint the frame first: the boot thread imports pandas and builds the demo market, which would
+        # otherwise hold the GIL while the first frame is drawn.
+        self.set_timer(0.05, self._start_boot)
         self.set_interval(1.0, self._tick, name="tick")
+
+    def _start_boot(self) -> None:
+        self.run_worker(self._boot, thread=True, name="boot", exit_on_error=False)
 
     def _banner(self, label: str, simulated: bool) -> None:
         """Set the mode banner (the dashboard applies it on mount if it is not composed yet)."""

@@ -59,7 +59,7 @@ def pane_status(healths: list[FeedHealth], now: float) -> PaneStatus:
     problems = [h for h in healths if h.status(now) not in ("live", "paused")]
     if primary.as_of is None and not problems:
         return PaneStatus(False, "waiting for data")
-    as_of = dt.datetime.fromtimestamp(primary.as_of, dt.UTC).strftime("%H:%M:%S UTC") if primary.as_of else ""
+    as_of = dt.datetime.fromtimestamp(primary.as_of, dt.UTC).strftime("%H:%M UTC") if primary.as_of else ""
     if not problems:
         return PaneStatus(fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of)
     worst = problems[0] if not fresh else sorted(problems, key=lambda h: h.status(now) == "waiting")[0]
@@ -202,5 +202,6 @@ class ViewBuilder:
         )
         market = ""
         if self.runtime.mode != "live":
-            market = "market time " + (iso(self.runtime.now_ms()) or "")
+            stamp = pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")
+            market = f"market time {stamp:%Y-%m-%d %H:%M} UTC"
         return StatusView(self.runtime.label, self.runtime.simulated, lines, scheduler.paused, market)
