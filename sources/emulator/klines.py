@@ -1,4 +1,4 @@
-"""Kline aggregation for the emulator: cut stored bars at the virtual time and roll them up to any interval."""
+"""Kline aggregation for the emulator: cut stored bars at the virtual time, roll them up to any interval."""
 
 from __future__ import annotations
 
@@ -20,23 +20,59 @@ BINANCE_INTERVALS: dict[str, int] = {
 _MONDAY_OFFSET = 4 * DAY  # 1970-01-01 was a Thursday; Binance weeks open on Monday 00:00 UTC.
 
 
-def pick_frame(frames: dict[int, pd.DataFrame], interval_ms: int, start_ms: int) -> tuple[int, pd.DataFrame] | None:
-    """The finest stored resolution that divides ``interval_ms`` and reaches back to ``start_ms``."""
-    usable = sorted(
-        (base, frame)
-        for base, frame in frames.items()
-        if (interval_ms == MONTH and DAY % base == 0) or (interval_ms > 0 and interval_ms % base == 0)
-    )
-    if not usable:
-        return None
+def usable_frames(frames: dict[int, pd.DataFrame], interval_ms: int | None) -> list[tuple[int, pd.DataFrame]]:
+    """Non-empty stored resolutions that divide ``interval_ms`` (any, when None), finest first."""
+
+    def divides(base: int) -> bool:
+        if interval_ms is None:
+            return True
+        return (interval_ms == MONTH and DAY % base == 0) or (interval_ms > 0 and interval_ms % base == 0)
+
+    return sorted(((b, f) for b, f in frames.items() if len(f) and divides(b)), key=lambda item: item[0])
+
+
+def stitch(usable: list[tuple[int, pd.DataFrame]], lo_ms: int, hi_ms: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Stored rows opening in ``[lo_ms, hi_ms]``, each instant from the finest resolution that covers it.
+
+    A dataset may hold hourly bars for all history and minute bars for the last days; a window reaching
+    across both takes the hourly rows only before the minute rows start. The bar still open at the virtual
+    time is then always a fine one, so it is cut from real minute data instead of being interpolated inside a
+    coarse bar whose close lies in the future. Returns the rows (sorted by open time) and each row's bar
+    length in ms.
+    """
+    pieces: list[pd.DataFrame] = []
+    lengths: list[np.ndarray] = []
+    covered: tuple[int, int] | None = None
     for base, frame in usable:
-        if len(frame) and int(frame["open_time"].iloc[0]) <= start_ms:
-            return base, frame
-    return usable[-1] if start_ms < int(usable[0][1]["open_time"].iloc[0]) else usable[0]
+        times = frame["open_time"].to_numpy(np.int64)
+        a = int(np.searchsorted(times, lo_ms, side="left"))
+        b = int(np.searchsorted(times, hi_ms, side="right"))
+        piece = frame.iloc[a:b]
+        if covered is not None:
+            part = times[a:b]
+            piece = piece[(part + base <= covered[0]) | (part >= covered[1])]
+            covered = (min(covered[0], int(times[0])), max(covered[1], int(times[-1]) + base))
+        else:
+            covered = (int(times[0]), int(times[-1]) + base)
+        if len(piece):
+            pieces.append(piece)
+            lengths.append(np.full(len(piece), base, dtype=np.int64))
+    if not pieces:
+        empty = usable[0][1].iloc[:0] if usable else pd.DataFrame(columns=["open_time"])
+        return empty, np.zeros(0, dtype=np.int64)
+    if len(pieces) == 1:
+        return pieces[0].reset_index(drop=True), lengths[0]
+    rows = pd.concat(pieces, ignore_index=True)
+    order = np.argsort(rows["open_time"].to_numpy(np.int64), kind="stable")
+    return rows.iloc[order].reset_index(drop=True), np.concatenate(lengths)[order]
 
 
 def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int) -> pd.DataFrame:
-    """Rows opened by ``now_ms``; the row still open is scaled to the elapsed fraction (no future leaks)."""
+    """Rows opened by ``now_ms``; the row still open (``base_ms`` long) is scaled to the elapsed fraction.
+
+    The open bar's close moves from its open towards its final close in proportion to elapsed time, and its
+    range is only that much of its final wicks, so at its first instant it is a flat bar with no volume.
+    """
     visible = frame[frame["open_time"].to_numpy() <= now_ms]
     if visible.empty:
         return visible
@@ -44,16 +80,20 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int) -> pd.DataFrame:
     if last_open + base_ms <= now_ms:
         return visible
     frac = max(0.0, min(1.0, (now_ms - last_open) / base_ms))
-    last = visible.iloc[-1].copy()
-    close = last["open"] + frac * (last["close"] - last["open"])
-    last["close"] = close
-    last["high"] = max(last["open"], close, min(last["high"], max(last["open"], close) * 1.0005))
-    last["low"] = min(last["open"], close, max(last["low"], min(last["open"], close) * 0.9995))
+    o, h, lo, c = (float(visible[k].iloc[-1]) for k in ("open", "high", "low", "close"))
+    close = o + frac * (c - o)
+    values: dict[str, float | int] = {
+        "close": close,
+        "high": max(o, close) + frac * (h - max(o, c)),
+        "low": min(o, close) - frac * (min(o, c) - lo),
+        "count": int(int(visible["count"].iloc[-1]) * frac),
+    }
     for col in ("volume", "quote_volume", "taker_buy_volume", "taker_buy_quote_volume"):
-        last[col] = last[col] * frac
-    last["count"] = int(last["count"] * frac)
+        values[col] = float(visible[col].iloc[-1]) * frac
     out = visible.copy()
-    out.iloc[-1] = last
+    row = len(out) - 1
+    for col, value in values.items():
+        out.iloc[row, out.columns.get_loc(col)] = value
     return out
 
 
@@ -82,8 +122,19 @@ def aggregate(frame: pd.DataFrame, interval_ms: int, base_ms: int) -> pd.DataFra
     buckets = bucket_of(frame["open_time"].to_numpy(np.int64), interval_ms)
     starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
     ends = np.r_[starts[1:], len(buckets)] - 1
-    col = {name: frame[name].to_numpy(np.float64) for name in
-           ("open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume", "taker_buy_quote_volume")}
+    col = {
+        name: frame[name].to_numpy(np.float64)
+        for name in (
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "quote_volume",
+            "taker_buy_volume",
+            "taker_buy_quote_volume",
+        )
+    }
     return pd.DataFrame({
         "open_time": buckets[starts],
         "open": col["open"][starts],
@@ -114,22 +165,30 @@ def window(
     end_ms: int | None,
     limit: int,
 ) -> pd.DataFrame:
-    """Bars of ``interval_ms`` as Binance's klines endpoint would return them at ``now_ms``."""
-    span = (interval_ms if interval_ms > 0 else 31 * DAY) * limit
-    wanted_from = start_ms if start_ms is not None else (end_ms if end_ms is not None else now_ms) - span
-    picked = pick_frame(frames, interval_ms, max(0, wanted_from))
-    if picked is None:
+    """Bars of ``interval_ms`` as Binance's klines endpoint would return them at ``now_ms``.
+
+    Bars are selected by open time: with ``startTime`` the first ``limit`` bars opening at or after it,
+    otherwise the last ``limit`` bars opening at or before ``endTime`` (default: now). The bar that contains
+    ``endTime`` is returned whole (as far as the virtual time allows), not truncated at ``endTime``.
+    """
+    usable = usable_frames(frames, interval_ms)
+    if not usable:
         return pd.DataFrame(columns=["open_time"])
-    base, frame = picked
-    upper = now_ms if end_ms is None else min(now_ms, end_ms)
-    lower_bucket = wanted_from
-    if start_ms is None:
-        lower_bucket = wanted_from - (interval_ms if interval_ms > 0 else 31 * DAY)
-    times = frame["open_time"].to_numpy(np.int64)
-    lo = np.searchsorted(times, lower_bucket - (interval_ms if interval_ms > 0 else 31 * DAY), side="left")
-    hi = np.searchsorted(times, upper, side="right")
-    sliced = cut_at(frame.iloc[lo:hi], base, now_ms)
-    bars = aggregate(sliced, interval_ms, base)
+    step = interval_ms if interval_ms > 0 else 31 * DAY  # an upper bound of one bar's length
+    upper = now_ms if end_ms is None else min(now_ms, end_ms)  # the last bar opens at or before this
+    last_bucket = int(bucket_of(np.array([upper], dtype=np.int64), interval_ms)[0])
+    hi = min(now_ms, int(close_time(np.array([last_bucket], dtype=np.int64), interval_ms)[0]))
+    if start_ms is not None:
+        lo = start_ms
+        # Rows past the first ``limit`` whole bars after startTime are never returned; skip rolling them up.
+        hi = min(hi, start_ms + (limit + 1) * step)
+    else:
+        lo = int(bucket_of(np.array([last_bucket - limit * step], dtype=np.int64), interval_ms)[0])
+    rows, lengths = stitch(usable, lo, hi)
+    if rows.empty:
+        return rows
+    rows = cut_at(rows, int(lengths[-1]), now_ms)
+    bars = aggregate(rows, interval_ms, usable[0][0])
     if bars.empty:
         return bars
     opens = bars["open_time"].to_numpy(np.int64)

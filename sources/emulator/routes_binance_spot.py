@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sources.emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
-from sources.emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, cut_at, window
+from sources.emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, cut_at, stitch, usable_frames, window
 from sources.emulator.klines import close_time as kline_close_time
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
@@ -29,7 +29,9 @@ def _int_param(request: EmuRequest, name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise BadRequest(f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.") from None
+        raise BadRequest(
+            f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'."
+        ) from None
 
 
 def _invalid_symbol() -> EmuResponse:
@@ -51,14 +53,21 @@ def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
     limit = max(1, min(limit, 1000))
     interval_ms = BINANCE_INTERVALS[interval]
     bars = window(
-        frames, interval_ms, emu.now_ms(), _int_param(request, "startTime"), _int_param(request, "endTime"), limit
+        frames,
+        interval_ms,
+        emu.now_ms(),
+        _int_param(request, "startTime"),
+        _int_param(request, "endTime"),
+        limit,
     )
     return EmuResponse.json(kline_rows(bars, interval_ms), headers={WEIGHT_HEADER: "2"})
 
 
 def kline_rows(bars: pd.DataFrame, interval_ms: int) -> list[list[object]]:
-    """Frame -> Binance's 12-element kline arrays. Unknown taker volumes are sent as null (replay of OHLCV-only
-    history; real Binance always sends them)."""
+    """Frame -> Binance's 12-element kline arrays.
+
+    Unknown taker volumes are sent as null (replay of OHLCV-only history; real Binance always sends them).
+    """
     if bars.empty:
         return []
     opens = bars["open_time"].to_numpy(np.int64)
@@ -77,25 +86,22 @@ def kline_rows(bars: pd.DataFrame, interval_ms: int) -> list[list[object]]:
 def ticker_24h(symbol: str, emu: Emulator) -> dict[str, object] | None:
     """Binance's rolling 24-hour statistics for ``symbol`` at the virtual time."""
     frames = emu.dataset.spot_klines.get(symbol)
-    if not frames:
+    usable = usable_frames(frames or {}, None)
+    if not usable:
         return None
     now = emu.now_ms()
-    base = min(frames)
-    frame = frames[base]
-    if len(frame) == 0 or int(frame["open_time"].iloc[0]) > now - DAY:
-        base = max(frames)
-        frame = frames[base]
-    times = frame["open_time"].to_numpy(np.int64)
-    lo = int(np.searchsorted(times, now - DAY, side="right")) - 1
-    hi = int(np.searchsorted(times, now, side="right"))
-    win = cut_at(frame.iloc[max(lo, 0) : hi], base, now)
-    if win.empty:
+    # Finest data wherever it exists, so the last price and the day's range are those of trading up to now.
+    rows, lengths = stitch(usable, now - DAY - 2 * usable[-1][0], now)
+    in_window = rows["open_time"].to_numpy(np.int64) + lengths > now - DAY
+    if not in_window.any():
         return None
+    first = int(np.argmax(in_window))
+    win = cut_at(rows.iloc[first:], int(lengths[-1]), now)
     open_price = float(win["open"].iloc[0])
     last = float(win["close"].iloc[-1])
     quote = float(win["quote_volume"].sum())
     volume = float(win["volume"].sum())
-    prev_close = float(frame["close"].iloc[max(lo - 1, 0)]) if lo > 0 else open_price
+    prev_close = float(rows["close"].iloc[first - 1]) if first > 0 else open_price
     return {
         "symbol": symbol,
         "priceChange": _fmt(last - open_price),

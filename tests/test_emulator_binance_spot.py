@@ -1,0 +1,390 @@
+"""The emulator's Binance spot endpoints must answer like ``data-api.binance.vision`` does.
+
+Query semantics (``symbol``, ``interval``, ``startTime``, ``endTime``, ``limit``), the 12-field wire rows,
+the still-open last bar, the virtual time as a hard horizon, error codes, calendar aggregation and the 24 h
+ticker are checked over HTTP through :class:`EmulatorTransport`, then the real parsers and the paging client
+read the same answers. The clock is frozen (``speed=0``) so every expectation is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from sources.binance_spot import BinanceSpot, parse_klines, parse_ticker_24hr
+from sources.emulator import Emulator, EmulatorTransport, MarketDataset, VirtualClock
+from sources.emulator.demo_spot import simulate_spot
+from sources.emulator.scenario import DAY, HOUR, MINUTE, Scenario
+from sources.http import HttpClient
+
+BASE = "https://data-api.binance.vision"
+KLINES = f"{BASE}/api/v3/klines"
+TICKER = f"{BASE}/api/v3/ticker/24hr"
+ANCHOR = int(pd.Timestamp("2026-11-20T13:37:00Z").value // 1_000_000)
+#: The virtual "now" of most tests: mid-minute and mid-hour, a while after the anchor.
+NOW = ANCHOR + 17 * MINUTE + 23_456
+DECIMAL = re.compile(r"^\d+\.\d{8}$")
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return Scenario(anchor_ms=ANCHOR)
+
+
+@pytest.fixture(scope="module")
+def dataset(scenario: Scenario) -> MarketDataset:
+    return MarketDataset(
+        name="demo",
+        simulated=True,
+        spot_klines=simulate_spot(scenario),
+        start_ms=scenario.history_start_ms,
+        end_ms=scenario.end_ms,
+    )
+
+
+@pytest.fixture
+def emu(dataset: MarketDataset) -> Emulator:
+    return Emulator(dataset, VirtualClock(start_ms=NOW, speed=0))
+
+
+@pytest.fixture
+async def client(emu: Emulator) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=EmulatorTransport(emu)) as c:
+        yield c
+
+
+async def klines(client: httpx.AsyncClient, **params: object) -> list[list[object]]:
+    response = await client.get(KLINES, params={"symbol": "BTCUSDT", **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def opens(rows: list[list[object]]) -> np.ndarray:
+    return np.array([r[0] for r in rows], dtype=np.int64)
+
+
+def minute_truth(dataset: MarketDataset, symbol: str = "BTCUSDT") -> pd.DataFrame:
+    return dataset.spot_klines[symbol][MINUTE]
+
+
+# --- limit and time-range semantics -------------------------------------------------------------------------
+
+
+async def test_no_params_gives_the_most_recent_500(client: httpx.AsyncClient) -> None:
+    rows = await klines(client, interval="1m")
+    assert len(rows) == 500
+    t = opens(rows)
+    assert np.all(np.diff(t) == MINUTE)
+    assert t[-1] == NOW // MINUTE * MINUTE  # the bar that is open right now
+
+
+async def test_limit_is_capped_at_1000(client: httpx.AsyncClient) -> None:
+    assert len(await klines(client, interval="1h", limit=1000)) == 1000
+    assert len(await klines(client, interval="1h", limit=5000)) == 1000
+    assert len(await klines(client, interval="1h", limit=7)) == 7
+
+
+async def test_start_time_pages_forward(client: httpx.AsyncClient) -> None:
+    start = NOW - 3 * DAY + 12_345  # not on a bar boundary: the first bar is the next one that opens
+    first = await klines(client, interval="1h", startTime=start, limit=30)
+    assert opens(first)[0] == (start // HOUR + 1) * HOUR
+    second = await klines(client, interval="1h", startTime=int(opens(first)[-1]) + 1, limit=30)
+    together = np.concatenate([opens(first), opens(second)])
+    assert len(first) == len(second) == 30
+    assert np.all(np.diff(together) == HOUR)
+
+
+async def test_start_time_pages_stop_at_now(client: httpx.AsyncClient) -> None:
+    rows = await klines(client, interval="1h", startTime=NOW - 5 * HOUR, limit=1000)
+    assert len(rows) == 5  # four closed hours and the open one; nothing beyond the virtual time
+    assert await klines(client, interval="1m", startTime=NOW + MINUTE) == []
+
+
+async def test_end_time_alone_gives_the_last_bars_up_to_it(client: httpx.AsyncClient) -> None:
+    end = NOW - 2 * DAY + 30 * MINUTE + 5
+    rows = await klines(client, interval="1h", endTime=end, limit=24)
+    t = opens(rows)
+    assert len(rows) == 24
+    assert t[-1] == end // HOUR * HOUR
+    assert np.all(np.diff(t) == HOUR)
+
+
+async def test_bar_containing_end_time_is_the_whole_bar(client: httpx.AsyncClient) -> None:
+    """endTime selects bars by their open time; it does not truncate the last one."""
+    end = NOW - 3 * HOUR + 30 * MINUTE
+    by_end = (await klines(client, interval="1h", endTime=end, limit=1))[0]
+    by_start = (await klines(client, interval="1h", startTime=end // HOUR * HOUR, limit=1))[0]
+    assert by_end == by_start
+
+
+async def test_start_and_end_time_together(client: httpx.AsyncClient) -> None:
+    start, end = NOW - 10 * HOUR, NOW - 4 * HOUR
+    t = opens(await klines(client, interval="15m", startTime=start, endTime=end, limit=1000))
+    assert t[0] >= start and t[-1] <= end
+    assert t[0] - start < 15 * MINUTE and end - t[-1] < 15 * MINUTE
+
+
+# --- rows ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("interval", "ms"), [("1m", MINUTE), ("5m", 5 * MINUTE), ("1h", HOUR), ("4h", 4 * HOUR)]
+)
+async def test_rows_have_binance_shape(client: httpx.AsyncClient, interval: str, ms: int) -> None:
+    rows = await klines(client, interval=interval, limit=50)
+    for row in rows:
+        assert len(row) == 12
+        assert isinstance(row[0], int) and isinstance(row[6], int) and isinstance(row[8], int)
+        assert row[6] == row[0] + ms - 1
+        assert row[0] % ms == 0
+        for i in (1, 2, 3, 4, 5, 7, 9, 10):
+            assert isinstance(row[i], str) and DECIMAL.match(row[i]), (i, row[i])
+        assert row[11] == "0"
+        o, h, lo, c = (float(row[i]) for i in (1, 2, 3, 4))
+        assert lo <= min(o, c) <= max(o, c) <= h
+        assert 0 <= float(row[10]) <= float(row[7])
+
+
+async def test_last_bar_is_provisional_and_nothing_later_is_visible(
+    client: httpx.AsyncClient, emu: Emulator, dataset: MarketDataset
+) -> None:
+    rows = await klines(client, interval="1m", limit=5)
+    assert rows[-1][6] > NOW >= rows[-1][0]
+    assert all(r[6] < NOW for r in rows[:-1])
+    # The open bar carries only the trading so far: less volume than the stored whole minute.
+    truth = minute_truth(dataset)
+    whole = truth.loc[truth["open_time"] == rows[-1][0]].iloc[0]
+    assert float(rows[-1][7]) < whole["quote_volume"]
+    # Five virtual minutes later it is complete and equals the stored bar.
+    emu.clock.advance(5 * MINUTE)
+    later = await klines(client, interval="1m", startTime=rows[-1][0], limit=1)
+    assert float(later[0][7]) == pytest.approx(whole["quote_volume"], rel=1e-12)
+    assert float(later[0][4]) == pytest.approx(whole["close"], rel=1e-12)
+
+
+async def test_provisional_bar_agrees_across_intervals(client: httpx.AsyncClient) -> None:
+    """The open hour is the same as the tail of a long or a short window, and its close is the latest minute's
+    close: no coarse bar leaks where the price is going."""
+    last_minute = (await klines(client, interval="1m", limit=1))[0]
+    short = (await klines(client, interval="1h", limit=2))[-1]
+    long = (await klines(client, interval="1h", limit=1000))[-1]
+    daily = (await klines(client, interval="1d", limit=400))[-1]
+    assert short == long
+    assert short[4] == last_minute[4] == daily[4]
+
+
+async def test_one_hour_bar_equals_its_sixty_minutes(client: httpx.AsyncClient) -> None:
+    hour = NOW // HOUR * HOUR - 5 * HOUR
+    h = (await klines(client, interval="1h", startTime=hour, limit=1))[0]
+    m = await klines(client, interval="1m", startTime=hour, endTime=hour + HOUR - 1, limit=1000)
+    assert len(m) == 60
+    assert h[1] == m[0][1] and h[4] == m[-1][4]
+    assert float(h[2]) == max(float(r[2]) for r in m)
+    assert float(h[3]) == min(float(r[3]) for r in m)
+    for i in (5, 7, 9, 10):
+        assert float(h[i]) == pytest.approx(sum(float(r[i]) for r in m), rel=1e-9)
+    assert h[8] == sum(r[8] for r in m)
+
+
+# --- calendar intervals -------------------------------------------------------------------------------------
+
+
+def _expected(dataset: MarketDataset, bucket_start: int, bucket_end: int) -> dict[str, float]:
+    """A bar recomputed from the stored hourly frame."""
+    h = dataset.spot_klines["BTCUSDT"][HOUR]
+    rows = h[(h["open_time"] >= bucket_start) & (h["open_time"] < bucket_end)]
+    return {
+        "open": rows["open"].iloc[0],
+        "high": rows["high"].max(),
+        "low": rows["low"].min(),
+        "close": rows["close"].iloc[-1],
+        "quote": rows["quote_volume"].sum(),
+        "taker": rows["taker_buy_quote_volume"].sum(),
+    }
+
+
+def _check_bar(row: list[object], expected: dict[str, float]) -> None:
+    got = {"open": row[1], "high": row[2], "low": row[3], "close": row[4], "quote": row[7], "taker": row[10]}
+    for key, value in expected.items():
+        assert float(got[key]) == pytest.approx(value, rel=1e-9), key
+
+
+async def test_daily_bars(client: httpx.AsyncClient, dataset: MarketDataset) -> None:
+    rows = await klines(client, interval="1d", limit=10)
+    assert len(rows) == 10
+    t = opens(rows)
+    assert np.all(t % DAY == 0) and np.all(np.diff(t) == DAY)
+    assert t[-1] == NOW // DAY * DAY
+    for row in rows[:-1]:
+        _check_bar(row, _expected(dataset, row[0], row[0] + DAY))
+
+
+async def test_weekly_bars_open_on_monday(client: httpx.AsyncClient, dataset: MarketDataset) -> None:
+    rows = await klines(client, interval="1w", limit=8)
+    for row in rows:
+        start = pd.Timestamp(row[0], unit="ms", tz="UTC")
+        assert start.weekday() == 0 and start == start.normalize()
+        assert row[6] == row[0] + 7 * DAY - 1
+    for row in rows[:-1]:
+        _check_bar(row, _expected(dataset, row[0], row[0] + 7 * DAY))
+
+
+async def test_monthly_bars_follow_the_calendar(client: httpx.AsyncClient, dataset: MarketDataset) -> None:
+    rows = await klines(client, interval="1M", limit=6)
+    assert len(rows) == 6
+    for row in rows:
+        start = pd.Timestamp(row[0], unit="ms", tz="UTC")
+        nxt = start + pd.offsets.MonthBegin(1)
+        assert start.day == 1 and start == start.normalize()
+        assert row[6] == nxt.value // 1_000_000 - 1
+    for row in rows[:-1]:
+        _check_bar(row, _expected(dataset, row[0], row[6] + 1))
+    now = pd.Timestamp(NOW, unit="ms", tz="UTC")
+    assert rows[-1][0] == pd.Timestamp(year=now.year, month=now.month, day=1, tz="UTC").value // 1_000_000
+
+
+async def test_monthly_start_time_skips_the_month_already_begun(client: httpx.AsyncClient) -> None:
+    start = int(pd.Timestamp("2025-03-15T00:00:00Z").value // 1_000_000)
+    rows = await klines(client, interval="1M", startTime=start, limit=3)
+    assert [pd.Timestamp(r[0], unit="ms", tz="UTC").strftime("%Y-%m") for r in rows] == [
+        "2025-04",
+        "2025-05",
+        "2025-06",
+    ]
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+
+async def test_invalid_symbol_is_400_with_code_1121(client: httpx.AsyncClient) -> None:
+    response = await client.get(KLINES, params={"symbol": "NOPEUSDT", "interval": "1h"})
+    assert response.status_code == 400
+    assert response.json()["code"] == -1121
+    response = await client.get(TICKER, params={"symbol": "NOPEUSDT"})
+    assert response.status_code == 400 and response.json()["code"] == -1121
+
+
+@pytest.mark.parametrize("interval", ["", "2m", "1H", "1y", "60"])
+async def test_bad_interval_is_400(client: httpx.AsyncClient, interval: str) -> None:
+    response = await client.get(KLINES, params={"symbol": "BTCUSDT", "interval": interval})
+    assert response.status_code == 400
+    assert response.json()["code"] < 0
+
+
+async def test_missing_symbol_and_bad_numbers_are_400(client: httpx.AsyncClient) -> None:
+    assert (await client.get(KLINES, params={"interval": "1h"})).status_code == 400
+    bad = await client.get(KLINES, params={"symbol": "BTCUSDT", "interval": "1h", "startTime": "yesterday"})
+    assert bad.status_code == 400 and "startTime" in bad.json()["msg"]
+
+
+# --- 24 h ticker --------------------------------------------------------------------------------------------
+
+
+async def test_ticker_matches_the_klines(client: httpx.AsyncClient, dataset: MarketDataset) -> None:
+    response = await client.get(TICKER, params={"symbol": "ETHUSDT"})
+    assert response.status_code == 200
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == "2"
+    t = response.json()
+    last_minute = (await klines(client, symbol="ETHUSDT", interval="1m", limit=1))[0]
+    assert t["symbol"] == "ETHUSDT"
+    assert t["lastPrice"] == last_minute[4]
+    assert (t["openTime"], t["closeTime"]) == (NOW - DAY, NOW)
+    day = await klines(
+        client, symbol="ETHUSDT", interval="1m", startTime=(NOW - DAY) // MINUTE * MINUTE, limit=1000
+    )
+    day += await klines(client, symbol="ETHUSDT", interval="1m", startTime=day[-1][0] + 1, limit=1000)
+    assert day[-1][0] == NOW // MINUTE * MINUTE
+    # The rolling window starts mid-minute: the minute at its edge may count in full, in part or not at all.
+    total = sum(float(r[7]) for r in day)
+    assert total - float(day[0][7]) <= float(t["quoteVolume"]) <= total * (1 + 1e-12)
+    assert float(t["highPrice"]) >= max(float(r[2]) for r in day[1:])
+    assert float(t["lowPrice"]) <= min(float(r[3]) for r in day[1:])
+    change = float(t["lastPrice"]) / float(t["openPrice"]) - 1
+    assert float(t["priceChangePercent"]) == pytest.approx(change * 100, abs=1e-3)
+
+
+async def test_ticker_symbols_json_array(client: httpx.AsyncClient) -> None:
+    response = await client.get(TICKER, params={"symbols": json.dumps(["BTCUSDT", "ETHUSDT"])})
+    assert response.status_code == 200
+    assert [t["symbol"] for t in response.json()] == ["BTCUSDT", "ETHUSDT"]
+    bad = await client.get(TICKER, params={"symbols": '["BTCUSDT","NOPEUSDT"]'})
+    assert bad.status_code == 400 and bad.json()["code"] == -1121
+    assert (await client.get(TICKER, params={"symbols": "BTCUSDT"})).status_code == 400
+
+
+async def test_ticker_without_symbol_lists_every_pair(
+    client: httpx.AsyncClient, dataset: MarketDataset
+) -> None:
+    response = await client.get(TICKER)
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == "80"
+    assert {t["symbol"] for t in response.json()} == set(dataset.spot_klines)
+
+
+@pytest.mark.parametrize("minute_hours", [72, 12])
+async def test_ticker_sees_no_future(dataset: MarketDataset, minute_hours: int) -> None:
+    """The last price and the day's range come from trading up to now, also when minute bars cover less than
+    the 24 h window (a replay with a short minute file): no coarse bar that closes in the future is used."""
+    minutes = minute_truth(dataset)
+    minutes = minutes[minutes["open_time"] >= NOW // HOUR * HOUR - minute_hours * HOUR].reset_index(drop=True)
+    hourly = dataset.spot_klines["BTCUSDT"][HOUR]
+    short = MarketDataset(name="t", simulated=True, spot_klines={"BTCUSDT": {HOUR: hourly, MINUTE: minutes}})
+    emu = Emulator(short, VirtualClock(start_ms=NOW, speed=0))
+    async with httpx.AsyncClient(transport=EmulatorTransport(emu)) as c:
+        t = (await c.get(TICKER, params={"symbol": "BTCUSDT"})).json()
+        last_minute = (await klines(c, interval="1m", limit=1))[0]
+    assert t["lastPrice"] == last_minute[4]
+    # Every hour and minute that closed inside the window, from the stored truth.
+    h_closed = hourly[
+        (hourly["open_time"] >= NOW - DAY) & (hourly["open_time"] + HOUR <= minutes["open_time"][0])
+    ]
+    m_closed = minutes[minutes["open_time"] + MINUTE <= NOW]
+    closed_low = pd.concat([h_closed["low"], m_closed["low"]]).min()
+    closed_high = pd.concat([h_closed["high"], m_closed["high"]]).max()
+    open_minute = minutes[minutes["open_time"] == NOW // MINUTE * MINUTE].iloc[0]
+    assert min(closed_low, open_minute["low"]) <= float(t["lowPrice"]) <= closed_low
+    assert closed_high <= float(t["highPrice"]) <= max(closed_high, open_minute["high"])
+
+
+# --- the real parsers and client over the emulator ----------------------------------------------------------
+
+
+async def test_parse_klines_reads_the_emulator(client: httpx.AsyncClient) -> None:
+    frame = parse_klines(await klines(client, symbol="SOLUSDT", interval="5m", limit=300), NOW)
+    assert len(frame) == 300
+    assert frame["provisional"].tolist() == [False] * 299 + [True]
+    assert frame.index.is_monotonic_increasing and str(frame.index.tz) == "UTC"
+    assert (frame["taker_buy_quote"] <= frame["quote_volume"]).all()
+
+
+async def test_parse_ticker_reads_the_emulator(client: httpx.AsyncClient) -> None:
+    raw = (await client.get(TICKER, params={"symbol": "BTCUSDT"})).json()
+    ticker = parse_ticker_24hr(raw)
+    assert ticker.symbol == "BTCUSDT"
+    assert ticker.low <= ticker.last <= ticker.high
+    assert ticker.close_time == pd.Timestamp(NOW, unit="ms", tz="UTC")
+
+
+async def test_binance_spot_client_pages_history(emu: Emulator) -> None:
+    http = HttpClient(transport=EmulatorTransport(emu))
+    try:
+        spot = BinanceSpot(http)
+        start = NOW - 60 * DAY
+        frame = await spot.klines("ADAUSDT", "1h", start_ms=start, now_ms=NOW)
+        tickers = await spot.ticker_24hr(["BTCUSDT", "ADAUSDT"])
+        single = await spot.ticker_24hr(["ETHUSDT"])
+    finally:
+        await http.aclose()
+    expected_bars = (NOW // HOUR * HOUR - (start // HOUR + 1) * HOUR) // HOUR + 1
+    assert len(frame) == expected_bars > 1000  # needed a second page
+    assert frame.index.is_unique and frame.index.is_monotonic_increasing
+    assert (frame.index.to_series().diff().iloc[1:] == pd.Timedelta(hours=1)).all()
+    assert frame["provisional"].sum() == 1 and bool(frame["provisional"].iloc[-1])
+    assert http.log.by_host == {"data-api.binance.vision": 4}  # two kline pages, two ticker calls
+    assert set(tickers) == {"BTCUSDT", "ADAUSDT"} and set(single) == {"ETHUSDT"}
+    assert tickers["ADAUSDT"].last == pytest.approx(float(frame["close"].iloc[-1]))
