@@ -1,0 +1,493 @@
+"""Tests for analytics.drivers: rule validation, three-valued evaluation, since/changed/trend tracking."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.drivers import (
+    KNOWN_METRICS,
+    Condition,
+    DriverState,
+    MetricValue,
+    Rule,
+    RuleError,
+    default_rules,
+    evaluate,
+    format_metric,
+    parse_rules,
+    parse_window,
+    summary,
+)
+
+FILE = "/home/u/.config/altpulse/config.toml"
+T1 = pd.Timestamp("2024-05-01 12:00", tz="UTC")
+T2 = T1 + pd.Timedelta(minutes=1)
+T3 = T1 + pd.Timedelta(minutes=2)
+T4 = T1 + pd.Timedelta(minutes=3)
+
+
+def one_rule(**overrides: Any) -> list[dict[str, Any]]:
+    rule: dict[str, Any] = {
+        "id": "r1", "name": "Rule one", "meaning": "Something happens.",
+        "conditions": [{"metric": "btc_change", "op": "<", "threshold": -2, "window": "1h"}],
+    }  # fmt: skip
+    rule.update(overrides)
+    return [rule]
+
+
+def with_condition(**overrides: Any) -> list[dict[str, Any]]:
+    raw = one_rule()
+    raw[0]["conditions"][0].update(overrides)
+    return raw
+
+
+def without(key: str, condition: bool = False) -> list[dict[str, Any]]:
+    raw = one_rule()
+    del (raw[0]["conditions"][0] if condition else raw[0])[key]
+    return raw
+
+
+# ----------------------------------------------------------------------------------------- metrics / windows
+
+
+def test_known_metric_ids_are_exactly_the_documented_set() -> None:
+    assert set(KNOWN_METRICS) == {
+        "etf_net_flow_sum", "etf_outflow_streak", "etf_min_daily_flow", "basket_cvd_change",
+        "basket_buy_sell_ratio", "funding_median_8h", "funding_share_above_baseline", "long_liq_vs_median",
+        "btc_change", "oi_change", "smallcap_vs_largecap", "btc_dominance_change", "stablecoin_share_change",
+        "fear_greed", "spy_change", "us2y_change",
+    }  # fmt: skip
+    assert all(isinstance(text, str) and text for text in KNOWN_METRICS.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1h", pd.Timedelta(hours=1)), ("24h", pd.Timedelta(days=1)), ("3d", pd.Timedelta(days=3)),
+     ("30d", pd.Timedelta(days=30)), ("15m", pd.Timedelta(minutes=15)), ("2w", pd.Timedelta(days=14))],
+)  # fmt: skip
+def test_parse_window_valid(text: str, expected: pd.Timedelta) -> None:
+    assert parse_window(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "0d", "1.5h", "30 d", " 1h", "1H", "h", "-1d", "1y", "99999w", 30, None]
+)
+def test_parse_window_invalid(text: Any) -> None:
+    with pytest.raises(ValueError, match="window"):
+        parse_window(text)
+
+
+# ----------------------------------------------------------------------------------------------- parse_rules
+
+
+def test_default_rules_parse_and_match_design() -> None:
+    rules = parse_rules(default_rules(), "defaults")
+    assert [r.id for r in rules] == [
+        "etf_outflows", "institutional_selling", "alt_selling_pressure", "crowded_leverage",
+        "liquidation_cascade", "oi_rebuilding", "small_caps_lagging", "btc_dominance_rising",
+        "stablecoin_rotation", "extreme_fear", "stock_weakness", "rates_uncertainty",
+    ]  # fmt: skip
+    by_id = {r.id: r for r in rules}
+    assert by_id["etf_outflows"].conditions == [Condition("etf_net_flow_sum", "<", 0.0, "3d")]
+    assert by_id["institutional_selling"].mode == "any"
+    assert by_id["institutional_selling"].conditions == [
+        Condition("etf_outflow_streak", ">=", 3.0, None), Condition("etf_min_daily_flow", "<", -250e6, "10d"),
+    ]  # fmt: skip
+    assert by_id["alt_selling_pressure"].mode == "all"
+    assert by_id["alt_selling_pressure"].conditions[1] == Condition("basket_buy_sell_ratio", "<", 0.97, "30d")
+    assert by_id["crowded_leverage"].conditions[0] == Condition("funding_median_8h", ">", 0.0001, None)
+    assert by_id["liquidation_cascade"].conditions == [
+        Condition("long_liq_vs_median", ">", 5.0, "30d"), Condition("btc_change", "<", -2.0, "1h"),
+    ]  # fmt: skip
+    assert by_id["extreme_fear"].conditions == [Condition("fear_greed", "<=", 25.0, None)]
+    assert by_id["rates_uncertainty"].conditions == [Condition("us2y_change", ">", 0.15, "10d")]
+    assert all(r.enabled and r.meaning and r.name for r in rules)
+    # fresh copies: mutating one does not change the next
+    first = default_rules()
+    first[0]["id"] = "changed"
+    assert default_rules()[0]["id"] == "etf_outflows"
+
+
+def test_parse_rules_defaults_and_types() -> None:
+    (rule,) = parse_rules(one_rule(), FILE)
+    assert rule == Rule(
+        "r1", "Rule one", "Something happens.", [Condition("btc_change", "<", -2.0, "1h")], "all", True
+    )
+    assert isinstance(rule.conditions[0].threshold, float)
+    (off,) = parse_rules(one_rule(enabled=False, mode="any"), FILE)
+    assert off.enabled is False and off.mode == "any"
+
+
+def test_rule_error_message_format() -> None:
+    raw = default_rules()
+    raw[3]["conditions"][0]["op"] = "=<"
+    with pytest.raises(RuleError) as info:
+        parse_rules(raw, "config.toml")
+    assert (
+        str(info.value) == "config.toml: drivers[3].conditions[0].op: expected one of <, <=, >, >=, got '=<'"
+    )
+    assert info.value.file == "config.toml"
+    assert info.value.path == "drivers[3].conditions[0].op"
+    assert isinstance(info.value, ValueError)
+
+
+def _dup() -> list[dict[str, Any]]:
+    return one_rule() + one_rule()
+
+
+C0 = "drivers[0].conditions[0]"
+ERROR_CASES: list[tuple[str, Callable[[], Any], str, str]] = [
+    ("not a list", lambda: {"drivers": []}, "drivers", "expected an array of tables"),
+    ("item not a table", lambda: ["x"], "drivers[0]", "expected a table, got 'x'"),
+    ("unknown rule key", lambda: one_rule(colour="red"), "drivers[0].colour", "unknown key 'colour'"),
+    ("non-string key", lambda: [{**one_rule()[0], 3: 1}], "drivers[0]", "unknown key 3"),
+    ("missing id", lambda: without("id"), "drivers[0].id", "missing required key"),
+    ("id not str", lambda: one_rule(id=7), "drivers[0].id", "expected a non-empty string, got 7"),
+    ("id bad chars", lambda: one_rule(id="a b"), "drivers[0].id", "letters, digits"),
+    ("duplicate id", _dup, "drivers[1].id", "already used by drivers[0]"),
+    ("missing name", lambda: without("name"), "drivers[0].name", "missing required key"),
+    ("empty meaning", lambda: one_rule(meaning="  "), "drivers[0].meaning", "expected a non-empty string"),
+    ("bad mode", lambda: one_rule(mode="both"), "drivers[0].mode", "expected one of all, any, got 'both'"),
+    ("mode not str", lambda: one_rule(mode=["all"]), "drivers[0].mode", "got an array"),
+    ("enabled not bool", lambda: one_rule(enabled="yes"), "drivers[0].enabled", "expected a boolean"),
+    ("enabled int", lambda: one_rule(enabled=1), "drivers[0].enabled", "(true/false), got 1"),
+    ("missing conditions", lambda: without("conditions"), "drivers[0].conditions", "missing required key"),
+    ("empty conditions", lambda: one_rule(conditions=[]), "drivers[0].conditions", "non-empty array"),
+    ("conditions table", lambda: one_rule(conditions={"m": 1}), "drivers[0].conditions", "got a table"),
+    ("condition not table", lambda: one_rule(conditions=[1]), C0, "expected a table"),
+    ("unknown cond key", lambda: with_condition(units="usd"), C0 + ".units", "unknown key"),
+    ("missing metric", lambda: without("metric", True), C0 + ".metric", "missing"),
+    ("unknown metric", lambda: with_condition(metric="btc_price"), C0 + ".metric",
+     "expected a known metric"),
+    ("bad op", lambda: with_condition(op="=<"), C0 + ".op", "expected one of <, <=, >, >="),
+    ("op equals", lambda: with_condition(op="=="), C0 + ".op", "got '=='"),
+    ("op unhashable", lambda: with_condition(op=["<"]), C0 + ".op", "got an array"),
+    ("missing op", lambda: without("op", True), C0 + ".op", "missing required key"),
+    ("threshold str", lambda: with_condition(threshold="-2"), C0 + ".threshold",
+     "expected a number, got '-2'"),
+    ("threshold bool", lambda: with_condition(threshold=True), C0 + ".threshold",
+     "expected a number, got True"),
+    ("threshold nan", lambda: with_condition(threshold=math.nan), C0 + ".threshold",
+     "expected a finite number"),
+    ("threshold inf", lambda: with_condition(threshold=-math.inf), C0 + ".threshold",
+     "expected a finite number"),
+    ("threshold huge", lambda: with_condition(threshold=10**400), C0 + ".threshold",
+     "expected a finite number"),
+    ("missing threshold", lambda: without("threshold", True), C0 + ".threshold", "missing"),
+    ("window format", lambda: with_condition(window="1.5h"), C0 + ".window",
+     "expected a window like '1h'"),
+    ("window int", lambda: with_condition(window=30), C0 + ".window", "got 30"),
+    ("window too long", lambda: with_condition(window="600w"), C0 + ".window",
+     "at most 10 years, got '600w'"),
+    ("window missing", lambda: without("window", True), C0 + ".window",
+     "missing window for btc_change"),
+    ("window on point metric", lambda: with_condition(metric="fear_greed", window="1d"),
+     C0 + ".window", "takes no window"),
+    ("etf window hours", lambda: with_condition(metric="etf_net_flow_sum", window="36h"),
+     C0 + ".window", "whole (trading) days"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "path", "fragment"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
+def test_parse_rules_errors_name_file_path_and_expectation(
+    case: str, make: Callable[[], Any], path: str, fragment: str
+) -> None:
+    with pytest.raises(RuleError) as info:
+        parse_rules(make(), FILE)
+    message = str(info.value)
+    assert message.startswith(f"{FILE}: {path}: "), message
+    assert info.value.path == path
+    assert fragment in message, message
+
+
+def test_error_path_points_at_the_right_driver_and_condition() -> None:
+    raw = default_rules()
+    raw[1]["conditions"][1]["window"] = "ten days"
+    with pytest.raises(RuleError, match=r"drivers\[1\]\.conditions\[1\]\.window: .*got 'ten days'"):
+        parse_rules(raw, FILE)
+
+
+_PLAUSIBLE = [
+    "<",
+    "=<",
+    "all",
+    "any",
+    "1h",
+    "30d",
+    "0d",
+    "btc_change",
+    "fear_greed",
+    "etf_net_flow_sum",
+    "r1",
+]
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+    | st.sampled_from(_PLAUSIBLE)
+)
+_ANY = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_CONDITION = st.dictionaries(st.sampled_from(["metric", "op", "threshold", "window", "extra"]),
+                             _SCALARS | _ANY, max_size=5)  # fmt: skip
+_RULE = st.dictionaries(
+    st.sampled_from(["id", "name", "meaning", "mode", "enabled", "conditions", "other"]),
+    _SCALARS | st.lists(_CONDITION | _ANY, max_size=3),
+    max_size=7,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=_ANY | st.lists(_RULE | _ANY, max_size=4))
+def test_parse_rules_only_ever_raises_rule_error(raw: Any) -> None:
+    try:
+        rules = parse_rules(raw, FILE)
+    except RuleError as exc:
+        assert str(exc).startswith(f"{FILE}: ")
+    else:
+        assert isinstance(raw, list) and len(rules) == len(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(index=st.integers(0, 11), key=st.sampled_from(["op", "threshold", "window", "metric"]), value=_SCALARS)
+def test_mutated_default_rules_only_raise_rule_error(index: int, key: str, value: Any) -> None:
+    raw = default_rules()
+    raw[index]["conditions"][0][key] = value
+    try:
+        parse_rules(raw, FILE)
+    except RuleError as exc:
+        # a changed metric can make the (unchanged) window the offending key
+        allowed = {key, "window"} if key == "metric" else {key}
+        assert exc.path in {f"drivers[{index}].conditions[0].{k}" for k in allowed}, str(exc)
+
+
+# ------------------------------------------------------------------------------------------------ evaluation
+
+
+def rule(*conds: Condition, mode: str = "all", rule_id: str = "d") -> Rule:
+    return Rule(rule_id, "Driver", "Meaning.", list(conds), mode)  # type: ignore[arg-type]
+
+
+def lookup_from(values: dict[str, MetricValue | None]) -> Callable[[str, str | None], MetricValue | None]:
+    return lambda metric, window: values.get(metric)
+
+
+A = Condition("btc_change", "<", -2.0, "1h")
+B = Condition("fear_greed", "<=", 25.0)
+TRUE_A, FALSE_A = MetricValue(-3.0, T1), MetricValue(1.0, T1)
+TRUE_B, FALSE_B = MetricValue(20.0, T1), MetricValue(60.0, T1)
+UNKNOWN = None
+
+
+@pytest.mark.parametrize(
+    ("mode", "a", "b", "expected"),
+    [
+        ("all", TRUE_A, TRUE_B, "active"),
+        ("all", TRUE_A, FALSE_B, "clear"),
+        ("all", FALSE_A, FALSE_B, "clear"),
+        ("all", TRUE_A, UNKNOWN, "unknown"),
+        ("all", FALSE_A, UNKNOWN, "clear"),
+        ("all", UNKNOWN, UNKNOWN, "unknown"),
+        ("any", TRUE_A, TRUE_B, "active"),
+        ("any", TRUE_A, FALSE_B, "active"),
+        ("any", FALSE_A, FALSE_B, "clear"),
+        ("any", TRUE_A, UNKNOWN, "active"),
+        ("any", FALSE_A, UNKNOWN, "unknown"),
+        ("any", UNKNOWN, UNKNOWN, "unknown"),
+    ],
+)
+def test_three_valued_logic(mode: str, a: MetricValue | None, b: MetricValue | None, expected: str) -> None:
+    (state,) = evaluate([rule(A, B, mode=mode)], lookup_from({"btc_change": a, "fear_greed": b}), None, T1)
+    assert state.state == expected
+    assert [r.result for r in state.values] == [
+        None if a is None else a.value < -2.0,  # type: ignore[operator]
+        None if b is None else b.value <= 25.0,  # type: ignore[operator]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "expected"),
+    [("<", -2.0, False), ("<=", -2.0, True), (">", -2.0, False), (">=", -2.0, True), ("<", -2.01, True),
+     (">", -1.99, True)],
+)  # fmt: skip
+def test_operators_at_the_threshold(op: str, value: float, expected: bool) -> None:
+    cond = Condition("btc_change", op, -2.0, "1h")  # type: ignore[arg-type]
+    (state,) = evaluate([rule(cond)], lookup_from({"btc_change": MetricValue(value, T1)}), None, T1)
+    assert state.values[0].result is expected
+    assert state.state == ("active" if expected else "clear")
+
+
+def _raise(metric: str, window: str | None) -> MetricValue | None:
+    raise RuntimeError("feed exploded")
+
+
+@pytest.mark.parametrize(
+    ("lookup", "why"),
+    [
+        (lookup_from({}), "missing"),
+        (lookup_from({"btc_change": MetricValue(None, T1)}), "None value"),
+        (lookup_from({"btc_change": MetricValue(math.nan, T1)}), "NaN"),
+        (lookup_from({"btc_change": MetricValue(-5.0, T1, stale=True)}), "stale but would be true"),
+        (_raise, "lookup raised"),
+    ],
+)
+def test_unusable_metric_is_unknown(
+    lookup: Callable[[str, str | None], MetricValue | None], why: str
+) -> None:
+    (state,) = evaluate([rule(A)], lookup, None, T1)
+    assert state.state == "unknown", why
+    assert state.values[0].result is None
+
+
+def test_lookup_failure_is_recorded_and_other_drivers_still_evaluate() -> None:
+    def lookup(metric: str, window: str | None) -> MetricValue | None:
+        if metric == "btc_change":
+            raise RuntimeError("feed exploded")
+        return TRUE_B
+
+    states = evaluate([rule(A, rule_id="x"), rule(B, rule_id="y")], lookup, None, T1)
+    assert [s.state for s in states] == ["unknown", "active"]
+    assert "feed exploded" in states[0].values[0].metric.note  # type: ignore[union-attr]
+
+
+def test_lookup_receives_metric_and_window() -> None:
+    calls: list[tuple[str, str | None]] = []
+
+    def lookup(metric: str, window: str | None) -> MetricValue | None:
+        calls.append((metric, window))
+        return None
+
+    evaluate(parse_rules(default_rules(), FILE), lookup, None, T1)
+    assert ("etf_net_flow_sum", "3d") in calls
+    assert ("fear_greed", None) in calls
+    assert ("long_liq_vs_median", "30d") in calls and ("btc_change", "1h") in calls
+
+
+def test_disabled_rules_are_skipped() -> None:
+    rules = [rule(A, rule_id="on"), Rule("off", "Off", "m", [B], "all", enabled=False)]
+    states = evaluate(rules, lookup_from({"btc_change": TRUE_A, "fear_greed": TRUE_B}), None, T1)
+    assert [s.id for s in states] == ["on"]
+
+
+def test_since_and_changed_across_evaluations() -> None:
+    rules = [rule(A)]
+    values: dict[str, MetricValue | None] = {"btc_change": MetricValue(-3.0, T1)}
+
+    def run(now: pd.Timestamp, prev: list[DriverState] | None) -> DriverState:
+        (state,) = evaluate(rules, lookup_from(values), {s.id: s for s in prev} if prev else None, now)
+        return state
+
+    s1 = run(T1, None)
+    assert (s1.state, s1.since, s1.changed) == ("active", T1, False)
+    s2 = run(T2, [s1])
+    assert (s2.state, s2.since, s2.changed) == ("active", T1, False)  # still active since T1
+    values["btc_change"] = MetricValue(0.5, T3)
+    s3 = run(T3, [s2])
+    assert (s3.state, s3.since, s3.changed) == ("clear", T3, True)
+    s4 = run(T4, [s3])
+    assert (s4.state, s4.since, s4.changed) == ("clear", T3, False)
+    values["btc_change"] = MetricValue(0.5, T4, stale=True)
+    s5 = run(T4 + pd.Timedelta(minutes=1), [s4])
+    assert (s5.state, s5.since, s5.changed) == ("unknown", T4 + pd.Timedelta(minutes=1), True)
+
+
+def test_trend() -> None:
+    rules = [rule(A)]
+
+    def step(
+        value: float | None, as_of: pd.Timestamp, prev: DriverState | None, stale: bool = False
+    ) -> DriverState:
+        lookup = lookup_from({"btc_change": MetricValue(value, as_of, stale=stale)})
+        (state,) = evaluate(rules, lookup, {prev.id: prev} if prev else None, as_of)
+        return state
+
+    s1 = step(-1.0, T1, None)
+    assert s1.trend is None  # nothing to compare with
+    s2 = step(-1.5, T2, s1)
+    assert s2.trend == "down"
+    s3 = step(-1.5, T2, s2)  # the same datum seen again keeps the arrow
+    assert s3.trend == "down"
+    s4 = step(-0.5, T3, s3)
+    assert s4.trend == "up"
+    s5 = step(-0.5, T4, s4)  # a new datum with the same value
+    assert s5.trend == "flat"
+    s6 = step(-0.2, T4, s5, stale=True)
+    assert s6.trend is None  # stale values have no trend
+    s7 = step(-0.1, T4 + pd.Timedelta(minutes=1), s6)
+    assert s7.trend is None  # previous value unusable
+    retuned = [rule(Condition("btc_change", "<", -2.0, "4h"))]
+    (s8,) = evaluate(retuned, lookup_from({"btc_change": MetricValue(-9.0, T4)}), {s4.id: s4}, T4)
+    assert s8.trend is None  # different window: values are not comparable
+
+
+def test_display_strings() -> None:
+    rules = parse_rules(default_rules(), FILE)
+    values = {
+        "etf_net_flow_sum": MetricValue(-120e6, T1),
+        "etf_outflow_streak": MetricValue(2.0, T1),
+        "etf_min_daily_flow": MetricValue(-300e6, T1),
+        "funding_median_8h": MetricValue(0.00012, T1, stale=True),
+        "funding_share_above_baseline": MetricValue(0.4, T1),
+    }
+    states = {s.id: s for s in evaluate(rules, lookup_from(values), None, T1)}
+    etf = states["etf_outflows"]
+    assert (etf.state, etf.display_value, etf.display_threshold) == ("active", "-$120.0M", "< $0")
+    inst = states["institutional_selling"]
+    assert inst.state == "active"
+    assert inst.detail == "etf_outflow_streak 2d >= 3d ✗ or etf_min_daily_flow(10d) -$300.0M < -$250.0M ✓"
+    crowded = states["crowded_leverage"]
+    assert crowded.state == "unknown"  # stale funding (would be true) + share 40% (false)
+    assert crowded.display_value == "0.0120% (stale)"
+    assert crowded.display_threshold == "> 0.0100%"
+    assert "funding_share_above_baseline 40% > 60% ✗" in crowded.detail
+    assert states["extreme_fear"].display_value == "?"
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "text"),
+    [("basket_cvd_change", -1.234e9, "-$1.2B"), ("basket_cvd_change", 950.0, "$950"),
+     ("basket_buy_sell_ratio", 0.97, "0.970"), ("long_liq_vs_median", 5.25, "5.2x"),
+     ("btc_change", -2.0, "-2.00%"), ("btc_dominance_change", 1.0, "+1.00pt"), ("fear_greed", 25.0, "25"),
+     ("funding_median_8h", 0.0001, "0.0100%"),
+     ("funding_share_above_baseline", 0.6, "60%"), ("btc_change", math.nan, "?"), ("btc_change", None, "?")],
+)  # fmt: skip
+def test_format_metric(metric: str, value: float | None, text: str) -> None:
+    assert format_metric(metric, value) == text
+
+
+def _state(state: str, rule_id: str) -> DriverState:
+    return DriverState(rule_id, "n", "m", state, [], "", "", "", None, False, None)  # type: ignore[arg-type]
+
+
+def test_summary() -> None:
+    states = [_state("active", f"a{i}") for i in range(7)] + [_state("unknown", f"u{i}") for i in range(2)]
+    states += [_state("clear", f"c{i}") for i in range(3)]
+    assert summary(states) == "7 of 12 drivers active · 2 unknown"
+    assert summary(states[:7] + states[9:]) == "7 of 10 drivers active"
+    assert summary([]) == "no drivers enabled"
+
+
+def test_evaluate_does_not_mutate_inputs() -> None:
+    raw = default_rules()
+    snapshot = copy.deepcopy(raw)
+    rules = parse_rules(raw, FILE)
+    first = evaluate(rules, lookup_from({}), None, T1)
+    previous = {s.id: s for s in first}
+    evaluate(rules, lookup_from({}), previous, T2)
+    assert raw == snapshot
+    assert all(s.since == T1 for s in previous.values())
