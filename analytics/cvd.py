@@ -283,10 +283,8 @@ def basket(
     known = np.array([coin not in reasons for coin in coins], dtype=bool)
 
     index = _utc_index(union[s0:])
-    if known.any():
-        basket_delta_values = win_delta[:, known].sum(axis=1)
-    else:  # no coin with a known taker split: the basket is unknown, not flat at zero
-        basket_delta_values = np.full(n_t - s0, np.nan)
+    # With no coin of known taker split the basket is unknown, not flat at zero.
+    basket_delta_values = win_delta[:, known].sum(axis=1) if known.any() else np.full(n_t - s0, np.nan)
     basket_delta = pd.Series(basket_delta_values, index=index, name="basket_delta")
     cumulative = pd.Series(np.cumsum(basket_delta_values), index=index, name="basket_cvd")
 
