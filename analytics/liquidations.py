@@ -1,0 +1,457 @@
+"""Liquidation analytics: window totals by side and venue, the trailing hourly median, and the cascade
+detector.
+
+Market meaning. Long liquidations are forced selling. A burst of them far above their usual hourly level while
+BTC is falling is a *liquidation cascade*: each forced sale pushes price into the next layer of leveraged
+longs. Such flushes often mark local capitulation, but while one is under way, catching the falling knife is
+dangerous.
+
+All functions are pure and vectorised over a *tape*: either a frame with
+:data:`~sources.liquidations.TAPE_COLUMNS` (``time`` epoch ms or UTC datetimes, ``exchange``, ``coin``,
+``side`` "long"|"short" = the position liquidated, ``qty`` coins, ``price`` USD, ``notional_usd``; when
+``notional_usd`` is absent it is ``qty x price``) or a :class:`LiquidationTape`. A window ending at ``now`` is
+``now - w < time <= now``.
+
+Formulas:
+
+- ``window_totals``: for w in 1h/4h/24h, ``long_usd = sum(notional | side = long, in window)``, likewise
+  short; ``total = long + short``; ``long_share = long / total``.
+- ``venue_totals``: the same sums grouped by exchange over one window, plus each venue's share of the total.
+- ``hourly_long_median``: the trailing hourly windows ``H_k = (now - (k+1)h, now - k h]`` for ``k = 1..n``
+  (the last hour ``k = 0`` is excluded, it is what gets compared), ``n = floor((now - 1h - max(now - lookback,
+  recorded_since)) / 1h)``; the median of ``sum(long notional in H_k)`` over those hours, **hours with no
+  liquidation counting as 0**.
+- ``cascade``: ``ratio = long_usd_1h / median_hourly``; BTC 1h change ``= (close(now) / close(now - 1h) - 1) x
+  100`` (closes as of each instant); ``active = ratio > ratio_threshold and btc_change_1h_pct <
+  btc_drop_pct``; ``meter = clip(ratio / ratio_threshold, 0, 1)`` (1 = the liquidation half of the rule is
+  met).
+
+Recording gaps. There is no keyless liquidation history (shared/sources.md §7.5): the tape is what this
+console recorded. When it has been recording for less than ``lookback``, the median is taken over the hours
+that exist and :class:`Cascade` says so (``recorded_for``, ``complete=False``, ``hours_in_median``); with less
+than one full hour before the last one there is no median and the detector is inactive with ``reason`` saying
+why. Hours during which a feed was down count as recorded zeros (they lower the median, making the ratio err
+on the high side) — the status bar shows such outages. Binance's stream is a lower bound (one order per symbol
+per second), so absolute USD figures undercount; the ratio is consistent because the same undercount sits in
+numerator and median.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sources.liquidations import TAPE_COLUMNS, Liquidation
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+WINDOWS_MS: dict[str, int] = {"1h": HOUR_MS, "4h": 4 * HOUR_MS, "24h": DAY_MS}
+DEFAULT_LOOKBACK = pd.Timedelta(days=30)
+MAX_TAPE_AGE = pd.Timedelta(days=35)
+
+
+def _ms(value: int | float | pd.Timestamp | np.datetime64) -> int:
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        if ts.tzinfo is None:
+            ts = ts.tz_localize("UTC")
+        return int(ts.value // 1_000_000)
+    return int(value)
+
+
+def _td_ms(value: pd.Timedelta | int) -> int:
+    return int(pd.Timedelta(value).value // 1_000_000) if not isinstance(value, int) else value
+
+
+def _time_ms(column: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if column.dt.tz is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        return column.to_numpy().astype("datetime64[ms]").astype(np.int64)  # naive = UTC
+    return column.to_numpy(np.int64)
+
+
+def _core(tape: pd.DataFrame | LiquidationTape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(time ms, is_long, notional USD) arrays of a tape frame or a :class:`LiquidationTape`."""
+    if isinstance(tape, LiquidationTape):
+        return tape.arrays()
+    if len(tape) == 0:
+        return np.empty(0, np.int64), np.empty(0, bool), np.empty(0)
+    time = _time_ms(tape["time"])
+    is_long = tape["side"].to_numpy() == "long"
+    if "notional_usd" in tape.columns:
+        notional = tape["notional_usd"].to_numpy(np.float64)
+    else:
+        notional = tape["qty"].to_numpy(np.float64) * tape["price"].to_numpy(np.float64)
+    return time, is_long, notional
+
+
+def _frame(tape: pd.DataFrame | LiquidationTape, since_ms: int) -> pd.DataFrame:
+    if isinstance(tape, LiquidationTape):
+        return tape.frame(since_ms=since_ms)
+    return tape
+
+
+# --- totals -------------------------------------------------------------------------------------------------
+
+
+def window_totals(
+    tape: pd.DataFrame | LiquidationTape,
+    now: int | pd.Timestamp,
+    windows: Sequence[str] = ("1h", "4h", "24h"),
+) -> pd.DataFrame:
+    """Long/short/total liquidated USD per trailing window: index = window label, columns ``long_usd``,
+    ``short_usd``, ``total_usd``, ``long_share`` (NaN when nothing was liquidated), ``count``."""
+    now_ms = _ms(now)
+    time, is_long, notional = _core(tape)
+    age = now_ms - time
+    rows = []
+    for label in windows:
+        inside = (age >= 0) & (age < WINDOWS_MS[label])
+        long_usd = float(notional[inside & is_long].sum())
+        short_usd = float(notional[inside & ~is_long].sum())
+        total = long_usd + short_usd
+        rows.append(
+            (long_usd, short_usd, total, long_usd / total if total > 0 else np.nan, int(inside.sum()))
+        )
+    return pd.DataFrame(
+        rows,
+        index=pd.Index(list(windows), name="window"),
+        columns=["long_usd", "short_usd", "total_usd", "long_share", "count"],
+    )
+
+
+def venue_totals(
+    tape: pd.DataFrame | LiquidationTape, now: int | pd.Timestamp, window: str = "24h", by: str = "exchange"
+) -> pd.DataFrame:
+    """Long/short/total USD over one window grouped by ``exchange`` (or ``coin``), sorted by total, with
+    ``share`` of the window's total."""
+    now_ms = _ms(now)
+    frame = _frame(tape, now_ms - WINDOWS_MS[window])
+    columns = ["long_usd", "short_usd", "total_usd", "share"]
+    if len(frame) == 0:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name=by), dtype=float)
+    time, is_long, notional = _core(frame)
+    age = now_ms - time
+    inside = (age >= 0) & (age < WINDOWS_MS[window])
+    keys = frame[by].to_numpy()[inside]
+    work = pd.DataFrame(
+        {
+            by: keys,
+            "long_usd": np.where(is_long[inside], notional[inside], 0.0),
+            "short_usd": np.where(is_long[inside], 0.0, notional[inside]),
+        }
+    )
+    out = work.groupby(by, sort=False)[["long_usd", "short_usd"]].sum()
+    out["total_usd"] = out["long_usd"] + out["short_usd"]
+    grand = float(out["total_usd"].sum())
+    out["share"] = out["total_usd"] / grand if grand > 0 else np.nan
+    return out.sort_values("total_usd", ascending=False)[columns]
+
+
+# --- the hourly median and the cascade ----------------------------------------------------------------------
+
+
+def _hourly_long_sums(
+    time: np.ndarray,
+    is_long: np.ndarray,
+    notional: np.ndarray,
+    now_ms: int,
+    lookback_ms: int,
+    recorded_since_ms: int | None,
+) -> np.ndarray:
+    """Long USD in each trailing hour ``H_k``, k = 1..n (see the module docstring); empty when n < 1."""
+    if recorded_since_ms is None:
+        recorded_since_ms = int(time.min()) if len(time) else now_ms
+    begin = max(now_ms - lookback_ms, recorded_since_ms)
+    n = (now_ms - HOUR_MS - begin) // HOUR_MS
+    if n < 1:
+        return np.empty(0)
+    age = now_ms - time
+    k = np.floor_divide(age, HOUR_MS)
+    use = is_long & (age >= 0) & (k >= 1) & (k <= n)
+    sums = np.bincount(k[use].astype(np.int64), weights=notional[use], minlength=n + 1)
+    return sums[1 : n + 1]
+
+
+def hourly_long_median(
+    tape: pd.DataFrame | LiquidationTape,
+    now: int | pd.Timestamp,
+    lookback: pd.Timedelta = DEFAULT_LOOKBACK,
+    recorded_since: int | pd.Timestamp | None = None,
+) -> float:
+    """Median hourly long-liquidation USD over the trailing ``lookback`` (NaN with no complete hour recorded).
+
+    ``recorded_since`` defaults to the tape's own recording start (a :class:`LiquidationTape`) or its first
+    row.
+    """
+    time, is_long, notional = _core(tape)
+    since = _recorded_since(tape, recorded_since)
+    sums = _hourly_long_sums(time, is_long, notional, _ms(now), _td_ms(lookback), since)
+    return float(np.median(sums)) if len(sums) else float("nan")
+
+
+def _recorded_since(tape: pd.DataFrame | LiquidationTape, explicit: int | pd.Timestamp | None) -> int | None:
+    if explicit is not None:
+        return _ms(explicit)
+    if isinstance(tape, LiquidationTape):
+        return tape.recorded_since_ms
+    return None
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """The liquidation-cascade driver's state (see the module docstring for the formula)."""
+
+    active: bool
+    ratio: float  # last-hour long USD / trailing hourly median (NaN when unknown, inf when the median is 0)
+    long_usd_1h: float
+    median_hourly: float
+    btc_change_1h_pct: float
+    recorded_for: pd.Timedelta  # how long the tape has been recorded (<= lookback means a partial median)
+    meter: float  # 0..1, ratio / threshold clipped
+    hours_in_median: int = 0
+    complete: bool = False  # the median spans the full lookback
+    reason: str = ""  # why it is inactive or partial, for the checklist's one-liner
+
+
+def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
+    """Percent change of the last close at or before ``now`` vs the last close at or before ``now - hours``.
+
+    ``btc_closes`` is indexed by the time each close was observed (UTC datetimes or epoch ms), e.g. minute
+    bars by close time. NaN when either side is missing.
+    """
+    if btc_closes is None or len(btc_closes) == 0:
+        return float("nan")
+    index = btc_closes.index
+    times = _time_ms(pd.Series(index)) if isinstance(index, pd.DatetimeIndex) else np.asarray(index, np.int64)
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    values = btc_closes.to_numpy(np.float64)[order]
+    i_now = int(np.searchsorted(times, now_ms, side="right")) - 1
+    i_then = int(np.searchsorted(times, now_ms - hours * HOUR_MS, side="right")) - 1
+    if i_now < 0 or i_then < 0 or values[i_then] <= 0:
+        return float("nan")
+    return float((values[i_now] / values[i_then] - 1.0) * 100.0)
+
+
+def cascade(
+    tape: pd.DataFrame | LiquidationTape,
+    btc_closes: pd.Series,
+    now: int | pd.Timestamp,
+    ratio_threshold: float = 5.0,
+    btc_drop_pct: float = -2.0,
+    lookback: pd.Timedelta = DEFAULT_LOOKBACK,
+    recorded_since: int | pd.Timestamp | None = None,
+) -> Cascade:
+    """Is a long-liquidation cascade under way? (last-hour long USD > ``ratio_threshold`` x the trailing
+    hourly median, while BTC's 1h change is below ``btc_drop_pct`` percent)."""
+    now_ms = _ms(now)
+    lookback_ms = _td_ms(lookback)
+    time, is_long, notional = _core(tape)
+    since = _recorded_since(tape, recorded_since)
+    if since is None:
+        since = int(time.min()) if len(time) else now_ms
+    recorded_for = pd.Timedelta(milliseconds=max(0, now_ms - since))
+    age = now_ms - time
+    long_1h = float(notional[is_long & (age >= 0) & (age < HOUR_MS)].sum())
+    sums = _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since)
+    change = btc_change_pct(btc_closes, now_ms)
+    complete = now_ms - since >= lookback_ms
+    if len(sums) == 0:
+        return Cascade(
+            False,
+            float("nan"),
+            long_1h,
+            float("nan"),
+            change,
+            recorded_for,
+            0.0,
+            0,
+            False,
+            f"recorded {_fmt_td(recorded_for)}: need 2 h of tape for a median",
+        )
+    median = float(np.median(sums))
+    ratio = long_1h / median if median > 0 else float("inf") if long_1h > 0 else float("nan")
+    meter = float(np.clip(ratio / ratio_threshold, 0.0, 1.0)) if not np.isnan(ratio) else 0.0
+    active = bool(
+        ratio > ratio_threshold and change < btc_drop_pct
+    )  # NaN compares False: unknown -> inactive
+    reason = ""
+    if np.isnan(change):
+        reason = "BTC 1h change unknown"
+    elif not complete:
+        reason = f"median over {len(sums)} h recorded (of {lookback_ms // HOUR_MS} h)"
+    return Cascade(active, ratio, long_1h, median, change, recorded_for, meter, len(sums), complete, reason)
+
+
+def _fmt_td(td: pd.Timedelta) -> str:
+    minutes = int(td.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+# --- the bounded live tape ----------------------------------------------------------------------------------
+
+
+class LiquidationTape:
+    """The live liquidation tape: columnar, bounded by ``max_rows`` and ``max_age`` (35 days), no memory
+    growth.
+
+    Rows are kept in arrival order in preallocated numpy arrays (36 bytes a row: 1,000,000 rows is about 36
+    MB); appends are amortised O(1) (live rows are compacted to the front when the buffer end is reached).
+    When full, the oldest rows are dropped first and :attr:`recorded_since_ms` moves forward to the oldest
+    kept row, so the cascade detector reports the shorter history honestly. Exchange and coin names are
+    dictionary-encoded.
+    """
+
+    def __init__(
+        self,
+        max_rows: int = 1_000_000,
+        max_age: pd.Timedelta = MAX_TAPE_AGE,
+        recording_since_ms: int | None = None,
+    ) -> None:
+        if max_rows < 1:
+            raise ValueError("max_rows must be positive")
+        self.max_rows = max_rows
+        self.max_age_ms = _td_ms(max_age)
+        self._recording_since = recording_since_ms
+        self._truncated_to: int | None = None  # oldest kept time after a capacity drop
+        capacity = max_rows + max(1024, max_rows // 4)
+        self._time = np.empty(capacity, np.int64)
+        self._ex = np.empty(capacity, np.uint8)
+        self._coin = np.empty(capacity, np.uint16)
+        self._long = np.empty(capacity, bool)
+        self._qty = np.empty(capacity, np.float64)
+        self._price = np.empty(capacity, np.float64)
+        self._notional = np.empty(capacity, np.float64)
+        self._start = 0
+        self._end = 0
+        self._names: dict[str, list[str]] = {"ex": [], "coin": []}
+        self._codes: dict[str, dict[str, int]] = {"ex": {}, "coin": {}}
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    @property
+    def recorded_since_ms(self) -> int | None:
+        """Since when the tape holds a complete record (recording start, or later after capacity drops)."""
+        since = self._recording_since
+        if since is None and len(self):
+            since = int(self._time[self._start : self._end].min())
+        if self._truncated_to is not None and (since is None or self._truncated_to > since):
+            return self._truncated_to
+        return since
+
+    def start_recording(self, now_ms: int) -> None:
+        """Mark when the feeds started (call once when the streams start; keeps an earlier mark)."""
+        if self._recording_since is None or now_ms < self._recording_since:
+            self._recording_since = now_ms
+
+    def _code(self, kind: str, name: str) -> int:
+        codes = self._codes[kind]
+        code = codes.get(name)
+        if code is None:
+            limit = 255 if kind == "ex" else 65_535
+            if len(codes) >= limit:
+                raise OverflowError(f"too many distinct {kind} names")
+            code = codes[name] = len(codes)
+            self._names[kind].append(name)
+        return code
+
+    def extend(self, records: Iterable[Liquidation]) -> None:
+        """Append records (the stream callback: ``on_records=tape.extend``)."""
+        rows = list(records)
+        if not rows:
+            return
+        self._append(
+            np.fromiter((r.time for r in rows), np.int64, len(rows)),
+            np.fromiter((self._code("ex", r.exchange) for r in rows), np.uint8, len(rows)),
+            np.fromiter((self._code("coin", r.coin) for r in rows), np.uint16, len(rows)),
+            np.fromiter((r.side == "long" for r in rows), bool, len(rows)),
+            np.fromiter((r.qty for r in rows), np.float64, len(rows)),
+            np.fromiter((r.price for r in rows), np.float64, len(rows)),
+            np.fromiter((r.notional_usd for r in rows), np.float64, len(rows)),
+        )
+
+    def extend_frame(self, frame: pd.DataFrame) -> None:
+        """Append a tape frame (e.g. a backfill from OKX REST or a saved tape), vectorised."""
+        if len(frame) == 0:
+            return
+        frame = frame.sort_values("time", kind="stable")
+        time, is_long, notional = _core(frame)
+        ex_codes = {name: self._code("ex", str(name)) for name in pd.unique(frame["exchange"])}
+        coin_codes = {name: self._code("coin", str(name)) for name in pd.unique(frame["coin"])}
+        self._append(
+            time,
+            frame["exchange"].map(ex_codes).to_numpy(np.uint8),
+            frame["coin"].map(coin_codes).to_numpy(np.uint16),
+            is_long,
+            frame["qty"].to_numpy(np.float64),
+            frame["price"].to_numpy(np.float64),
+            notional,
+        )
+
+    def _append(self, *columns: np.ndarray) -> None:
+        n = len(columns[0])
+        if n > self.max_rows:
+            columns = tuple(c[-self.max_rows :] for c in columns)
+            n = self.max_rows
+            self._truncated_to = int(columns[0].min())
+        overflow = len(self) + n - self.max_rows
+        if overflow > 0:
+            self._start += overflow
+            self._truncated_to = (
+                int(self._time[self._start : self._end].min()) if len(self) else int(columns[0].min())
+            )
+        if self._end + n > len(self._time):
+            live = len(self)
+            for array in self._arrays_all():
+                array[:live] = array[self._start : self._end]
+            self._start, self._end = 0, live
+        for array, values in zip(self._arrays_all(), columns, strict=True):
+            array[self._end : self._end + n] = values
+        self._end += n
+
+    def _arrays_all(self) -> tuple[np.ndarray, ...]:
+        return (self._time, self._ex, self._coin, self._long, self._qty, self._price, self._notional)
+
+    def trim(self, now_ms: int) -> int:
+        """Drop rows older than ``max_age`` before ``now_ms`` (leading rows; arrival order is nearly time
+        order). Returns how many were dropped."""
+        cutoff = now_ms - self.max_age_ms
+        live = self._time[self._start : self._end]
+        young = np.flatnonzero(live >= cutoff)
+        drop = int(young[0]) if len(young) else len(live)
+        self._start += drop
+        if drop and (self._recording_since is None or self._recording_since < cutoff):
+            self._recording_since = cutoff
+        return drop
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Views (time ms, is_long, notional USD) of the live rows, for the vectorised analytics."""
+        s, e = self._start, self._end
+        return self._time[s:e], self._long[s:e], self._notional[s:e]
+
+    def frame(self, since_ms: int | None = None) -> pd.DataFrame:
+        """The live rows (optionally only ``time >= since_ms``) as a tape frame sorted by time."""
+        s, e = self._start, self._end
+        time = self._time[s:e]
+        mask = slice(None) if since_ms is None else time >= since_ms
+        ex_names = np.array(self._names["ex"] or [""], dtype=object)
+        coin_names = np.array(self._names["coin"] or [""], dtype=object)
+        frame = pd.DataFrame(
+            {
+                "time": time[mask],
+                "exchange": ex_names[self._ex[s:e][mask]],
+                "coin": coin_names[self._coin[s:e][mask]],
+                "side": np.where(self._long[s:e][mask], "long", "short").astype(object),
+                "qty": self._qty[s:e][mask],
+                "price": self._price[s:e][mask],
+                "notional_usd": self._notional[s:e][mask],
+            },
+            columns=TAPE_COLUMNS,
+        )
+        return frame.sort_values("time", kind="stable", ignore_index=True)
