@@ -23,10 +23,10 @@ Venues (shared/sources.md §1.5, §2.3, §3):
   "instType":"SWAP"}]}``; the text ``"ping"`` every 25 s is answered with ``"pong"`` (OKX drops connections
   idle for 30 s).
 
-Reconnects use exponential back-off with full jitter (``base x 2^n``, capped), reset after a connection has
-stayed healthy for a while. A silence watchdog reconnects when no frame at all (data, pong, ack) arrived for
-``silence_timeout_s``. A handshake refused with HTTP 451/403 (geo-block) puts the stream ``offline`` and
-retries only every ``unavailable_retry_s``.
+Reconnects use exponential back-off with jitter (a uniform delay in [cap/2, cap], cap = ``base x 2^n``
+capped), reset after a connection has stayed healthy for a while. A silence watchdog reconnects when no frame
+at all (data, pong, ack) arrived for ``silence_timeout_s``. A handshake refused with HTTP 451/403 (geo-block)
+puts the stream ``offline`` and retries only every ``unavailable_retry_s``.
 """
 
 from __future__ import annotations
