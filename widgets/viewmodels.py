@@ -80,3 +80,146 @@ class StatusView:
     sources: tuple[SourceLine, ...] = field(default_factory=tuple)
     paused: bool = False
     market_time: str = ""
+
+
+# -- derivatives ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VenueStatus:
+    """One exchange's feed health as shown in a column header (``fresh`` False -> its cells are not current)."""
+
+    venue: str  # binance | bybit | okx | hyperliquid
+    fresh: bool
+    text: str  # "live", "stale 3m", "unavailable here: HTTP 451"
+
+
+@dataclass(frozen=True)
+class FundingRow:
+    """A coin's perpetual funding, normalised to a rate per 8 hours (fraction: 0.0001 = 0.01 %/8h).
+
+    Positive funding: longs pay shorts (leverage is long-crowded). ``rates_8h`` follows ``FundingView.venues``.
+    """
+
+    coin: str
+    rates_8h: tuple[float | None, ...]
+    median_8h: float | None
+    annualised_pct: float | None  # median_8h x 3 x 365 x 100
+    oi_usd: float | None  # open interest summed over venues, USD
+    oi_change_24h_pct: float | None
+
+
+@dataclass(frozen=True)
+class FundingView:
+    """Funding heatmap (coins x venues) and its coins x time companion (last N 8h periods, venue median)."""
+
+    status: PaneStatus
+    venues: tuple[VenueStatus, ...] = ()
+    rows: tuple[FundingRow, ...] = ()
+    baseline_8h: float = 0.0001
+    median_8h: float | None = None  # median across coins of each coin's median
+    share_above_baseline: float | None = None  # fraction of coins whose median is above the baseline
+    oi_total_usd: float | None = None
+    oi_change_24h_pct: float | None = None
+    period_labels: tuple[str, ...] = ()  # coins x time columns, oldest first ("11-22 16h")
+    history: tuple[tuple[str, tuple[float | None, ...]], ...] = ()  # (coin, rate_8h per period)
+
+
+@dataclass(frozen=True)
+class LiquidationRow:
+    time: str  # "19:04:31"
+    venue: str
+    coin: str
+    side: str  # "long" (a long was liquidated: forced sell) | "short"
+    notional_usd: float
+    price: float | None
+
+
+@dataclass(frozen=True)
+class LiquidationTotals:
+    window: str  # "1h" | "4h" | "24h"
+    long_usd: float | None
+    short_usd: float | None
+
+
+@dataclass(frozen=True)
+class CascadeView:
+    """Liquidation-cascade detector: last hour's long liquidations against their trailing hourly median."""
+
+    active: bool
+    ratio: float | None  # long_1h / median hourly
+    meter: float  # 0..1 (1 = at or beyond the threshold)
+    threshold: float
+    long_1h_usd: float | None
+    median_hourly_usd: float | None
+    btc_change_1h_pct: float | None
+    recorded_for: str  # "6h 12m of tape" / "30d"
+
+
+@dataclass(frozen=True)
+class LiquidationsView:
+    status: PaneStatus
+    venues: tuple[VenueStatus, ...] = ()
+    totals: tuple[LiquidationTotals, ...] = ()
+    tape: tuple[LiquidationRow, ...] = ()  # newest first
+    cascade: CascadeView | None = None
+    lower_bound_note: str = ""  # e.g. "Binance sends at most 1 per symbol per second: totals are a lower bound"
+
+
+# -- ETF flows and macro --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EtfDay:
+    date: str  # "2026-11-20"
+    total_usd: float | None  # None: not reported
+    partial: bool = False  # funds still reporting
+
+
+@dataclass(frozen=True)
+class EtfView:
+    """US spot ETF daily net flows (USD; negative = outflow)."""
+
+    status: PaneStatus
+    asset: str = "BTC"
+    days: tuple[EtfDay, ...] = ()  # oldest first, last N trading days
+    last_by_fund: tuple[tuple[str, float | None], ...] = ()  # latest complete day, by fund
+    streak_days: int | None = None  # +N inflow days in a row, -N outflow days
+    largest_outflow: tuple[str, float] | None = None  # (date, usd) within the window
+    cumulative_usd: float | None = None  # sum over the window
+    window_days: int = 10
+    eth_last: EtfDay | None = None
+    eth_streak_days: int | None = None
+
+
+@dataclass(frozen=True)
+class MacroItem:
+    label: str  # "BTC dominance"
+    value: str  # "58.2%"
+    change: str = ""  # "+1.3 pt 30d"
+    tone: str = "dim"  # green | red | yellow | dim
+    fresh: bool = True
+    note: str = ""  # "as of 2026-11-20", "needs 30 days of snapshots (12 so far)"
+
+
+@dataclass(frozen=True)
+class MacroView:
+    status: PaneStatus
+    items: tuple[MacroItem, ...] = ()
+
+
+# -- key drivers ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DriverRow:
+    id: str
+    name: str
+    state: str  # active | clear | unknown
+    value: str  # current value of the first condition, formatted
+    threshold: str  # "< -$250M"
+    trend: str  # "↑" "↓" "→" or ""
+    since: str  # "19:02 UTC" / "3d"
+    meaning: str
+    detail: str = ""  # all conditions, e.g. "streak 2d >= 3 ✗ or min day -$300M < -$250M ✓"
+
+
+@dataclass(frozen=True)
+class DriversView:
+    status: PaneStatus
+    summary: str = ""  # "7 of 12 drivers active · 2 unknown"
+    rows: tuple[DriverRow, ...] = ()
