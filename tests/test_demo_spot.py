@@ -23,6 +23,7 @@ from sources.emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
 # 2026-11-20 13:37 UTC: deliberately not on the hour, so the minute range and the last hourly bar are ragged.
 ANCHOR = int(pd.Timestamp("2026-11-20T13:37:00Z").value // 1_000_000)
 ALT_SYMBOLS = [f"{c}USDT" for c in DEFAULT_ALTS]
+Market = dict[str, dict[int, pd.DataFrame]]
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +50,16 @@ def _taker_share(frame: pd.DataFrame) -> float:
     return float(frame["taker_buy_quote_volume"].sum() / frame["quote_volume"].sum())
 
 
-# --- shape and determinism ---------------------------------------------------------------------------------------
+# --- shape and determinism ----------------------------------------------------------------------------------
 
 
-def test_symbols_and_resolutions(market: dict[str, dict[int, pd.DataFrame]]) -> None:
+def test_symbols_and_resolutions(market: Market) -> None:
     assert set(market) == {"BTCUSDT", *ALT_SYMBOLS}
     for frames in market.values():
         assert set(frames) == {HOUR, MINUTE}
 
 
-def test_columns_and_dtypes(market: dict[str, dict[int, pd.DataFrame]]) -> None:
+def test_columns_and_dtypes(market: Market) -> None:
     for frames in market.values():
         for frame in frames.values():
             assert list(frame.columns) == KLINE_COLUMNS
@@ -70,7 +71,7 @@ def test_columns_and_dtypes(market: dict[str, dict[int, pd.DataFrame]]) -> None:
             assert frame.notna().all().all()
 
 
-def test_time_coverage(market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario) -> None:
+def test_time_coverage(market: Market, scenario: Scenario) -> None:
     for frames in market.values():
         hourly, minutes = frames[HOUR]["open_time"].to_numpy(), frames[MINUTE]["open_time"].to_numpy()
         assert hourly[0] == scenario.history_start_ms
@@ -81,14 +82,14 @@ def test_time_coverage(market: dict[str, dict[int, pd.DataFrame]], scenario: Sce
         assert np.all(np.diff(minutes) == MINUTE)
 
 
-def test_same_seed_and_anchor_give_identical_frames(market: dict[str, dict[int, pd.DataFrame]]) -> None:
+def test_same_seed_and_anchor_give_identical_frames(market: Market) -> None:
     again = simulate_spot(Scenario(anchor_ms=ANCHOR, seed=DEMO_SEED))
     for symbol, frames in market.items():
         for base, frame in frames.items():
             pd.testing.assert_frame_equal(frame, again[symbol][base], check_exact=True)
 
 
-def test_another_seed_gives_another_market(market: dict[str, dict[int, pd.DataFrame]]) -> None:
+def test_another_seed_gives_another_market(market: Market) -> None:
     other = simulate_spot(Scenario(anchor_ms=ANCHOR, seed=DEMO_SEED + 1))
     a, b = market["ETHUSDT"][MINUTE], other["ETHUSDT"][MINUTE]
     assert np.array_equal(a["open_time"], b["open_time"])
@@ -102,11 +103,11 @@ def test_unknown_coin_gets_a_generic_market() -> None:
     assert (out["ZZZUSDT"][HOUR]["close"] > 0).all()
 
 
-# --- kline invariants --------------------------------------------------------------------------------------------
+# --- kline invariants ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("base", [HOUR, MINUTE])
-def test_kline_invariants(market: dict[str, dict[int, pd.DataFrame]], base: int) -> None:
+def test_kline_invariants(market: Market, base: int) -> None:
     for symbol, frames in market.items():
         f = frames[base]
         o, h, lo, c = (f[k].to_numpy() for k in ("open", "high", "low", "close"))
@@ -125,16 +126,14 @@ def test_kline_invariants(market: dict[str, dict[int, pd.DataFrame]], base: int)
         assert np.all((vwap >= f["low"] * (1 - 1e-9)) & (vwap <= f["high"] * (1 + 1e-9))), symbol
 
 
-def test_prices_sit_on_the_pairs_tick_grid(market: dict[str, dict[int, pd.DataFrame]]) -> None:
+def test_prices_sit_on_the_pairs_tick_grid(market: Market) -> None:
     for coin in ("BTC", "XRP", "PEPE"):
         tick = PROFILES[coin].tick
         closes = market[f"{coin}USDT"][MINUTE]["close"].to_numpy()
         assert np.allclose(closes / tick, np.round(closes / tick), atol=1e-6)
 
 
-def test_hourly_bars_equal_aggregated_minutes(
-    market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario
-) -> None:
+def test_hourly_bars_equal_aggregated_minutes(market: Market, scenario: Scenario) -> None:
     for symbol, frames in market.items():
         minutes = frames[MINUTE]
         rolled = (
@@ -159,10 +158,10 @@ def test_hourly_bars_equal_aggregated_minutes(
         pd.testing.assert_frame_equal(overlap, rolled[KLINE_COLUMNS], check_exact=False, rtol=1e-12)
 
 
-# --- realism -----------------------------------------------------------------------------------------------------
+# --- realism ------------------------------------------------------------------------------------------------
 
 
-def test_price_levels_before_the_crash(market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario) -> None:
+def test_price_levels_before_the_crash(market: Market, scenario: Scenario) -> None:
     levels = {s: _close_before(f[MINUTE], scenario.crash_start_ms) for s, f in market.items()}
     assert 95_000 <= levels["BTCUSDT"] <= 110_000
     assert 3_000 <= levels["ETHUSDT"] <= 4_000
@@ -170,9 +169,7 @@ def test_price_levels_before_the_crash(market: dict[str, dict[int, pd.DataFrame]
     assert 5e-6 <= levels["PEPEUSDT"] <= 2e-5
 
 
-def test_btc_ath_earlier_in_history_with_a_real_drawdown(
-    market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario
-) -> None:
+def test_btc_ath_earlier_in_history_with_a_real_drawdown(market: Market, scenario: Scenario) -> None:
     hourly = market["BTCUSDT"][HOUR]
     upto = hourly[hourly["open_time"] < scenario.anchor_ms]
     ath_at = int(upto.loc[upto["high"].idxmax(), "open_time"])
@@ -181,7 +178,7 @@ def test_btc_ath_earlier_in_history_with_a_real_drawdown(
     assert now / upto["high"].max() - 1 < -0.10
 
 
-def test_daily_quote_volumes_are_realistic(market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario) -> None:
+def test_daily_quote_volumes_are_realistic(market: Market, scenario: Scenario) -> None:
     def median_daily(symbol: str) -> float:
         h = _rows(market[symbol][HOUR], scenario.history_start_ms, scenario.bleed_start_ms)
         return float(h.groupby(h["open_time"] // DAY)["quote_volume"].sum().median())
@@ -193,7 +190,7 @@ def test_daily_quote_volumes_are_realistic(market: dict[str, dict[int, pd.DataFr
         assert 1e7 <= median_daily(small) <= 1e8, small
 
 
-def test_volatility_clusters(market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario) -> None:
+def test_volatility_clusters(market: Market, scenario: Scenario) -> None:
     """Big moves follow big moves: |hourly return| is autocorrelated, as in every real crypto market."""
     h = _rows(market["BTCUSDT"][HOUR], scenario.history_start_ms, scenario.bleed_start_ms)
     moves = np.abs(np.diff(np.log(h["close"].to_numpy())))
@@ -202,15 +199,19 @@ def test_volatility_clusters(market: dict[str, dict[int, pd.DataFrame]], scenari
     assert daily_vol.quantile(0.9) / daily_vol.quantile(0.1) > 1.8
 
 
-# --- the story ---------------------------------------------------------------------------------------------------
+# --- the story ----------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", [DEMO_SEED, 1, 2024])
 def test_story_bleed_and_crash(seed: int) -> None:
     s = Scenario(anchor_ms=ANCHOR, seed=seed)
     market = simulate_spot(s)
-    basket_pre = pd.concat([_rows(market[a][HOUR], s.history_start_ms, s.bleed_start_ms) for a in ALT_SYMBOLS])
-    basket_bleed = pd.concat([_rows(market[a][HOUR], s.bleed_start_ms, s.crash_start_ms) for a in ALT_SYMBOLS])
+    basket_pre = pd.concat(
+        [_rows(market[a][HOUR], s.history_start_ms, s.bleed_start_ms) for a in ALT_SYMBOLS]
+    )
+    basket_bleed = pd.concat(
+        [_rows(market[a][HOUR], s.bleed_start_ms, s.crash_start_ms) for a in ALT_SYMBOLS]
+    )
     assert 0.50 <= _taker_share(basket_pre) <= 0.51
     assert 0.46 <= _taker_share(basket_bleed) <= 0.49
     btc_min = market["BTCUSDT"][MINUTE]
@@ -226,7 +227,7 @@ def test_story_bleed_and_crash(seed: int) -> None:
         assert _taker_share(_rows(minutes, s.crash_start_ms, s.crash_end_ms)) < 0.45, alt
 
 
-def test_alts_bleed_against_btc(market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario) -> None:
+def test_alts_bleed_against_btc(market: Market, scenario: Scenario) -> None:
     def price(symbol: str, t_ms: int) -> float:
         h = market[symbol][HOUR]
         return float(h.loc[h["open_time"] <= t_ms, "close"].iloc[-1])
@@ -237,9 +238,7 @@ def test_alts_bleed_against_btc(market: dict[str, dict[int, pd.DataFrame]], scen
         assert after < before * 0.95, alt
 
 
-def test_crash_volume_spike_and_partial_recovery(
-    market: dict[str, dict[int, pd.DataFrame]], scenario: Scenario
-) -> None:
+def test_crash_volume_spike_and_partial_recovery(market: Market, scenario: Scenario) -> None:
     btc = market["BTCUSDT"][MINUTE]
     calm = _rows(btc, scenario.minute_data_from_ms, scenario.crash_start_ms)["quote_volume"].median()
     crash = _rows(btc, scenario.crash_start_ms, scenario.crash_end_ms)["quote_volume"].median()
@@ -250,7 +249,7 @@ def test_crash_volume_spike_and_partial_recovery(
     assert low < later < pre
 
 
-# --- demo builders -----------------------------------------------------------------------------------------------
+# --- demo builders ------------------------------------------------------------------------------------------
 
 
 def test_build_demo_dataset_anchors_at_the_minute() -> None:
@@ -282,6 +281,9 @@ def extra_emulator_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     yield write
     for name in [m for m in sys.modules if m.startswith("sources.emulator.demo_test_")]:
         del sys.modules[name]
+        # Importing a submodule also binds it on the package; leave the package as it was.
+        if hasattr(sources.emulator, name.rsplit(".", 1)[1]):
+            delattr(sources.emulator, name.rsplit(".", 1)[1])
 
 
 def test_fillers_are_called_when_present(extra_emulator_module, monkeypatch: pytest.MonkeyPatch) -> None:
