@@ -1,0 +1,304 @@
+"""Binance USDⓈ-M perpetuals (keyless, ``https://fapi.binance.com``): funding and open interest.
+
+What the numbers mean: ``lastFundingRate`` in ``/fapi/v1/premiumIndex`` is the rate the *current* period is
+heading for (paid at ``nextFundingTime``; positive: longs pay shorts), per the symbol's funding interval.
+Most symbols settle every 8 h; ``/fapi/v1/fundingInfo`` lists only the symbols whose cap, floor or
+interval were adjusted (e.g. ``fundingIntervalHours: 4``), so a symbol absent there settles every 8 h.
+We normalise to ``rate_8h = rate * 8 / interval_hours``. Open interest (``/fapi/v1/openInterest``) is in
+contract units of the symbol (coins x multiplier for ``1000PEPEUSDT``); USD = coins x mark price.
+
+Verified (developers.binance.com): ``premiumIndex`` weight 1 with a symbol and 10 without (all symbols in
+one array); ``fundingInfo`` weight 0, sharing a 500/5 min/IP limit with ``fundingRate``; ``fundingRate``
+``limit`` default 100, max 1000; ``openInterestHist`` ``limit`` default 30, max 500, last month only,
+periods 5m..1d. There is no all-symbols open-interest call: one request per symbol.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sources.errors import SourceError
+from sources.http import HttpClient
+from sources.symbols import (
+    DerivsSnapshot,
+    FundingQuote,
+    OpenInterest,
+    binance_symbol,
+    empty_funding_history,
+    funding_history_frame,
+    infer_interval_hours,
+    ms_to_ts,
+    oi_history_frame,
+    rate_8h,
+    times_ms,
+)
+from sources.values import expect_list, field, req_float, to_int
+
+PROVIDER = "binance"
+EXCHANGE = "binance"
+DEFAULT_BASE_URL = "https://fapi.binance.com"
+DEFAULT_INTERVAL_HOURS = 8
+FUNDING_HISTORY_MAX = 1000
+OI_HIST_MAX = 500
+OI_HIST_PERIODS = ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")
+FUNDING_INFO_TTL_S = 3600.0  # adjusted intervals change rarely; refresh hourly, not every cycle
+
+
+def _str_field(raw: Any, key: str, endpoint: str) -> str:
+    value = field(raw, key, PROVIDER, endpoint)
+    if not isinstance(value, str) or not value:
+        raise SourceError(PROVIDER, endpoint, f"expected a non-empty string, got {value!r}", field=key)
+    return value
+
+
+def parse_funding_info(raw: Any, endpoint: str = "/fapi/v1/fundingInfo") -> dict[str, int]:
+    """``[{symbol, adjustedFundingRateCap, adjustedFundingRateFloor, fundingIntervalHours}]`` -> hours."""
+    out: dict[str, int] = {}
+    for item in expect_list(raw, PROVIDER, endpoint):
+        symbol = _str_field(item, "symbol", endpoint)
+        hours = to_int(field(item, "fundingIntervalHours", PROVIDER, endpoint), PROVIDER, endpoint,
+                       "fundingIntervalHours")  # fmt: skip
+        if hours <= 0 or hours > 24:
+            raise SourceError(
+                PROVIDER, endpoint, f"implausible interval {hours} h", field="fundingIntervalHours"
+            )
+        out[symbol] = hours
+    return out
+
+
+def parse_premium_index(
+    raw: Any, intervals: dict[str, int] | None = None, endpoint: str = "/fapi/v1/premiumIndex"
+) -> list[FundingQuote]:
+    """``premiumIndex`` (one object, or the all-symbols array) -> quotes for USDT perpetuals.
+
+    Dated and COIN-M contracts are skipped by symbol (they carry ``lastFundingRate: ""``). For perpetuals
+    every field must parse; the interval comes from ``intervals`` (fundingInfo), else 8 h.
+    """
+    items = raw if isinstance(raw, list) else [raw]
+    intervals = intervals or {}
+    quotes: list[FundingQuote] = []
+    for item in items:
+        symbol = _str_field(item, "symbol", endpoint)
+        key = binance_symbol(symbol)
+        if key is None:
+            continue
+
+        def num(name: str, item: Any = item) -> float:
+            return req_float(field(item, name, PROVIDER, endpoint), PROVIDER, endpoint, name)
+
+        rate = num("lastFundingRate")
+        mark = num("markPrice")
+        if mark <= 0:
+            raise SourceError(PROVIDER, endpoint, f"{symbol}: non-positive mark {mark}", field="markPrice")
+        next_ms = to_int(field(item, "nextFundingTime", PROVIDER, endpoint), PROVIDER, endpoint,
+                         "nextFundingTime")  # fmt: skip
+        as_of = to_int(field(item, "time", PROVIDER, endpoint), PROVIDER, endpoint, "time")
+        hours = intervals.get(symbol, DEFAULT_INTERVAL_HOURS)
+        quotes.append(
+            FundingQuote(
+                coin=key.coin,
+                exchange=EXCHANGE,
+                rate=rate,
+                interval_hours=float(hours),
+                rate_8h=rate_8h(rate, hours),
+                next_funding_time=ms_to_ts(next_ms) if next_ms > 0 else None,
+                mark_price=mark / key.multiplier,
+                symbol=symbol,
+                as_of=ms_to_ts(as_of),
+            )
+        )
+    return quotes
+
+
+def parse_funding_history(
+    raw: Any, interval_hours: int | None = None, endpoint: str = "/fapi/v1/fundingRate"
+) -> pd.DataFrame:
+    """``[{symbol, fundingRate, fundingTime[, markPrice]}]`` -> funding history frame (ascending).
+
+    With ``interval_hours`` None the interval is inferred from the spacing of ``fundingTime``.
+    """
+    rows = expect_list(raw, PROVIDER, endpoint)
+    if not rows:
+        return empty_funding_history()
+    symbol = _str_field(rows[0], "symbol", endpoint)
+    key = binance_symbol(symbol)
+    if key is None:
+        raise SourceError(PROVIDER, endpoint, f"not a USDT perpetual: {symbol!r}", field="symbol")
+    times = np.empty(len(rows), dtype=np.int64)
+    rates = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        if field(row, "symbol", PROVIDER, endpoint) != symbol:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: mixed symbols", field="symbol")
+        times[i] = to_int(field(row, "fundingTime", PROVIDER, endpoint), PROVIDER, endpoint, "fundingTime")
+        rates[i] = req_float(field(row, "fundingRate", PROVIDER, endpoint), PROVIDER, endpoint, "fundingRate")
+    order = np.argsort(times, kind="stable")
+    times, rates = times[order], rates[order]
+    if np.any(np.diff(times) <= 0):
+        raise SourceError(PROVIDER, endpoint, "duplicate funding times", field="fundingTime")
+    if interval_hours is None:
+        intervals = infer_interval_hours(times, DEFAULT_INTERVAL_HOURS)
+    else:
+        intervals = np.full(len(times), float(interval_hours))
+    return funding_history_frame(times, key.coin, EXCHANGE, symbol, rates, intervals)
+
+
+def parse_open_interest(raw: Any, mark_price: float, endpoint: str = "/fapi/v1/openInterest") -> OpenInterest:
+    """``{openInterest, symbol, time}`` -> record; ``mark_price`` is USD per **coin** (from premiumIndex)."""
+    symbol = _str_field(raw, "symbol", endpoint)
+    key = binance_symbol(symbol)
+    if key is None:
+        raise SourceError(PROVIDER, endpoint, f"not a USDT perpetual: {symbol!r}", field="symbol")
+    qty = req_float(field(raw, "openInterest", PROVIDER, endpoint), PROVIDER, endpoint, "openInterest")
+    if qty < 0:
+        raise SourceError(PROVIDER, endpoint, f"negative open interest {qty}", field="openInterest")
+    when = to_int(field(raw, "time", PROVIDER, endpoint), PROVIDER, endpoint, "time")
+    oi_base = qty * key.multiplier
+    return OpenInterest(key.coin, EXCHANGE, oi_base, oi_base * mark_price, ms_to_ts(when), symbol)
+
+
+def parse_open_interest_hist(raw: Any, endpoint: str = "/futures/data/openInterestHist") -> pd.DataFrame:
+    """``[{symbol, sumOpenInterest, sumOpenInterestValue, timestamp}]`` -> OI history (coins and USD).
+
+    ``timestamp`` arrives as an integer or (older captures) a digit string.
+    """
+    rows = expect_list(raw, PROVIDER, endpoint)
+    if not rows:
+        return oi_history_frame(np.empty(0, np.int64), "", EXCHANGE, "", np.empty(0), np.empty(0))
+    symbol = _str_field(rows[0], "symbol", endpoint)
+    key = binance_symbol(symbol)
+    if key is None:
+        raise SourceError(PROVIDER, endpoint, f"not a USDT perpetual: {symbol!r}", field="symbol")
+    times = np.empty(len(rows), dtype=np.int64)
+    base = np.empty(len(rows))
+    usd = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        times[i] = to_int(field(row, "timestamp", PROVIDER, endpoint), PROVIDER, endpoint, "timestamp")
+        base[i] = req_float(field(row, "sumOpenInterest", PROVIDER, endpoint), PROVIDER, endpoint,
+                            "sumOpenInterest")  # fmt: skip
+        usd[i] = req_float(field(row, "sumOpenInterestValue", PROVIDER, endpoint), PROVIDER, endpoint,
+                           "sumOpenInterestValue")  # fmt: skip
+    if np.any(base < 0) or np.any(usd < 0):
+        raise SourceError(PROVIDER, endpoint, "negative open interest", field="sumOpenInterest")
+    order = np.argsort(times, kind="stable")
+    return oi_history_frame(
+        times[order], key.coin, EXCHANGE, symbol, base[order] * key.multiplier, usd[order]
+    )
+
+
+class BinanceFutures:
+    """Keyless Binance USDⓈ-M market data through the shared :class:`HttpClient`."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        funding_info_ttl_s: float = FUNDING_INFO_TTL_S,
+        clock: Any = time.monotonic,
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.funding_info_ttl_s = funding_info_ttl_s
+        self._clock = clock
+        self._intervals: dict[str, int] | None = None
+        self._intervals_at = 0.0
+
+    async def funding_intervals(self, *, refresh: bool = False) -> dict[str, int]:
+        """Symbols with an adjusted funding interval (others: 8 h); cached for ``funding_info_ttl_s``."""
+        now = self._clock()
+        if refresh or self._intervals is None or now - self._intervals_at > self.funding_info_ttl_s:
+            endpoint = "/fapi/v1/fundingInfo"
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, weight=1)
+            self._intervals = parse_funding_info(raw, endpoint)
+            self._intervals_at = now
+        return self._intervals
+
+    async def funding_quotes(self) -> list[FundingQuote]:
+        """Current funding and mark price of every USDT perpetual: ONE premiumIndex call (weight 10),
+        plus the fundingInfo call when its cache expired."""
+        intervals = await self.funding_intervals()
+        endpoint = "/fapi/v1/premiumIndex"
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, weight=10)
+        return parse_premium_index(expect_list(raw, PROVIDER, endpoint), intervals, endpoint)
+
+    async def snapshot(self) -> DerivsSnapshot:
+        """Funding for all symbols (premiumIndex carries no open interest; see :meth:`open_interest`)."""
+        quotes = await self.funding_quotes()
+        as_of = max((q.as_of for q in quotes if q.as_of is not None), default=pd.Timestamp.now(tz="UTC"))
+        return DerivsSnapshot(EXCHANGE, quotes, [], as_of)
+
+    async def open_interest(self, marks: dict[str, float]) -> list[OpenInterest]:
+        """Open interest for ``marks`` (venue symbol -> USD per coin): one call per symbol, weight 1 each."""
+        endpoint = "/fapi/v1/openInterest"
+        out = []
+        for symbol, mark in marks.items():
+            raw = await self.http.get_json(
+                PROVIDER, endpoint, self.base_url + endpoint, params={"symbol": symbol}, weight=1
+            )
+            out.append(parse_open_interest(raw, mark, endpoint))
+        return out
+
+    async def funding_history(
+        self, symbol: str, start_ms: int, end_ms: int | None = None, *, max_pages: int = 20
+    ) -> pd.DataFrame:
+        """Settled funding of ``symbol`` from ``start_ms``, paging forward 1000 rows a call."""
+        endpoint = "/fapi/v1/fundingRate"
+        pages: list[pd.DataFrame] = []
+        cursor = start_ms
+        for _ in range(max_pages):
+            params: dict[str, Any] = {"symbol": symbol, "startTime": cursor, "limit": FUNDING_HISTORY_MAX}
+            if end_ms is not None:
+                params["endTime"] = end_ms
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params)
+            rows = expect_list(raw, PROVIDER, endpoint)
+            if not rows:
+                break
+            page = parse_funding_history(rows, None, endpoint)
+            pages.append(page)
+            if len(rows) < FUNDING_HISTORY_MAX:
+                break
+            cursor = int(page["time"].iloc[-1].value // 1_000_000) + 1
+        if not pages:
+            return empty_funding_history()
+        frame = pd.concat(pages, ignore_index=True).drop_duplicates("time", keep="last")
+        times = times_ms(frame["time"])
+        intervals = (await self.funding_intervals()).get(symbol)
+        inferred = infer_interval_hours(times, intervals or DEFAULT_INTERVAL_HOURS)
+        frame["interval_hours"] = inferred if intervals is None else float(intervals)
+        frame["rate_8h"] = frame["rate"] * 8.0 / frame["interval_hours"]
+        return frame.reset_index(drop=True)
+
+    async def open_interest_hist(
+        self,
+        symbol: str,
+        period: str = "1h",
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = OI_HIST_MAX,
+    ) -> pd.DataFrame:
+        """Open-interest history (coins and USD) of ``symbol``; Binance keeps only the last 30 days."""
+        if period not in OI_HIST_PERIODS:
+            raise ValueError(f"period must be one of {OI_HIST_PERIODS}")
+        endpoint = "/futures/data/openInterestHist"
+        params: dict[str, Any] = {"symbol": symbol, "period": period, "limit": min(limit, OI_HIST_MAX)}
+        if start_ms is not None:
+            params["startTime"] = start_ms
+        if end_ms is not None:
+            params["endTime"] = end_ms
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=1)
+        return parse_open_interest_hist(raw, endpoint)
+
+
+__all__ = [
+    "BinanceFutures",
+    "parse_funding_history",
+    "parse_funding_info",
+    "parse_open_interest",
+    "parse_open_interest_hist",
+    "parse_premium_index",
+]

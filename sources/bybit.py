@@ -1,0 +1,210 @@
+"""Bybit v5 linear perpetuals (keyless, ``https://api.bybit.com``): funding and open interest in ONE call.
+
+What the numbers mean: ``GET /v5/market/tickers?category=linear`` without a symbol returns every linear
+contract with ``fundingRate`` (the rate the current period is heading for, paid at ``nextFundingTime``;
+positive: longs pay shorts), ``fundingIntervalHour`` (8, 4, 2 or 1: volatile coins settle more often),
+``markPrice``, ``openInterest`` (both sides' position size in contract units: coins x multiplier for
+``1000PEPEUSDT``) and ``openInterestValue`` (USD). Funding is normalised to
+``rate_8h = fundingRate * 8 / fundingIntervalHour``.
+
+Wire rules (bybit-exchange/docs ``tickers.mdx``, ``history-fund-rate.mdx``, ``rate-limit.mdx``): every value
+is a string and an empty string means *missing* (never zero); errors arrive as HTTP 200 with
+``retCode != 0`` (``10006`` = too many visits: a rate limit); funding history is newest first, ``limit``
+1..200, and ``startTime`` alone is rejected, so history pages backwards with ``endTime``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sources.errors import RateLimited, SourceError
+from sources.http import HttpClient
+from sources.symbols import (
+    DerivsSnapshot,
+    FundingQuote,
+    OpenInterest,
+    bybit_symbol,
+    empty_funding_history,
+    funding_history_frame,
+    infer_interval_hours,
+    ms_to_ts,
+    rate_8h,
+    times_ms,
+)
+from sources.values import expect_list, field, to_float, to_int
+
+PROVIDER = "bybit"
+EXCHANGE = "bybit"
+DEFAULT_BASE_URL = "https://api.bybit.com"
+FUNDING_HISTORY_MAX = 200
+RATE_LIMIT_CODES = {10006, 10018}  # "Too many visits!", "exceeded the IP rate limit"
+RATE_LIMIT_WAIT_S = 5.0  # Bybit's per-second windows; the reset header is not visible to the parser
+
+
+def unwrap(raw: Any, endpoint: str) -> tuple[dict[str, Any], int]:
+    """Check the v5 envelope ``{retCode, retMsg, result, retExtInfo, time}``; returns (result, time ms)."""
+    code = field(raw, "retCode", PROVIDER, endpoint)
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise SourceError(PROVIDER, endpoint, f"expected an integer code, got {code!r}", field="retCode")
+    if code != 0:
+        message = raw.get("retMsg") if isinstance(raw.get("retMsg"), str) else "error"
+        if code in RATE_LIMIT_CODES:
+            raise RateLimited(PROVIDER, endpoint, f"retCode {code}: {message}", retry_after=RATE_LIMIT_WAIT_S)
+        raise SourceError(PROVIDER, endpoint, f"retCode {code}: {message[:120]}", field="retCode")
+    result = field(raw, "result", PROVIDER, endpoint)
+    if not isinstance(result, dict):
+        raise SourceError(PROVIDER, endpoint, "expected an object", field="result")
+    when = to_int(field(raw, "time", PROVIDER, endpoint), PROVIDER, endpoint, "time")
+    return result, when
+
+
+def _num(item: Any, key: str, endpoint: str, *, optional: bool = False) -> float | None:
+    """A decimal string; ``""`` is missing: None when ``optional``, else a SourceError naming ``key``."""
+    return to_float(field(item, key, PROVIDER, endpoint), PROVIDER, endpoint, key, allow_none=optional)
+
+
+def parse_tickers(raw: Any, endpoint: str = "/v5/market/tickers") -> DerivsSnapshot:
+    """The linear tickers response -> funding quotes and open interest for every USDT perpetual.
+
+    A perpetual whose ``fundingRate`` is ``""`` (pre-listing) gets no funding quote, and one whose
+    ``openInterest`` is ``""`` no OI record: missing is unknown, never zero. Garbage raises SourceError.
+    """
+    result, when = unwrap(raw, endpoint)
+    category = field(result, "category", PROVIDER, endpoint)
+    if category != "linear":
+        raise SourceError(
+            PROVIDER, endpoint, f"expected category 'linear', got {category!r}", field="category"
+        )
+    items = expect_list(field(result, "list", PROVIDER, endpoint), PROVIDER, endpoint, "list")
+    as_of = ms_to_ts(when)
+    funding: list[FundingQuote] = []
+    oi: list[OpenInterest] = []
+    for item in items:
+        symbol = field(item, "symbol", PROVIDER, endpoint)
+        if not isinstance(symbol, str):
+            raise SourceError(PROVIDER, endpoint, f"expected a string, got {symbol!r}", field="symbol")
+        key = bybit_symbol(symbol)
+        if key is None:
+            continue
+        mark_venue = _num(item, "markPrice", endpoint)
+        assert mark_venue is not None
+        if mark_venue <= 0:
+            raise SourceError(PROVIDER, endpoint, f"{symbol}: non-positive mark", field="markPrice")
+        mark = mark_venue / key.multiplier
+        rate = _num(item, "fundingRate", endpoint, optional=True)
+        if rate is not None:
+            hours = _num(item, "fundingIntervalHour", endpoint)
+            assert hours is not None
+            if hours <= 0 or hours > 24:
+                raise SourceError(
+                    PROVIDER, endpoint, f"{symbol}: interval {hours}", field="fundingIntervalHour"
+                )
+            next_raw = field(item, "nextFundingTime", PROVIDER, endpoint)
+            next_ms = 0 if next_raw == "" else to_int(next_raw, PROVIDER, endpoint, "nextFundingTime")
+            funding.append(
+                FundingQuote(
+                    coin=key.coin,
+                    exchange=EXCHANGE,
+                    rate=rate,
+                    interval_hours=hours,
+                    rate_8h=rate_8h(rate, hours),
+                    next_funding_time=ms_to_ts(next_ms) if next_ms > 0 else None,
+                    mark_price=mark,
+                    symbol=symbol,
+                    as_of=as_of,
+                )
+            )
+        qty = _num(item, "openInterest", endpoint, optional=True)
+        if qty is not None:
+            if qty < 0:
+                raise SourceError(PROVIDER, endpoint, f"{symbol}: negative", field="openInterest")
+            value = _num(item, "openInterestValue", endpoint, optional=True)
+            oi_base = qty * key.multiplier
+            oi_usd = value if value is not None else oi_base * mark
+            if oi_usd < 0:
+                raise SourceError(PROVIDER, endpoint, f"{symbol}: negative", field="openInterestValue")
+            oi.append(OpenInterest(key.coin, EXCHANGE, oi_base, oi_usd, as_of, symbol))
+    return DerivsSnapshot(EXCHANGE, funding, oi, as_of)
+
+
+def parse_funding_history(
+    raw: Any, interval_hours: float | None = None, endpoint: str = "/v5/market/funding/history"
+) -> pd.DataFrame:
+    """``result.list[{symbol, fundingRate, fundingRateTimestamp}]`` (newest first) -> ascending frame."""
+    result, _ = unwrap(raw, endpoint)
+    rows = expect_list(field(result, "list", PROVIDER, endpoint), PROVIDER, endpoint, "list")
+    if not rows:
+        return empty_funding_history()
+    symbol = field(rows[0], "symbol", PROVIDER, endpoint)
+    key = bybit_symbol(symbol) if isinstance(symbol, str) else None
+    if key is None:
+        raise SourceError(PROVIDER, endpoint, f"not a USDT perpetual: {symbol!r}", field="symbol")
+    times = np.empty(len(rows), dtype=np.int64)
+    rates = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        if field(row, "symbol", PROVIDER, endpoint) != symbol:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: mixed symbols", field="symbol")
+        times[i] = to_int(field(row, "fundingRateTimestamp", PROVIDER, endpoint), PROVIDER, endpoint,
+                          "fundingRateTimestamp")  # fmt: skip
+        value = _num(row, "fundingRate", endpoint)
+        assert value is not None
+        rates[i] = value
+    order = np.argsort(times, kind="stable")
+    times, rates = times[order], rates[order]
+    if np.any(np.diff(times) <= 0):
+        raise SourceError(PROVIDER, endpoint, "duplicate funding times", field="fundingRateTimestamp")
+    if interval_hours is None:
+        intervals = infer_interval_hours(times, 8.0)
+    else:
+        intervals = np.full(len(times), float(interval_hours))
+    return funding_history_frame(times, key.coin, EXCHANGE, symbol, rates, intervals)
+
+
+class Bybit:
+    """Keyless Bybit v5 linear-perpetual market data through the shared :class:`HttpClient`."""
+
+    def __init__(self, http: HttpClient, base_url: str = DEFAULT_BASE_URL) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+
+    async def snapshot(self) -> DerivsSnapshot:
+        """Funding, interval, mark and open interest of EVERY linear perpetual: one request."""
+        endpoint = "/v5/market/tickers"
+        raw = await self.http.get_json(
+            PROVIDER, endpoint, self.base_url + endpoint, params={"category": "linear"}
+        )
+        return parse_tickers(raw, endpoint)
+
+    async def funding_history(
+        self, symbol: str, start_ms: int, end_ms: int, *, max_pages: int = 20
+    ) -> pd.DataFrame:
+        """Settled funding of ``symbol`` in [start_ms, end_ms], paging backwards 200 rows a call."""
+        endpoint = "/v5/market/funding/history"
+        pages: list[pd.DataFrame] = []
+        cursor = end_ms
+        for _ in range(max_pages):
+            params = {"category": "linear", "symbol": symbol, "startTime": start_ms, "endTime": cursor,
+                      "limit": FUNDING_HISTORY_MAX}  # fmt: skip
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params)
+            page = parse_funding_history(raw, None, endpoint)
+            if page.empty:
+                break
+            pages.append(page)
+            if len(page) < FUNDING_HISTORY_MAX:
+                break
+            cursor = int(page["time"].iloc[0].value // 1_000_000) - 1
+            if cursor < start_ms:
+                break
+        if not pages:
+            return empty_funding_history()
+        frame = pd.concat(pages, ignore_index=True).drop_duplicates("time").sort_values("time")
+        times = times_ms(frame["time"])
+        frame["interval_hours"] = infer_interval_hours(times, 8.0)
+        frame["rate_8h"] = frame["rate"] * 8.0 / frame["interval_hours"]
+        return frame.reset_index(drop=True)
+
+
+__all__ = ["Bybit", "parse_funding_history", "parse_tickers", "unwrap"]

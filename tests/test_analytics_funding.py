@@ -1,0 +1,124 @@
+"""Funding and open-interest analytics against hand-computed values, plus the 200 x 4 timing budget."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.funding import annualised, funding_history_matrix, funding_matrix, funding_stats
+from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
+from sources.symbols import FundingQuote, OpenInterest
+
+H = 3_600_000
+
+
+def quote(coin: str, exchange: str, rate: float, hours: float) -> FundingQuote:
+    return FundingQuote(coin, exchange, rate, hours, rate * 8 / hours, None, 1.0)
+
+
+def test_funding_matrix_and_stats_by_hand() -> None:
+    quotes = [
+        quote("BTC", "binance", 0.0001, 8),  # 0.0001 / 8h
+        quote("BTC", "hyperliquid", 0.00002, 1),  # 0.00016 / 8h
+        quote("ETH", "bybit", 0.0002, 4),  # 0.0004 / 8h
+        quote("SOL", "okx", -0.0001, 8),  # -0.0001 / 8h
+    ]
+    m = funding_matrix(quotes)
+    assert list(m.index) == ["BTC", "ETH", "SOL"] and list(m.columns) == [
+        "binance",
+        "bybit",
+        "hyperliquid",
+        "okx",
+    ]
+    assert m.loc["BTC", "hyperliquid"] == pytest.approx(0.00016)
+    assert np.isnan(m.loc["SOL", "binance"])
+    median, share = funding_stats(m)
+    # per-coin means: BTC 0.00013, ETH 0.0004, SOL -0.0001 -> median 0.00013; above 0.0001: BTC, ETH -> 2/3
+    assert median == pytest.approx(0.00013) and share == pytest.approx(2 / 3)
+    assert funding_stats(m, baseline=0.0002)[1] == pytest.approx(1 / 3)
+    assert annualised(0.0001) == pytest.approx(0.1095)
+    assert funding_stats(pd.DataFrame(dtype=float)) != funding_stats(m)
+
+
+def test_history_matrix_normalises_intervals_into_8h_buckets() -> None:
+    t0 = 1_700_006_400_000 // (8 * H) * (8 * H)
+    rows = []
+    for k in range(1, 17):  # Hyperliquid: hourly 0.00001 then 0.00003 -> 8h sums 0.00008 and 0.00024
+        rows.append((t0 + k * H, "BTC", "hyperliquid", 0.00001 if k <= 8 else 0.00003, 1.0))
+    rows += [
+        (t0 + 8 * H + 48, "BTC", "binance", 0.0001, 8.0),
+        (t0 + 16 * H + 3, "BTC", "binance", 0.0003, 8.0),
+    ]
+    rows += [(t0 + 4 * H, "ETH", "bybit", 0.0001, 4.0), (t0 + 8 * H, "ETH", "bybit", 0.0002, 4.0)]
+    hist = pd.DataFrame(rows, columns=["time", "coin", "exchange", "rate", "interval_hours"])
+    m = funding_history_matrix(hist, None, periods=2)
+    assert [c.value // 10**6 for c in m.columns] == [t0 + 8 * H, t0 + 16 * H]
+    assert m.loc["BTC"].tolist() == pytest.approx([(0.00008 + 0.0001) / 2, (0.00024 + 0.0003) / 2])
+    assert m.loc["ETH", m.columns[0]] == pytest.approx((0.0002 + 0.0004) / 2)  # mean rate_8h of 2 settlements
+    assert np.isnan(m.loc["ETH", m.columns[1]])
+    only = funding_history_matrix(hist, "hyperliquid", periods=1)
+    assert only.loc["BTC"].tolist() == pytest.approx([0.00024]) and list(only.index) == ["BTC"]
+    # datetime times work too
+    hist_dt = hist.assign(time=pd.to_datetime(hist["time"], unit="ms", utc=True))
+    pd.testing.assert_frame_equal(funding_history_matrix(hist_dt, None, periods=2), m)
+
+
+def test_oi_change_and_aggregate_by_hand() -> None:
+    hist = pd.DataFrame(
+        [
+            (0, "BTC", "binance", 100.0), (12 * H, "BTC", "binance", 130.0),
+            (24 * H, "BTC", "binance", 110.0),
+            (0, "BTC", "bybit", 50.0), (24 * H, "BTC", "bybit", 40.0),
+            (6 * H, "ETH", "okx", 10.0), (24 * H, "ETH", "okx", 12.0),  # no sample at t=0
+            (0, "SOL", "okx", 20.0), (23 * H, "SOL", "okx", 15.0),
+        ],
+        columns=["time", "coin", "exchange", "oi_usd"],
+    )  # fmt: skip
+    pct = oi_change(hist, 24 * H)
+    # BTC: (110 + 40) / (100 + 50) - 1 = 0%; SOL as of 24h = 15 -> -25%; ETH has no start -> absent
+    assert pct["BTC"] == pytest.approx(0.0) and pct["SOL"] == pytest.approx(-25.0)
+    assert "ETH" not in pct.index
+    assert oi_change(hist, pd.Timedelta(hours=12), end=12 * H)["BTC"] == pytest.approx(
+        (130 + 50) / 150 * 100 - 100
+    )
+    assert oi_change(hist, 18 * H)["ETH"] == pytest.approx(20.0)
+    t = pd.Timestamp(0, tz="UTC")
+    m = oi_matrix([OpenInterest("BTC", "binance", 1, 100.0, t), OpenInterest("BTC", "okx", 1, 50.0, t),
+                   OpenInterest("ETH", "okx", 1, 25.0, t)])  # fmt: skip
+    per_coin, total = aggregate_oi(m)
+    assert per_coin.to_dict() == {"BTC": 150.0, "ETH": 25.0} and total == 175.0
+
+
+def best_ms(fn, repeat: int = 30) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def test_200_coins_by_4_exchanges_under_10ms() -> None:
+    rng = np.random.default_rng(1)
+    exchanges = ("binance", "bybit", "okx", "hyperliquid")
+    quotes = [quote(f"C{i}", e, float(rng.normal(1e-4, 1e-4)), 8) for i in range(200) for e in exchanges]
+    t = pd.Timestamp(0, tz="UTC")
+    ois = [OpenInterest(f"C{i}", e, 1.0, float(rng.uniform(1, 2)), t) for i in range(200) for e in exchanges]
+    times = np.arange(0, 48 * H, 8 * H)
+    hist = pd.DataFrame({
+        "time": np.tile(times, 800), "coin": np.repeat([f"C{i}" for i in range(200)] * 4, len(times)),
+        "exchange": np.repeat([e for e in exchanges for _ in range(200)], len(times)),
+        "rate": rng.normal(1e-4, 1e-4, 800 * len(times)), "interval_hours": 8.0,
+    })  # fmt: skip
+    hist["oi_usd"] = rng.uniform(1, 2, len(hist))
+    timings = {
+        "funding_matrix+stats": best_ms(lambda: funding_stats(funding_matrix(quotes))),
+        "oi_matrix+aggregate": best_ms(lambda: aggregate_oi(oi_matrix(ois))),
+        "funding_history_matrix(6 periods)": best_ms(lambda: funding_history_matrix(hist, None, 6), 10),
+        "oi_change(24h)": best_ms(lambda: oi_change(hist, 24 * H), 10),
+    }
+    print("analytics timings (ms, best of N):", {k: round(v, 2) for k, v in timings.items()})
+    assert all(v < 10.0 for v in timings.values()), timings
