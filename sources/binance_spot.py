@@ -117,10 +117,11 @@ def parse_klines(raw: Any, now_ms: int, endpoint: str = "/api/v3/klines") -> pd.
             "trades": trades,
             "taker_buy_base": values[:, 6],
             "taker_buy_quote": values[:, 7],
-            "close_time": pd.to_datetime(closes, unit="ms", utc=True),
+            "close_time": pd.to_datetime(closes, unit="ms", utc=True).as_unit("ms"),
             "provisional": closes >= now_ms,
         },
-        index=pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True), name="open_time"),
+        # Pinned to ms (the wire unit) so frames from every page and the empty frame concatenate cleanly.
+        index=pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True).as_unit("ms"), name="open_time"),
     )
     return frame
 
@@ -132,9 +133,9 @@ def empty_klines() -> pd.DataFrame:
             "close": pd.Series(dtype=float), "volume": pd.Series(dtype=float),
             "quote_volume": pd.Series(dtype=float), "trades": pd.Series(dtype=np.int64),
             "taker_buy_base": pd.Series(dtype=float), "taker_buy_quote": pd.Series(dtype=float),
-            "close_time": pd.Series(dtype="datetime64[ns, UTC]"), "provisional": pd.Series(dtype=bool),
+            "close_time": pd.Series(dtype="datetime64[ms, UTC]"), "provisional": pd.Series(dtype=bool),
         },
-        index=pd.DatetimeIndex([], tz="UTC", name="open_time"),
+        index=pd.DatetimeIndex([], tz="UTC", name="open_time").as_unit("ms"),
     )  # fmt: skip
 
 

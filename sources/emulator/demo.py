@@ -3,7 +3,7 @@
 The market is anchored at "now" (floored to the minute) so the story's crash is unfolding when the console
 opens: see :class:`~sources.emulator.scenario.Scenario`. Spot klines always come from
 :mod:`sources.emulator.demo_spot`; derivatives (funding, open interest, liquidations) and macro data (ETF
-flows, fear & greed, equities, rates) are filled by ``demo_derivs`` and ``demo_macro`` when those modules are
+flows, fear & greed, equities, rates) are filled by ``demo_derivs``, ``demo_liquidations`` and ``demo_macro`` when those modules are
 present, so the demo grows feed by feed.
 """
 
@@ -20,7 +20,7 @@ from sources.emulator.demo_spot import DEMO_SEED, simulate_spot
 from sources.emulator.scenario import MINUTE, Scenario
 
 #: Optional fillers, each a module of ``sources.emulator`` exposing ``fill(dataset, scenario) -> None``.
-FILLERS = ("demo_derivs", "demo_macro")
+FILLERS = ("demo_derivs", "demo_liquidations", "demo_macro")
 
 
 def anchor_for(now_ms: int | None = None) -> int:
