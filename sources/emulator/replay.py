@@ -61,6 +61,7 @@ import pandas as pd
 
 from sources.emulator.dataset import KLINE_COLUMNS, MarketDataset
 from sources.errors import SourceError
+from sources.farside import parse_flow_value
 
 BINANCE_KLINE_HEADER = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
                         "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore"]  # fmt: skip
@@ -434,13 +435,17 @@ class _Builder:
                                           len(part), notes))  # fmt: skip
 
     def _etf_wide(self, path: Path, text: str, header: list[str]) -> None:
-        frame = pd.read_csv(io.StringIO(text))
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         date_col = frame.columns[0]
         frame.index = pd.Index(pd.to_datetime(frame.pop(date_col)).dt.date, name="date")
+        # Cells as Farside prints them: "-"/blank = not reported (NaN), "(1.2)" negatives, thousands commas.
+        frame = frame.apply(
+            lambda col: [parse_flow_value(v, self.rel(path), str(col.name)) / 1e6 for v in col]
+        )
         in_usd = any(str(c).lower().endswith("_usd") for c in frame.columns)
         frame.columns = [re.sub(r"_usd$", "", str(c), flags=re.I) for c in frame.columns]
         frame.columns = ["Total" if c.lower() == "total" else c.upper() for c in frame.columns]
-        frame = frame.apply(pd.to_numeric, errors="raise").astype(np.float64) * (1.0 if in_usd else 1e6)
+        frame = frame.astype(np.float64) * (1.0 if in_usd else 1e6)
         has_total = "Total" in frame.columns
         if not has_total:
             frame["Total"] = frame.sum(axis=1, min_count=1)
