@@ -17,7 +17,9 @@ def demo_app(**kwargs) -> AltpulseApp:
     return AltpulseApp(config, "demo", frozen_now_ms=FROZEN_NOW_MS, **kwargs)
 
 
-async def wait_for_data(app: AltpulseApp, pilot, feeds=("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily")) -> None:
+async def wait_for_data(
+    app: AltpulseApp, pilot, feeds=("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily")
+) -> None:
     for _ in range(400):
         await pilot.pause(0.05)
         if app.scheduler is not None and all(app.scheduler.feeds[f].health.as_of for f in feeds):

@@ -46,7 +46,7 @@ def test_bad_arguments_exit_2_with_one_clear_line(
 
 def test_bad_config_value_names_file_line_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "c.toml"
-    bad.write_text("[cadence]\nbtc_ticker = \"fast\"\n")
+    bad.write_text('[cadence]\nbtc_ticker = "fast"\n')
     code, _, err = run_main(["--config", str(bad), "snapshot", "--demo"], capsys)
     assert code == 2
     assert f"{bad}:2" in err and "cadence.btc_ticker" in err and "seconds" in err

@@ -50,16 +50,16 @@ def test_user_file_overrides_key_by_key_and_explicit_file_wins(tmp_path: Path) -
     ("text", "expected"),
     [
         ("[general]\ncoinz = []\n", [":2:", "unknown key 'general.coinz'", "expected one of"]),
-        ("[general]\n\nbell = \"yes\"\n", [":3:", "general.bell", "true or false", "'yes'"]),
+        ('[general]\n\nbell = "yes"\n', [":3:", "general.bell", "true or false", "'yes'"]),
         ("[cadence]\nfunding = -1\n", [":2:", "cadence.funding", "positive"]),
-        ("[cvd]\nstart = \"2025-13-40\"\n", ["cvd.start", "a date like 2025-01-01"]),
-        ("[sources]\nbybit = \"ftp://x\"\n", ["sources.bybit", "URL"]),
+        ('[cvd]\nstart = "2025-13-40"\n', ["cvd.start", "a date like 2025-01-01"]),
+        ('[sources]\nbybit = "ftp://x"\n', ["sources.bybit", "URL"]),
         ("[nope]\nx = 1\n", [":1:", "unknown section [nope]"]),
         ("general = 3\n", ["'general' must be a table"]),
         ("[general\ncoins = 1\n", ["invalid TOML", "line 1"]),
         ("[keys]\nrefresh_now = 5\n", ["keys.refresh_now", "key name"]),
         ("drivers = 3\n", ["'drivers' must be an array of tables"]),
-        ("[[drivers]]\nid = \"x\"\n", ["drivers[0]"]),
+        ('[[drivers]]\nid = "x"\n', ["drivers[0]"]),
     ],
 )
 def test_errors_name_file_line_key_and_expected(tmp_path: Path, text: str, expected: list[str]) -> None:
@@ -80,6 +80,6 @@ def test_missing_explicit_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "latin.toml"
-    path.write_bytes(b"[general]\ntheme = \"caf\xe9\"\n")
+    path.write_bytes(b'[general]\ntheme = "caf\xe9"\n')
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(path, use_user_file=False)

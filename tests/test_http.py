@@ -28,7 +28,9 @@ def client_for(handler, fake: FakeTime | None = None, **kwargs) -> HttpClient:
 
 
 async def test_429_raises_rate_limited_with_retry_after() -> None:
-    client = client_for(lambda r: httpx.Response(429, headers={"Retry-After": "17"}, json={"msg": "slow down"}))
+    client = client_for(
+        lambda r: httpx.Response(429, headers={"Retry-After": "17"}, json={"msg": "slow down"})
+    )
     with pytest.raises(RateLimited) as info:
         await client.get_json("binance", "/api/v3/klines", "https://data-api.binance.vision/api/v3/klines")
     assert info.value.retry_after == 17
@@ -43,7 +45,9 @@ async def test_418_ban_and_451_geo_block() -> None:
     assert info.value.retry_after == 120
     client = client_for(lambda r: httpx.Response(451, json={"code": 0, "msg": "restricted location"}))
     with pytest.raises(SourceUnavailable, match="451"):
-        await client.get_json("binance", "/fapi/v1/premiumIndex", "https://fapi.binance.com/fapi/v1/premiumIndex")
+        await client.get_json(
+            "binance", "/fapi/v1/premiumIndex", "https://fapi.binance.com/fapi/v1/premiumIndex"
+        )
 
 
 async def test_5xx_is_retried_with_backoff_then_succeeds() -> None:
@@ -55,7 +59,9 @@ async def test_5xx_is_retried_with_backoff_then_succeeds() -> None:
 
     fake = FakeTime()
     client = client_for(handler, fake, retries=2)
-    assert await client.get_json("bybit", "/v5/market/tickers", "https://api.bybit.com/v5/market/tickers") == [1]
+    assert await client.get_json(
+        "bybit", "/v5/market/tickers", "https://api.bybit.com/v5/market/tickers"
+    ) == [1]
     assert len(calls) == 3
     assert len(fake.sleeps) == 2 and all(s >= 0 for s in fake.sleeps)
 
@@ -63,7 +69,9 @@ async def test_5xx_is_retried_with_backoff_then_succeeds() -> None:
 async def test_5xx_gives_up_after_retries_with_status_in_message() -> None:
     client = client_for(lambda r: httpx.Response(502), retries=1)
     with pytest.raises(SourceError, match=r"HTTP 502"):
-        await client.get_json("okx", "/api/v5/public/funding-rate", "https://www.okx.com/api/v5/public/funding-rate")
+        await client.get_json(
+            "okx", "/api/v5/public/funding-rate", "https://www.okx.com/api/v5/public/funding-rate"
+        )
     assert client.log.total == 2
 
 
@@ -73,14 +81,18 @@ async def test_timeouts_and_connection_errors_become_source_errors() -> None:
 
     client = client_for(timeout, retries=0)
     with pytest.raises(SourceError, match="timed out"):
-        await client.get_json("fred", "/graph/fredgraph.csv", "https://fred.stlouisfed.org/graph/fredgraph.csv")
+        await client.get_json(
+            "fred", "/graph/fredgraph.csv", "https://fred.stlouisfed.org/graph/fredgraph.csv"
+        )
 
     def refused(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
     client = client_for(refused, retries=0)
     with pytest.raises(SourceError, match="connection failed"):
-        await client.get_json("fred", "/graph/fredgraph.csv", "https://fred.stlouisfed.org/graph/fredgraph.csv")
+        await client.get_json(
+            "fred", "/graph/fredgraph.csv", "https://fred.stlouisfed.org/graph/fredgraph.csv"
+        )
 
 
 async def test_malformed_json_is_a_source_error() -> None:
@@ -109,5 +121,7 @@ def test_host_budget_adopts_the_servers_own_weight_count() -> None:
 
 async def test_binance_weight_header_is_read() -> None:
     client = client_for(lambda r: httpx.Response(200, json=[], headers={"X-MBX-USED-WEIGHT-1M": "4799"}))
-    await client.get_json("binance", "/api/v3/klines", "https://data-api.binance.vision/api/v3/klines", weight=2)
+    await client.get_json(
+        "binance", "/api/v3/klines", "https://data-api.binance.vision/api/v3/klines", weight=2
+    )
     assert client.budget("data-api.binance.vision").server_used == 4799

@@ -53,14 +53,18 @@ async def test_source_error_backs_off_and_says_why() -> None:
 
 async def test_rate_limit_honours_retry_after() -> None:
     clock = Clock()
-    sched, _ = make([RateLimited("binance", "/api/v3/klines", "rate limited", retry_after=42, status=429)], clock)
+    sched, _ = make(
+        [RateLimited("binance", "/api/v3/klines", "rate limited", retry_after=42, status=429)], clock
+    )
     await sched.run_once("f")
     assert sched.feeds["f"].health.retry_at == clock.now + 42
 
 
 async def test_unavailable_source_is_not_hammered() -> None:
     clock = Clock()
-    sched, _ = make([SourceUnavailable("binance", "/fapi", "not available from this location", status=451)], clock)
+    sched, _ = make(
+        [SourceUnavailable("binance", "/fapi", "not available from this location", status=451)], clock
+    )
     await sched.run_once("f")
     health = sched.feeds["f"].health
     assert health.status(clock.now) == "unavailable"
@@ -136,7 +140,9 @@ async def test_pause_holds_the_feeds() -> None:
     assert runs >= 2
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (89, "89s"), (600, "10m"), (7200, "2h"), (200_000, "2d")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(5, "5s"), (89, "89s"), (600, "10m"), (7200, "2h"), (200_000, "2d")]
+)
 def test_format_age(seconds: float, text: str) -> None:
     assert format_age(seconds) == text
 

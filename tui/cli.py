@@ -30,12 +30,21 @@ def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
         parser.set_defaults()
         parser.argument_default = argparse.SUPPRESS
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--demo", action="store_true", help="simulated market, works offline (labelled SIMULATED)")
+    group.add_argument(
+        "--demo", action="store_true", help="simulated market, works offline (labelled SIMULATED)"
+    )
     group.add_argument("--replay", metavar="DIR", type=Path, help="replay real history files from DIR")
     parser.add_argument("--at", metavar="ISO-TIME", help="replay: virtual time to start at (UTC)")
-    parser.add_argument("--speed", type=float, default=argparse.SUPPRESS if sub else 1.0, metavar="X",
-                        help="replay: clock speed (default 1)")
-    parser.add_argument("--config", type=Path, metavar="PATH", help="config file overriding the user's config")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=argparse.SUPPRESS if sub else 1.0,
+        metavar="X",
+        help="replay: clock speed (default 1)",
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="PATH", help="config file overriding the user's config"
+    )
     parser.add_argument("--coins", metavar="ETH,SOL,...", help="altcoin basket (overrides config)")
     parser.add_argument("--log-file", type=Path, metavar="PATH", help="write a debug log here")
 
@@ -46,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     snap = sub.add_parser("snapshot", help="fetch every feed once, print every figure, exit")
     _mode_args(snap, sub=True)
-    snap.add_argument("--json", action="store_true", help="print the documented JSON schema")
+    snap.add_argument("--json", action="store_true", default=False, help="print the documented JSON schema")
     return parser
 
 
@@ -77,7 +86,9 @@ def _load(args: argparse.Namespace):  # -> Config
         coins = [c.strip().upper() for c in args.coins.split(",") if c.strip()]
         bad = [c for c in coins if not c.isalnum() or len(c) > 15]
         if not coins or bad:
-            raise CliError(f"altpulse: --coins: expected comma-separated coin symbols like ETH,SOL; got {args.coins!r}")
+            raise CliError(
+                f"altpulse: --coins: expected comma-separated coin symbols like ETH,SOL; got {args.coins!r}"
+            )
         config = config.with_overrides("general", coins=coins)
     return config
 
@@ -94,7 +105,9 @@ def _mode(args: argparse.Namespace) -> str:
             try:
                 parse_at(args.at)
             except (ValueError, TypeError):
-                raise CliError(f"altpulse: --at: expected an ISO-8601 time like 2025-10-11T12:00:00Z, got {args.at!r}")
+                raise CliError(
+                    f"altpulse: --at: expected an ISO-8601 time like 2025-10-11T12:00:00Z, got {args.at!r}"
+                ) from None
         return "replay"
     if args.at is not None:
         raise CliError("altpulse: --at only applies with --replay DIR")

@@ -72,8 +72,8 @@ def _positive(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 #: key -> (validator, expected-type text). Sections are TOML tables.
 SCHEMA: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     "general": {
-        "coins": (_is_str_list, "a list of coin symbols, e.g. [\"ETH\", \"SOL\"]"),
-        "quote": (_is_str, "a quote asset string, e.g. \"USDT\""),
+        "coins": (_is_str_list, 'a list of coin symbols, e.g. ["ETH", "SOL"]'),
+        "quote": (_is_str, 'a quote asset string, e.g. "USDT"'),
         "bell": (_is_bool, "true or false"),
         "theme": (_is_str, "a Textual theme name"),
         "stale_factor": (_positive(_is_number), "a positive number"),
@@ -228,7 +228,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def merge_file(data: dict[str, Any], raw: dict[str, Any], path: str, text: str) -> list[dict[str, Any]] | None:
+def merge_file(
+    data: dict[str, Any], raw: dict[str, Any], path: str, text: str
+) -> list[dict[str, Any]] | None:
     """Validate ``raw`` against the schema and merge it into ``data``; returns its ``[[drivers]]`` if any."""
     drivers: list[dict[str, Any]] | None = None
     for section, table in raw.items():
@@ -244,7 +246,9 @@ def merge_file(data: dict[str, Any], raw: dict[str, Any], path: str, text: str) 
                 f"(expected one of: {', '.join([*SCHEMA, 'drivers'])})"
             )
         if not isinstance(table, dict):
-            raise ConfigError(f"{_where(path, text, None, section)}: '{section}' must be a table ([{section}])")
+            raise ConfigError(
+                f"{_where(path, text, None, section)}: '{section}' must be a table ([{section}])"
+            )
         if section == "keys":
             for action, key in table.items():
                 if not isinstance(key, str) or not key.strip():

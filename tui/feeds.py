@@ -54,7 +54,7 @@ async def _per_coin(
 
 
 def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
-    """The feeds of the BTC and CVD panes (later panes add theirs in the same way)."""
+    """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.feeds_derivs`."""
     from sources.binance_spot import BinanceSpot
 
     spot = BinanceSpot(runtime.http, config["sources"]["binance_spot"])
@@ -102,12 +102,16 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
             # Incremental: re-fetch from the first provisional (or the last) bar onwards.
             provisional = old[old["provisional"]]
             since = provisional.index[0] if len(provisional) else old.index[-1]
-            fresh = await spot.klines(f"{coin}{quote}", "1h", start_ms=int(since.value // 1_000_000), now_ms=now)
+            fresh = await spot.klines(
+                f"{coin}{quote}", "1h", start_ms=int(since.value // 1_000_000), now_ms=now
+            )
             merged = pd.concat([old[old.index < since], fresh])
             return merged[merged.index >= pd.Timestamp(window_start, unit="ms", tz="UTC")]
 
         state.alt_hourly.update(await _per_coin(coins, fetch, state))
         state.bump("cvd_hourly")
+
+    from tui.feeds_derivs import build_derivs_feeds
 
     return [
         Feed("btc_ticker", "binance", cadence["btc_ticker"], btc_ticker),
@@ -115,4 +119,5 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         Feed("btc_ath", "binance", cadence["btc_ath"], btc_ath),
         Feed("cvd_daily", "binance", cadence["cvd_daily"], cvd_daily),
         Feed("cvd_hourly", "binance", cadence["cvd_hourly"], cvd_hourly),
+        *build_derivs_feeds(config, runtime, state),
     ]

@@ -29,6 +29,19 @@ class Runtime:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    def recorded_liquidations(self, now_ms: int) -> Any:
+        """A previously recorded liquidation tape up to ``now_ms`` (long frame), or None.
+
+        Live has no keyless liquidation history, so it records from start-up. Demo and replay hand back the
+        dataset's tape as if it had been recorded earlier (demo's is simulated, and labelled so on screen).
+        """
+        if self.emulator is None:
+            return None
+        frame = self.emulator.dataset.liquidations
+        if frame is None or not len(frame):
+            return None
+        return frame[frame["time"] <= now_ms]
+
 
 def parse_at(text: str) -> int:
     """``--at`` as epoch ms; accepts ISO-8601 with or without zone (UTC assumed)."""
@@ -74,10 +87,7 @@ def build_runtime(
         if replay_dir is None or not replay_dir.is_dir():
             raise ValueError(f"--replay: {replay_dir} is not a directory")
         dataset = load_replay_dataset(replay_dir)
-        if at is not None:
-            start = parse_at(at)
-        else:
-            start = dataset.end_ms or int(time.time() * 1000)
+        start = parse_at(at) if at is not None else dataset.end_ms or int(time.time() * 1000)
         clock = VirtualClock(start_ms=start, speed=speed)
         emulator = Emulator(dataset, clock)
         http = HttpClient(EmulatorTransport(emulator), timeout=timeout, budgets=_unlimited())

@@ -9,6 +9,7 @@ CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -97,7 +98,9 @@ class Scheduler:
             return False
         except Exception as exc:  # a bug in a parser must not kill the feed loop or the app
             log.exception("feed %s crashed", name)
-            self._failed(health, f"internal error: {type(exc).__name__}: {exc}", self._backoff(health.failures + 1))
+            self._failed(
+                health, f"internal error: {type(exc).__name__}: {exc}", self._backoff(health.failures + 1)
+            )
             return False
         health.as_of = self.clock()
         health.failures = 0
@@ -130,10 +133,8 @@ class Scheduler:
                 delay = feed.cadence / self.speed
             else:
                 delay = max(0.0, (feed.health.retry_at or self.clock()) - self.clock())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def run_all_once(self, names: list[str] | None = None) -> dict[str, bool]:
         """One pass of every feed, concurrently (the snapshot CLI)."""

@@ -21,6 +21,19 @@ unknown figures ``null``::
     cvd.basket.excluded       coins left out because their taker split is unknown or stale
     cvd.coins.<COIN>.cumulative_usd / .buy_sell_ratio / .buy_sell_ratio_30d / .delta_24h_usd / .delta_30d_usd /
                    .share_of_basket (fraction, signed) / .error (why the coin has no figures, else null)
+    funding.interval_hours    8: every rate is normalised to a rate per 8 hours (fraction: 0.0001 = 0.01 %)
+    funding.baseline          the neutral rate the heatmap centres on (config funding.baseline_8h)
+    funding.median            median across coins of each coin's venue-average rate (fraction per 8 h)
+    funding.share_above_baseline    fraction of coins whose rate is above the baseline
+    funding.rates.<COIN>.<exchange> rate per 8 h on binance | bybit | okx | hyperliquid (fresh venues only)
+    open_interest.total_usd / .change_24h_pct    open interest over every venue, and Binance's 24 h change
+    open_interest.<COIN>.usd / .change_24h_pct    per coin (USD summed over venues; change from Binance history)
+    liquidations.window_minutes    60
+    liquidations.long_usd / .short_usd    USD of longs / shorts liquidated in the last hour (Binance part is a
+                              lower bound: it sends at most one liquidation per symbol per second)
+    liquidations.cascade      true when last hour's long liquidations exceed 5x their trailing hourly median
+                              while BTC fell more than 2 % in the hour; null when the tape is too short to say
+    liquidations.cascade_ratio / .recorded_hours    the ratio, and how many hours of tape it rests on
     sources.<feed>.provider / .status (live|stale|retrying|offline|unavailable|waiting) / .as_of / .error
 
 Exit status: 0 when every feed answered, 1 when any failed (its figures are null and its error is on stderr and in
@@ -46,11 +59,19 @@ async def _collect(config: Any, mode: str, replay_dir: Path | None, at: str | No
     from tui.state import MarketState
     from tui.views import ViewBuilder
 
-    runtime = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=0.0 if mode == "replay" else 1.0)
+    runtime = build_runtime(
+        config, mode, replay_dir=replay_dir, at=at, speed=0.0 if mode == "replay" else 1.0
+    )
     try:
+        from tui.feeds_derivs import start_liquidation_tape
+
         state = MarketState()
         scheduler = Scheduler(build_feeds(config, runtime, state))
-        await scheduler.run_all_once()
+        start_liquidation_tape(config, runtime, state)  # the recorded tape; streams do not run in a snapshot
+        # Venue snapshots first: Binance OI needs premiumIndex's mark prices.
+        first = [n for n in scheduler.feeds if n.startswith("funding_") and n != "funding_history"]
+        await scheduler.run_all_once(first)
+        await scheduler.run_all_once([n for n in scheduler.feeds if n not in first])
         views = ViewBuilder(config, runtime, state)
         views.scheduler = scheduler
         return build_snapshot(views, scheduler)
@@ -111,6 +132,10 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         coins[coin]["error"] = error
     cvd["coins"] = coins
     doc["cvd"] = cvd
+    from tui.views_derivs import snapshot_derivs
+
+    doc.update(snapshot_derivs(views.state, views.health_map(), float(views.config["funding"]["baseline_8h"]),
+                               runtime.now_ms()))  # fmt: skip
     doc["sources"] = {
         feed.name: {
             "provider": feed.provider,
@@ -133,7 +158,9 @@ def render_text(doc: dict[str, Any]) -> str:
     """A human-readable listing of the same figures."""
     from widgets.format import clean, money, pct, price, ratio
 
-    lines = [f"altpulse snapshot · {doc['mode']}{' (SIMULATED DATA)' if doc['simulated'] else ''} · {doc['as_of']}"]
+    lines = [
+        f"altpulse snapshot · {doc['mode']}{' (SIMULATED DATA)' if doc['simulated'] else ''} · {doc['as_of']}"
+    ]
     btc = doc["btc"]
     lines.append(
         f"BTC {price(btc['price'])}  24h {pct(btc['change_24h_pct'])}  1h {pct(btc['change_1h_pct'])}  "
@@ -148,7 +175,8 @@ def render_text(doc: dict[str, Any]) -> str:
     for coin, c in sorted(doc["cvd"]["coins"].items(), key=lambda kv: kv[1]["cumulative_usd"] or 0):
         extra = f"  ({clean(c['error'], 80)})" if c.get("error") else ""
         lines.append(
-            f"  {clean(coin, 12):<6} CVD {money(c['cumulative_usd'], True):>10}  24h {money(c['delta_24h_usd'], True):>9}"
+            f"  {clean(coin, 12):<6} CVD {money(c['cumulative_usd'], True):>10}"
+            f"  24h {money(c['delta_24h_usd'], True):>9}"
             f"  30d {money(c['delta_30d_usd'], True):>9}  B/S {ratio(c['buy_sell_ratio_30d'])}{extra}"
         )
     lines.append("Sources:")

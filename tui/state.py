@@ -22,9 +22,18 @@ class MarketState:
     alt_daily: dict[str, Any] = field(default_factory=dict)  # coin -> 1d klines since cvd.start
     alt_hourly: dict[str, Any] = field(default_factory=dict)  # coin -> 1h klines, last cvd.hourly_days
     coin_errors: dict[str, str] = field(default_factory=dict)  # coin -> why its data is missing
-    # Derivatives, ETF and macro feeds fill these (see tui/feeds.py).
+    # Derivatives: the latest bulk snapshot per venue, Binance OI, funding and OI history, the liquidation tape.
+    derivs: dict[str, Any] = field(default_factory=dict)  # venue -> sources.symbols.DerivsSnapshot
+    binance_oi: list[Any] = field(default_factory=list)  # sources.symbols.OpenInterest (one call per coin)
+    funding_history: Any = None  # long frame (time, coin, exchange, rate_8h), last N 8h periods
+    oi_history: Any = None  # long frame (time, coin, exchange, oi_usd), last ~25 h
+    liq_tape: Any = None  # analytics.liquidations.LiquidationTape (bounded: 35 days / 1M rows)
+    liq_streams: dict[str, Any] = field(default_factory=dict)  # venue -> sources.ws.LiquidationStream
+    # ETF, sentiment and macro feeds fill these (see tui/feeds_macro.py).
     extra: dict[str, Any] = field(default_factory=dict)
-    version: dict[str, int] = field(default_factory=dict)  # feed -> bumps on each update (cheap change checks)
+    version: dict[str, int] = field(
+        default_factory=dict
+    )  # feed -> bumps on each update (cheap change checks)
 
     def bump(self, name: str) -> None:
         self.version[name] = self.version.get(name, 0) + 1

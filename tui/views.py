@@ -25,6 +25,16 @@ from widgets.viewmodels import BtcView, CvdRow, CvdView, PaneStatus, SourceLine,
 PANE_FEEDS: dict[str, tuple[str, ...]] = {
     "btc": ("btc_ticker", "btc_intraday", "btc_ath"),
     "cvd": ("cvd_daily", "cvd_hourly"),
+    "funding": (
+        "funding_binance",
+        "funding_bybit",
+        "funding_okx",
+        "funding_hyperliquid",
+        "oi_binance",
+        "oi_history",
+        "funding_history",
+    ),
+    "liquidations": ("liq_okx_rest",),
 }
 CHART_POINTS = 200
 
@@ -61,7 +71,9 @@ def pane_status(healths: list[FeedHealth], now: float) -> PaneStatus:
         return PaneStatus(False, "waiting for data")
     as_of = dt.datetime.fromtimestamp(primary.as_of, dt.UTC).strftime("%H:%M UTC") if primary.as_of else ""
     if not problems:
-        return PaneStatus(fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of)
+        return PaneStatus(
+            fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of
+        )
     worst = problems[0] if not fresh else sorted(problems, key=lambda h: h.status(now) == "waiting")[0]
     return PaneStatus(fresh, f"{worst.name}: {worst.describe(now)}", as_of)
 
@@ -78,7 +90,36 @@ class ViewBuilder:
     def _healths(self, pane: str) -> list[FeedHealth]:
         if self.scheduler is None:
             return [FeedHealth(name, "", 30.0) for name in PANE_FEEDS[pane]]
-        return [self.scheduler.feeds[name].health for name in PANE_FEEDS[pane] if name in self.scheduler.feeds]
+        healths = [self.scheduler.feeds[n].health for n in PANE_FEEDS[pane] if n in self.scheduler.feeds]
+        if pane == "funding":
+            # Fresh when any venue is fresh: put a fresh venue first so it decides the pane's "live".
+            healths.sort(key=lambda h: not (h.name.startswith("funding_") and h.is_fresh()))
+        return healths
+
+    def health_map(self) -> dict[str, FeedHealth]:
+        return {} if self.scheduler is None else {n: f.health for n, f in self.scheduler.feeds.items()}
+
+    # -- derivatives ------------------------------------------------------------------------------------------
+    def funding(self, now: float | None = None) -> Any:
+        from tui.views_derivs import funding_view
+
+        now = time.time() if now is None else now
+        return funding_view(self.state, self.health_map(), float(self.config["funding"]["baseline_8h"]),
+                            int(self.config["funding"]["history_periods"]),
+                            pane_status(self._healths("funding"), now), now)  # fmt: skip
+
+    def liquidations(self, now: float | None = None) -> Any:
+        from tui.views_derivs import liquidations_view
+
+        now = time.time() if now is None else now
+        streams = list(self.state.liq_streams.values())
+        if streams and any(s.state == "live" for s in streams):
+            status = PaneStatus(True, "live")
+        elif streams:
+            status = PaneStatus(False, "; ".join(f"{s.name}: {s.state}" for s in streams))
+        else:
+            status = pane_status(self._healths("liquidations"), now)
+        return liquidations_view(self.state, self.runtime.now_ms(), status, now, self.runtime.simulated)
 
     def status_changed(self, pane: str, now: float) -> bool:
         """True when the pane's health text changed (so a stale label appears even without new data)."""
@@ -94,7 +135,9 @@ class ViewBuilder:
         if state.btc_ticker is None:
             return None
         history = state.btc_monthly if state.btc_monthly is not None else pd.DataFrame({"high": []})
-        intraday = state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
+        intraday = (
+            state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
+        )
         return btc_figures(state.btc_ticker.last, state.btc_ticker.change_pct, history, intraday,
                            max_points=CHART_POINTS)  # fmt: skip
 
@@ -184,7 +227,9 @@ class ViewBuilder:
         if daily.as_of is None:
             return {}
         since = daily.as_of - pd.Timedelta(days=29)
-        recent = {c: f[f.index >= since] for c, f in self.state.alt_daily.items() if c not in daily.unknown_coins}
+        recent = {
+            c: f[f.index >= since] for c, f in self.state.alt_daily.items() if c not in daily.unknown_coins
+        }
         if not recent:
             return {}
         window = basket(recent, since)
@@ -200,6 +245,16 @@ class ViewBuilder:
             SourceLine(feed.name, feed.provider, feed.health.status(now), feed.health.describe(now))
             for feed in scheduler.feeds.values()
         )
+        from tui.views_derivs import stream_status
+
+        for stream in self.state.liq_streams.values():
+            venue = stream_status(stream, now)
+            state = (
+                "live"
+                if venue.fresh
+                else ("retrying" if stream.state in ("retrying", "connecting") else "offline")
+            )
+            lines += (SourceLine(f"liq_{stream.name}", stream.name, state, venue.text),)
         market = ""
         if self.runtime.mode != "live":
             stamp = pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")

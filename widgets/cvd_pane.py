@@ -35,7 +35,9 @@ def summary(view: CvdView) -> Text:
         return text
     fresh = view.status.fresh
     text.append(f"Basket CVD since {view.since} ")
-    text.append(money(view.basket_usd, signed=True), style=(tone(view.basket_usd) if fresh else "dim") + " bold")
+    text.append(
+        money(view.basket_usd, signed=True), style=(tone(view.basket_usd) if fresh else "dim") + " bold"
+    )
     text.append("  30d ")
     text.append(money(view.basket_change_30d_usd, signed=True), style=tone(view.basket_change_30d_usd))
     text.append("  B/S ")
@@ -44,7 +46,9 @@ def summary(view: CvdView) -> Text:
     if view.provisional:
         text.append("  (today open)", style="dim")
     if view.excluded:
-        text.append(f"\nexcluded (no taker data): {', '.join(clean(c, 12) for c in view.excluded)}", style="yellow")
+        text.append(
+            f"\nexcluded (no taker data): {', '.join(clean(c, 12) for c in view.excluded)}", style="yellow"
+        )
     if not fresh:
         text.append(f"\nSTALE: {view.status.text}", style="bold reverse")
     return text
@@ -107,7 +111,11 @@ class CvdPane(Pane):
         self.show_status(view.status)
         self.query_one("#cvd-summary", Static).update(summary(view))
         self.query_one("#cvd-chart", LineChart).set_series(
-            view.chart_x, view.chart_y, view.chart_key, zero_line=True, y_format=lambda v: money(v, signed=True)
+            view.chart_x,
+            view.chart_y,
+            view.chart_key,
+            zero_line=True,
+            y_format=lambda v: money(v, signed=True),
         )
         self._fill(view)
 

@@ -11,7 +11,9 @@ import re
 
 from rich.markup import escape
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?"
+)
 
 
 def clean(text: object, limit: int = 200) -> str:
@@ -57,7 +59,7 @@ def price(value: float | None) -> str:
         return f"{value:,.3f}"
     if v == 0:
         return "0"
-    digits = max(2, -int(math.floor(math.log10(v))) + 3)
+    digits = max(2, -math.floor(math.log10(v)) + 3)
     return f"{value:.{min(digits, 12)}f}"
 
 

@@ -17,7 +17,15 @@ _STYLE = {
     "offline": "red",
     "unavailable": "red",
 }
-_GLYPH = {"live": "●", "paused": "‖", "waiting": "○", "stale": "◐", "retrying": "↻", "offline": "✕", "unavailable": "⊘"}
+_GLYPH = {
+    "live": "●",
+    "paused": "‖",
+    "waiting": "○",
+    "stale": "◐",
+    "retrying": "↻",
+    "offline": "✕",
+    "unavailable": "⊘",
+}
 
 
 def status_text(view: StatusView, width: int = 200) -> Text:

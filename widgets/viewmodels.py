@@ -161,7 +161,9 @@ class LiquidationsView:
     totals: tuple[LiquidationTotals, ...] = ()
     tape: tuple[LiquidationRow, ...] = ()  # newest first
     cascade: CascadeView | None = None
-    lower_bound_note: str = ""  # e.g. "Binance sends at most 1 per symbol per second: totals are a lower bound"
+    lower_bound_note: str = (
+        ""  # e.g. "Binance sends at most 1 per symbol per second: totals are a lower bound"
+    )
 
 
 # -- ETF flows and macro --------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sources.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--replay", type=Path, metavar="DIR", help="serve real history from DIR instead of the demo")
+    parser.add_argument(
+        "--replay", type=Path, metavar="DIR", help="serve real history from DIR instead of the demo"
+    )
     parser.add_argument("--at", metavar="ISO-TIME", help="virtual start time (replay) ")
     parser.add_argument("--speed", type=float, default=1.0, help="virtual clock speed")
     parser.add_argument("--fault", action="append", default=[], metavar="PREFIX=KIND[:STATUS[:RETRY_AFTER]]")

@@ -3,8 +3,8 @@
 The market is anchored at "now" (floored to the minute) so the story's crash is unfolding when the console
 opens: see :class:`~sources.emulator.scenario.Scenario`. Spot klines always come from
 :mod:`sources.emulator.demo_spot`; derivatives (funding, open interest, liquidations) and macro data (ETF
-flows, fear & greed, equities, rates) are filled by ``demo_derivs``, ``demo_liquidations`` and ``demo_macro`` when those modules are
-present, so the demo grows feed by feed.
+flows, fear & greed, equities, rates) are filled by ``demo_derivs``, ``demo_liquidations`` and ``demo_macro`` when
+those modules are present, so the demo grows feed by feed.
 """
 
 from __future__ import annotations

@@ -40,7 +40,9 @@ def parse_fault(spec: str) -> tuple[str, Fault]:
 class EmulatorASGI:
     """ASGI adapter around an :class:`Emulator` (HTTP; websocket scopes go to ``websocket_app`` when given)."""
 
-    def __init__(self, emulator: Emulator, websocket_app: Callable[..., Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self, emulator: Emulator, websocket_app: Callable[..., Awaitable[None]] | None = None
+    ) -> None:
         self.emulator = emulator
         self.websocket_app = websocket_app
 
@@ -65,7 +67,9 @@ class EmulatorASGI:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        request = EmuRequest.from_parts(scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body)
+        request = EmuRequest.from_parts(
+            scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body
+        )
         if request.path.startswith("/_emulator/"):
             status, payload = self._control(request)
             await _respond(send, status, json.dumps(payload).encode(), {"Content-Type": "application/json"})

@@ -1,0 +1,164 @@
+"""Derivatives feeds: funding and open interest on four venues, their history, and the liquidation streams.
+
+One bulk request per venue per funding cycle: Binance ``premiumIndex``, Bybit ``tickers`` (funding and OI),
+OKX ``funding-rate?instId=ANY`` plus ``open-interest`` (OKX has no combined call), Hyperliquid
+``metaAndAssetCtxs``. Binance has no all-symbols OI call, so its OI is one light request per basket coin on a slower
+cadence. Liquidations come from websockets (Binance all-market, Bybit per symbol, OKX all swaps) into a bounded
+tape; OKX REST is polled only while the OKX stream is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sources.errors import SourceError
+from tui.config import Config
+from tui.modes import Runtime
+from tui.scheduler import Feed
+from tui.state import MarketState
+
+HOUR_MS = 3_600_000
+EIGHT_HOURS_MS = 8 * HOUR_MS
+VENUES = ("binance", "bybit", "okx", "hyperliquid")
+
+
+def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
+    from sources.binance_futures import BinanceFutures
+    from sources.bybit import Bybit
+    from sources.hyperliquid import Hyperliquid
+    from sources.okx import Okx
+    from sources.symbols import venue_symbol
+
+    src = config["sources"]
+    cadence = config["cadence"]
+    venues = {
+        "binance": BinanceFutures(runtime.http, src["binance_futures"]),
+        "bybit": Bybit(runtime.http, src["bybit"]),
+        "okx": Okx(runtime.http, src["okx"]),
+        "hyperliquid": Hyperliquid(runtime.http, src["hyperliquid"]),
+    }
+    coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
+    periods = int(config["funding"]["history_periods"])
+
+    def snapshot_feed(venue: str) -> Feed:
+        async def run() -> None:
+            state.derivs[venue] = await venues[venue].snapshot()
+            state.bump("funding")
+
+        return Feed(f"funding_{venue}", venue, cadence["funding"], run)
+
+    async def binance_oi() -> None:
+        snap = state.derivs.get("binance")
+        marks = (
+            {q.symbol: q.mark_price for q in snap.funding if q.coin in coins and q.mark_price} if snap else {}
+        )
+        if not marks:
+            raise SourceError("binance", "/fapi/v1/openInterest", "waiting for mark prices from premiumIndex")
+        state.binance_oi = await venues["binance"].open_interest(marks)
+        state.bump("funding")
+
+    async def oi_history() -> None:
+        import pandas as pd
+
+        async def one(coin: str) -> Any:
+            symbol, _ = venue_symbol("binance", coin)
+            try:
+                return await venues["binance"].open_interest_hist(symbol, "1h", limit=26)
+            except SourceError as exc:
+                if exc.status == 400:  # not listed on Binance futures
+                    return None
+                raise
+
+        frames = [f for f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)]
+        state.oi_history = pd.concat(frames, ignore_index=True) if frames else None
+        state.bump("funding")
+
+    async def funding_history() -> None:
+        import pandas as pd
+
+        now = runtime.now_ms()
+        start = now - (periods + 1) * EIGHT_HOURS_MS
+        gate = asyncio.Semaphore(4)
+
+        async def one(coin: str) -> Any:
+            symbol, _ = venue_symbol("bybit", coin)
+            async with gate:
+                try:
+                    return await venues["bybit"].funding_history(symbol, start, now)
+                except SourceError as exc:
+                    if exc.field is None and exc.status is None and "symbol" in exc.detail.lower():
+                        return None
+                    raise
+
+        frames = [f for f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)]
+        state.funding_history = pd.concat(frames, ignore_index=True) if frames else None
+        state.bump("funding")
+
+    feeds = [snapshot_feed(v) for v in VENUES]
+    feeds.append(Feed("oi_binance", "binance", cadence["open_interest"], binance_oi))
+    feeds.append(Feed("oi_history", "binance", max(300.0, cadence["open_interest"] * 5), oi_history))
+    feeds.append(Feed("funding_history", "bybit", 900.0, funding_history))
+    feeds.append(_okx_rest_fallback(config, runtime, state, coins))
+    return feeds
+
+
+def _okx_rest_fallback(config: Config, runtime: Runtime, state: MarketState, coins: list[str]) -> Feed:
+    """Poll OKX REST liquidations for the basket only while the OKX websocket is not live."""
+    from sources.ws import OkxLiquidationPoller
+
+    poller = OkxLiquidationPoller(runtime.http, coins[:10], base_url=config["sources"]["okx"])
+
+    async def run() -> None:
+        stream = state.liq_streams.get("okx")
+        if stream is not None and stream.state == "live":
+            return  # the stream delivers these; polling would double-count
+        records = await poller.poll()
+        if state.liq_tape is not None and records:
+            state.liq_tape.extend(records)
+            state.bump("liquidations")
+
+    return Feed("liq_okx_rest", "okx", config["cadence"]["liquidations_rest"], run)
+
+
+def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState) -> list[Any]:
+    """Create the tape and the three streams (not yet running); returns the streams to run as workers.
+
+    Demo and replay seed the tape with the dataset's liquidations up to the virtual now, as a recording made
+    earlier would; live starts empty and the cascade detector says how long it has recorded.
+    """
+    from analytics.liquidations import LiquidationTape
+    from sources.symbols import venue_symbol
+    from sources.ws import LiquidationStream, websockets_opener
+
+    tape = LiquidationTape()
+    now = runtime.now_ms()
+    seeded = runtime.recorded_liquidations(now)
+    if seeded is not None and len(seeded):
+        tape.extend_frame(seeded)
+        tape.start_recording(int(seeded["time"].min()))
+    else:
+        tape.start_recording(now)
+    state.liq_tape = tape
+    if runtime.emulator is not None:
+        from sources.emulator.ws_streams import get_hub
+
+        opener = get_hub(runtime.emulator).opener()
+    else:
+        opener = websockets_opener()
+    coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
+
+    def on_records(records: list[Any]) -> None:
+        tape.extend(records)
+        state.bump("liquidations")
+
+    src = config["sources"]
+    streams = [
+        LiquidationStream.binance(opener, on_records, url=src["binance_ws"]),
+        LiquidationStream.bybit(
+            opener, [venue_symbol("bybit", c)[0] for c in coins], on_records, url=src["bybit_ws"]
+        ),
+        LiquidationStream.okx(opener, on_records, coins=coins, url=src["okx_ws"]),
+    ]
+    state.liq_streams = {s.name: s for s in streams}
+    return streams

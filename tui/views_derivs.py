@@ -1,0 +1,235 @@
+"""View-models and snapshot figures for the funding/OI and liquidation panes, from MarketState and analytics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.funding import funding_history_matrix, funding_matrix, funding_stats
+from analytics.liquidations import cascade, window_totals
+from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
+from tui.health import FeedHealth
+from tui.state import MarketState
+from widgets.viewmodels import (
+    CascadeView,
+    FundingRow,
+    FundingView,
+    LiquidationRow,
+    LiquidationsView,
+    LiquidationTotals,
+    PaneStatus,
+    VenueStatus,
+)
+
+VENUES = ("binance", "bybit", "okx", "hyperliquid")
+TAPE_ROWS = 40
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def venue_status(health: FeedHealth | None, venue: str, now: float) -> VenueStatus:
+    if health is None:
+        return VenueStatus(venue, False, "not configured")
+    return VenueStatus(venue, health.is_fresh(now), health.describe(now))
+
+
+def funding_figures(state: MarketState, fresh_venues: set[str], baseline: float) -> dict[str, Any]:
+    """Matrix, per-coin median, stats and OI from the venues whose data is fresh (stale venues are excluded)."""
+    quotes = [q for venue, snap in state.derivs.items() if venue in fresh_venues for q in snap.funding]
+    matrix = funding_matrix(quotes).reindex(columns=list(VENUES))
+    per_coin = matrix.median(axis=1, skipna=True) if len(matrix) else pd.Series(dtype=float)
+    median, share = funding_stats(matrix, baseline) if len(matrix) else (float("nan"), float("nan"))
+    oi_records = [
+        r for venue, snap in state.derivs.items() if venue in fresh_venues for r in snap.open_interest
+    ]
+    if "binance" in fresh_venues:
+        oi_records += list(state.binance_oi)
+    oi_per_coin, oi_total = (
+        aggregate_oi(oi_matrix(oi_records)) if oi_records else (pd.Series(dtype=float), float("nan"))
+    )
+    change = pd.Series(dtype=float)
+    total_change = float("nan")
+    history = state.oi_history
+    if history is not None and len(history):
+        change = oi_change(history, pd.Timedelta(hours=24))
+        by_time = history.groupby("time")["oi_usd"].sum().sort_index()
+        if len(by_time) > 1:
+            window_start = by_time.index[-1] - pd.Timedelta(hours=24)
+            base = by_time[by_time.index <= window_start]
+            if len(base):
+                total_change = (by_time.iloc[-1] / base.iloc[-1] - 1) * 100
+    return {
+        "matrix": matrix,
+        "per_coin_median": per_coin,
+        "median": median,
+        "share": share,
+        "oi": oi_per_coin,
+        "oi_total": oi_total,
+        "oi_change": change,
+        "oi_total_change": total_change,
+    }
+
+
+def funding_view(state: MarketState, healths: dict[str, FeedHealth], baseline: float, periods: int,
+                 status: PaneStatus, now: float | None = None) -> FundingView:  # fmt: skip
+    now = time.time() if now is None else now
+    venues = tuple(venue_status(healths.get(f"funding_{v}"), v, now) for v in VENUES)
+    fresh = {v.venue for v in venues if v.fresh}
+    if not state.derivs:
+        return FundingView(status, venues=venues, baseline_8h=baseline)
+    fig = funding_figures(state, fresh, baseline)
+    matrix: pd.DataFrame = fig["matrix"]
+    rows = []
+    for coin in matrix.index:
+        rates = tuple(_num(matrix.at[coin, v]) for v in VENUES)
+        med = _num(fig["per_coin_median"].get(coin))
+        rows.append(FundingRow(
+            coin=str(coin), rates_8h=rates, median_8h=med,
+            annualised_pct=None if med is None else med * 3 * 365 * 100,
+            oi_usd=_num(fig["oi"].get(coin)), oi_change_24h_pct=_num(fig["oi_change"].get(coin)),
+        ))  # fmt: skip
+    labels: tuple[str, ...] = ()
+    history_rows: tuple[tuple[str, tuple[float | None, ...]], ...] = ()
+    if state.funding_history is not None and len(state.funding_history):
+        hist = funding_history_matrix(state.funding_history, None, periods)
+        labels = tuple(f"{c:%m-%d %Hh}" for c in hist.columns)
+        history_rows = tuple((str(coin), tuple(_num(v) for v in hist.loc[coin])) for coin in hist.index)
+    return FundingView(
+        status, venues=venues, rows=tuple(rows), baseline_8h=baseline,
+        median_8h=_num(fig["median"]), share_above_baseline=_num(fig["share"]),
+        oi_total_usd=_num(fig["oi_total"]), oi_change_24h_pct=_num(fig["oi_total_change"]),
+        period_labels=labels, history=history_rows,
+    )  # fmt: skip
+
+
+def stream_status(stream: Any, now: float) -> VenueStatus:
+    """A liquidation stream's health: live only while connected and hearing from the venue."""
+    status = stream.status()
+    if status.state == "live":
+        text = "live" + (" (lower bound)" if status.lower_bound else "")
+        return VenueStatus(status.venue, True, text)
+    text = status.state
+    if status.retry_in_s is not None:
+        text += f" in {int(status.retry_in_s) + 1}s"
+    if status.error:
+        text += f": {status.error}"
+    return VenueStatus(status.venue, False, text)
+
+
+def btc_closes(state: MarketState) -> pd.Series:
+    intraday = state.btc_intraday
+    if intraday is None or not len(intraday):
+        return pd.Series(dtype=float)
+    return pd.Series(intraday["close"].to_numpy(float), index=intraday["close_time"])
+
+
+def cascade_figures(state: MarketState, now_ms: int, threshold: float = 5.0, drop: float = -2.0) -> Any:
+    if state.liq_tape is None:
+        return None
+    return cascade(state.liq_tape, btc_closes(state), now_ms, ratio_threshold=threshold, btc_drop_pct=drop)
+
+
+def _fmt_span(td: pd.Timedelta) -> str:
+    hours = td.total_seconds() / 3600
+    if hours >= 48:
+        return f"{hours / 24:.0f}d of tape"
+    if hours >= 1:
+        return f"{hours:.0f}h of tape"
+    return f"{td.total_seconds() / 60:.0f} min of tape"
+
+
+def liquidations_view(state: MarketState, now_ms: int, status: PaneStatus, now: float | None = None,
+                      simulated: bool = False) -> LiquidationsView:  # fmt: skip
+    now = time.time() if now is None else now
+    venues = tuple(stream_status(s, now) for s in state.liq_streams.values())
+    tape = state.liq_tape
+    if tape is None:
+        return LiquidationsView(status, venues=venues)
+    totals_frame = window_totals(tape, now_ms)
+    totals = tuple(
+        LiquidationTotals(str(w), _num(totals_frame.at[w, "long_usd"]), _num(totals_frame.at[w, "short_usd"]))
+        for w in totals_frame.index
+    )
+    frame = tape.frame(now_ms - 24 * 3_600_000)
+    frame = frame[frame["time"] <= now_ms].tail(TAPE_ROWS).iloc[::-1]
+    columns = (frame[c] for c in ("time", "exchange", "coin", "side", "notional_usd", "price"))
+    rows = tuple(
+        LiquidationRow(
+            time=dt.datetime.fromtimestamp(int(t) / 1000, dt.UTC).strftime("%H:%M:%S"),
+            venue=str(ex),
+            coin=str(coin),
+            side=str(side),
+            notional_usd=float(usd),
+            price=_num(px),
+        )
+        for t, ex, coin, side, usd, px in zip(*columns, strict=True)
+    )
+    c = cascade_figures(state, now_ms)
+    cascade_view = None
+    if c is not None:
+        recorded = _fmt_span(c.recorded_for) + (" (simulated history)" if simulated else "")
+        cascade_view = CascadeView(
+            active=c.active, ratio=_num(c.ratio), meter=float(c.meter), threshold=5.0,
+            long_1h_usd=_num(c.long_usd_1h), median_hourly_usd=_num(c.median_hourly),
+            btc_change_1h_pct=_num(c.btc_change_1h_pct), recorded_for=recorded,
+        )  # fmt: skip
+    lower = any(s.lower_bound for s in state.liq_streams.values())
+    note = (
+        "Binance sends at most 1 liquidation per symbol per second: totals are a lower bound" if lower else ""
+    )
+    return LiquidationsView(status, venues=venues, totals=totals, tape=rows, cascade=cascade_view,
+                            lower_bound_note=note)  # fmt: skip
+
+
+def snapshot_derivs(state: MarketState, healths: dict[str, FeedHealth], baseline: float, now_ms: int) -> dict:
+    """The ``funding``, ``open_interest`` and ``liquidations`` sections of the snapshot JSON."""
+    now = time.time()
+    fresh = {v for v in VENUES if (h := healths.get(f"funding_{v}")) is not None and h.is_fresh(now)}
+    fig = funding_figures(state, fresh, baseline)
+    matrix: pd.DataFrame = fig["matrix"]
+    rates = {
+        str(coin): {v: _num(matrix.at[coin, v]) for v in VENUES if _num(matrix.at[coin, v]) is not None}
+        for coin in matrix.index
+    }
+    oi = {
+        str(coin): {"usd": _num(usd), "change_24h_pct": _num(fig["oi_change"].get(coin))}
+        for coin, usd in fig["oi"].items()
+    }
+    out: dict[str, Any] = {
+        "funding": {
+            "interval_hours": 8,
+            "baseline": baseline,
+            "median": _num(fig["median"]),
+            "share_above_baseline": _num(fig["share"]),
+            "rates": rates,
+        },
+        "open_interest": {
+            "total_usd": _num(fig["oi_total"]),
+            "change_24h_pct": _num(fig["oi_total_change"]),
+            **oi,
+        },
+    }
+    liq: dict[str, Any] = {"window_minutes": 60, "long_usd": None, "short_usd": None, "cascade": None}
+    if state.liq_tape is not None:
+        totals = window_totals(state.liq_tape, now_ms)
+        if "1h" in totals.index:
+            liq["long_usd"] = _num(totals.at["1h", "long_usd"])
+            liq["short_usd"] = _num(totals.at["1h", "short_usd"])
+        c = cascade_figures(state, now_ms)
+        if c is not None:
+            liq["cascade"] = bool(c.active) if not np.isnan(c.ratio) else None
+            liq["cascade_ratio"] = _num(c.ratio)
+            liq["recorded_hours"] = round(c.recorded_for.total_seconds() / 3600, 2)
+    out["liquidations"] = liq
+    return out
