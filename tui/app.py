@@ -113,12 +113,8 @@ class AltpulseApp(App[None]):
             error = event.worker.error
             self.boot_error = f"{type(error).__name__}: {error}"
             log.error("boot failed: %s", self.boot_error)
-            self._banner(
-                f"{MODE_LABEL.get(self.mode, self.mode)} · could not start: {error}", self.mode == "demo"
-            )
-            self.notify(
-                str(error), title="altpulse could not start its data feeds", severity="error", timeout=30
-            )
+            self._banner(f"{MODE_LABEL.get(self.mode, self.mode)} · could not start: {error}", self.mode == "demo")
+            self.notify(str(error), title="altpulse could not start its data feeds", severity="error", timeout=30)
 
     def _feed_updated(self, name: str) -> None:
         self._dirty.add(name)

@@ -30,9 +30,7 @@ def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
         parser.set_defaults()
         parser.argument_default = argparse.SUPPRESS
     group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--demo", action="store_true", help="simulated market, works offline (labelled SIMULATED)"
-    )
+    group.add_argument("--demo", action="store_true", help="simulated market, works offline (labelled SIMULATED)")
     group.add_argument("--replay", metavar="DIR", type=Path, help="replay real history files from DIR")
     parser.add_argument("--at", metavar="ISO-TIME", help="replay: virtual time to start at (UTC)")
     parser.add_argument(
@@ -42,9 +40,7 @@ def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
         metavar="X",
         help="replay: clock speed (default 1)",
     )
-    parser.add_argument(
-        "--config", type=Path, metavar="PATH", help="config file overriding the user's config"
-    )
+    parser.add_argument("--config", type=Path, metavar="PATH", help="config file overriding the user's config")
     parser.add_argument("--coins", metavar="ETH,SOL,...", help="altcoin basket (overrides config)")
     parser.add_argument("--log-file", type=Path, metavar="PATH", help="write a debug log here")
 
@@ -86,9 +82,7 @@ def _load(args: argparse.Namespace):  # -> Config
         coins = [c.strip().upper() for c in args.coins.split(",") if c.strip()]
         bad = [c for c in coins if not c.isalnum() or len(c) > 15]
         if not coins or bad:
-            raise CliError(
-                f"altpulse: --coins: expected comma-separated coin symbols like ETH,SOL; got {args.coins!r}"
-            )
+            raise CliError(f"altpulse: --coins: expected comma-separated coin symbols like ETH,SOL; got {args.coins!r}")
         config = config.with_overrides("general", coins=coins)
     return config
 

@@ -228,9 +228,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def merge_file(
-    data: dict[str, Any], raw: dict[str, Any], path: str, text: str
-) -> list[dict[str, Any]] | None:
+def merge_file(data: dict[str, Any], raw: dict[str, Any], path: str, text: str) -> list[dict[str, Any]] | None:
     """Validate ``raw`` against the schema and merge it into ``data``; returns its ``[[drivers]]`` if any."""
     drivers: list[dict[str, Any]] | None = None
     for section, table in raw.items():
@@ -246,9 +244,7 @@ def merge_file(
                 f"(expected one of: {', '.join([*SCHEMA, 'drivers'])})"
             )
         if not isinstance(table, dict):
-            raise ConfigError(
-                f"{_where(path, text, None, section)}: '{section}' must be a table ([{section}])"
-            )
+            raise ConfigError(f"{_where(path, text, None, section)}: '{section}' must be a table ([{section}])")
         if section == "keys":
             for action, key in table.items():
                 if not isinstance(key, str) or not key.strip():

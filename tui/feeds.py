@@ -54,7 +54,8 @@ async def _per_coin(
 
 
 def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
-    """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.feeds_derivs`."""
+    """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.feeds_derivs`, ETF and macro in
+    :mod:`tui.feeds_macro`."""
     from sources.binance_spot import BinanceSpot
 
     spot = BinanceSpot(runtime.http, config["sources"]["binance_spot"])
@@ -102,9 +103,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
             # Incremental: re-fetch from the first provisional (or the last) bar onwards.
             provisional = old[old["provisional"]]
             since = provisional.index[0] if len(provisional) else old.index[-1]
-            fresh = await spot.klines(
-                f"{coin}{quote}", "1h", start_ms=int(since.value // 1_000_000), now_ms=now
-            )
+            fresh = await spot.klines(f"{coin}{quote}", "1h", start_ms=int(since.value // 1_000_000), now_ms=now)
             merged = pd.concat([old[old.index < since], fresh])
             return merged[merged.index >= pd.Timestamp(window_start, unit="ms", tz="UTC")]
 
@@ -112,6 +111,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         state.bump("cvd_hourly")
 
     from tui.feeds_derivs import build_derivs_feeds
+    from tui.feeds_macro import build_macro_feeds
 
     return [
         Feed("btc_ticker", "binance", cadence["btc_ticker"], btc_ticker),
@@ -120,4 +120,5 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         Feed("cvd_daily", "binance", cadence["cvd_daily"], cvd_daily),
         Feed("cvd_hourly", "binance", cadence["cvd_hourly"], cvd_hourly),
         *build_derivs_feeds(config, runtime, state),
+        *build_macro_feeds(config, runtime, state),
     ]

@@ -50,9 +50,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
     async def binance_oi() -> None:
         snap = state.derivs.get("binance")
-        marks = (
-            {q.symbol: q.mark_price for q in snap.funding if q.coin in coins and q.mark_price} if snap else {}
-        )
+        marks = {q.symbol: q.mark_price for q in snap.funding if q.coin in coins and q.mark_price} if snap else {}
         if not marks:
             raise SourceError("binance", "/fapi/v1/openInterest", "waiting for mark prices from premiumIndex")
         state.binance_oi = await venues["binance"].open_interest(marks)
@@ -155,9 +153,7 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
     src = config["sources"]
     streams = [
         LiquidationStream.binance(opener, on_records, url=src["binance_ws"]),
-        LiquidationStream.bybit(
-            opener, [venue_symbol("bybit", c)[0] for c in coins], on_records, url=src["bybit_ws"]
-        ),
+        LiquidationStream.bybit(opener, [venue_symbol("bybit", c)[0] for c in coins], on_records, url=src["bybit_ws"]),
         LiquidationStream.okx(opener, on_records, coins=coins, url=src["okx_ws"]),
     ]
     state.liq_streams = {s.name: s for s in streams}

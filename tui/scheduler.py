@@ -98,9 +98,7 @@ class Scheduler:
             return False
         except Exception as exc:  # a bug in a parser must not kill the feed loop or the app
             log.exception("feed %s crashed", name)
-            self._failed(
-                health, f"internal error: {type(exc).__name__}: {exc}", self._backoff(health.failures + 1)
-            )
+            self._failed(health, f"internal error: {type(exc).__name__}: {exc}", self._backoff(health.failures + 1))
             return False
         health.as_of = self.clock()
         health.failures = 0

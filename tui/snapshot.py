@@ -34,6 +34,20 @@ unknown figures ``null``::
     liquidations.cascade      true when last hour's long liquidations exceed 5x their trailing hourly median
                               while BTC fell more than 2 % in the hour; null when the tape is too short to say
     liquidations.cascade_ratio / .recorded_hours    the ratio, and how many hours of tape it rests on
+    etf.last_day              the newest completed trading day of US spot BTC ETF flows (Farside)
+    etf.net_flow_usd          that day's total net flow (negative = outflow)
+    etf.by_fund.<TICKER>      that day's flow per fund (null = not reported)
+    etf.streak_days           +N inflow days in a row, -N outflow days in a row
+    etf.partial_today         true when today's row is still being filled in (excluded from the figures)
+    macro.fear_greed / .fear_greed_class    alternative.me Fear & Greed (0-100) and its label
+    macro.btc_dominance_pct / .btc_dominance_change_30d    CoinGecko BTC share of total market cap (points)
+    macro.stablecoin_share_pct   USDT + USDC share of total market cap, percent
+    macro.alt_mcap_ex_eth_usd    total market cap excluding BTC and ETH
+    macro.spy_5d_pct          SPY change over 5 sessions, percent
+    macro.us2y / .us2y_change_10d    US 2-year Treasury yield (FRED DGS2) and its 10-day change in points
+    macro.smallcap_vs_largecap_30d_pct    50 smallest minus 50 largest of the top 100, 30-day return, pp
+    drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail}
+    drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
     sources.<feed>.provider / .status (live|stale|retrying|offline|unavailable|waiting) / .as_of / .error
 
 Exit status: 0 when every feed answered, 1 when any failed (its figures are null and its error is on stderr and in
@@ -59,9 +73,7 @@ async def _collect(config: Any, mode: str, replay_dir: Path | None, at: str | No
     from tui.state import MarketState
     from tui.views import ViewBuilder
 
-    runtime = build_runtime(
-        config, mode, replay_dir=replay_dir, at=at, speed=0.0 if mode == "replay" else 1.0
-    )
+    runtime = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=0.0 if mode == "replay" else 1.0)
     try:
         from tui.feeds_derivs import start_liquidation_tape
 
@@ -133,7 +145,10 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     cvd["coins"] = coins
     doc["cvd"] = cvd
     from tui.views_derivs import snapshot_derivs
+    from tui.views_macro import snapshot_macro
 
+    views.evaluate_drivers()
+    doc.update(snapshot_macro(views.state, views.metrics, views.drivers_book))
     doc.update(snapshot_derivs(views.state, views.health_map(), float(views.config["funding"]["baseline_8h"]),
                                runtime.now_ms()))  # fmt: skip
     doc["sources"] = {
@@ -158,9 +173,7 @@ def render_text(doc: dict[str, Any]) -> str:
     """A human-readable listing of the same figures."""
     from widgets.format import clean, money, pct, price, ratio
 
-    lines = [
-        f"altpulse snapshot · {doc['mode']}{' (SIMULATED DATA)' if doc['simulated'] else ''} · {doc['as_of']}"
-    ]
+    lines = [f"altpulse snapshot · {doc['mode']}{' (SIMULATED DATA)' if doc['simulated'] else ''} · {doc['as_of']}"]
     btc = doc["btc"]
     lines.append(
         f"BTC {price(btc['price'])}  24h {pct(btc['change_24h_pct'])}  1h {pct(btc['change_1h_pct'])}  "

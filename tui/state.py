@@ -31,9 +31,7 @@ class MarketState:
     liq_streams: dict[str, Any] = field(default_factory=dict)  # venue -> sources.ws.LiquidationStream
     # ETF, sentiment and macro feeds fill these (see tui/feeds_macro.py).
     extra: dict[str, Any] = field(default_factory=dict)
-    version: dict[str, int] = field(
-        default_factory=dict
-    )  # feed -> bumps on each update (cheap change checks)
+    version: dict[str, int] = field(default_factory=dict)  # feed -> bumps on each update (cheap change checks)
 
     def bump(self, name: str) -> None:
         self.version[name] = self.version.get(name, 0) + 1

@@ -35,6 +35,8 @@ PANE_FEEDS: dict[str, tuple[str, ...]] = {
         "funding_history",
     ),
     "liquidations": ("liq_okx_rest",),
+    "etf": ("etf_btc", "etf_eth"),
+    "macro": ("fear_greed", "cg_global", "cg_markets", "equities", "rates"),
 }
 CHART_POINTS = 200
 
@@ -71,9 +73,7 @@ def pane_status(healths: list[FeedHealth], now: float) -> PaneStatus:
         return PaneStatus(False, "waiting for data")
     as_of = dt.datetime.fromtimestamp(primary.as_of, dt.UTC).strftime("%H:%M UTC") if primary.as_of else ""
     if not problems:
-        return PaneStatus(
-            fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of
-        )
+        return PaneStatus(fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of)
     worst = problems[0] if not fresh else sorted(problems, key=lambda h: h.status(now) == "waiting")[0]
     return PaneStatus(fresh, f"{worst.name}: {worst.describe(now)}", as_of)
 
@@ -86,6 +86,11 @@ class ViewBuilder:
         self.scheduler: Any = None
         self._last_status: dict[str, str] = {}
         self._cvd_cache: tuple[tuple[int, int], Any] | None = None
+        from tui.metrics import Metrics
+        from tui.views_macro import DriverBook
+
+        self.metrics = Metrics(self)
+        self.drivers_book = DriverBook(config.drivers_raw, config.drivers_file)
 
     def _healths(self, pane: str) -> list[FeedHealth]:
         if self.scheduler is None:
@@ -135,9 +140,7 @@ class ViewBuilder:
         if state.btc_ticker is None:
             return None
         history = state.btc_monthly if state.btc_monthly is not None else pd.DataFrame({"high": []})
-        intraday = (
-            state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
-        )
+        intraday = state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
         return btc_figures(state.btc_ticker.last, state.btc_ticker.change_pct, history, intraday,
                            max_points=CHART_POINTS)  # fmt: skip
 
@@ -224,18 +227,45 @@ class ViewBuilder:
 
     def _ratio_30d(self, daily: Any) -> dict[str, float]:
         """Buy/sell quote-volume ratio over the last 30 days per coin and for the basket (``__basket__``)."""
+        return self.ratio_over(daily, pd.Timedelta(days=30))
+
+    def ratio_over(self, daily: Any, window: pd.Timedelta) -> dict[str, float]:
+        """Buy/sell quote-volume ratio over the last ``window`` of daily bars, per coin and ``__basket__``."""
         if daily.as_of is None:
             return {}
-        since = daily.as_of - pd.Timedelta(days=29)
-        recent = {
-            c: f[f.index >= since] for c, f in self.state.alt_daily.items() if c not in daily.unknown_coins
-        }
+        since = daily.as_of - window + pd.Timedelta(days=1)
+        recent = {c: f[f.index >= since] for c, f in self.state.alt_daily.items() if c not in daily.unknown_coins}
         if not recent:
             return {}
         window = basket(recent, since)
         ratios = dict(zip(window.summary["coin"], window.summary["buy_sell_ratio"], strict=True))
         ratios["__basket__"] = window.buy_sell_ratio
         return ratios
+
+    # -- ETF, macro, drivers ----------------------------------------------------------------------------------
+    def etf(self, now: float | None = None) -> Any:
+        from tui.views_macro import etf_view
+
+        now = time.time() if now is None else now
+        return etf_view(self.state, pane_status(self._healths("etf"), now))
+
+    def macro(self, now: float | None = None) -> Any:
+        from tui.views_macro import macro_view
+
+        now = time.time() if now is None else now
+        return macro_view(self.state, self.metrics, self.health_map(), pane_status(self._healths("macro"), now))
+
+    def evaluate_drivers(self) -> list[Any]:
+        """Re-evaluate every rule; returns the drivers whose state flipped since the last evaluation."""
+        states = self.drivers_book.evaluate(self.metrics)
+        return [s for s in states if s.changed]
+
+    def drivers(self, now: float | None = None) -> Any:
+        now = time.time() if now is None else now
+        unknown = sum(1 for s in self.drivers_book.states if s.state == "unknown")
+        total = len(self.drivers_book.states)
+        status = PaneStatus(unknown < total, "live" if not unknown else f"{unknown} of {total} unknown (data missing)")
+        return self.drivers_book.view(status)
 
     # -- status bar -------------------------------------------------------------------------------------------
     def status(self, scheduler: Any, now: float | None = None) -> StatusView:
@@ -249,11 +279,7 @@ class ViewBuilder:
 
         for stream in self.state.liq_streams.values():
             venue = stream_status(stream, now)
-            state = (
-                "live"
-                if venue.fresh
-                else ("retrying" if stream.state in ("retrying", "connecting") else "offline")
-            )
+            state = "live" if venue.fresh else ("retrying" if stream.state in ("retrying", "connecting") else "offline")
             lines += (SourceLine(f"liq_{stream.name}", stream.name, state, venue.text),)
         market = ""
         if self.runtime.mode != "live":

@@ -50,9 +50,7 @@ def funding_figures(state: MarketState, fresh_venues: set[str], baseline: float)
     matrix = funding_matrix(quotes).reindex(columns=list(VENUES))
     per_coin = matrix.median(axis=1, skipna=True) if len(matrix) else pd.Series(dtype=float)
     median, share = funding_stats(matrix, baseline) if len(matrix) else (float("nan"), float("nan"))
-    oi_records = [
-        r for venue, snap in state.derivs.items() if venue in fresh_venues for r in snap.open_interest
-    ]
+    oi_records = [r for venue, snap in state.derivs.items() if venue in fresh_venues for r in snap.open_interest]
     if "binance" in fresh_venues:
         oi_records += list(state.binance_oi)
     oi_per_coin, oi_total = (
@@ -185,9 +183,7 @@ def liquidations_view(state: MarketState, now_ms: int, status: PaneStatus, now: 
             btc_change_1h_pct=_num(c.btc_change_1h_pct), recorded_for=recorded,
         )  # fmt: skip
     lower = any(s.lower_bound for s in state.liq_streams.values())
-    note = (
-        "Binance sends at most 1 liquidation per symbol per second: totals are a lower bound" if lower else ""
-    )
+    note = "Binance sends at most 1 liquidation per symbol per second: totals are a lower bound" if lower else ""
     return LiquidationsView(status, venues=venues, totals=totals, tape=rows, cascade=cascade_view,
                             lower_bound_note=note)  # fmt: skip
 
