@@ -72,7 +72,13 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
 
     async def btc_intraday() -> None:
         now = runtime.now_ms()
-        frame = await spot.klines(f"BTC{quote}", "5m", limit=int(INTRADAY_KEEP_MS / 300_000), now_ms=now)
+        # 5-minute bars for the last ~26 h; a history without them (a replay of coarser files) falls back.
+        for interval, minutes in (("5m", 5), ("15m", 15), ("1h", 60)):
+            frame = await spot.klines(
+                f"BTC{quote}", interval, limit=int(INTRADAY_KEEP_MS / (minutes * 60_000)), now_ms=now
+            )
+            if len(frame) >= 2 and frame.index[-1].value // 1_000_000 >= now - 3 * minutes * 60_000:
+                break
         state.btc_intraday = frame
         state.bump("btc_intraday")
 

@@ -53,7 +53,17 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
         marks = {q.symbol: q.mark_price for q in snap.funding if q.coin in coins and q.mark_price} if snap else {}
         if not marks:
             raise SourceError("binance", "/fapi/v1/openInterest", "waiting for mark prices from premiumIndex")
-        state.binance_oi = await venues["binance"].open_interest(marks)
+
+        async def one(symbol: str, mark: float) -> list[Any]:
+            try:
+                return await venues["binance"].open_interest({symbol: mark})
+            except SourceError as exc:
+                if _unknown_symbol(exc):
+                    return []
+                raise
+
+        results = await asyncio.gather(*(one(sym, mark) for sym, mark in marks.items()))
+        state.binance_oi = [record for batch in results for record in batch]
         state.bump("funding")
 
     async def oi_history() -> None:
@@ -64,7 +74,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
             try:
                 return await venues["binance"].open_interest_hist(symbol, "1h", limit=26)
             except SourceError as exc:
-                if exc.status == 400:  # not listed on Binance futures
+                if _unknown_symbol(exc):  # not listed on Binance futures
                     return None
                 raise
 
@@ -85,7 +95,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
                 try:
                     return await venues["bybit"].funding_history(symbol, start, now)
                 except SourceError as exc:
-                    if exc.field is None and exc.status is None and "symbol" in exc.detail.lower():
+                    if _unknown_symbol(exc):
                         return None
                     raise
 
@@ -99,6 +109,13 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
     feeds.append(Feed("funding_history", "bybit", 900.0, funding_history))
     feeds.append(_okx_rest_fallback(config, runtime, state, coins))
     return feeds
+
+
+def _unknown_symbol(exc: SourceError) -> bool:
+    """The venue does not list this coin (Binance -1121 "Invalid symbol.", Bybit 10001 "symbol invalid"):
+    leave the coin out rather than fail the whole feed."""
+    detail = exc.detail.lower()
+    return "invalid symbol" in detail or "symbol invalid" in detail or "not exist" in detail
 
 
 def _okx_rest_fallback(config: Config, runtime: Runtime, state: MarketState, coins: list[str]) -> Feed:
