@@ -1,0 +1,197 @@
+"""The key drivers pane: a live checklist of the market conditions a trader watches (design §4).
+
+Each driver is a rule from config.toml (ETF outflows, crowded leverage, liquidation cascade, extreme fear, ...)
+evaluated by analytics: ``active`` when its condition holds (a risk signal is on), ``clear`` when it does not,
+``unknown`` when its data is missing or stale. The table shows state, value against threshold, trend and since
+when the state has held; active drivers come first. The highlighted row's meaning and full condition detail are
+shown under the table. States are readable without colour: glyph plus word (or letter in the compact layout).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from widgets.format import clean
+from widgets.funding_pane import safe_status
+from widgets.panes import Pane
+from widgets.viewmodels import DriverRow, DriversView
+
+#: state -> (glyph, word, compact letter, style)
+STATES: dict[str, tuple[str, str, str, str]] = {
+    "active": ("●", "ACTIVE", "A", "bold red"),
+    "clear": ("○", "clear", "C", "green"),
+    "unknown": ("?", "unknown", "U", "yellow"),
+}
+STATE_ORDER = {"active": 0, "unknown": 1, "clear": 2}
+
+COLUMNS: list[tuple[str, str, bool]] = [
+    # key, label, kept in the compact (narrow) layout
+    ("state", "State", True),
+    ("name", "Driver", True),
+    ("value", "Value", True),
+    ("threshold", "Rule", False),
+    ("trend", "Tr", True),
+    ("since", "Since", False),
+]
+SORT_KEYS: tuple[str, ...] = ("state", "config", "name")
+
+
+def state_text(state: str, compact: bool) -> Text:
+    glyph, word, letter, style = STATES.get(state, ("?", clean(state, 10) or "unknown", "?", "yellow"))
+    return Text(f"{glyph} {letter}" if compact else f"{glyph} {word}", style=style)
+
+
+def detail_text(row: DriverRow | None) -> Text:
+    """What the highlighted driver means, and all its conditions."""
+    if row is None:
+        return Text("")
+    text = Text()
+    text.append(f"{clean(row.name, 40)}: ", style="bold")
+    text.append(clean(row.meaning, 240))
+    text.append(f"\n{clean(row.value, 24)} vs {clean(row.threshold, 24)}", style="dim")
+    if row.since:
+        text.append(f" · since {clean(row.since, 20)}", style="dim")
+    if row.detail:
+        text.append(f"\n{clean(row.detail, 240)}", style="dim")
+    return text
+
+
+class DriversPane(Pane):
+    """Pane 6: summary, driver checklist (active first) and the highlighted driver's meaning."""
+
+    def __init__(self, *, id: str | None = "pane-drivers") -> None:
+        super().__init__("Key drivers", number=6, id=id)
+        self.compact = False
+        self._ready = False  # children composed and mounted
+        self.sort_key = "state"
+        self._view: DriversView | None = None
+        self._columns: tuple[object, ...] = ()
+        self._row_keys: list[str] = []
+        self._rows: dict[str, DriverRow] = {}
+        self._cells: dict[tuple[str, str], Text] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("waiting for data…", style="dim"), id="drivers-summary", classes="headline")
+        table: DataTable[Text] = DataTable(id="drivers-table", cursor_type="row", zebra_stripes=False)
+        yield table
+        yield Static(Text(""), id="drivers-detail")
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self._refresh_all()
+
+    # -- public API ---------------------------------------------------------------------------------------
+    def update_view(self, view: DriversView) -> None:
+        self._view = view
+        self.show_status(safe_status(view.status))
+        self._refresh_all()
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            self._refresh_all()
+
+    def cycle_sort(self) -> str:
+        """Order: active first ("state"), config order ("config"), or by name; returns the key."""
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._refresh_all()
+        return self.sort_key
+
+    def sorted_rows(self, view: DriversView) -> list[DriverRow]:
+        rows = list(view.rows)
+        if self.sort_key == "state":
+            rows.sort(key=lambda r: STATE_ORDER.get(r.state, 1))  # stable: config order within a state
+        elif self.sort_key == "name":
+            rows.sort(key=lambda r: clean(r.name).lower())
+        return rows
+
+    def highlighted(self) -> DriverRow | None:
+        """The driver under the table's cursor (None when the table is empty)."""
+        table = self.query_one("#drivers-table", DataTable)
+        if not self._row_keys or not 0 <= table.cursor_row < len(self._row_keys):
+            return None
+        return self._rows.get(self._row_keys[table.cursor_row])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        row = self._rows.get(key) if key is not None else None
+        self.query_one("#drivers-detail", Static).update(detail_text(row))
+
+    # -- rendering ----------------------------------------------------------------------------------------
+    def _refresh_all(self) -> None:
+        if not self._ready:
+            return
+        view = self._view
+        if view is not None:
+            text = Text()
+            if view.summary:
+                text.append(clean(view.summary, 120), style="bold")
+            elif not view.rows:
+                text.append("waiting for data…", style="dim")
+            if not view.status.fresh:
+                text.append(
+                    ("\n" if text.plain else "") + f"STALE: {clean(view.status.text, 80)}", style="bold reverse"
+                )
+            self.query_one("#drivers-summary", Static).update(text)
+        self._fill(view)
+        self.query_one("#drivers-detail", Static).update(detail_text(self.highlighted()))
+
+    def _row_cells(self, row: DriverRow) -> list[Text]:
+        active = row.state == "active"
+        trend = clean(row.trend, 3)
+        values = {
+            "state": state_text(row.state, self.compact),
+            "name": Text(clean(row.name, 40), style="bold" if active else ""),
+            "value": Text(clean(row.value, 20), justify="right"),
+            "threshold": Text(clean(row.threshold, 20), style="dim"),
+            "trend": Text(trend, justify="center"),
+            "since": Text(clean(row.since, 16), style="dim"),
+        }
+        return [values[key] for key, _, keep in COLUMNS if keep or not self.compact]
+
+    def _fill(self, view: DriversView | None) -> None:
+        table = self.query_one("#drivers-table", DataTable)
+        column_keys = [key for key, _, keep in COLUMNS if keep or not self.compact]
+        signature = (tuple(column_keys), self.sort_key)
+        if signature != self._columns:
+            table.clear(columns=True)
+            for key, label, keep in COLUMNS:
+                if keep or not self.compact:
+                    marker = " ▲" if (key, self.sort_key) in {("state", "state"), ("name", "name")} else ""
+                    table.add_column(Text(label + marker), key=key)
+            self._columns = signature
+            self._row_keys = []
+            self._cells = {}
+        if view is None:
+            return
+        rows = self.sorted_rows(view)
+        keys: list[str] = []
+        seen: set[str] = set()
+        for row in rows:
+            key = row.id or row.name
+            while key in seen:
+                key += "#"
+            seen.add(key)
+            keys.append(key)
+        self._rows = dict(zip(keys, rows, strict=True))
+        if keys == self._row_keys:
+            for key, row in zip(keys, rows, strict=True):
+                for column, cell in zip(column_keys, self._row_cells(row), strict=True):
+                    if self._cells.get((key, column)) != cell:
+                        table.update_cell(key, column, cell, update_width=True)
+                        self._cells[(key, column)] = cell
+            return
+        # Order or membership changed (a driver flipped to active): rebuild, keeping the cursor on its driver.
+        current = self._row_keys[table.cursor_row] if 0 <= table.cursor_row < len(self._row_keys) else None
+        table.clear()
+        self._cells = {}
+        for key, row in zip(keys, rows, strict=True):
+            cells = self._row_cells(row)
+            table.add_row(*cells, key=key)
+            for column, cell in zip(column_keys, cells, strict=True):
+                self._cells[(key, column)] = cell
+        self._row_keys = keys
+        if keys:
+            table.move_cursor(row=keys.index(current) if current in keys else 0)

@@ -1,0 +1,306 @@
+"""The funding pane: perpetual funding per coin and exchange as a heatmap, with open interest beside it.
+
+Funding is what one side of a perpetual swap pays the other every few hours, normalised here to a rate per 8h.
+Positive funding means longs pay shorts: leverage is crowded long (fuel for a long squeeze, a fragile market);
+negative means shorts pay. Around the exchanges' default of 0.01 %/8h positioning is neutral, so the colour scale
+(:mod:`widgets.heat`) is centred there. Open interest (OI, USD) rising after a flush means leverage is rebuilding.
+
+Two views, toggled with ``v``: coins x venues (the latest rate on each exchange, the coin's median, OI and its
+24 h change) and coins x time (the venue median over the last N 8h periods). A venue whose feed is not fresh has
+its header marked and its cells dimmed and suffixed, so a stale number never looks live.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from widgets.format import clean, money, pct, safe
+from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
+from widgets.panes import Pane
+from widgets.viewmodels import FundingRow, FundingView, PaneStatus, VenueStatus
+
+#: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
+VENUE_LABELS: dict[str, tuple[str, str]] = {
+    "binance": ("Binance", "BIN"),
+    "bybit": ("Bybit", "BYB"),
+    "okx": ("OKX", "OKX"),
+    "hyperliquid": ("Hyperliq", "HL"),
+}
+
+#: Sort orders for ``cycle_sort``: (key, column that carries the ▲ marker, label for the notification).
+SORT_KEYS: tuple[str, ...] = ("median", "oi_change", "oi", "coin")
+SORT_COLUMN = {"median": "median", "oi_change": "oi_chg", "oi": "oi", "coin": "coin"}
+SORT_LABEL = {"median": "median funding", "oi_change": "OI 24h change", "oi": "open interest", "coin": "coin"}
+#: Periods kept in the compact coins x time table (the most recent ones).
+COMPACT_PERIODS = 4
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def safe_status(status: PaneStatus) -> PaneStatus:
+    """The status with its text made safe for the border (which Textual parses as markup)."""
+    return replace(status, text=safe(status.text, 60))
+
+
+def venue_label(venue: str, compact: bool) -> str:
+    wide, short = VENUE_LABELS.get(venue.lower(), (clean(venue, 10), clean(venue, 4)))
+    return short if compact else wide
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    label: Text
+
+
+def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) -> Text:
+    """Header: median funding (%/8h and annualised), share above the baseline, total OI and its 24 h change."""
+    text = Text()
+    if not view.rows:
+        text.append("waiting for data…", style="dim")
+        if not view.status.fresh and view.status.text:
+            text.append(f"\nSTALE: {clean(view.status.text, 80)}", style="bold reverse")
+        return text
+    fresh = view.status.fresh
+    mono = no_color()
+    median = view.median_8h
+    text.append("Median ")
+    if _finite(median):
+        assert median is not None
+        style = heat_style(median, view.baseline_8h, mono=mono) if fresh else "dim"
+        text.append(f"{rate_text(median)}%/8h", style=style)
+        glyph = heat_glyph(median, view.baseline_8h)
+        if glyph:
+            text.append(glyph)
+        text.append(f" ({median * 3 * 365 * 100:+.1f}%/yr)", style="" if fresh else "dim")
+    else:
+        text.append("—", style="dim")
+    share = view.share_above_baseline
+    text.append(" · ")
+    text.append("—" if share is None else f"{share * 100:.0f}%", style="bold" if (share or 0) > 0.6 else "")
+    text.append(f" of coins > {rate_text(view.baseline_8h).lstrip('+')}%")
+    text.append("\nOI ")
+    text.append(money(view.oi_total_usd), style="" if fresh else "dim")
+    text.append(" ")
+    text.append(pct(view.oi_change_24h_pct), style="bold" if abs(view.oi_change_24h_pct or 0) >= 5 else "")
+    text.append(" 24h")
+    if sort_note:
+        text.append(f"  sort {sort_note} ▲", style="dim")
+    if time_view:
+        text.append("\ncoins x time: venue median per 8h", style="bold")
+        if not view.history:
+            text.append(" · no funding history yet", style="dim")
+    stale = [v for v in view.venues if not v.fresh]
+    if stale:
+        text.append("\n")
+        text.append(
+            f"{STALE_MARK} " + " · ".join(f"{venue_label(v.venue, True)} {clean(v.text, 40)}" for v in stale),
+            style="yellow",
+        )
+        text.append(" — not current", style="dim")
+    if not fresh:
+        text.append(f"\nSTALE: {clean(view.status.text, 80)}", style="bold reverse")
+    return text
+
+
+class FundingPane(Pane):
+    """Pane 3: funding heatmap (coins x venues, or coins x time) with open interest."""
+
+    BINDINGS = [Binding("v", "toggle_view", "View")]
+
+    def __init__(self, *, id: str | None = "pane-funding") -> None:
+        super().__init__("Funding & OI", number=3, id=id)
+        self.compact = False
+        self._ready = False  # children composed and mounted
+        self.sort_key = "median"
+        self.mode = "venues"  # venues | time
+        self._view: FundingView | None = None
+        self._columns: tuple[tuple[str, str], ...] = ()  # (key, label plain + style) currently shown
+        self._row_keys: list[str] = []
+        self._cells: dict[tuple[str, str], Text] = {}
+        self._coins: dict[str, str] = {}  # row key -> coin as given by the view
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("waiting for data…", style="dim"), id="funding-summary", classes="headline")
+        table: DataTable[Text] = DataTable(id="funding-table", cursor_type="row", zebra_stripes=False)
+        yield table
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self._refresh_all()
+
+    # -- public API ---------------------------------------------------------------------------------------
+    def update_view(self, view: FundingView) -> None:
+        self._view = view
+        self.show_status(safe_status(view.status))
+        self._refresh_all()
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            self._refresh_all()
+
+    def cycle_sort(self) -> str:
+        """Next sort order (median funding, OI 24h change, OI, coin); returns its key."""
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._refresh_all()
+        return self.sort_key
+
+    def selected_coin(self) -> str | None:
+        """The coin under the table's cursor (for drill-down on Enter), or None."""
+        table = self.query_one("#funding-table", DataTable)
+        if not 0 <= table.cursor_row < len(self._row_keys):
+            return None
+        return self._coins.get(self._row_keys[table.cursor_row])
+
+    def action_toggle_view(self) -> None:
+        """Switch between the coins x venues heatmap and the coins x time table."""
+        self.mode = "time" if self.mode == "venues" else "venues"
+        self._refresh_all()
+
+    # -- rendering ----------------------------------------------------------------------------------------
+    def _refresh_all(self) -> None:
+        if not self._ready:
+            return
+        view = self._view
+        columns = self._wanted_columns(view)
+        visible = {c.key for c in columns}
+        sort_column = SORT_COLUMN[self.sort_key]
+        note = "" if sort_column in visible else SORT_LABEL[self.sort_key]
+        if view is not None:
+            text = summary(view, sort_note=note, time_view=self.mode == "time")
+            self.query_one("#funding-summary", Static).update(text)
+        self._fill(view, columns)
+
+    def sorted_rows(self, view: FundingView) -> list[FundingRow]:
+        """Rows in the current sort order: most crowded / biggest OI rise first; unknowns sink to the bottom."""
+        if self.sort_key == "coin":
+            return sorted(view.rows, key=lambda r: clean(r.coin))
+        attr = {"median": "median_8h", "oi_change": "oi_change_24h_pct", "oi": "oi_usd"}[self.sort_key]
+
+        def key(row: FundingRow) -> tuple[bool, float]:
+            value = getattr(row, attr)
+            return (not _finite(value), -(value or 0.0) if _finite(value) else 0.0)
+
+        return sorted(view.rows, key=key)
+
+    def _wanted_columns(self, view: FundingView | None) -> list[_Column]:
+        sort_column = SORT_COLUMN[self.sort_key]
+
+        def label(key: str, name: str, style: str = "") -> _Column:
+            return _Column(key, Text(name + (" ▲" if key == sort_column else ""), style=style))
+
+        columns = [label("coin", "Coin")]
+        if view is None:
+            return columns
+        if self.mode == "time":
+            periods = list(enumerate(view.period_labels))
+            if self.compact:
+                periods = periods[-COMPACT_PERIODS:]
+            columns += [label(f"p{i}:{clean(p, 12)}", clean(p, 12)) for i, p in periods]
+            return columns
+        for i, venue in enumerate(view.venues):
+            name = venue_label(venue.venue, self.compact)
+            if venue.fresh:
+                columns.append(label(f"v{i}:{clean(venue.venue, 20)}", name))
+            else:
+                columns.append(label(f"v{i}:{clean(venue.venue, 20)}", name + STALE_MARK, "yellow"))
+        columns.append(label("median", "Med"))
+        if not self.compact:
+            columns.append(label("oi", "OI"))
+        columns.append(label("oi_chg", "OI 24h"))
+        return columns
+
+    def _venue_cells(self, view: FundingView, row: FundingRow, venues: tuple[VenueStatus, ...]) -> list[Text]:
+        mono = no_color()
+        glyphs = mono or not self.compact
+        live = view.status.fresh
+        rates = list(row.rates_8h)[: len(venues)]
+        rates += [None] * (len(venues) - len(rates))
+        cells = [Text(clean(row.coin, 12), style="bold")]
+        for venue, rate in zip(venues, rates, strict=True):
+            cells.append(heat_cell(rate, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not (venue.fresh and live)))
+        cells.append(heat_cell(row.median_8h, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not live))
+        if not self.compact:
+            cells.append(Text(money(row.oi_usd), justify="right", style="" if live else "dim"))
+        change = row.oi_change_24h_pct
+        cells.append(
+            Text(pct(change, 1), justify="right", style=("bold" if abs(change or 0) >= 5 else "") if live else "dim")
+        )
+        return cells
+
+    def _rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
+        """(row key, cells) for the current mode, in display order."""
+        if view is None:
+            return []
+        order = self.sorted_rows(view)
+        if self.mode == "venues":
+            return [(row.coin, self._venue_cells(view, row, view.venues)) for row in order]
+        mono = no_color()
+        glyphs = mono or not self.compact
+        rank = {row.coin: i for i, row in enumerate(order)}
+        history = sorted(view.history, key=lambda h: (rank.get(h[0], len(rank)), clean(h[0])))
+        count = len(view.period_labels)
+        first = max(0, count - COMPACT_PERIODS) if self.compact else 0
+        result = []
+        for coin, rates in history:
+            values = list(rates)[:count] + [None] * (count - len(rates))
+            cells = [Text(clean(coin, 12), style="bold")]
+            cells += [
+                heat_cell(v, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not view.status.fresh)
+                for v in values[first:]
+            ]
+            result.append((coin, cells))
+        return result
+
+    def _fill(self, view: FundingView | None, columns: list[_Column]) -> None:
+        table = self.query_one("#funding-table", DataTable)
+        signature = tuple((c.key, c.label.markup) for c in columns)
+        raw = self._rows(view)
+        rows = _unique_keys(raw)
+        self._coins = {key: coin for (key, _), (coin, _) in zip(rows, raw, strict=True)}
+        keys = [key for key, _ in rows]
+        column_keys = [c.key for c in columns]
+        if signature == self._columns and keys == self._row_keys:
+            # Same rows and columns: touch only the cells whose text or style changed (no flicker, cursor kept).
+            for key, cells in rows:
+                for column, cell in zip(column_keys, cells, strict=True):
+                    if self._cells.get((key, column)) != cell:
+                        table.update_cell(key, column, cell, update_width=True)
+                        self._cells[(key, column)] = cell
+            return
+        cursor = table.cursor_row
+        if signature != self._columns:
+            table.clear(columns=True)
+            for column in columns:
+                table.add_column(column.label, key=column.key)
+            self._columns = signature
+        else:
+            table.clear()
+        self._cells = {}
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+            for column, cell in zip(column_keys, cells, strict=True):
+                self._cells[(key, column)] = cell
+        self._row_keys = keys
+        if rows:
+            table.move_cursor(row=min(max(cursor, 0), len(rows) - 1))
+
+
+def _unique_keys(rows: list[tuple[str, list[Text]]]) -> list[tuple[str, list[Text]]]:
+    """Row keys made unique (a provider listing a coin twice must not crash the table)."""
+    seen: dict[str, int] = {}
+    result = []
+    for key, cells in rows:
+        count = seen.get(key, 0)
+        seen[key] = count + 1
+        result.append((key if count == 0 else f"{key}#{count}", cells))
+    return result
