@@ -20,6 +20,10 @@ from tui.config import Config
 from tui.dashboard import DashboardScreen
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
+from widgets.drivers_pane import DriversPane
+from widgets.etf_pane import EtfPane
+from widgets.funding_pane import FundingPane
+from widgets.liquidations_pane import LiquidationsPane
 from widgets.status_bar import ModeBanner, StatusBar
 
 log = logging.getLogger(__name__)
@@ -28,7 +32,7 @@ MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "
 
 
 class AltpulseApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "../widgets/panes.tcss"]
     TITLE = "altpulse"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
@@ -59,6 +63,9 @@ class AltpulseApp(App[None]):
         self._dirty: set[str] = set()
         self.banner: tuple[str, bool] = (MODE_LABEL.get(mode, mode), mode == "demo")
         self.boot_error: str | None = None
+        self._seen_liq = -1
+        self._last_liq_paint = 0.0
+        self._last_drivers = 0.0
         theme = config["general"]["theme"]
         if theme in self.available_themes:
             self.theme = theme
@@ -102,11 +109,21 @@ class AltpulseApp(App[None]):
         self.call_from_thread(self._booted)
 
     def _booted(self) -> None:
+        from tui.feeds_derivs import start_liquidation_tape
+
         self._banner(self.runtime.label, self.runtime.simulated)
+        streams = start_liquidation_tape(self.config, self.runtime, self.state)
         if self.start_feeds:
             for name in self.scheduler.feeds:
                 self.run_worker(self.scheduler.run_feed(name), group="feeds", name=name, exit_on_error=False)
+            for stream in streams:
+                self.run_worker(stream.run(), group="streams", name=f"liq_{stream.name}", exit_on_error=False)
+            self.set_interval(600, self._trim_tape, name="trim-tape")
         self._tick()
+
+    def _trim_tape(self) -> None:
+        if self.state is not None and self.state.liq_tape is not None:
+            self.state.liq_tape.trim(self.runtime.now_ms())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "boot" and event.state == WorkerState.ERROR:
@@ -138,7 +155,35 @@ class AltpulseApp(App[None]):
             screen.query_one(BtcPane).update_view(self.views.btc(now))
         if dirty & {"cvd_daily", "cvd_hourly"} or self.views.status_changed("cvd", now):
             screen.query_one(CvdPane).update_view(self.views.cvd(now))
+        funding_feeds = {"funding_binance", "funding_bybit", "funding_okx", "funding_hyperliquid", "oi_binance",
+                         "oi_history", "funding_history"}  # fmt: skip
+        if dirty & funding_feeds or self.views.status_changed("funding", now):
+            screen.query_one(FundingPane).update_view(self.views.funding(now))
+        liq_version = self.state.version.get("liquidations", 0)
+        if liq_version != self._seen_liq or now - self._last_liq_paint >= 5:
+            # The tape ages every second, but totals and the meter only need a repaint every few seconds.
+            self._seen_liq, self._last_liq_paint = liq_version, now
+            screen.query_one(LiquidationsPane).update_view(self.views.liquidations(now))
+        if dirty & {"etf_btc", "etf_eth"} or self.views.status_changed("etf", now):
+            screen.query_one(EtfPane).update_view(self.views.etf(now))
+        macro_feeds = {"fear_greed", "cg_global", "cg_markets", "equities", "rates"}
+        if dirty & macro_feeds or self.views.status_changed("macro", now):
+            screen.query_one(EtfPane).update_macro(self.views.macro(now))
+        if dirty or now - self._last_drivers >= 10:
+            self._last_drivers = now
+            flipped = self.views.evaluate_drivers()
+            screen.query_one(DriversPane).update_view(self.views.drivers(now))
+            self._announce(flipped)
         screen.query_one(StatusBar).update_view(self.views.status(self.scheduler, now))
+
+    def _announce(self, flipped: list[Any]) -> None:
+        """A driver changing state raises a toast (and the terminal bell when ``general.bell`` is on)."""
+        for driver in flipped:
+            severity = "warning" if driver.state == "active" else "information"
+            self.notify(f"{driver.name}: now {driver.state.upper()} ({driver.display_value})",
+                        title="Key driver changed", severity=severity, timeout=8)  # fmt: skip
+        if flipped and self.config["general"]["bell"]:
+            self.bell()
 
     def refresh_all_views(self) -> None:
         self._dirty.update(self.scheduler.feeds if self.scheduler else ())

@@ -14,7 +14,11 @@ from textual.widgets import Footer
 
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
-from widgets.panes import Pane, PlaceholderPane
+from widgets.drivers_pane import DriversPane
+from widgets.etf_pane import EtfPane
+from widgets.funding_pane import FundingPane
+from widgets.liquidations_pane import LiquidationsPane
+from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
 
 WIDE = 140
@@ -51,32 +55,10 @@ class DashboardScreen(Screen[None]):
         with ScrollableContainer(id="dashboard"):
             yield BtcPane()
             yield CvdPane()
-            yield PlaceholderPane(
-                "Funding",
-                "Funding heatmap: coins x exchanges (Binance, Bybit, OKX, Hyperliquid), normalised to 8h; "
-                "open interest and its 24h change. Not built yet in this release.",
-                number=3,
-                id="pane-funding",
-            )
-            yield PlaceholderPane(
-                "Liquidations",
-                "Liquidation tape, totals per 1h/4h/24h and the cascade meter. Not built yet in this release.",
-                number=4,
-                id="pane-liqs",
-            )
-            yield PlaceholderPane(
-                "ETF flows & macro",
-                "US spot BTC/ETH ETF daily net flows by fund, streaks; dominance, Fear & Greed, SPY, 2y yield. "
-                "Not built yet in this release.",
-                number=5,
-                id="pane-etf",
-            )
-            yield PlaceholderPane(
-                "Key drivers",
-                "Checklist of market drivers evaluated live from config.toml rules. Not built yet in this release.",
-                number=6,
-                id="pane-drivers",
-            )
+            yield FundingPane()
+            yield LiquidationsPane()
+            yield EtfPane()
+            yield DriversPane()
         yield StatusBar(" ", id="status")
         yield Footer()
 
@@ -93,7 +75,9 @@ class DashboardScreen(Screen[None]):
         for name in ("-wide", "-medium", "-narrow"):
             self.set_class(name == wanted, name)
         compact = wanted == "-narrow" or (wanted == "-wide" and width < 170)
-        self.query_one(CvdPane).set_compact(compact)
+        for pane in self.query(Pane):
+            if hasattr(pane, "set_compact"):
+                pane.set_compact(compact)
 
     def panes(self) -> list[Pane]:
         return sorted(self.query(Pane), key=lambda p: p.number)
@@ -110,12 +94,18 @@ class DashboardScreen(Screen[None]):
         if self.maximized is not None:
             self.minimize()
             return
-        focused = self.focused
-        while focused is not None and not isinstance(focused, Pane):
-            focused = focused.parent  # type: ignore[assignment]
-        target = focused or self.panes()[0]
+        target = self.focused_pane() or self.panes()[0]
         self.maximize(target, container=False)
 
+    def focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent  # type: ignore[assignment]
+        return node
+
     def action_sort(self) -> None:
-        key = self.query_one(CvdPane).cycle_sort()
-        self.notify(f"CVD table sorted by {key}", timeout=2)
+        pane = self.focused_pane()
+        if pane is None or not hasattr(pane, "cycle_sort"):
+            pane = self.query_one(CvdPane)
+        key = pane.cycle_sort()
+        self.notify(f"{pane.pane_title}: sorted by {key}", timeout=2)

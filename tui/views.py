@@ -256,9 +256,8 @@ class ViewBuilder:
         return macro_view(self.state, self.metrics, self.health_map(), pane_status(self._healths("macro"), now))
 
     def evaluate_drivers(self) -> list[Any]:
-        """Re-evaluate every rule; returns the drivers whose state flipped since the last evaluation."""
-        states = self.drivers_book.evaluate(self.metrics)
-        return [s for s in states if s.changed]
+        """Re-evaluate every rule; returns the drivers that flipped between active and clear."""
+        return self.drivers_book.evaluate(self.metrics)
 
     def drivers(self, now: float | None = None) -> Any:
         now = time.time() if now is None else now

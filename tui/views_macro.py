@@ -130,10 +130,19 @@ class DriverBook:
         self.states: list[DriverState] = []
 
     def evaluate(self, metrics: Any, now: pd.Timestamp | None = None) -> list[DriverState]:
+        """Evaluate every rule; returns the drivers that flipped between active and clear.
+
+        A driver leaving or entering "unknown" (data arriving at start-up, a feed going stale) is not a market
+        event, so it is not announced.
+        """
         now = pd.Timestamp.now(tz="UTC") if now is None else now
         self.states = evaluate(self.rules, metrics.lookup, self.previous, now)
+        flips = [
+            s for s in self.states
+            if (prev := self.previous.get(s.id)) is not None and {prev.state, s.state} == {"active", "clear"}
+        ]  # fmt: skip
         self.previous = {s.id: s for s in self.states}
-        return self.states
+        return flips
 
     def view(self, status: PaneStatus) -> DriversView:
         rows = []

@@ -28,19 +28,29 @@ _GLYPH = {
 }
 
 
+_RANK = {"live": 0, "paused": 1, "waiting": 2, "stale": 3, "retrying": 4, "offline": 5, "unavailable": 6}
+
+
 def status_text(view: StatusView, width: int = 200) -> Text:
+    """One glyph per provider (its worst feed), then the feeds that are not live with why."""
     text = Text(no_wrap=False)
     if view.paused:
         text.append(" PAUSED ", style="bold reverse yellow")
         text.append(" ")
     if view.market_time:
         text.append(view.market_time + "  ", style="dim")
+    worst: dict[str, str] = {}
     for line in view.sources:
-        text.append(_GLYPH.get(line.status, "?") + " ", style=_STYLE.get(line.status, ""))
-        text.append(clean(line.name, 24))
-        if line.status != "live":
-            text.append(f" {clean(line.text, 60)}", style=_STYLE.get(line.status, ""))
-        text.append("  ")
+        current = worst.get(line.provider)
+        if current is None or _RANK.get(line.status, 9) > _RANK.get(current, 9):
+            worst[line.provider] = line.status
+    for provider, status in worst.items():
+        text.append(_GLYPH.get(status, "?") + " ", style=_STYLE.get(status, ""))
+        text.append(clean(provider, 16) + "  ")
+    for line in view.sources:
+        if line.status not in ("live", "paused"):
+            text.append(f"\n{_GLYPH.get(line.status, '?')} {clean(line.name, 24)}: ", style=_STYLE.get(line.status, ""))
+            text.append(clean(line.text, 100), style=_STYLE.get(line.status, ""))
     return text
 
 
