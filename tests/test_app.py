@@ -48,7 +48,8 @@ async def test_demo_fills_btc_and_cvd_panes_and_is_labelled_simulated() -> None:
         assert table.row_count == 4
         assert "Basket CVD since 2025-01-01" in str(app.screen.query_one("#cvd-summary").content)
         assert "live" in str(app.screen.query_one(BtcPane).border_subtitle)
-        assert "btc_ticker" in str(app.screen.query_one(StatusBar).content)
+        status = str(app.screen.query_one(StatusBar).content)
+        assert "● binance" in status and "● hyperliquid" in status and "● farside" in status
         assert app.screen.has_class("-wide")
 
 
@@ -102,3 +103,45 @@ async def test_stale_data_is_labelled_not_shown_as_live() -> None:
         assert "stale" in str(pane.border_subtitle)
         assert pane.has_class("-stale")
         assert "STALE" in str(app.screen.query_one("#btc-headline").content)
+
+
+async def test_all_six_panes_fill_from_the_demo_market() -> None:
+    from widgets.drivers_pane import DriversPane
+    from widgets.funding_pane import FundingPane
+    from widgets.liquidations_pane import LiquidationsPane
+
+    app = demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(
+            app, pilot, feeds=("btc_ticker", "cvd_daily", "funding_bybit", "etf_btc", "fear_greed", "cg_markets")
+        )
+        await pilot.pause(0.2)
+        app.refresh_all_views()
+        await pilot.pause()
+        funding = app.screen.query_one(FundingPane)
+        assert funding.query_one("DataTable").row_count >= 5  # BTC + the basket coins listed on the venues
+        liqs = app.screen.query_one(LiquidationsPane)
+        assert "ACTIVE" in "".join(str(s.content) for s in liqs.query("Static"))  # the demo cascade is under way
+        drivers = app.screen.query_one(DriversPane)
+        summary = "".join(str(s.content) for s in drivers.query("Static"))
+        assert "drivers active" in summary
+        assert drivers.query_one("DataTable").row_count == 12
+
+
+async def test_status_bar_names_a_failing_feed_and_why() -> None:
+    from sources.errors import SourceError
+
+    app = demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(app, pilot)
+        feed = app.scheduler.feeds["etf_btc"]
+
+        async def blocked() -> None:
+            raise SourceError("farside", "/bitcoin-etf-flow-all-data/", "access refused (blocked)", status=403)
+
+        feed.run = blocked
+        await app.scheduler.run_once("etf_btc")
+        app.refresh_all_views()
+        await pilot.pause()
+        status = str(app.screen.query_one(StatusBar).content)
+        assert "etf_btc" in status and "HTTP 403" in status
