@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -249,7 +248,7 @@ def test_basket_matches_single_coin_functions() -> None:
     assert result.total == pytest.approx(expected_total)
 
 
-def test_basket_is_fast_for_200_coins_x_400_days() -> None:
+def test_basket_for_200_coins_x_400_days() -> None:
     rng = np.random.default_rng(0)
     quote = rng.uniform(1e5, 1e6, 400)
     base = klines(list(zip(quote, quote * 0.5, strict=True)))
@@ -258,15 +257,10 @@ def test_basket_is_fast_for_200_coins_x_400_days() -> None:
         frame = base.copy()
         frame["taker_buy_quote"] = frame["quote_volume"] * rng.uniform(0.3, 0.7, 400)
         frames[f"C{c}"] = frame
-    basket(frames, day(300))  # warm-up
-    best = min(_timed(lambda: basket(frames, day(300))) for _ in range(5))
-    assert best < 0.05, f"basket took {best * 1000:.1f} ms"
-
-
-def _timed(fn: object) -> float:
-    start = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - start
+    result = basket(frames, day(300))  # speed is measured by benchmarks/analytics_recompute.py, not here
+    assert result.per_coin.shape == (100, 200)
+    expected = sum(float((2 * f["taker_buy_quote"] - f["quote_volume"]).iloc[300:].sum()) for f in frames.values())
+    assert result.total == pytest.approx(expected, rel=1e-9)
 
 
 def test_basket_same_result_without_the_fast_column_accessor(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,16 +90,7 @@ def test_oi_change_and_aggregate_by_hand() -> None:
     assert per_coin.to_dict() == {"BTC": 150.0, "ETH": 25.0} and total == 175.0
 
 
-def best_ms(fn, repeat: int = 30) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
-
-
-def test_200_coins_by_4_exchanges_under_10ms() -> None:
+def test_200_coins_by_4_exchanges_at_scale() -> None:
     rng = np.random.default_rng(1)
     exchanges = ("binance", "bybit", "okx", "hyperliquid")
     quotes = [quote(f"C{i}", e, float(rng.normal(1e-4, 1e-4)), 8) for i in range(200) for e in exchanges]
@@ -114,11 +103,12 @@ def test_200_coins_by_4_exchanges_under_10ms() -> None:
         "rate": rng.normal(1e-4, 1e-4, 800 * len(times)), "interval_hours": 8.0,
     })  # fmt: skip
     hist["oi_usd"] = rng.uniform(1, 2, len(hist))
-    timings = {
-        "funding_matrix+stats": best_ms(lambda: funding_stats(funding_matrix(quotes))),
-        "oi_matrix+aggregate": best_ms(lambda: aggregate_oi(oi_matrix(ois))),
-        "funding_history_matrix(6 periods)": best_ms(lambda: funding_history_matrix(hist, None, 6), 10),
-        "oi_change(24h)": best_ms(lambda: oi_change(hist, 24 * H), 10),
-    }
-    print("analytics timings (ms, best of N):", {k: round(v, 2) for k, v in timings.items()})
-    assert all(v < 10.0 for v in timings.values()), timings
+    # Speed is measured by benchmarks/analytics_recompute.py; here the shapes at scale must be right.
+    matrix = funding_matrix(quotes)
+    assert matrix.shape == (200, 4)
+    median, share = funding_stats(matrix)
+    assert 0 <= share <= 1 and np.isfinite(median)
+    per_coin, total = aggregate_oi(oi_matrix(ois))
+    assert len(per_coin) == 200 and total == pytest.approx(per_coin.sum())
+    assert funding_history_matrix(hist, None, 6).shape == (200, 6)
+    assert len(oi_change(hist, 24 * H)) == 200

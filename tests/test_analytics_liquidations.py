@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -218,15 +216,11 @@ def make_demo_dataset(
     return dataset, scenario
 
 
-def test_demo_fill_is_fast_deterministic_and_has_the_cascade() -> None:
-    started = time.perf_counter()
+def test_demo_fill_is_deterministic_and_has_the_cascade() -> None:
     dataset, scenario = make_demo_dataset()
     liq = dataset.liquidations
     assert liq is not None
-    t0 = time.perf_counter()
     demo_liquidations.fill(dataset, scenario)
-    assert time.perf_counter() - t0 < 0.5, "fill must stay under 0.5 s"
-    assert time.perf_counter() - started < 10
     pd.testing.assert_frame_equal(liq, dataset.liquidations)  # same seed, same tape
     assert list(liq.columns) == ["time", "exchange", "coin", "side", "qty", "price"]
     assert liq["time"].is_monotonic_increasing

@@ -3,8 +3,6 @@ through the real source classes; the demo's macro story makes several drivers ac
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
@@ -40,11 +38,9 @@ def client(dataset: MarketDataset, at: int = ANCHOR) -> tuple[HttpClient, Emulat
     return HttpClient(transport=EmulatorTransport(emu), retries=0), emu
 
 
-def test_fill_is_fast_and_deterministic(dataset):
+def test_fill_is_deterministic(dataset):
     fresh = MarketDataset(name="t", simulated=True, spot_klines=dataset.spot_klines)
-    started = time.perf_counter()
     demo_macro.fill(fresh, Scenario(anchor_ms=ANCHOR))
-    assert time.perf_counter() - started < 0.5
     pd.testing.assert_frame_equal(fresh.etf_flows["btc"], dataset.etf_flows["btc"])
     assert set(fresh.etf_flows["btc"].columns) == {*demo_macro.BTC_FUNDS, "Total"}
     assert set(fresh.etf_flows["eth"].columns) == {*demo_macro.ETH_FUNDS, "Total"}

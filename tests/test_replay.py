@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,15 +30,11 @@ OCT11 = int(pd.Timestamp("2025-10-11", tz="UTC").value // 1_000_000)
 def replay():
     if not REPLAY.is_dir():
         pytest.skip("shared replay data not present")
-    started = time.perf_counter()
-    result = load_replay(REPLAY)
-    result.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
-    return result
+    return load_replay(REPLAY)
 
 
 @needs_replay
-def test_loads_fast_and_reports_skips(replay):
-    assert replay.elapsed < 2.0
+def test_loads_and_reports_skips(replay):
     ds = replay.dataset
     assert ds.name == f"replay:{REPLAY}" and ds.simulated is False
     skipped = {s.path: s.reason for s in replay.skipped}

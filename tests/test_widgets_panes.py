@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -309,17 +308,14 @@ async def test_funding_hostile_coin_and_sixty_coins_render() -> None:
     app = PaneApp(pane)
     coins = [f"C{i:02d}" for i in range(59)] + [HOSTILE]
     async with app.run_test(size=(120, 40)) as pilot:
-        start = time.perf_counter()
         pane.update_view(funding_view(coins))
         await pilot.pause()
         pane.update_view(funding_view(coins, bump=0.00001))
         await pilot.pause()
-        elapsed = time.perf_counter() - start
         table = app.query_one("#funding-table", DataTable)
         assert table.row_count == 60 and len(table.columns) == 8
         names = [r[0] for r in table_rows(table)]
         assert "[bold]X[2J" in names and all(no_control(n) for n in names)
-        assert elapsed < 5
 
 
 # -- liquidations ---------------------------------------------------------------------------------------------
