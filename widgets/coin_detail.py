@@ -1,0 +1,313 @@
+"""Coin detail: one coin's spot flow, price, derivatives positioning and liquidations on one screen.
+
+What a trader reads here, top to bottom:
+
+* **Header** — last price and its change over the chosen window; the coin's spot CVD over that window (taker-buy
+  minus taker-sell quote volume, USD: negative = market sellers dominated); the taker buy/sell ratio (< 1 = more
+  aggressive selling); and the coin's share of the altcoin basket's cumulative delta (how much of the basket's
+  buying or selling this one coin accounts for).
+* **Charts** — price and cumulative delta over the window, on the same bars.
+* **Funding** — each venue's current rate normalised to 8 hours (positive: longs pay shorts, i.e. leverage is
+  long-crowded), its yearly carry, the next settlement; and the recent 8 h history (mean across venues) as a
+  sparkline.
+* **Open interest** — leverage open on each venue in USD and the 24 h change (rising OI + positive funding =
+  new leveraged longs; a sharp drop in a sell-off = the flush).
+* **Liquidations** — this coin's forced closes over the last 24 h, long (forced selling) vs short.
+
+The view-models (:class:`CoinView` and its rows) are plain frozen data built by :mod:`tui.views_coin`; the widget
+only draws them. Names from the network are cleaned before display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from widgets.chart import LineChart
+from widgets.format import clean, money, pct, price, ratio, tone
+from widgets.viewmodels import LiquidationRow, PaneStatus
+
+NARROW = 100  # below this many columns the detail stacks into one scrollable column
+
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+# -- view-models ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoinFunding:
+    """One venue's current funding for the coin. ``rate_8h`` is a fraction (0.0001 = 0.01 %/8h)."""
+
+    venue: str
+    fresh: bool
+    status: str  # the venue feed's health: "live", "stale 3m", "not configured"
+    rate_8h: float | None
+    annualised_pct: float | None  # rate_8h x 3 x 365 x 100
+    interval_hours: float | None  # settlement interval on that venue (1 h on Hyperliquid)
+    next_funding: str = ""  # "16:00 UTC (in 4h)"
+
+
+@dataclass(frozen=True)
+class CoinOpenInterest:
+    venue: str
+    fresh: bool
+    usd: float | None
+
+
+@dataclass(frozen=True)
+class CoinView:
+    """Everything the coin detail screen shows for ``coin`` over ``window``. Unknown figures are None."""
+
+    coin: str
+    window: str  # "24h" | "7d" | "30d" | "90d" | "all"
+    status: PaneStatus
+    windows: tuple[str, ...] = ("24h", "7d", "30d", "90d", "all")
+    message: str = ""  # "no data for XYZ yet" when there is no price data at all
+    # price and spot flow over the window
+    price: float | None = None
+    change_pct: float | None = None
+    bars: str = ""  # "1h bars", "1d bars", "5m bars"
+    coverage: str = ""  # "" or e.g. "history covers only 1d 2h" when the window reaches before the data
+    cvd_usd: float | None = None  # sum of (taker buy - taker sell) quote volume over the window's bars
+    cvd_note: str = ""  # why the CVD is unknown ("taker split unknown from ...")
+    ratio: float | None = None  # taker buy / taker sell quote volume over the window
+    share_pct: float | None = None  # share of the basket's cumulative delta (-100..100)
+    share_note: str = ""  # "of basket CVD since 2025-01-01" / "BTC is not in the altcoin basket"
+    price_x: tuple[float, ...] = ()  # epoch seconds (bar open times)
+    price_y: tuple[float, ...] = ()
+    cvd_x: tuple[float, ...] = ()
+    cvd_y: tuple[float, ...] = ()
+    chart_key: tuple[object, ...] = ()  # changes when the chart data changes (redraw only then)
+    # derivatives
+    funding: tuple[CoinFunding, ...] = ()
+    funding_mean_8h: float | None = None  # mean across fresh venues
+    funding_labels: tuple[str, ...] = ()  # 8 h periods, oldest first ("11-22 16h")
+    funding_history: tuple[float | None, ...] = ()  # mean rate_8h across venues per period
+    oi: tuple[CoinOpenInterest, ...] = ()
+    oi_total_usd: float | None = None  # sum over fresh venues
+    oi_change_24h_pct: float | None = None
+    oi_note: str = ""  # which venues the 24 h change is measured on
+    # liquidations, last 24 h
+    liquidations: tuple[LiquidationRow, ...] = ()  # newest first
+    liq_long_usd: float | None = None
+    liq_short_usd: float | None = None
+    liq_count: int = 0
+    liq_note: str = ""
+
+
+# -- text builders (pure; tested without a terminal) ------------------------------------------------------------
+def window_bar(view: CoinView) -> Text:
+    """``24h [7d] 30d 90d all`` with the current window highlighted."""
+    text = Text()
+    for name in view.windows:
+        if name == view.window:
+            text.append(f"[{name}]", style="bold reverse")
+        else:
+            text.append(f" {name} ", style="dim")
+        text.append(" ")
+    text.append(" [ ] t", style="dim")
+    return text
+
+
+def header(view: CoinView) -> Text:
+    """The coin's headline figures over the window; stale figures are dimmed and labelled."""
+    text = Text()
+    coin = clean(view.coin, 16)
+    text.append(f"{coin} ", style="bold")
+    if view.message:
+        text.append(clean(view.message, 160), style="yellow")
+        text.append("\n")
+        text.append_text(window_bar(view))
+        return text
+    fresh = view.status.fresh
+    text.append(f"${price(view.price)}", style="bold" if fresh else "dim strike")
+    text.append(f"  {view.window} ")
+    text.append(pct(view.change_pct), style=tone(view.change_pct) if fresh else "dim")
+    text.append("  CVD ")
+    text.append(money(view.cvd_usd, signed=True), style=(tone(view.cvd_usd) if fresh else "dim") + " bold")
+    text.append("  B/S ")
+    r = view.ratio
+    text.append(ratio(r), style="dim" if r is None else ("red" if r < 1 else "green"))
+    text.append("  share ")
+    text.append("—" if view.share_pct is None else f"{view.share_pct:+.0f}%", style=tone(view.share_pct))
+    text.append("\n")
+    text.append_text(window_bar(view))
+    notes = [n for n in (view.bars, view.coverage, view.cvd_note, view.share_note) if n]
+    if notes:
+        text.append("  " + " · ".join(clean(n, 80) for n in notes), style="dim")
+    if not fresh:
+        text.append(f"\nSTALE: {clean(view.status.text, 120)}", style="bold reverse")
+    return text
+
+
+def sparkline(values: tuple[float | None, ...]) -> Text:
+    """One block per period scaled between the series' min and max; an unknown period is a gap (·)."""
+    known = [v for v in values if v is not None]
+    text = Text()
+    if not known:
+        return text
+    low, high = min(known), max(known)
+    for v in values:
+        if v is None:
+            text.append("·", style="dim")
+            continue
+        level = 0 if high == low else round((v - low) / (high - low) * (len(_SPARK) - 1))
+        text.append(_SPARK[level], style="green" if v < 0 else ("yellow" if v > 0.0001 else ""))
+    return text
+
+
+def rate_pct(rate_8h: float | None) -> str:
+    """A funding fraction per 8 h as percent: 0.00048 -> ``+0.0480%``."""
+    return "—" if rate_8h is None else f"{rate_8h * 100:+.4f}%"
+
+
+def funding_block(view: CoinView) -> Group | Text:
+    if not view.funding and not view.funding_history:
+        return Text("Funding: no perpetual listed on the tracked venues (or waiting for data)", style="dim")
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+    table.add_column("Venue")
+    table.add_column("%/8h", justify="right")
+    table.add_column("Annual", justify="right")
+    table.add_column("Next")
+    for row in view.funding:
+        style = "" if row.fresh else "dim"
+        venue = Text(clean(row.venue, 12), style=style)
+        if not row.fresh:
+            venue.append(" ⚠", style="yellow")
+        rate = Text(rate_pct(row.rate_8h), style=style or (tone(row.rate_8h)))
+        annual = Text("—" if row.annualised_pct is None else f"{row.annualised_pct:+.1f}%", style=style)
+        nxt = Text(clean(row.next_funding, 24) if row.fresh else clean(row.status, 24), style=style or "")
+        table.add_row(venue, rate, annual, nxt)
+    title = Text("Funding ", style="bold")
+    title.append("(positive: longs pay shorts)", style="dim")
+    if view.funding_mean_8h is not None:
+        title.append("  mean ")
+        title.append(rate_pct(view.funding_mean_8h), style=tone(view.funding_mean_8h))
+    parts: list[Text | Table] = [title, table]
+    if view.funding_history:
+        hist = Text("History ")
+        hist.append(f"{view.funding_labels[0] if view.funding_labels else ''} ", style="dim")
+        hist.append_text(sparkline(view.funding_history))
+        known = [v for v in view.funding_history if v is not None]
+        if known:
+            hist.append(f" now {rate_pct(view.funding_history[-1])}", style="dim")
+            hist.append(f"  range {rate_pct(min(known))}…{rate_pct(max(known))}", style="dim")
+        parts.append(hist)
+    return Group(*parts)
+
+
+def oi_line(view: CoinView) -> Text:
+    text = Text("Open interest ", style="bold")
+    if not view.oi:
+        text.append("—  (no perpetual listed on the tracked venues, or waiting for data)", style="dim")
+        return text
+    text.append(money(view.oi_total_usd))
+    text.append("  24h ")
+    text.append(pct(view.oi_change_24h_pct, 1), style=tone(view.oi_change_24h_pct))
+    if view.oi_note:
+        text.append(f" ({clean(view.oi_note, 40)})", style="dim")
+    text.append("\n")
+    for i, row in enumerate(view.oi):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(f"{clean(row.venue, 12)} {money(row.usd)}", style="" if row.fresh else "dim")
+        if not row.fresh:
+            text.append(" ⚠", style="yellow")
+    return text
+
+
+def liquidations_block(view: CoinView) -> Group | Text:
+    title = Text("Liquidations 24h ", style="bold")
+    if view.liq_note and not view.liquidations:
+        title.append(clean(view.liq_note, 120), style="dim")
+        return title
+    title.append("long ")
+    title.append(money(view.liq_long_usd), style="red")
+    title.append("  short ")
+    title.append(money(view.liq_short_usd), style="green")
+    title.append(f"  ({view.liq_count} orders)", style="dim")
+    if view.liq_note:
+        title.append(f"\n{clean(view.liq_note, 120)}", style="dim")
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+    for name, justify in (("Time", "left"), ("Venue", "left"), ("Side", "left"), ("USD", "right"),
+                          ("Price", "right")):  # fmt: skip
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in view.liquidations:
+        side_style = "red" if row.side == "long" else "green"
+        table.add_row(
+            clean(row.time, 10), clean(row.venue, 12), Text(clean(row.side, 6), style=side_style),
+            money(row.notional_usd), price(row.price),
+        )  # fmt: skip
+    return Group(title, table)
+
+
+# -- the widget -------------------------------------------------------------------------------------------------
+class CoinDetail(VerticalScroll, can_focus=True):
+    """The coin detail body: a focusable scroll column (arrows/PgUp/PgDn scroll) that redraws from a CoinView.
+
+    Below :data:`NARROW` columns (class ``-narrow``) charts and sections stack vertically.
+    """
+
+    DEFAULT_CSS = """
+    CoinDetail { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = "coin-detail") -> None:
+        super().__init__(id=id)
+        self.view: CoinView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("waiting for data…", style="dim"), id="coin-header")
+        with Horizontal(id="coin-charts"):
+            with Vertical(classes="coin-chart-box"):
+                yield Static("Price", classes="coin-chart-title", id="coin-price-title")
+                yield LineChart(id="coin-price-chart")
+            with Vertical(classes="coin-chart-box"):
+                yield Static("CVD", classes="coin-chart-title", id="coin-cvd-title")
+                yield LineChart(id="coin-cvd-chart")
+        with Horizontal(id="coin-lower"):
+            with Vertical(id="coin-derivs"):
+                yield Static("", id="coin-funding")
+                yield Static("", id="coin-oi")
+            yield Static("", id="coin-liqs")
+
+    def on_mount(self) -> None:
+        self.apply_width(self.app.size.width)
+        if self.view is not None:
+            self.update_view(self.view)
+
+    def on_resize(self) -> None:
+        self.apply_width(self.app.size.width)
+
+    def apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+
+    @property
+    def chart_key(self) -> tuple[object, ...]:
+        return () if self.view is None else self.view.chart_key
+
+    def update_view(self, view: CoinView) -> None:
+        self.view = view
+        if not self.is_mounted:
+            return
+        self.query_one("#coin-header", Static).update(header(view))
+        window = f" over {view.window}" if not view.message else ""
+        self.query_one("#coin-price-title", Static).update(Text(f"Price{window}", style="bold"))
+        self.query_one("#coin-cvd-title", Static).update(
+            Text(f"Spot CVD{window} (taker buy − sell, USD)", style="bold")
+        )
+        self.query_one("#coin-price-chart", LineChart).set_series(
+            view.price_x, view.price_y, ("price", *view.chart_key), y_format=price
+        )
+        self.query_one("#coin-cvd-chart", LineChart).set_series(
+            view.cvd_x, view.cvd_y, ("cvd", *view.chart_key), zero_line=True,
+            color="magenta", y_format=lambda v: money(v, signed=True),
+        )  # fmt: skip
+        self.query_one("#coin-funding", Static).update(funding_block(view))
+        self.query_one("#coin-oi", Static).update(oi_line(view))
+        self.query_one("#coin-liqs", Static).update(liquidations_block(view))
