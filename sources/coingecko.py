@@ -142,6 +142,10 @@ def parse_coin_markets(raw: Any, endpoint: str = MARKETS) -> pd.DataFrame:
     """
     _api_error(raw, endpoint)
     rows = expect_list(raw, PROVIDER, endpoint)
+    for required in ("current_price", "market_cap"):
+        # Nullable per coin, but a key absent from every row is a schema change, not a new listing.
+        if rows and all(isinstance(item, dict) and required not in item for item in rows):
+            raise SourceError(PROVIDER, endpoint, "field missing from every coin", field=required)
     out: dict[str, list[Any]] = {c: [] for c in MARKET_COLUMNS}
     for item in rows:
         coin_id = field(item, "id", PROVIDER, endpoint)

@@ -155,6 +155,8 @@ def parse_farside_html(html: str, asset: str, endpoint: str | None = None) -> Et
         ):
             raise SourceUnavailable(PROVIDER, endpoint, "bot-protection page instead of the flow table")
         raise SourceError(PROVIDER, endpoint, "no flow table with dated rows on the page", field="table")
+    if "</table" not in html.lower():
+        raise SourceError(PROVIDER, endpoint, "page truncated (the flow table never closes)", field="table")
     rows = best[1]
     date_col = _date_column(rows)
     assert date_col is not None

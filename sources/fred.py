@@ -61,6 +61,9 @@ def parse_fredgraph_csv(text: str, series_id: str | None = None) -> FredSeries:
         if body[:200].lower().lstrip().startswith("<"):
             raise SourceError(PROVIDER, endpoint, "HTML page instead of CSV", field="header")
         raise SourceError(PROVIDER, endpoint, f"unexpected header {first[:80]!r}", field="header")
+    if "\n" in body and not text.rstrip(" \t").endswith("\n"):
+        # fredgraph.csv ends every line with a newline: without it the last row may be cut mid-number.
+        raise SourceError(PROVIDER, endpoint, "body truncated (no final newline)", field="body")
     sid = header[1]
     if series_id is not None and sid != series_id:
         raise SourceError(PROVIDER, endpoint, f"asked for {series_id}, got {sid}", field="header")

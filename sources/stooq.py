@@ -57,6 +57,9 @@ def parse_stooq_csv(text: str, symbol: str) -> EquityBars:
     header = [h.strip() for h in first_line.split(",")]
     if header[:5] != EXPECTED_HEADER:
         raise SourceError(PROVIDER, ENDPOINT, f"unexpected header {first_line[:80]!r}", field="header")
+    if "\n" in stripped and not text.rstrip(" \t").endswith("\n"):
+        # Every line, the last included, ends with a newline: without it the last row may be cut mid-number.
+        raise SourceError(PROVIDER, ENDPOINT, "body truncated (no final newline)", field="body")
     try:
         frame = pd.read_csv(io.StringIO(stripped), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:

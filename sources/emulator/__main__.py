@@ -16,7 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--at", metavar="ISO-TIME", help="virtual start time (replay) ")
     parser.add_argument("--speed", type=float, default=1.0, help="virtual clock speed")
-    parser.add_argument("--fault", action="append", default=[], metavar="PREFIX=KIND[:STATUS[:RETRY_AFTER]]")
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="SPEC",
+        help="PREFIX=KIND[:ARG[:ARG]] (e.g. /fapi/=status:429:5) or ws:VENUE=drop|silent|refuse; repeatable",
+    )
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("emulator: refusing to listen beyond loopback", file=sys.stderr)
@@ -26,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sources.emulator.clock import VirtualClock
     from sources.emulator.core import Emulator
-    from sources.emulator.server import EmulatorASGI, parse_fault
+    from sources.emulator.server import EmulatorASGI, apply_fault_spec
 
     if args.replay is not None:
         from sources.emulator.replay import load_replay_dataset
@@ -40,18 +43,14 @@ def main(argv: list[str] | None = None) -> int:
 
         emulator = demo_emulator(speed=args.speed)
     for spec in args.fault:
-        prefix, fault = parse_fault(spec)
-        emulator.faults[prefix] = fault
-    websocket_app = None
-    try:
-        from sources.emulator import ws_streams
+        try:
+            apply_fault_spec(emulator, spec)
+        except ValueError as exc:
+            print(f"emulator: --fault: {exc}", file=sys.stderr)
+            return 2
+    from sources.emulator.ws_streams import asgi_app, get_hub
 
-        websocket_app = getattr(ws_streams, "asgi_websocket_app", None)
-        if websocket_app is not None:
-            websocket_app = websocket_app(emulator)
-    except ImportError:
-        pass
-    app = EmulatorASGI(emulator, websocket_app)
+    app = EmulatorASGI(emulator, asgi_app(get_hub(emulator)))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
     return 0
 

@@ -66,13 +66,16 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
 
 @dataclass
 class Fault:
-    """A fault to inject on matching paths (see :mod:`sources.emulator.faults`)."""
+    """A fault to inject on matching paths (see :mod:`sources.emulator.faults` for every kind)."""
 
-    kind: str  # status | malformed | truncated | empty | timeout | reset | slow | garbage_numbers | missing_field
+    #: status | timeout | slow | reset | truncated | malformed | empty | garbage_numbers | nan_inf |
+    #: missing_field | renamed_field
+    kind: str
     status: int = 500
     retry_after: float | None = None
     delay_s: float = 0.0
-    field: str | None = None
+    field: str | None = None  # missing/renamed field; garbage_numbers/nan_inf: only this key (None: every number)
+    rename_to: str | None = None  # renamed_field: the new key (default: field + "_v2")
 
 
 class Emulator:

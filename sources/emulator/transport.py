@@ -27,6 +27,11 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
             if fault.kind == "reset":
                 raise httpx.RemoteProtocolError("emulated connection reset", request=request)
             if fault.kind == "slow":
+                # A body slower than the client's read timeout is a timeout, as over a real socket.
+                read_timeout = (request.extensions.get("timeout") or {}).get("read")
+                if read_timeout is not None and fault.delay_s >= read_timeout:
+                    await asyncio.sleep(read_timeout)
+                    raise httpx.ReadTimeout("emulated slow body (read timeout)", request=request)
                 await asyncio.sleep(fault.delay_s)
         response = self.emulator.handle(emu_request)
         return httpx.Response(response.status, headers=response.headers, content=response.body, request=request)
