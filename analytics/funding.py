@@ -28,6 +28,14 @@ EIGHT_HOURS_MS = 8 * 3_600_000
 _MINUTE_MS = 60_000
 
 
+def column_ms(column: pd.Series) -> np.ndarray:
+    """Epoch ms of a time column, as :func:`sources.symbols.times_ms`, without its slow path for tz-aware
+    datetimes (``np.asarray`` of a tz-aware column boxes every value as a Timestamp: ~80 ms per 40k rows)."""
+    if isinstance(column, pd.Series) and isinstance(column.dtype, pd.DatetimeTZDtype | np.dtypes.DateTime64DType):
+        return pd.DatetimeIndex(column).as_unit("ms").asi8.astype(np.int64)
+    return times_ms(column)
+
+
 def group_codes(values: np.ndarray | pd.Series, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and labels of a label column, like ``pd.factorize`` but hashing only the starts of
     runs of equal labels: history frames arrive grouped by coin, so this is several times faster."""
@@ -94,7 +102,7 @@ def funding_history_matrix(
         r8 = frame["rate_8h"].to_numpy(float)
     else:
         r8 = frame["rate"].to_numpy(float) * 8.0 / frame["interval_hours"].to_numpy(float)
-    t = times_ms(frame["time"])
+    t = column_ms(frame["time"])
     t = (t + _MINUTE_MS // 2) // _MINUTE_MS * _MINUTE_MS
     bucket = -(-t // EIGHT_HOURS_MS) * EIGHT_HOURS_MS
     last = int(bucket.max())

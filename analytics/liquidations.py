@@ -171,9 +171,10 @@ def _hourly_long_sums(
     if n < 1:
         return np.empty(0)
     age = now_ms - time
-    k = np.floor_divide(age, HOUR_MS)
-    use = is_long & (age >= 0) & (k >= 1) & (k <= n)
-    sums = np.bincount(k[use].astype(np.int64), weights=notional[use], minlength=n + 1)
+    # 1 <= age // 1h <= n, i.e. 1h <= age < (n + 1)h: divide only the rows that count (same result, cheaper).
+    use = is_long & (age >= HOUR_MS) & (age < (n + 1) * HOUR_MS)
+    k = np.floor_divide(age[use], HOUR_MS)
+    sums = np.bincount(k.astype(np.int64), weights=notional[use], minlength=n + 1)
     return sums[1 : n + 1]
 
 
@@ -434,6 +435,35 @@ class LiquidationTape:
         """Views (time ms, is_long, notional USD) of the live rows, for the vectorised analytics."""
         s, e = self._start, self._end
         return self._time[s:e], self._long[s:e], self._notional[s:e]
+
+    def tail(self, n: int, since_ms: int, until_ms: int) -> pd.DataFrame:
+        """The last ``n`` rows by time with ``since_ms <= time <= until_ms``: the same rows, in the same order, as
+        ``frame(since_ms)`` filtered to ``time <= until_ms`` then ``.tail(n)``, without building the whole
+        window's frame (the tape pane asks for its last rows every few seconds)."""
+        s, e = self._start, self._end
+        time = self._time[s:e]
+        picked = np.flatnonzero((time >= since_ms) & (time <= until_ms))
+        if len(picked) > n > 0:
+            threshold = np.partition(time[picked], len(picked) - n)[len(picked) - n]
+            picked = picked[time[picked] >= threshold]  # the n latest, plus any rows tied at the threshold
+        elif n <= 0:
+            picked = picked[:0]
+        picked = picked[np.argsort(time[picked], kind="stable")][-n:] if n > 0 else picked
+        ex_names = np.array(self._names["ex"] or [""], dtype=object)
+        coin_names = np.array(self._names["coin"] or [""], dtype=object)
+        rows = picked + s
+        return pd.DataFrame(
+            {
+                "time": self._time[rows],
+                "exchange": ex_names[self._ex[rows]],
+                "coin": coin_names[self._coin[rows]],
+                "side": np.where(self._long[rows], "long", "short").astype(object),
+                "qty": self._qty[rows],
+                "price": self._price[rows],
+                "notional_usd": self._notional[rows],
+            },
+            columns=TAPE_COLUMNS,
+        )
 
     def frame(self, since_ms: int | None = None) -> pd.DataFrame:
         """The live rows (optionally only ``time >= since_ms``) as a tape frame sorted by time."""

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from analytics.funding import group_codes
-from sources.symbols import OpenInterest, times_ms
+from analytics.funding import column_ms, group_codes
+from sources.symbols import OpenInterest
 
 
 def oi_matrix(records: Iterable[OpenInterest]) -> pd.DataFrame:
@@ -62,7 +62,7 @@ def oi_change(
     if history is None or len(history) == 0:
         return pd.Series(dtype=float, name="oi_change_pct")
     window_ms = int(window.total_seconds() * 1000) if isinstance(window, pd.Timedelta) else int(window)
-    t = times_ms(history["time"])
+    t = column_ms(history["time"])
     if end is None:
         end_ms = int(t.max())
     elif isinstance(end, int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -78,6 +79,50 @@ def pane_status(healths: list[FeedHealth], now: float) -> PaneStatus:
     return PaneStatus(fresh, f"{worst.name}: {worst.describe(now)}", as_of)
 
 
+#: Metrics computed from one stored object only, which its feed replaces (never mutates) on each update: the
+#: drivers re-evaluate every few seconds, so these are memoised on that object's identity and the window.
+_METRIC_SOURCE: dict[str, Any] = {
+    "smallcap_vs_largecap": lambda s: s.extra.get("coin_markets"),
+    "btc_dominance_change": lambda s: getattr(s.extra.get("global_history"), "frame", None),
+    "stablecoin_share_change": lambda s: getattr(s.extra.get("global_history"), "frame", None),
+    "oi_change": lambda s: s.oi_history,
+    "etf_net_flow_sum": lambda s: s.extra.get("etf_btc"),
+    "etf_outflow_streak": lambda s: s.extra.get("etf_btc"),
+    "etf_min_daily_flow": lambda s: s.extra.get("etf_btc"),
+    "spy_change": lambda s: s.extra.get("spy"),
+    "us2y_change": lambda s: s.extra.get("dgs2"),
+}
+#: Of those, the ones whose as-of is the time of the lookup (not of the data): re-stamped on every hit.
+_METRIC_STAMPED_NOW = {"smallcap_vs_largecap"}
+
+
+def _memoise_metrics(metrics: Any, state: MarketState) -> None:
+    handlers = getattr(metrics, "_handlers", None)
+    if not isinstance(handlers, dict):
+        return
+    for name, source in _METRIC_SOURCE.items():
+        if name in handlers:
+            handlers[name] = _memo_handler(handlers[name], source, state, name in _METRIC_STAMPED_NOW)
+
+
+def _memo_handler(handler: Any, source: Any, state: MarketState, stamp_now: bool) -> Any:
+    memo: dict[Any, tuple[Any, Any]] = {}  # window -> (source object, value)
+
+    def lookup(window: str | None) -> Any:
+        obj = source(state)
+        hit = memo.get(window)
+        if hit is not None and hit[0] is obj:
+            value = hit[1]
+            if stamp_now and value.as_of is not None:
+                value = replace(value, as_of=pd.Timestamp.now(tz="UTC"))
+            return value
+        value = handler(window)
+        memo[window] = (obj, value)
+        return value
+
+    return lookup
+
+
 class ViewBuilder:
     def __init__(self, config: Config, runtime: Runtime, state: MarketState) -> None:
         self.config = config
@@ -86,10 +131,14 @@ class ViewBuilder:
         self.scheduler: Any = None
         self._last_status: dict[str, str] = {}
         self._cvd_cache: tuple[tuple[int, int], Any] | None = None
+        # Memos keyed by data version (rebuilt only when a feed delivered): ratio windows and the CVD view's data.
+        self._ratio_cache: dict[Any, Any] = {}
+        self._cvd_view_cache: tuple[tuple[Any, ...], CvdView] | None = None
         from tui.metrics import Metrics
         from tui.views_macro import DriverBook
 
         self.metrics = Metrics(self)
+        _memoise_metrics(self.metrics, state)
         self.drivers_book = DriverBook(config.drivers_raw, config.drivers_file)
 
     def _healths(self, pane: str) -> list[FeedHealth]:
@@ -185,6 +234,21 @@ class ViewBuilder:
     def cvd(self, now: float | None = None) -> CvdView:
         now = time.time() if now is None else now
         status = pane_status(self._healths("cvd"), now)
+        # Everything but the status depends only on the CVD data versions and the per-coin errors: reuse it.
+        key = (
+            self.state.version.get("cvd_daily", 0),
+            self.state.version.get("cvd_hourly", 0),
+            tuple(sorted(self.state.coin_errors.items())),
+            getattr(self, "coin_filter", ""),
+        )
+        cached = self._cvd_view_cache
+        if cached is not None and cached[0] == key:
+            return replace(cached[1], status=status)
+        view = self._cvd_view(status)
+        self._cvd_view_cache = (key, view)
+        return view
+
+    def _cvd_view(self, status: PaneStatus) -> CvdView:
         daily, hourly = self.cvd_baskets()
         since = self.config.cvd_start.isoformat()
         errors = self.state.coin_errors
@@ -233,13 +297,29 @@ class ViewBuilder:
         """Buy/sell quote-volume ratio over the last ``window`` of daily bars, per coin and ``__basket__``."""
         if daily.as_of is None:
             return {}
+        # Memoised per CVD data version (the drivers and the CVD pane both ask, every few seconds).
+        version = self.state.version.get("cvd_daily", 0)
+        window = pd.Timedelta(window)
+        of = self._ratio_cache.get("of")
+        if of is None or of[0] != version or of[1] is not daily:
+            self._ratio_cache = {"of": (version, daily)}  # new data: drop every window's ratios
+        ratios = self._ratio_cache.get(window)
+        if ratios is None:
+            ratios = self._ratio_cache[window] = self._ratio_over(daily, window)
+        return dict(ratios)
+
+    def _ratio_over(self, daily: Any, window: pd.Timedelta) -> dict[str, float]:
         since = daily.as_of - window + pd.Timedelta(days=1)
-        recent = {c: f[f.index >= since] for c, f in self.state.alt_daily.items() if c not in daily.unknown_coins}
+        recent = {
+            c: f.iloc[f.index.searchsorted(since, side="left") :]  # sorted index: same as f[f.index >= since]
+            for c, f in self.state.alt_daily.items()
+            if c not in daily.unknown_coins
+        }
         if not recent:
             return {}
-        window = basket(recent, since)
-        ratios = dict(zip(window.summary["coin"], window.summary["buy_sell_ratio"], strict=True))
-        ratios["__basket__"] = window.buy_sell_ratio
+        window_basket = basket(recent, since)
+        ratios = dict(zip(window_basket.summary["coin"], window_basket.summary["buy_sell_ratio"], strict=True))
+        ratios["__basket__"] = window_basket.buy_sell_ratio
         return ratios
 
     # -- ETF, macro, drivers ----------------------------------------------------------------------------------

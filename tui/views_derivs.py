@@ -28,6 +28,7 @@ from widgets.viewmodels import (
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 TAPE_ROWS = 40
+HistoryRow = tuple[str, tuple[float | None, ...]]
 
 
 def _num(value: Any) -> float | None:
@@ -44,8 +45,36 @@ def venue_status(health: FeedHealth | None, venue: str, now: float) -> VenueStat
     return VenueStatus(venue, health.is_fresh(now), health.describe(now))
 
 
+#: One-entry memos: (key, objects the key's ids refer to, kept alive so no id is reused, value).
+_MEMO: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], Any]] = {}
+
+
+def _memo(name: str, key: tuple[Any, ...], refs: tuple[Any, ...], build: Any) -> Any:
+    """``build()`` once per ``key``. Feeds replace (never mutate) what they store, so the identity of the stored
+    objects is their data version; ``refs`` holds those objects so their ids stay unique while cached."""
+    hit = _MEMO.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[2]
+    value = build()
+    _MEMO[name] = (key, refs, value)
+    return value
+
+
 def funding_figures(state: MarketState, fresh_venues: set[str], baseline: float) -> dict[str, Any]:
-    """Matrix, per-coin median, stats and OI from the venues whose data is fresh (stale venues are excluded)."""
+    """Matrix, per-coin median, stats and OI from the venues whose data is fresh (stale venues are excluded).
+
+    Memoised on the identity of the stored snapshots and history (the drivers ask twice a tick, the pane once).
+    """
+    snaps = tuple((venue, snap) for venue, snap in state.derivs.items() if venue in fresh_venues)
+    key = (
+        tuple((venue, id(snap)) for venue, snap in snaps),
+        id(state.binance_oi), len(state.binance_oi), id(state.oi_history), float(baseline), id(state),
+    )  # fmt: skip
+    refs = (snaps, state.binance_oi, state.oi_history, state)
+    return _memo("funding_figures", key, refs, lambda: _funding_figures(state, fresh_venues, baseline))
+
+
+def _funding_figures(state: MarketState, fresh_venues: set[str], baseline: float) -> dict[str, Any]:
     quotes = [q for venue, snap in state.derivs.items() if venue in fresh_venues for q in snap.funding]
     matrix = funding_matrix(quotes).reindex(columns=list(VENUES))
     per_coin = matrix.median(axis=1, skipna=True) if len(matrix) else pd.Series(dtype=float)
@@ -87,28 +116,41 @@ def funding_view(state: MarketState, healths: dict[str, FeedHealth], baseline: f
     if not state.derivs:
         return FundingView(status, venues=venues, baseline_8h=baseline)
     fig = funding_figures(state, fresh, baseline)
-    matrix: pd.DataFrame = fig["matrix"]
-    rows = []
-    for coin in matrix.index:
-        rates = tuple(_num(matrix.at[coin, v]) for v in VENUES)
-        med = _num(fig["per_coin_median"].get(coin))
-        rows.append(FundingRow(
-            coin=str(coin), rates_8h=rates, median_8h=med,
-            annualised_pct=None if med is None else med * 3 * 365 * 100,
-            oi_usd=_num(fig["oi"].get(coin)), oi_change_24h_pct=_num(fig["oi_change"].get(coin)),
-        ))  # fmt: skip
-    labels: tuple[str, ...] = ()
-    history_rows: tuple[tuple[str, tuple[float | None, ...]], ...] = ()
-    if state.funding_history is not None and len(state.funding_history):
-        hist = funding_history_matrix(state.funding_history, None, periods)
-        labels = tuple(f"{c:%m-%d %Hh}" for c in hist.columns)
-        history_rows = tuple((str(coin), tuple(_num(v) for v in hist.loc[coin])) for coin in hist.index)
+    rows = _memo("funding_rows", (id(fig),), (fig,), lambda: _funding_rows(fig))
+    history = state.funding_history
+    labels, history_rows = _memo("funding_history_rows", (id(history), periods), (history,),
+                                 lambda: _history_rows(history, periods))  # fmt: skip
     return FundingView(
-        status, venues=venues, rows=tuple(rows), baseline_8h=baseline,
+        status, venues=venues, rows=rows, baseline_8h=baseline,
         median_8h=_num(fig["median"]), share_above_baseline=_num(fig["share"]),
         oi_total_usd=_num(fig["oi_total"]), oi_change_24h_pct=_num(fig["oi_total_change"]),
         period_labels=labels, history=history_rows,
     )  # fmt: skip
+
+
+def _funding_rows(fig: dict[str, Any]) -> tuple[FundingRow, ...]:
+    matrix: pd.DataFrame = fig["matrix"]
+    values = matrix.to_numpy(float) if len(matrix) else np.empty((0, len(VENUES)))
+    medians, oi, oi_change = fig["per_coin_median"], fig["oi"], fig["oi_change"]
+    rows = []
+    for i, coin in enumerate(matrix.index):
+        rates = tuple(_num(v) for v in values[i])
+        med = _num(medians.get(coin))
+        rows.append(FundingRow(
+            coin=str(coin), rates_8h=rates, median_8h=med,
+            annualised_pct=None if med is None else med * 3 * 365 * 100,
+            oi_usd=_num(oi.get(coin)), oi_change_24h_pct=_num(oi_change.get(coin)),
+        ))  # fmt: skip
+    return tuple(rows)
+
+
+def _history_rows(history: Any, periods: int) -> tuple[tuple[str, ...], tuple[HistoryRow, ...]]:
+    if history is None or not len(history):
+        return (), ()
+    hist = funding_history_matrix(history, None, periods)
+    labels = tuple(f"{c:%m-%d %Hh}" for c in hist.columns)
+    values = hist.to_numpy(float)
+    return labels, tuple((str(coin), tuple(_num(v) for v in values[i])) for i, coin in enumerate(hist.index))
 
 
 def stream_status(stream: Any, now: float) -> VenueStatus:
@@ -159,8 +201,7 @@ def liquidations_view(state: MarketState, now_ms: int, status: PaneStatus, now: 
         LiquidationTotals(str(w), _num(totals_frame.at[w, "long_usd"]), _num(totals_frame.at[w, "short_usd"]))
         for w in totals_frame.index
     )
-    frame = tape.frame(now_ms - 24 * 3_600_000)
-    frame = frame[frame["time"] <= now_ms].tail(TAPE_ROWS).iloc[::-1]
+    frame = tape.tail(TAPE_ROWS, now_ms - 24 * 3_600_000, now_ms).iloc[::-1]
     columns = (frame[c] for c in ("time", "exchange", "coin", "side", "notional_usd", "price"))
     rows = tuple(
         LiquidationRow(

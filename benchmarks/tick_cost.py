@@ -1,0 +1,380 @@
+"""Event-loop cost of one 1 Hz tick with 20, 200 and 500 coins (design target: <= 10 ms with 200 coins).
+
+What one tick does in ``tui/app.py`` (``_refresh_views``): rebuild the view-models of the panes whose data changed
+(``ViewBuilder``: btc, cvd, funding, liquidations, etf, macro, evaluate_drivers + drivers, status) and hand them to
+the widgets. This script times both halves separately on a ``MarketState`` filled with realistic synthetic data for
+N coins (daily klines from 2025-01-01 and 30 days of hourly klines per coin in the ``parse_klines`` layout, funding
+quotes and open interest on 4 venues, funding and OI history, a 35-day liquidation tape, ETF/macro data from the
+demo market):
+
+* view-models, "one feed changed": the funding venue snapshot of one exchange is replaced (what happens every 30 s);
+* view-models, "all feeds changed": every container is replaced with new data (the worst tick, e.g. after ``r``);
+* view-models, "nothing changed": the status bar and the liquidation tape's ages only;
+* widgets: ``CvdPane.update_view`` and ``FundingPane.update_view`` with N rows inside a headless Textual app
+  (``App.run_test``), alternating two views whose every cell differs, with and without the repaint that follows.
+
+Usage: ``python benchmarks/tick_cost.py [--coins 20,200,500] [--repeat 30]``. Prints median and p95 in ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+
+#: The synthetic market's "now" (2026-11-23T12:00:00Z, the tests' frozen demo time).
+NOW_MS = 1_795_435_200_000
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+VENUES = ("binance", "bybit", "okx", "hyperliquid")
+REAL_COINS = ["ETH", "XRP", "BNB", "SOL", "DOGE", "TRX", "ADA", "LINK", "AVAX", "SUI", "XLM", "BCH", "HBAR", "LTC",
+              "DOT", "TON", "UNI", "NEAR", "AAVE", "PEPE"]  # fmt: skip
+
+
+def coin_names(n: int) -> list[str]:
+    return (REAL_COINS + [f"C{i:03d}" for i in range(n)])[:n]
+
+
+# -- synthetic data ---------------------------------------------------------------------------------------------
+
+
+def klines(rng: np.random.Generator, start_ms: int, end_ms: int, step_ms: int, price: float) -> pd.DataFrame:
+    """Bars from ``start_ms`` to ``end_ms`` (the last one provisional) in the ``parse_klines`` frame layout."""
+    opens = np.arange(start_ms, end_ms, step_ms, dtype=np.int64)
+    n = len(opens)
+    close = price * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = np.concatenate([[price], close[:-1]])
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.01, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.01, n))
+    volume = rng.uniform(1e3, 1e5, n)
+    quote = volume * close
+    taker = quote * rng.uniform(0.4, 0.6, n)
+    closes = opens + step_ms - 1
+    return pd.DataFrame(
+        {
+            "open": open_, "high": high, "low": low, "close": close, "volume": volume, "quote_volume": quote,
+            "trades": rng.integers(100, 10_000, n), "taker_buy_base": taker / close, "taker_buy_quote": taker,
+            "close_time": pd.to_datetime(closes, unit="ms", utc=True).as_unit("ms"),
+            "provisional": closes >= end_ms,
+        },
+        index=pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True).as_unit("ms"), name="open_time"),
+    )  # fmt: skip
+
+
+def derivs_snapshot(rng: np.random.Generator, venue: str, coins: list[str], now_ms: int) -> Any:
+    from sources.symbols import DerivsSnapshot, FundingQuote, OpenInterest
+
+    stamp = pd.Timestamp(now_ms, unit="ms", tz="UTC")
+    interval = 1.0 if venue == "hyperliquid" else 8.0
+    funding, oi = [], []
+    for coin in coins:
+        rate = float(rng.normal(1e-4, 2e-4)) * interval / 8
+        price = float(rng.uniform(0.1, 3000))
+        funding.append(FundingQuote(coin, venue, rate, interval, rate * 8 / interval, stamp, price, f"{coin}USDT"))
+        base = float(rng.uniform(1e4, 1e7))
+        oi.append(OpenInterest(coin, venue, base, base * price, stamp, f"{coin}USDT"))
+    return DerivsSnapshot(venue, funding, oi if venue != "binance" else [], stamp)
+
+
+def funding_history(rng: np.random.Generator, coins: list[str], now_ms: int, periods: int) -> pd.DataFrame:
+    from sources.symbols import funding_history_frame
+
+    start = (now_ms // (8 * HOUR_MS) - periods - 1) * 8 * HOUR_MS
+    times = np.arange(start, now_ms, 8 * HOUR_MS, dtype=np.int64)
+    frames = [
+        funding_history_frame(times, c, "bybit", f"{c}USDT", rng.normal(1e-4, 2e-4, len(times)),
+                              np.full(len(times), 8.0))
+        for c in coins
+    ]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def oi_history(rng: np.random.Generator, coins: list[str], now_ms: int) -> pd.DataFrame:
+    from sources.symbols import oi_history_frame
+
+    times = np.arange(now_ms // HOUR_MS * HOUR_MS - 25 * HOUR_MS, now_ms, HOUR_MS, dtype=np.int64)
+    frames = []
+    for c in coins:
+        base = rng.uniform(1e4, 1e7) * np.exp(np.cumsum(rng.normal(0, 0.01, len(times))))
+        frames.append(oi_history_frame(times, c, "binance", f"{c}USDT", base, base * rng.uniform(0.1, 3000)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def liquidation_tape(rng: np.random.Generator, coins: list[str], now_ms: int, rows: int) -> Any:
+    """A 35-day tape of ``rows`` liquidations across the venues and coins (arrival = time order)."""
+    from analytics.liquidations import LiquidationTape
+
+    times = np.sort(rng.integers(now_ms - 35 * DAY_MS, now_ms, rows))
+    qty = rng.uniform(0.01, 100, rows)
+    price = rng.uniform(0.1, 3000, rows)
+    frame = pd.DataFrame({
+        "time": times, "exchange": rng.choice(list(VENUES[:3]), rows), "coin": rng.choice(["BTC", *coins], rows),
+        "side": rng.choice(["long", "short"], rows), "qty": qty, "price": price, "notional_usd": qty * price,
+    })  # fmt: skip
+    tape = LiquidationTape()
+    tape.extend_frame(frame)
+    tape.start_recording(int(times[0]))
+    return tape
+
+
+def demo_extras(now_ms: int = NOW_MS) -> dict[str, Any]:
+    """ETF, sentiment and macro containers (``state.extra``) from the demo market, fetched once."""
+    from tui.config import load_config
+    from tui.feeds_macro import build_macro_feeds
+    from tui.modes import build_runtime
+    from tui.scheduler import Scheduler
+    from tui.state import MarketState
+
+    async def run() -> dict[str, Any]:
+        config = load_config(use_user_file=False)
+        runtime = build_runtime(config, "demo", now_ms=now_ms)
+        state = MarketState()
+        await Scheduler(build_macro_feeds(config, runtime, state)).run_all_once()
+        await runtime.aclose()
+        return state.extra
+
+    return asyncio.run(run())
+
+
+def fill_state(state: Any, n: int, seed: int = 7, now_ms: int = NOW_MS, extras: dict[str, Any] | None = None,
+               tape_rows: int = 200_000) -> None:  # fmt: skip
+    """Fill ``state`` (a MarketState) with N coins of synthetic data, as the feeds would after a full cycle."""
+    from sources.binance_spot import Ticker24h
+
+    rng = np.random.default_rng(seed)
+    coins = coin_names(n)
+    start = int(pd.Timestamp("2025-01-01", tz="UTC").value // 1_000_000)
+    day_end = now_ms // DAY_MS * DAY_MS + DAY_MS
+    hour_end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
+    state.alt_daily = {c: klines(rng, start, day_end, DAY_MS, rng.uniform(0.1, 3000)) for c in coins}
+    state.alt_hourly = {c: klines(rng, hour_end - 30 * DAY_MS, hour_end, HOUR_MS, rng.uniform(0.1, 3000))
+                        for c in coins}  # fmt: skip
+    state.btc_intraday = klines(rng, now_ms - 26 * HOUR_MS, now_ms, 300_000, 100_000.0)
+    state.btc_monthly = klines(rng, 1_501_545_600_000, now_ms, 30 * DAY_MS, 5_000.0)
+    last = float(state.btc_intraday["close"].iloc[-1])
+    state.btc_ticker = Ticker24h("BTCUSDT", last, last * 1.02, last * 1.05, last * 0.95, -2.0, 3e10,
+                                 pd.Timestamp(now_ms, unit="ms", tz="UTC"))  # fmt: skip
+    state.derivs = {v: derivs_snapshot(rng, v, ["BTC", *coins], now_ms) for v in VENUES}
+    marks = {q.coin: q.mark_price for q in state.derivs["binance"].funding}
+    from sources.symbols import OpenInterest
+
+    stamp = pd.Timestamp(now_ms, unit="ms", tz="UTC")
+    state.binance_oi = [OpenInterest(c, "binance", 1e5, 1e5 * (marks[c] or 1), stamp, f"{c}USDT")
+                        for c in ["BTC", *coins]]  # fmt: skip
+    state.funding_history = funding_history(rng, ["BTC", *coins], now_ms, 12)
+    state.oi_history = oi_history(rng, ["BTC", *coins], now_ms)
+    state.liq_tape = liquidation_tape(rng, coins, now_ms, tape_rows)
+    state.extra.update(extras if extras is not None else demo_extras(now_ms))
+    for name in ("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily", "cvd_hourly", "funding", "etf", "macro",
+                 "liquidations"):  # fmt: skip
+        state.bump(name)
+
+
+def touch_funding(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) -> None:
+    """One feed delivered: a new Binance funding snapshot (new object, new rates)."""
+    coins = [q.coin for q in state.derivs["binance"].funding]
+    state.derivs["binance"] = derivs_snapshot(rng, "binance", coins, now_ms)
+    state.bump("funding")
+
+
+def touch_all(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) -> None:
+    """Every feed delivered: every container replaced by a new object (last bars moved)."""
+
+    def moved(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        out.iloc[-1, out.columns.get_loc("taker_buy_quote")] *= float(rng.uniform(0.95, 1.05))
+        return out
+
+    state.alt_daily = {c: moved(f) for c, f in state.alt_daily.items()}
+    state.alt_hourly = {c: moved(f) for c, f in state.alt_hourly.items()}
+    state.btc_intraday = moved(state.btc_intraday)
+    state.btc_monthly = moved(state.btc_monthly)
+    for venue in VENUES:
+        state.derivs[venue] = derivs_snapshot(rng, venue, [q.coin for q in state.derivs[venue].funding], now_ms)
+    state.binance_oi = list(state.binance_oi)
+    state.funding_history = state.funding_history.copy()
+    state.oi_history = state.oi_history.copy()
+    for key, value in list(state.extra.items()):
+        if key != "global_history":
+            state.extra[key] = _copy(value)
+    for name in ("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily", "cvd_hourly", "funding", "etf", "macro",
+                 "liquidations"):  # fmt: skip
+        state.bump(name)
+
+
+def _copy(value: Any) -> Any:
+    import copy
+
+    return copy.copy(value)
+
+
+# -- the tick ---------------------------------------------------------------------------------------------------
+
+
+def build_views(n: int, extras: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(ViewBuilder, state, scheduler) over N synthetic coins; every feed's health is fresh."""
+    from tui.config import load_config
+    from tui.feeds import build_feeds
+    from tui.modes import build_runtime
+    from tui.scheduler import Scheduler
+    from tui.state import MarketState
+    from tui.views import ViewBuilder
+
+    config = load_config(use_user_file=False)
+    runtime = build_runtime(config, "demo", now_ms=NOW_MS)
+    state = MarketState()
+    scheduler = Scheduler(build_feeds(config, runtime, state))
+    fill_state(state, n, extras=extras)
+    views = ViewBuilder(config, runtime, state)
+    views.scheduler = scheduler
+    for feed in scheduler.feeds.values():
+        feed.health.as_of = time.time() + 3600  # fresh for the whole run
+    return views, state, scheduler
+
+
+def tick(views: Any, scheduler: Any, panes: set[str], now: float) -> None:
+    """The view-model half of ``AltpulseApp._refresh_views`` for the panes whose feeds changed."""
+    if "btc" in panes:
+        views.btc(now)
+    if "cvd" in panes:
+        views.cvd(now)
+    if "funding" in panes:
+        views.funding(now)
+    views.liquidations(now)  # the tape ages: rebuilt every few seconds whatever changed
+    if "etf" in panes:
+        views.etf(now)
+    if "macro" in panes:
+        views.macro(now)
+    views.evaluate_drivers()
+    views.drivers(now)
+    views.status(scheduler, now)
+
+
+def measure(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None) -> tuple[float, float]:
+    """(median, p95) in ms of ``fn`` over ``repeat`` runs after one warm-up; ``setup`` runs untimed before each."""
+    setup()
+    fn()
+    samples = []
+    for _ in range(repeat):
+        setup()
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+
+
+def view_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple[str, float, float]]:
+    views, state, scheduler = build_views(n, extras)
+    rng = np.random.default_rng(1)
+    now = time.time()
+    all_panes = {"btc", "cvd", "funding", "etf", "macro"}
+    out = []
+
+    def touch_one() -> None:
+        touch_funding(state, rng)
+
+    def touch_every() -> None:
+        touch_all(state, rng)
+
+    out.append(("views: nothing changed", *measure(lambda: tick(views, scheduler, set(), now), repeat)))
+    out.append(("views: one feed changed (funding)",
+                *measure(lambda: tick(views, scheduler, {"funding"}, now), repeat, touch_one)))  # fmt: skip
+    few = max(5, repeat // 3)
+    out.append(("views: all feeds changed", *measure(lambda: tick(views, scheduler, all_panes, now), few, touch_every)))
+    for name in ("btc", "cvd", "funding", "liquidations", "etf", "macro", "evaluate_drivers"):
+        method = getattr(views, name)
+        call = method if name == "evaluate_drivers" else (lambda method=method: method(now))
+        out.append((f"  {name} (new data)", *measure(call, few, touch_every)))
+    return out
+
+
+async def widget_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple[str, float, float]]:
+    """CvdPane / FundingPane ``update_view`` with N rows in a headless app (each call: every cell differs)."""
+    from textual.app import App, ComposeResult
+
+    from widgets.cvd_pane import CvdPane
+
+    try:
+        from widgets.funding_pane import FundingPane
+    except ImportError:  # an older tree without the funding pane
+        FundingPane = None
+
+    views, state, _ = build_views(n, extras)
+    rng = np.random.default_rng(2)
+    now = time.time()
+    cvd_views, funding_views = [], []
+    for _ in range(2):
+        touch_all(state, rng)
+        cvd_views.append(views.cvd(now))
+        funding_views.append(views.funding(now))
+
+    class Bench(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CvdPane()
+            if FundingPane is not None:
+                yield FundingPane()
+
+    out: list[tuple[str, float, float]] = []
+    app = Bench()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        panes: list[tuple[str, Any, list[Any]]] = [("CvdPane", app.query_one(CvdPane), cvd_views)]
+        if FundingPane is not None:
+            panes.append(("FundingPane", app.query_one(FundingPane), funding_views))
+        for label, pane, seq in panes:
+            calls, painted = [], []
+            pane.update_view(seq[1])
+            await pilot.pause()
+            for i in range(repeat):
+                start = time.perf_counter()
+                pane.update_view(seq[i % 2])
+                mid = time.perf_counter()
+                await pilot.pause()  # lets Textual lay out and paint the change (the rest of the tick's cost)
+                end = time.perf_counter()
+                calls.append((mid - start) * 1000)
+                painted.append((end - start) * 1000)
+            for name, samples in ((f"widget: {label}.update_view", calls), (f"widget: {label} update+repaint",
+                                                                            painted)):  # fmt: skip
+                samples.sort()
+                out.append((name, statistics.median(samples), samples[round(0.95 * (len(samples) - 1))]))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--coins", default="20,200,500", help="comma-separated basket sizes")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--no-widgets", action="store_true", help="skip the headless Textual part")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.coins.split(",")]
+    extras = demo_extras()
+    table: dict[str, dict[int, tuple[float, float]]] = {}
+    for n in sizes:
+        rows = view_rows(n, extras, args.repeat)
+        if not args.no_widgets:
+            rows += asyncio.run(widget_rows(n, extras, max(10, args.repeat // 2)))
+        for name, med, p95 in rows:
+            table.setdefault(name, {})[n] = (med, p95)
+        print(f"  ... {n} coins done", file=sys.stderr)
+    header = f"{'tick part (ms: median / p95)':44s}" + "".join(f"{str(n) + ' coins':>18s}" for n in sizes)
+    print(header)
+    print("-" * len(header))
+    for name, by_n in table.items():
+        cells = "".join(f"{by_n[n][0]:9.2f} / {by_n[n][1]:6.2f}" if n in by_n else f"{'-':>18s}" for n in sizes)
+        print(f"{name:44s}{cells}")
+    print("target: <= 10 ms per tick with 200 coins (design.md section 6)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Every MarketState container is trimmed on write: feed writes keep their sizes bounded as the clock moves.
+
+Runs the real feeds against the demo emulator with a frozen virtual clock that the tests advance; no timing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.conftest import FROZEN_NOW_MS
+from tui.config import load_config
+from tui.feeds import build_feeds
+from tui.modes import build_runtime
+from tui.scheduler import Scheduler
+from tui.state import INTRADAY_KEEP_MS, MarketState
+
+HOUR_MS = 3_600_000
+COINS = ["ETH", "SOL"]
+
+
+class Rig:
+    def __init__(self) -> None:
+        self.config = load_config(use_user_file=False).with_overrides("general", coins=COINS)
+        self.runtime = build_runtime(self.config, "demo", now_ms=FROZEN_NOW_MS)
+        self.state = MarketState()
+        self.scheduler = Scheduler(build_feeds(self.config, self.runtime, self.state))
+
+    async def run(self, *names: str) -> None:
+        results = await self.scheduler.run_all_once(list(names))
+        assert all(results.values()), {n: self.scheduler.feeds[n].health.error for n in names}
+
+    def advance(self, ms: int) -> None:
+        self.runtime.emulator.clock.advance(ms)
+
+    def now(self) -> pd.Timestamp:
+        return pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")
+
+
+@pytest.fixture
+async def rig() -> Any:
+    rig = Rig()
+    yield rig
+    await rig.runtime.aclose()
+
+
+async def test_btc_intraday_keeps_about_26_hours(rig: Rig) -> None:
+    cap = INTRADAY_KEEP_MS // 300_000 + 1
+    for _ in range(4):
+        await rig.run("btc_intraday")
+        frame = rig.state.btc_intraday
+        assert 2 <= len(frame) <= cap
+        assert frame.index[0] >= rig.now() - pd.Timedelta(milliseconds=INTRADAY_KEEP_MS + 300_000)
+        rig.advance(5 * HOUR_MS)
+
+
+async def test_hourly_frames_stay_within_the_hourly_window(rig: Rig) -> None:
+    days = int(rig.config["cvd"]["hourly_days"])
+    sizes = []
+    for _ in range(6):
+        await rig.run("cvd_hourly")
+        for coin in COINS:
+            frame = rig.state.alt_hourly[coin]
+            assert len(frame) <= days * 24 + 1
+            assert frame.index[0] >= rig.now() - pd.Timedelta(days=days)
+            assert frame.index.is_monotonic_increasing and not frame.index.has_duplicates
+        sizes.append(len(rig.state.alt_hourly[COINS[0]]))
+        rig.advance(3 * HOUR_MS + 17 * 60_000)  # incremental fetches across hour boundaries
+    assert max(sizes) - min(sizes) <= 1  # rolling window: full from the first fetch, never growing
+
+
+async def test_daily_frames_grow_only_by_the_days_that_pass(rig: Rig) -> None:
+    await rig.run("cvd_daily")
+    first = len(rig.state.alt_daily[COINS[0]])
+    rig.advance(20 * HOUR_MS)
+    await rig.run("cvd_daily")
+    assert len(rig.state.alt_daily[COINS[0]]) <= first + 1  # from cvd.start to now: one bar per day
+    assert set(rig.state.alt_daily) == set(COINS)
+
+
+async def test_derivative_histories_are_replaced_not_appended(rig: Rig) -> None:
+    periods = int(rig.config["funding"]["history_periods"])
+    coins = len(COINS) + 1  # BTC too
+    for _ in range(3):
+        await rig.run("funding_history", "oi_history", "funding_binance", "funding_bybit")
+        assert len(rig.state.funding_history) <= coins * (periods + 2)
+        assert len(rig.state.oi_history) <= coins * 26
+        for snap in rig.state.derivs.values():
+            assert len(snap.funding) <= 4 * coins + 1000  # one bulk snapshot per venue, replaced each time
+        assert set(rig.state.derivs) <= {"binance", "bybit", "okx", "hyperliquid"}
+        rig.advance(8 * HOUR_MS)
+
+
+async def test_global_history_keeps_45_days() -> None:
+    from tui.feeds_macro import GLOBAL_HISTORY_DAYS, GlobalHistory
+
+    history = GlobalHistory(None)
+
+    class Snap:
+        def __init__(self, t: pd.Timestamp) -> None:
+            self.time = t
+            self.btc_dominance_pct, self.stablecoin_share_pct, self.total_mcap_usd = 58.0, 7.0, 3e12
+
+    start = pd.Timestamp("2026-01-01", tz="UTC")
+    for i in range(0, 60 * 24, 6):  # 60 days, one snapshot every 6 h
+        history.add(Snap(start + pd.Timedelta(hours=i)))
+    frame = history.frame
+    assert frame["time"].iloc[-1] - frame["time"].iloc[0] <= pd.Timedelta(days=GLOBAL_HISTORY_DAYS)
+    assert len(frame) <= GLOBAL_HISTORY_DAYS * 4 + 1
+
+
+def test_liquidation_tape_is_trimmed_by_age_and_capped_by_rows() -> None:
+    from analytics.liquidations import LiquidationTape
+    from sources.liquidations import Liquidation
+
+    tape = LiquidationTape(max_rows=500, max_age=pd.Timedelta(days=2))
+    now = FROZEN_NOW_MS
+    for hour in range(24 * 5):  # five days, 10 liquidations an hour
+        t = now + hour * HOUR_MS
+        tape.extend(Liquidation(t + i, "binance", "ETH", "long", 1.0, 2000.0, 2000.0) for i in range(10))
+        assert len(tape) <= 500
+        if hour % 6 == 0:
+            tape.trim(t)
+            assert tape.arrays()[0].min() >= t - 2 * 24 * HOUR_MS
+    assert len(tape._time) <= 500 + max(1024, 500 // 4)  # the buffer itself never grows
+
+
+async def test_okx_rest_fallback_feeds_a_bounded_tape(rig: Rig) -> None:
+    from tui.feeds_derivs import start_liquidation_tape
+
+    start_liquidation_tape(rig.config, rig.runtime, rig.state)
+    tape = rig.state.liq_tape
+    before = len(tape)
+    for _ in range(5):
+        await rig.run("liq_okx_rest")
+        rig.advance(2 * HOUR_MS)
+        tape.trim(rig.runtime.now_ms())
+        assert len(tape) <= tape.max_rows
+        assert tape.arrays()[0].min() >= rig.runtime.now_ms() - tape.max_age_ms
+    assert len(tape) <= before + 5 * 1000
+
+
+def test_emulator_request_log_is_bounded(rig: Rig) -> None:
+    from sources.emulator.core import EmuRequest
+
+    emulator = rig.runtime.emulator
+    for _ in range(12_000):
+        emulator.handle(EmuRequest("GET", "/no/such/route", {}))
+    assert len(emulator.requests) <= 10_001

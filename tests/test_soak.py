@@ -1,0 +1,40 @@
+"""A 24-hour accelerated soak of the demo data path (benchmarks/soak.py): memory stops growing after warm-up.
+
+Every feed runs on its cadence against the demo emulator while the virtual clock jumps 15 simulated minutes a
+step, and every view-model is rebuilt each step. Runs in CI with the rest of the suite (about 30-60 s on a
+2-core machine); it asserts bounds on memory and containers, never on time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.soak import soak
+
+#: RSS may wobble by allocator noise once everything is warm; a leak of one frame per step would be far above.
+RSS_GROWTH_LIMIT_MB = 12.0
+
+
+@pytest.mark.timeout(600)
+async def test_day_long_soak_keeps_memory_and_containers_bounded() -> None:
+    result = await soak(hours=24, step_min=15, coins=["ETH", "SOL"], samples=24)
+
+    assert not result.failures, result.failures
+    assert result.samples[-1].hour >= 23.5
+    # RSS: flat over the second half of the day.
+    assert result.growth_second_half_mb() < RSS_GROWTH_LIMIT_MB, [round(s.rss_mb, 1) for s in result.samples]
+
+    first, last = result.samples[0].sizes, result.samples[-1].sizes
+    for sample in result.samples:
+        sizes = sample.sizes
+        assert sizes["btc_intraday"] <= 26 * 12 + 1
+        assert sizes["alt_hourly_max"] <= result.hourly_cap + 1
+        assert sizes["alt_daily_max"] <= first["alt_daily_max"] + 2  # one new daily bar per day at most
+        assert sizes["funding_history"] <= 3 * 14  # 3 coins x (12 periods + slack)
+        assert sizes["oi_history"] <= 3 * 26
+        assert sizes["emulator_requests"] <= 10_001
+        assert sizes["versions"] <= 32 and sizes["extra_keys"] <= 32 and sizes["alt_coins"] <= 4
+    # The tape is trimmed to 35 days: after a day it holds no more than at the start plus a day of new rows.
+    assert last["liq_tape"] <= first["liq_tape"] + max(s["liq_tape"] for s in [first, last]) // 35 + 5_000
+    # The emulator memoises per dataset frame (coin x bar size x kind), never per request or per time.
+    assert last["emulator_cache"] <= 250
