@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     snap = sub.add_parser("snapshot", help="fetch every feed once, print every figure, exit")
     _mode_args(snap, sub=True)
     snap.add_argument("--json", action="store_true", default=False, help="print the documented JSON schema")
+    status = sub.add_parser("status", help="one short line for a tmux status bar (from the cached snapshot)")
+    _mode_args(status, sub=True)
+    from tui.status_line import add_arguments as add_status_arguments
+
+    add_status_arguments(status)
     return parser
 
 
@@ -126,6 +131,10 @@ def main(argv: list[str] | None = None) -> None:
 def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.log_file)
+    if args.command == "status":  # before the config: a fresh cache is answered without loading it
+        from tui.status_line import run_status
+
+        return run_status(args, load_config=lambda: _load(args), resolve_mode=lambda: _mode(args))
     config = _load(args)
     mode = _mode(args)
     if args.command == "snapshot":

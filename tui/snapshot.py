@@ -201,6 +201,9 @@ def render_text(doc: dict[str, Any]) -> str:
 
 def run_snapshot(config: Any, mode: str, *, replay_dir: Path | None, at: str | None, as_json: bool) -> int:
     doc = asyncio.run(_collect(config, mode, replay_dir, at))
+    from tui.cache import cache_key, write_snapshot_cache  # ``altpulse status`` reads it
+
+    write_snapshot_cache(doc, mode, key=cache_key(replay_dir, at))
     failed = {name: s for name, s in doc["sources"].items() if s["error"]}
     for name, s in failed.items():
         print(f"altpulse: {name} ({s['provider']}) failed: {s['error']}", file=sys.stderr)
