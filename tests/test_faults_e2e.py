@@ -283,9 +283,6 @@ async def test_console_survives_every_fault_and_recovers(served: ServedEmulator,
         await asyncio.sleep(0)
 
 
-@pytest.mark.xfail(strict=True, reason="tui.views.ViewBuilder._healths puts funding_history (a fresh 15-minute "
-                   "feed whose name starts with 'funding_') first, so the funding pane's border says live while "
-                   "every venue's rates are stale")
 def test_funding_pane_border_follows_the_venues() -> None:
     from tui.health import FeedHealth
     from tui.scheduler import Feed

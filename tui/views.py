@@ -23,14 +23,14 @@ from tui.state import MarketState
 from widgets.viewmodels import BtcView, CvdRow, CvdView, PaneStatus, SourceLine, StatusView
 
 #: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
+#: The funding pane's per-venue rate snapshots; the pane is live when one of them is.
+FUNDING_VENUE_FEEDS = ("funding_binance", "funding_bybit", "funding_okx", "funding_hyperliquid")
+
 PANE_FEEDS: dict[str, tuple[str, ...]] = {
     "btc": ("btc_ticker", "btc_intraday", "btc_ath"),
     "cvd": ("cvd_daily", "cvd_hourly"),
     "funding": (
-        "funding_binance",
-        "funding_bybit",
-        "funding_okx",
-        "funding_hyperliquid",
+        *FUNDING_VENUE_FEEDS,
         "oi_binance",
         "oi_history",
         "funding_history",
@@ -134,6 +134,7 @@ class ViewBuilder:
         # Memos keyed by data version (rebuilt only when a feed delivered): ratio windows and the CVD view's data.
         self._ratio_cache: dict[Any, Any] = {}
         self._cvd_view_cache: tuple[tuple[Any, ...], CvdView] | None = None
+        self.coin_filter = ""  # "/" in the dashboard: show only coins whose symbol contains it
         from tui.metrics import Metrics
         from tui.views_macro import DriverBook
 
@@ -146,8 +147,9 @@ class ViewBuilder:
             return [FeedHealth(name, "", 30.0) for name in PANE_FEEDS[pane]]
         healths = [self.scheduler.feeds[n].health for n in PANE_FEEDS[pane] if n in self.scheduler.feeds]
         if pane == "funding":
-            # Fresh when any venue is fresh: put a fresh venue first so it decides the pane's "live".
-            healths.sort(key=lambda h: not (h.name.startswith("funding_") and h.is_fresh()))
+            # Fresh when any venue's rate snapshot is fresh: put one first so it decides the pane's "live". The
+            # history and OI feeds never do: a fresh 15-minute history poll says nothing about today's rates.
+            healths.sort(key=lambda h: not (h.name in FUNDING_VENUE_FEEDS and h.is_fresh()))
         return healths
 
     def health_map(self) -> dict[str, FeedHealth]:
@@ -158,9 +160,16 @@ class ViewBuilder:
         from tui.views_derivs import funding_view
 
         now = time.time() if now is None else now
-        return funding_view(self.state, self.health_map(), float(self.config["funding"]["baseline_8h"]),
+        view = funding_view(self.state, self.health_map(), float(self.config["funding"]["baseline_8h"]),
                             int(self.config["funding"]["history_periods"]),
                             pane_status(self._healths("funding"), now), now)  # fmt: skip
+        if self.coin_filter:
+            view = replace(
+                view,
+                rows=tuple(r for r in view.rows if self.coin_filter in r.coin),
+                history=tuple(h for h in view.history if self.coin_filter in h[0]),
+            )
+        return view
 
     def liquidations(self, now: float | None = None) -> Any:
         from tui.views_derivs import liquidations_view
@@ -274,6 +283,8 @@ class ViewBuilder:
         for coin, error in errors.items():
             if coin not in summary.index:
                 rows.append(CvdRow(coin, None, None, None, None, None, note=error))
+        if self.coin_filter:
+            rows = [r for r in rows if self.coin_filter in r.coin]
         cumulative = downsample(daily.cumulative, CHART_POINTS)
         return CvdView(
             status,
