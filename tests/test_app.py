@@ -145,3 +145,42 @@ async def test_status_bar_names_a_failing_feed_and_why() -> None:
         await pilot.pause()
         status = str(app.screen.query_one(StatusBar).content)
         assert "etf_btc" in status and "HTTP 403" in status
+
+
+async def test_filter_narrows_the_cvd_and_funding_tables_live() -> None:
+    from widgets.funding_pane import FundingPane
+
+    app = demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(app, pilot, feeds=("cvd_daily", "funding_bybit", "funding_okx"))
+        await pilot.pause(0.2)
+        await pilot.press("slash")
+        assert app.focused is not None and app.focused.id == "coin-filter"
+        await pilot.press("s", "o")
+        await pilot.pause()
+        table = app.screen.query_one("#cvd-table")
+        assert table.row_count == 1
+        assert app.screen.query_one(CvdPane).selected_coin() == "SOL"
+        funding_rows = app.screen.query_one(FundingPane).query_one("DataTable").row_count
+        assert funding_rows == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 4  # cleared
+
+
+async def test_keys_remap_from_config_and_refresh_rate_keys() -> None:
+    config = load_config(use_user_file=False).with_overrides("general", coins=["ETH", "SOL"])
+    config = config.with_overrides("keys", pause="x")
+    app = AltpulseApp(config, "demo", frozen_now_ms=FROZEN_NOW_MS)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(app, pilot)
+        await pilot.press("x")
+        assert app.scheduler.paused
+        await pilot.press("p")  # no longer bound
+        assert app.scheduler.paused
+        await pilot.press("x")
+        assert not app.scheduler.paused
+        await pilot.press("plus")
+        assert app.scheduler.speed == 2.0
+        await pilot.press("minus", "minus")
+        assert app.scheduler.speed == 0.5

@@ -7,7 +7,11 @@ dirty and a 1 Hz tick rebuilds only the dirty view-models (no busy redraws) and 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -66,11 +70,19 @@ class AltpulseApp(App[None]):
         self._seen_liq = -1
         self._last_liq_paint = 0.0
         self._last_drivers = 0.0
+        # No animations by default: they cost bytes on a slow link (TEXTUAL_ANIMATIONS overrides).
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
         theme = config["general"]["theme"]
         if theme in self.available_themes:
             self.theme = theme
 
     def on_mount(self) -> None:
+        if self.config["keys"]:
+            self.set_keymap(dict(self.config["keys"]))
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # The terminal went away (SSH dropped, tmux pane killed): leave cleanly instead of writing into the void.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         self.push_screen(DashboardScreen())
         self._banner(MODE_LABEL.get(self.mode, self.mode) + " · starting…", self.mode == "demo")
         # Paint the frame first: the boot thread imports pandas and builds the demo market, which would
@@ -200,6 +212,26 @@ class AltpulseApp(App[None]):
             self.scheduler.pause()
             self.notify("Live updates paused (p to resume)", timeout=3)
         self._tick()
+
+    def set_coin_filter(self, text: str) -> None:
+        """Show only coins whose symbol contains ``text`` in the CVD and funding tables (live, as typed)."""
+        if self.views is None:
+            return
+        self.views.coin_filter = text.strip().upper()
+        self._dirty.update({"cvd_daily", "funding_bybit"})
+        self._tick()
+
+    def action_faster(self) -> None:
+        self._set_speed(2.0)
+
+    def action_slower(self) -> None:
+        self._set_speed(0.5)
+
+    def _set_speed(self, factor: float) -> None:
+        if self.scheduler is None:
+            return
+        self.scheduler.speed = min(4.0, max(0.25, self.scheduler.speed * factor))
+        self.notify(f"Refresh rate x{self.scheduler.speed:g} of the configured cadences", timeout=2)
 
     def action_refresh_now(self) -> None:
         if self.scheduler is not None:

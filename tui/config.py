@@ -246,7 +246,14 @@ def merge_file(data: dict[str, Any], raw: dict[str, Any], path: str, text: str) 
         if not isinstance(table, dict):
             raise ConfigError(f"{_where(path, text, None, section)}: '{section}' must be a table ([{section}])")
         if section == "keys":
+            from tui.keys import ACTIONS
+
             for action, key in table.items():
+                if action not in ACTIONS:
+                    raise ConfigError(
+                        f"{_where(path, text, section, action)}: unknown key action 'keys.{action}' "
+                        f"(expected one of: {', '.join(ACTIONS)})"
+                    )
                 if not isinstance(key, str) or not key.strip():
                     raise ConfigError(f"{_where(path, text, section, action)}: keys.{action}: expected a key name "
                                       "string like \"ctrl+r\" or \"F5\"")  # fmt: skip

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer, Input
 
+from tui.keys import dashboard_bindings
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.drivers_pane import DriversPane
@@ -35,20 +35,7 @@ def layout_for(width: int) -> str:
 
 
 class DashboardScreen(Screen[None]):
-    BINDINGS = [
-        Binding("1", "focus_pane(1)", "BTC", show=False),
-        Binding("2", "focus_pane(2)", "CVD", show=False),
-        Binding("3", "focus_pane(3)", "Funding", show=False),
-        Binding("4", "focus_pane(4)", "Liqs", show=False),
-        Binding("5", "focus_pane(5)", "ETF", show=False),
-        Binding("6", "focus_pane(6)", "Drivers", show=False),
-        Binding("f", "maximize", "Max"),
-        Binding("s", "sort", "Sort"),
-        Binding("p", "app.toggle_pause", "Pause"),
-        Binding("r", "app.refresh_now", "Refresh"),
-        Binding("question_mark", "app.help", "Keys", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    BINDINGS = dashboard_bindings()
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(" starting… ", id="banner")
@@ -59,6 +46,7 @@ class DashboardScreen(Screen[None]):
             yield LiquidationsPane()
             yield EtfPane()
             yield DriversPane()
+        yield Input(placeholder="filter coins (Enter keeps it, Esc clears)", id="coin-filter", classes="-hidden")
         yield StatusBar(" ", id="status")
         yield Footer()
 
@@ -96,6 +84,64 @@ class DashboardScreen(Screen[None]):
             return
         target = self.focused_pane() or self.panes()[0]
         self.maximize(target, container=False)
+
+    # -- filter -------------------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#coin-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "coin-filter":
+            self.app.set_coin_filter(event.value)  # type: ignore[attr-defined]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "coin-filter":
+            event.input.add_class("-hidden")
+            self.action_focus_pane(2)
+
+    def on_key(self, event: events.Key) -> None:
+        box = self.query_one("#coin-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.add_class("-hidden")
+            self.app.set_coin_filter("")  # type: ignore[attr-defined]
+            self.action_focus_pane(2)
+            event.stop()
+
+    # -- drill-down and export -------------------------------------------------------------------------------
+    def selected_coin(self) -> str | None:
+        """The coin under the cursor in the focused pane (BTC for the Bitcoin pane)."""
+        pane = self.focused_pane()
+        if isinstance(pane, BtcPane):
+            return "BTC"
+        picker = getattr(pane, "selected_coin", None)
+        return picker() if callable(picker) else None
+
+    def action_open_coin(self) -> None:
+        coin = self.selected_coin()
+        if coin is None:
+            self.notify("Move to a coin in the CVD, funding or liquidations table, then press Enter", timeout=3)
+            return
+        from tui.coin_screen import open_coin
+
+        open_coin(self.app, coin)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a table row (the table consumes the key) drills down into that row's coin."""
+        event.stop()
+        self.action_open_coin()
+
+    def action_export(self) -> None:
+        from tui.export import export_focused
+
+        try:
+            table_path, svg_path = export_focused(self.app)
+        except OSError as exc:
+            self.notify(f"export failed: {exc.strerror or exc}", severity="error", timeout=8)
+            return
+        saved = f"{table_path.name} and {svg_path.name}" if table_path else svg_path.name
+        self.notify(f"Saved {saved} in {svg_path.parent}", title="Export", timeout=8)
 
     def focused_pane(self) -> Pane | None:
         node = self.focused

@@ -146,6 +146,13 @@ class CvdPane(Pane):
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
 
+    def selected_coin(self) -> str | None:
+        """The coin of the row under the cursor (for drill-down)."""
+        table = self.query_one("#cvd-table", DataTable)
+        if not self._row_keys or not 0 <= table.cursor_row < len(self._row_keys):
+            return None
+        return self._row_keys[table.cursor_row]
+
     def cycle_sort(self) -> str:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
         self._build_columns()
