@@ -117,11 +117,14 @@ ARG = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=st.lists(ARG, max_size=6))
 def test_cli_never_shows_a_traceback(argv: list[str], capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # fmt: skip
     from tui import cli
 
-    # Parse and config stages only: the console and the snapshot's data pass are replaced by stubs.
+    # Parse and config stages only: the console, the snapshot's data pass and the status line's refresh are
+    # replaced by stubs (no network); a fuzzed --log-file lands in a temporary directory, not the checkout.
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("tui.snapshot.run_snapshot", lambda *a, **k: 0)
+    monkeypatch.setattr("tui.status_line.run_status", lambda *a, **k: 0)
     monkeypatch.setattr("tui.app.AltpulseApp.run", lambda self, *a, **k: None)
     argv = [a for a in argv if "\x00" not in a]
     with pytest.raises(SystemExit) as info:
