@@ -508,6 +508,7 @@ class LiquidationStream:
             bad_in_row = 0
             await self._set_state("live")
             stop_task = asyncio.ensure_future(self._stop.wait())
+            recv_task: asyncio.Future[str] | None = None
             try:
                 while not self._stop.is_set():
                     now = loop.time()
@@ -554,9 +555,13 @@ class LiquidationStream:
                         if inspect.isawaitable(result):
                             await result
             finally:
-                stop_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await stop_task
+                # A cancelled session (app shutdown) leaves its pending recv behind: reap it here, or it ends
+                # with WsClosed when the connection closes and asyncio reports an unretrieved exception.
+                for task in (stop_task, recv_task):
+                    if task is not None:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await task
 
 
 def _describe(exc: BaseException, venue: str) -> str:
