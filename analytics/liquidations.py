@@ -416,6 +416,21 @@ class LiquidationTape:
             array[self._end : self._end + n] = values
         self._end += n
 
+    def latest_times(self, exchange: str) -> dict[str, int]:
+        """The newest record's time per coin for ``exchange`` (epoch ms): what a backfill must start after."""
+        code = self._codes["ex"].get(exchange)
+        if code is None or not len(self):
+            return {}
+        ex = self._ex[self._start : self._end]
+        mask = ex == code
+        if not mask.any():
+            return {}
+        coins = self._coin[self._start : self._end][mask]
+        times = self._time[self._start : self._end][mask]
+        latest = np.full(len(self._names["coin"]), np.iinfo(np.int64).min, np.int64)
+        np.maximum.at(latest, coins, times)
+        return {self._names["coin"][c]: int(latest[c]) for c in np.unique(coins)}
+
     def _arrays_all(self) -> tuple[np.ndarray, ...]:
         return (self._time, self._ex, self._coin, self._long, self._qty, self._price, self._notional)
 

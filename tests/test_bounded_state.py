@@ -142,6 +142,32 @@ async def test_okx_rest_fallback_feeds_a_bounded_tape(rig: Rig) -> None:
     assert len(tape) <= before + 5 * 1000
 
 
+async def test_okx_rest_fallback_never_records_a_liquidation_twice(rig: Rig) -> None:
+    """The REST fallback answers with OKX's latest orders, which the seeded tape (or the websocket before it
+    dropped) already holds: they must not be counted again."""
+    from tui.feeds_derivs import start_liquidation_tape
+
+    start_liquidation_tape(rig.config, rig.runtime, rig.state)
+    tape = rig.state.liq_tape
+
+    def okx_rows() -> pd.DataFrame:
+        frame = tape.frame()
+        return frame[frame["exchange"] == "okx"]
+
+    before = len(okx_rows())
+    assert before > 0  # the demo seeds a recording that includes OKX
+    await rig.run("liq_okx_rest")
+    await rig.run("liq_okx_rest")
+    rows = okx_rows()
+    assert len(rows) == before
+    rig.advance(HOUR_MS)  # new liquidations happen: only those are added, once
+    await rig.run("liq_okx_rest")
+    await rig.run("liq_okx_rest")
+    rows = okx_rows()
+    assert len(rows) >= before
+    assert not rows.duplicated(["time", "coin", "side", "qty", "price"]).any()
+
+
 def test_emulator_request_log_is_bounded(rig: Rig) -> None:
     from sources.emulator.core import EmuRequest
 

@@ -129,8 +129,15 @@ def _okx_rest_fallback(config: Config, runtime: Runtime, state: MarketState, coi
         if stream is not None and stream.state == "live":
             return  # the stream delivers these; polling would double-count
         records = await poller.poll()
-        if state.liq_tape is not None and records:
-            state.liq_tape.extend(records)
+        tape = state.liq_tape
+        if tape is None or not records:
+            return
+        # OKX REST returns its latest orders, some of which the websocket delivered before it dropped (or the
+        # replay's recording holds): keep only what is newer than the tape's last OKX record of that coin.
+        latest = tape.latest_times("okx")
+        fresh = [r for r in records if r.time > latest.get(r.coin, -1)]
+        if fresh:
+            tape.extend(fresh)
             state.bump("liquidations")
 
     return Feed("liq_okx_rest", "okx", config["cadence"]["liquidations_rest"], run)
@@ -167,11 +174,16 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
         tape.extend(records)
         state.bump("liquidations")
 
+    def on_status(status: Any) -> None:
+        # A stream going live, retrying or offline changes what the pane must say, even with no new record.
+        state.bump("liquidations")
+
     src = config["sources"]
+    bybit_symbols = [venue_symbol("bybit", c)[0] for c in coins]
     streams = [
-        LiquidationStream.binance(opener, on_records, url=src["binance_ws"]),
-        LiquidationStream.bybit(opener, [venue_symbol("bybit", c)[0] for c in coins], on_records, url=src["bybit_ws"]),
-        LiquidationStream.okx(opener, on_records, coins=coins, url=src["okx_ws"]),
+        LiquidationStream.binance(opener, on_records, url=src["binance_ws"], on_status=on_status),
+        LiquidationStream.bybit(opener, bybit_symbols, on_records, url=src["bybit_ws"], on_status=on_status),
+        LiquidationStream.okx(opener, on_records, coins=coins, url=src["okx_ws"], on_status=on_status),
     ]
     state.liq_streams = {s.name: s for s in streams}
     return streams
