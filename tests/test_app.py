@@ -81,13 +81,27 @@ async def test_keys_pause_refresh_sort_focus_and_maximise() -> None:
 
 async def test_narrow_pane_stacks_and_drops_columns() -> None:
     app = demo_app()
-    async with app.run_test(size=(70, 24)) as pilot:
+    async with app.run_test(size=(60, 20)) as pilot:
         await wait_for_data(app, pilot)
         assert app.screen.has_class("-narrow")
-        pane = app.screen.query_one(CvdPane)
-        assert pane.compact
-        table = app.screen.query_one("#cvd-table")
-        assert len(table.columns) == 4
+        # The least important columns go first (the basket share, OI, the venue, the rule), the rest fits whole.
+        expected = {
+            "#cvd-table": ["Coin", "CVD", "Δ24h", "Δ30d ▲", "B/S 30d"],
+            "#funding-table": ["Coin", "BIN", "BYB", "OKX", "HL", "Med ▲"],
+            "#liqs-tape": ["Time ▲", "Venue", "Coin", "Side", "Size"],
+            "#drivers-table": ["State ▲", "Driver", "Value", "Tr", "Since"],
+        }
+        for selector, labels in expected.items():
+            table = app.screen.query_one(selector)
+            assert [str(c.label) for c in table.columns.values()] == labels, selector
+            assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width, selector
+        cvd = app.screen.query_one("#cvd-table")
+        await pilot.resize_terminal(50, 20)  # narrower still: the 24h delta goes too
+        await pilot.pause()
+        assert [str(c.label) for c in cvd.columns.values()] == ["Coin", "CVD", "Δ30d ▲", "B/S 30d"]
+        await pilot.resize_terminal(60, 20)  # and back: it returns
+        await pilot.pause()
+        assert [str(c.label) for c in cvd.columns.values()] == expected["#cvd-table"]
 
 
 async def test_stale_data_is_labelled_not_shown_as_live() -> None:

@@ -264,12 +264,13 @@ async def test_funding_stale_venue_is_marked_and_dimmed() -> None:
 async def test_funding_no_color_glyphs_in_compact(monkeypatch: pytest.MonkeyPatch) -> None:
     pane = FundingPane()
     app = PaneApp(pane)
-    async with app.run_test(size=(70, 24)) as pilot:
-        pane.set_compact(True)
+    async with app.run_test(size=(52, 24)) as pilot:
         pane.update_view(funding_view())
         await pilot.pause()
+        assert pane.compact  # set from the pane's own width
         table = app.query_one("#funding-table", DataTable)
-        assert column_labels(table) == ["Coin", "BIN", "BYB", "OKX", "HL", "Med ▲", "OI 24h"]  # OI dropped
+        assert column_labels(table) == ["Coin", "BIN", "BYB", "OKX", "HL", "Med ▲", "OI 24h"]  # OI dropped first
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
         assert not any("▲" in c or "▼" in c for c in table_rows(table)[0])  # colour carries the scale
         monkeypatch.setenv("NO_COLOR", "1")
         pane.update_view(funding_view())  # checked at render time
@@ -358,9 +359,12 @@ async def test_liquidations_stale_venue_compact_and_sort() -> None:
         table = app.query_one("#liqs-tape", DataTable)
         assert table_rows(table)[1][1] == "bybit*"
         assert "dim" in str(table.get_cell("t1", "size").style)
-        pane.set_compact(True)
+        assert column_labels(table) == ["Time ▲", "Venue", "Coin", "Side", "Size", "Price"]
+        await pilot.resize_terminal(48, 24)  # a narrow side-pane: price goes first, then the venue
         await pilot.pause()
+        assert pane.compact
         assert column_labels(table) == ["Time ▲", "Coin", "Side", "Size"]
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
         assert " 4h " not in f" {static_text(app, '#liqs-totals')}"
         assert pane.cycle_sort() == "size"
         assert [r[3] for r in table_rows(table)] == ["$5.00M", "$123.46K", "$20.00K"]
@@ -442,9 +446,11 @@ async def test_drivers_summary_ordering_and_meaning_on_highlight() -> None:
         await pilot.pause()
         assert [r[1] for r in table_rows(table)][:3] == ["ETF outflows", "Crowded leverage", "Liquidation cascade"]
         assert "Cascade meaning" in static_text(app, "#drivers-detail")
-        pane.set_compact(True)
+        await pilot.resize_terminal(42, 20)  # narrow: states as letters, names shortened, Rule and Since gone
         await pilot.pause()
+        assert pane.compact
         assert column_labels(table) == ["State ▲", "Driver", "Value", "Tr"]
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
         assert [r[0] for r in table_rows(table)] == ["● A", "● A", "● A", "? U"]
         pane.update_view(drivers_view(PaneStatus(False, "stale 4m")))
         await pilot.pause()
@@ -474,14 +480,13 @@ async def test_views_given_before_mount_are_shown_on_mount(make: type) -> None:
         DriversPane: drivers_view,
     }[make]()
     pane.update_view(view)
-    pane.set_compact(True)
     app = PaneApp(pane)
-    async with app.run_test(size=(70, 24)) as pilot:
+    async with app.run_test(size=(50, 24)) as pilot:
         await pilot.pause()
         shown = "\n".join(plain(s.content) for s in app.query(Static))
         shown += "\n".join(" ".join(r) for t in app.query(DataTable) for r in table_rows(t))
         assert "waiting for data" not in shown.split("\nMacro")[0]
-        assert pane.compact and pane.border_subtitle == "live"
+        assert pane.border_subtitle == "live"
 
 
 async def test_etf_pane_scrolls_with_the_arrow_keys() -> None:

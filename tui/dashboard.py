@@ -62,10 +62,6 @@ class DashboardScreen(Screen[None]):
         wanted = layout_for(width)
         for name in ("-wide", "-medium", "-narrow"):
             self.set_class(name == wanted, name)
-        compact = wanted == "-narrow" or (wanted == "-wide" and width < 170)
-        for pane in self.query(Pane):
-            if hasattr(pane, "set_compact"):
-                pane.set_compact(compact)
 
     def panes(self) -> list[Pane]:
         return sorted(self.query(Pane), key=lambda p: p.number)

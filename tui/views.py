@@ -65,14 +65,20 @@ def iso(ms_or_ts: Any) -> str | None:
     return pd.Timestamp(stamp).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def pane_status(healths: list[FeedHealth], now: float) -> PaneStatus:
-    """Fresh when the primary feed is fresh; the text names the worst problem among the pane's feeds."""
+def pane_status(healths: list[FeedHealth], now: float, clock_offset: float = 0.0) -> PaneStatus:
+    """Fresh when the primary feed is fresh; the text names the worst problem among the pane's feeds.
+
+    The as-of time is shown on the market's clock: ``clock_offset`` is market time minus wall time (0 live; the
+    virtual clock's lead or lag in demo and replay), so a replay of 2025-10-11 never says "live · 19:10" of today.
+    """
     primary = healths[0]
     fresh = primary.is_fresh(now)
     problems = [h for h in healths if h.status(now) not in ("live", "paused")]
     if primary.as_of is None and not problems:
         return PaneStatus(False, "waiting for data")
-    as_of = dt.datetime.fromtimestamp(primary.as_of, dt.UTC).strftime("%H:%M UTC") if primary.as_of else ""
+    as_of = (
+        dt.datetime.fromtimestamp(primary.as_of + clock_offset, dt.UTC).strftime("%H:%M UTC") if primary.as_of else ""
+    )
     if not problems:
         return PaneStatus(fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of)
     worst = problems[0] if not fresh else sorted(problems, key=lambda h: h.status(now) == "waiting")[0]
@@ -152,6 +158,13 @@ class ViewBuilder:
             healths.sort(key=lambda h: not (h.name in FUNDING_VENUE_FEEDS and h.is_fresh()))
         return healths
 
+    def clock_offset(self, now: float) -> float:
+        """Market time minus wall time, in seconds (0 when live)."""
+        return self.runtime.now_ms() / 1000 - now if self.runtime is not None else 0.0
+
+    def pane_status(self, pane: str, now: float) -> PaneStatus:
+        return pane_status(self._healths(pane), now, self.clock_offset(now))
+
     def health_map(self) -> dict[str, FeedHealth]:
         return {} if self.scheduler is None else {n: f.health for n, f in self.scheduler.feeds.items()}
 
@@ -162,7 +175,7 @@ class ViewBuilder:
         now = time.time() if now is None else now
         view = funding_view(self.state, self.health_map(), float(self.config["funding"]["baseline_8h"]),
                             int(self.config["funding"]["history_periods"]),
-                            pane_status(self._healths("funding"), now), now)  # fmt: skip
+                            self.pane_status("funding", now), now)  # fmt: skip
         if self.coin_filter:
             view = replace(
                 view,
@@ -181,7 +194,7 @@ class ViewBuilder:
         elif streams:
             status = PaneStatus(False, "; ".join(f"{s.name}: {s.state}" for s in streams))
         else:
-            status = pane_status(self._healths("liquidations"), now)
+            status = self.pane_status("liquidations", now)
         return liquidations_view(self.state, self.runtime.now_ms(), status, now, self.runtime.simulated)
 
     def status_changed(self, pane: str, now: float) -> bool:
@@ -204,7 +217,7 @@ class ViewBuilder:
 
     def btc(self, now: float | None = None) -> BtcView:
         now = time.time() if now is None else now
-        status = pane_status(self._healths("btc"), now)
+        status = self.pane_status("btc", now)
         figures = self.btc_figures()
         if figures is None:
             return BtcView(status)
@@ -242,7 +255,7 @@ class ViewBuilder:
 
     def cvd(self, now: float | None = None) -> CvdView:
         now = time.time() if now is None else now
-        status = pane_status(self._healths("cvd"), now)
+        status = self.pane_status("cvd", now)
         # Everything but the status depends only on the CVD data versions and the per-coin errors: reuse it.
         key = (
             self.state.version.get("cvd_daily", 0),
@@ -338,17 +351,18 @@ class ViewBuilder:
         from tui.views_macro import etf_view
 
         now = time.time() if now is None else now
-        return etf_view(self.state, pane_status(self._healths("etf"), now))
+        return etf_view(self.state, self.pane_status("etf", now))
 
     def macro(self, now: float | None = None) -> Any:
         from tui.views_macro import macro_view
 
         now = time.time() if now is None else now
-        return macro_view(self.state, self.metrics, self.health_map(), pane_status(self._healths("macro"), now))
+        return macro_view(self.state, self.metrics, self.health_map(), self.pane_status("macro", now))
 
     def evaluate_drivers(self) -> list[Any]:
         """Re-evaluate every rule; returns the drivers that flipped between active and clear."""
-        return self.drivers_book.evaluate(self.metrics)
+        # "Since" is on the market's clock: a replay's drivers flip at the replayed time, not today's.
+        return self.drivers_book.evaluate(self.metrics, pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC"))
 
     def drivers(self, now: float | None = None) -> Any:
         now = time.time() if now is None else now

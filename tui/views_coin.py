@@ -162,7 +162,7 @@ def _span_text(td: pd.Timedelta) -> str:
 def _status(views: ViewBuilder, feeds: tuple[str, ...], now: float) -> PaneStatus:
     healths = views.health_map()
     chosen = [healths.get(name) or FeedHealth(name, "", 30.0) for name in feeds]
-    return pane_status(chosen, now)
+    return pane_status(chosen, now, views.clock_offset(now))
 
 
 def _share(views: ViewBuilder, coin: str) -> tuple[float | None, str]:

@@ -150,11 +150,10 @@ class DriverBook:
             trend = {"up": "↑", "down": "↓", "flat": "→"}.get(s.trend or "", "")
             since = "" if s.since is None else f"{s.since:%m-%d %H:%M}"
             first = s.first_value
-            value = s.display_value
-            if first is not None and first.note and (first.value is None or first.stale):
-                value = f"{value} ({first.note})" if value and value != "—" else first.note
-            rows.append(DriverRow(s.id, s.name, s.state, value, s.display_threshold, trend, since, s.meaning,
-                                  s.detail))  # fmt: skip
+            # The table keeps the value short; why it is missing or stale goes under the table.
+            note = first.note if first is not None and first.note and (first.value is None or first.stale) else ""
+            rows.append(DriverRow(s.id, s.name, s.state, s.display_value, s.display_threshold, trend, since,
+                                  s.meaning, s.detail, note))  # fmt: skip
         return DriversView(status, summary(self.states), tuple(rows))
 
 

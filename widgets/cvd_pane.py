@@ -13,16 +13,17 @@ from textual.widgets import DataTable, Static
 from widgets.chart import LineChart
 from widgets.format import clean, money, ratio, tone
 from widgets.panes import Pane
+from widgets.table_fit import ColumnSpec, FittedTable
 from widgets.viewmodels import CvdRow, CvdView
 
-COLUMNS: list[tuple[str, str, bool]] = [
-    # key, label, kept in the compact (narrow) layout
-    ("coin", "Coin", True),
-    ("cum", "CVD", True),
-    ("d24", "Δ24h", False),
-    ("d30", "Δ30d", True),
-    ("ratio", "B/S 30d", True),
-    ("share", "Share", False),
+#: key, label, and how it fits a narrow pane: the cumulative and 30-day deltas stay longest, then the ratio.
+COLUMNS: list[tuple[str, str, ColumnSpec]] = [
+    ("coin", "Coin", ColumnSpec("coin")),
+    ("cum", "CVD", ColumnSpec("cum", 1)),
+    ("d24", "Δ24h", ColumnSpec("d24", 3)),
+    ("d30", "Δ30d", ColumnSpec("d30", 1)),
+    ("ratio", "B/S 30d", ColumnSpec("ratio", 2)),
+    ("share", "Share", ColumnSpec("share", 4)),
 ]
 
 SORT_KEYS = ("d30", "cum", "d24", "ratio", "coin")
@@ -54,7 +55,7 @@ def summary(view: CvdView) -> Text:
     return text
 
 
-def _cells(row: CvdRow, compact: bool) -> list[Text]:
+def _cells(row: CvdRow) -> dict[str, Text]:
     values = {
         "coin": Text(clean(row.coin, 12), style="bold"),
         "cum": Text(money(row.cumulative_usd, signed=True), style=tone(row.cumulative_usd), justify="right"),
@@ -69,7 +70,7 @@ def _cells(row: CvdRow, compact: bool) -> list[Text]:
     }
     if row.note:
         values["cum"] = Text(clean(row.note, 28), style="yellow")
-    return [values[key] for key, _, keep in COLUMNS if keep or not compact]
+    return values
 
 
 class CvdPane(Pane):
@@ -77,10 +78,9 @@ class CvdPane(Pane):
 
     def __init__(self, *, id: str | None = "pane-cvd") -> None:
         super().__init__("Altcoin spot CVD", number=2, id=id)
-        self.compact = False
         self.sort_key = "d30"
         self._view: CvdView | None = None
-        self._row_keys: list[str] = []
+        self._table: FittedTable | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waiting for data…", style="dim"), id="cvd-summary", classes="headline")
@@ -89,22 +89,12 @@ class CvdPane(Pane):
         yield table
 
     def on_mount(self) -> None:
-        self._build_columns()
+        self._table = FittedTable(self.query_one("#cvd-table", DataTable), [spec for _, _, spec in COLUMNS])
+        self._fill()
 
-    def _build_columns(self) -> None:
-        table = self.query_one("#cvd-table", DataTable)
-        table.clear(columns=True)
-        self._row_keys = []
-        for key, label, keep in COLUMNS:
-            if keep or not self.compact:
-                table.add_column(label + (" ▲" if key == self.sort_key else ""), key=key)
-
-    def set_compact(self, compact: bool) -> None:
-        if compact != self.compact:
-            self.compact = compact
-            self._build_columns()
-            if self._view is not None:
-                self._fill(self._view)
+    def fit_to_width(self, width: int) -> None:
+        if self._table is not None:
+            self._table.refit()
 
     def update_view(self, view: CvdView) -> None:
         self._view = view
@@ -117,7 +107,7 @@ class CvdPane(Pane):
             zero_line=True,
             y_format=lambda v: money(v, signed=True),
         )
-        self._fill(view)
+        self._fill()
 
     def sorted_rows(self, view: CvdView) -> list[CvdRow]:
         attr = {"d30": "delta_30d_usd", "cum": "cumulative_usd", "d24": "delta_24h_usd", "ratio": "ratio_30d"}
@@ -127,35 +117,18 @@ class CvdPane(Pane):
         # Most selling first; unknown values sink to the bottom.
         return sorted(view.rows, key=lambda r: (getattr(r, name) is None, getattr(r, name) or 0.0))
 
-    def _fill(self, view: CvdView) -> None:
-        table = self.query_one("#cvd-table", DataTable)
-        rows = self.sorted_rows(view)
-        keys = [r.coin for r in rows]
-        column_keys = [key for key, _, keep in COLUMNS if keep or not self.compact]
-        if keys == self._row_keys:
-            # Same rows in the same order: update cells in place (cheap, no flicker, keeps the cursor).
-            for row in rows:
-                for column, cell in zip(column_keys, _cells(row, self.compact), strict=True):
-                    table.update_cell(row.coin, column, cell)
+    def _fill(self) -> None:
+        if self._table is None:
             return
-        cursor = table.cursor_row
-        table.clear()
-        for row in rows:
-            table.add_row(*_cells(row, self.compact), key=row.coin)
-        self._row_keys = keys
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+        labels = {key: Text(label + (" ▲" if key == self.sort_key else "")) for key, label, _ in COLUMNS}
+        rows = self.sorted_rows(self._view) if self._view is not None else []
+        self._table.sync(labels, [(row.coin, _cells(row)) for row in rows])
 
     def selected_coin(self) -> str | None:
         """The coin of the row under the cursor (for drill-down)."""
-        table = self.query_one("#cvd-table", DataTable)
-        if not self._row_keys or not 0 <= table.cursor_row < len(self._row_keys):
-            return None
-        return self._row_keys[table.cursor_row]
+        return self._table.cursor_key() if self._table is not None else None
 
     def cycle_sort(self) -> str:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self._build_columns()
-        if self._view is not None:
-            self._fill(self._view)
+        self._fill()
         return self.sort_key

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from widgets.format import clean
 from widgets.funding_pane import safe_status
 from widgets.panes import Pane
+from widgets.table_fit import ColumnSpec, FittedTable
 from widgets.viewmodels import DriverRow, DriversView
 
 #: state -> (glyph, word, compact letter, style)
@@ -26,15 +27,17 @@ STATES: dict[str, tuple[str, str, str, str]] = {
 }
 STATE_ORDER = {"active": 0, "unknown": 1, "clear": 2}
 
-COLUMNS: list[tuple[str, str, bool]] = [
-    # key, label, kept in the compact (narrow) layout
-    ("state", "State", True),
-    ("name", "Driver", True),
-    ("value", "Value", True),
-    ("threshold", "Rule", False),
-    ("trend", "Tr", True),
-    ("since", "Since", False),
+#: key, label, and how it fits a narrow pane: names shrink first, then Rule, Since and the trend go.
+COLUMNS: list[tuple[str, str, ColumnSpec]] = [
+    ("state", "State", ColumnSpec("state")),
+    ("name", "Driver", ColumnSpec("name", min_width=14)),
+    ("value", "Value", ColumnSpec("value", 1)),
+    ("threshold", "Rule", ColumnSpec("threshold", 4)),
+    ("trend", "Tr", ColumnSpec("trend", 2)),
+    ("since", "Since", ColumnSpec("since", 3)),
 ]
+#: Below this many cells of content width states are shown as a glyph and a letter (● A) instead of a word.
+COMPACT_BELOW = 70
 SORT_KEYS: tuple[str, ...] = ("state", "config", "name")
 
 
@@ -51,6 +54,8 @@ def detail_text(row: DriverRow | None) -> Text:
     text.append(f"{clean(row.name, 40)}: ", style="bold")
     text.append(clean(row.meaning, 240))
     text.append(f"\n{clean(row.value, 24)} vs {clean(row.threshold, 24)}", style="dim")
+    if row.note:
+        text.append(f" ({clean(row.note, 80)})", style="dim")
     if row.since:
         text.append(f" · since {clean(row.since, 20)}", style="dim")
     if row.detail:
@@ -67,10 +72,8 @@ class DriversPane(Pane):
         self._ready = False  # children composed and mounted
         self.sort_key = "state"
         self._view: DriversView | None = None
-        self._columns: tuple[object, ...] = ()
-        self._row_keys: list[str] = []
+        self._table: FittedTable | None = None
         self._rows: dict[str, DriverRow] = {}
-        self._cells: dict[tuple[str, str], Text] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waiting for data…", style="dim"), id="drivers-summary", classes="headline")
@@ -79,8 +82,14 @@ class DriversPane(Pane):
         yield Static(Text(""), id="drivers-detail")
 
     def on_mount(self) -> None:
+        self._table = FittedTable(self.query_one("#drivers-table", DataTable), [spec for _, _, spec in COLUMNS])
         self._ready = True
         self._refresh_all()
+
+    def fit_to_width(self, width: int) -> None:
+        self.set_compact(width < COMPACT_BELOW)
+        if self._table is not None:
+            self._table.refit()
 
     # -- public API ---------------------------------------------------------------------------------------
     def update_view(self, view: DriversView) -> None:
@@ -109,10 +118,8 @@ class DriversPane(Pane):
 
     def highlighted(self) -> DriverRow | None:
         """The driver under the table's cursor (None when the table is empty)."""
-        table = self.query_one("#drivers-table", DataTable)
-        if not self._row_keys or not 0 <= table.cursor_row < len(self._row_keys):
-            return None
-        return self._rows.get(self._row_keys[table.cursor_row])
+        key = self._table.cursor_key() if self._table is not None else None
+        return None if key is None else self._rows.get(key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
@@ -138,60 +145,28 @@ class DriversPane(Pane):
         self._fill(view)
         self.query_one("#drivers-detail", Static).update(detail_text(self.highlighted()))
 
-    def _row_cells(self, row: DriverRow) -> list[Text]:
+    def _row_cells(self, row: DriverRow) -> dict[str, Text]:
         active = row.state == "active"
-        trend = clean(row.trend, 3)
-        values = {
+        return {
             "state": state_text(row.state, self.compact),
             "name": Text(clean(row.name, 40), style="bold" if active else ""),
             "value": Text(clean(row.value, 20), justify="right"),
             "threshold": Text(clean(row.threshold, 20), style="dim"),
-            "trend": Text(trend, justify="center"),
+            "trend": Text(clean(row.trend, 3), justify="center"),
             "since": Text(clean(row.since, 16), style="dim"),
         }
-        return [values[key] for key, _, keep in COLUMNS if keep or not self.compact]
 
     def _fill(self, view: DriversView | None) -> None:
-        table = self.query_one("#drivers-table", DataTable)
-        column_keys = [key for key, _, keep in COLUMNS if keep or not self.compact]
-        signature = (tuple(column_keys), self.sort_key)
-        if signature != self._columns:
-            table.clear(columns=True)
-            for key, label, keep in COLUMNS:
-                if keep or not self.compact:
-                    marker = " ▲" if (key, self.sort_key) in {("state", "state"), ("name", "name")} else ""
-                    table.add_column(Text(label + marker), key=key)
-            self._columns = signature
-            self._row_keys = []
-            self._cells = {}
-        if view is None:
+        if self._table is None:
             return
-        rows = self.sorted_rows(view)
+        marked = {"state": "state", "name": "name"}.get(self.sort_key)
+        labels = {key: Text(label + (" ▲" if key == marked else "")) for key, label, _ in COLUMNS}
+        rows = self.sorted_rows(view) if view is not None else []
         keys: list[str] = []
-        seen: set[str] = set()
         for row in rows:
             key = row.id or row.name
-            while key in seen:
+            while key in keys:
                 key += "#"
-            seen.add(key)
             keys.append(key)
         self._rows = dict(zip(keys, rows, strict=True))
-        if keys == self._row_keys:
-            for key, row in zip(keys, rows, strict=True):
-                for column, cell in zip(column_keys, self._row_cells(row), strict=True):
-                    if self._cells.get((key, column)) != cell:
-                        table.update_cell(key, column, cell, update_width=True)
-                        self._cells[(key, column)] = cell
-            return
-        # Order or membership changed (a driver flipped to active): rebuild, keeping the cursor on its driver.
-        current = self._row_keys[table.cursor_row] if 0 <= table.cursor_row < len(self._row_keys) else None
-        table.clear()
-        self._cells = {}
-        for key, row in zip(keys, rows, strict=True):
-            cells = self._row_cells(row)
-            table.add_row(*cells, key=key)
-            for column, cell in zip(column_keys, cells, strict=True):
-                self._cells[(key, column)] = cell
-        self._row_keys = keys
-        if keys:
-            table.move_cursor(row=keys.index(current) if current in keys else 0)
+        self._table.sync(labels, [(key, self._row_cells(row)) for key, row in zip(keys, rows, strict=True)])

@@ -30,6 +30,8 @@ from widgets.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 BAR_WIDTH = 14  # each side of the axis
 COMPACT_BAR_WIDTH = 8
 COMPACT_FUNDS = 3
+#: Below this many cells of content width the bars shorten and only the top funds are listed.
+COMPACT_BELOW = 48
 MAX_FUNDS = 12
 TONES = {"green": "green", "red": "red", "yellow": "yellow", "dim": "dim"}
 SORT_KEYS: tuple[str, ...] = ("flow", "fund")
@@ -230,6 +232,9 @@ class EtfPane(Pane):
     def update_macro(self, view: MacroView) -> None:
         self._macro = view
         self._render_macro()
+
+    def fit_to_width(self, width: int) -> None:
+        self.set_compact(width < COMPACT_BELOW)
 
     def set_compact(self, compact: bool) -> None:
         if compact != self.compact:

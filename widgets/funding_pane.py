@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Static
 from widgets.format import clean, money, pct, safe
 from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
 from widgets.panes import Pane
+from widgets.table_fit import ColumnSpec, FittedTable
 from widgets.viewmodels import FundingRow, FundingView, PaneStatus, VenueStatus
 
 #: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
@@ -37,8 +38,8 @@ VENUE_LABELS: dict[str, tuple[str, str]] = {
 SORT_KEYS: tuple[str, ...] = ("median", "oi_change", "oi", "coin")
 SORT_COLUMN = {"median": "median", "oi_change": "oi_chg", "oi": "oi", "coin": "coin"}
 SORT_LABEL = {"median": "median funding", "oi_change": "OI 24h change", "oi": "open interest", "coin": "coin"}
-#: Periods kept in the compact coins x time table (the most recent ones).
-COMPACT_PERIODS = 4
+#: Below this many cells of content width the pane uses short venue names and drops the heat glyphs.
+COMPACT_BELOW = 82
 
 
 def _finite(value: float | None) -> bool:
@@ -59,6 +60,7 @@ def venue_label(venue: str, compact: bool) -> str:
 class _Column:
     key: str
     label: Text
+    spec: ColumnSpec
 
 
 def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) -> Text:
@@ -123,9 +125,7 @@ class FundingPane(Pane):
         self.sort_key = "median"
         self.mode = "venues"  # venues | time
         self._view: FundingView | None = None
-        self._columns: tuple[tuple[str, str], ...] = ()  # (key, label plain + style) currently shown
-        self._row_keys: list[str] = []
-        self._cells: dict[tuple[str, str], Text] = {}
+        self._table: FittedTable | None = None
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
 
     def compose(self) -> ComposeResult:
@@ -134,8 +134,14 @@ class FundingPane(Pane):
         yield table
 
     def on_mount(self) -> None:
+        self._table = FittedTable(self.query_one("#funding-table", DataTable), [])
         self._ready = True
         self._refresh_all()
+
+    def fit_to_width(self, width: int) -> None:
+        self.set_compact(width < COMPACT_BELOW)
+        if self._table is not None:
+            self._table.refit()
 
     # -- public API ---------------------------------------------------------------------------------------
     def update_view(self, view: FundingView) -> None:
@@ -156,10 +162,8 @@ class FundingPane(Pane):
 
     def selected_coin(self) -> str | None:
         """The coin under the table's cursor (for drill-down on Enter), or None."""
-        table = self.query_one("#funding-table", DataTable)
-        if not 0 <= table.cursor_row < len(self._row_keys):
-            return None
-        return self._coins.get(self._row_keys[table.cursor_row])
+        key = self._table.cursor_key() if self._table is not None else None
+        return None if key is None else self._coins.get(key)
 
     def action_toggle_view(self) -> None:
         """Switch between the coins x venues heatmap and the coins x time table."""
@@ -193,30 +197,30 @@ class FundingPane(Pane):
         return sorted(view.rows, key=key)
 
     def _wanted_columns(self, view: FundingView | None) -> list[_Column]:
+        """Every column the mode can show; the narrower the pane, the more of the low-priority ones are dropped:
+        OI first, then its 24 h change, then the median (venues), or the oldest periods first (coins x time).
+        """
         sort_column = SORT_COLUMN[self.sort_key]
 
-        def label(key: str, name: str, style: str = "") -> _Column:
-            return _Column(key, Text(name + (" ▲" if key == sort_column else ""), style=style))
+        def column(key: str, name: str, priority: int = 0, style: str = "") -> _Column:
+            return _Column(key, Text(name + (" ▲" if key == sort_column else ""), style=style),
+                           ColumnSpec(key, priority))  # fmt: skip
 
-        columns = [label("coin", "Coin")]
+        columns = [column("coin", "Coin")]
         if view is None:
             return columns
         if self.mode == "time":
-            periods = list(enumerate(view.period_labels))
-            if self.compact:
-                periods = periods[-COMPACT_PERIODS:]
-            columns += [label(f"p{i}:{clean(p, 12)}", clean(p, 12)) for i, p in periods]
+            count = len(view.period_labels)
+            for i, period in enumerate(view.period_labels):
+                columns.append(column(f"p{i}:{clean(period, 12)}", clean(period, 12), count - i))
             return columns
         for i, venue in enumerate(view.venues):
             name = venue_label(venue.venue, self.compact)
             if venue.fresh:
-                columns.append(label(f"v{i}:{clean(venue.venue, 20)}", name))
+                columns.append(column(f"v{i}:{clean(venue.venue, 20)}", name))
             else:
-                columns.append(label(f"v{i}:{clean(venue.venue, 20)}", name + STALE_MARK, "yellow"))
-        columns.append(label("median", "Med"))
-        if not self.compact:
-            columns.append(label("oi", "OI"))
-        columns.append(label("oi_chg", "OI 24h"))
+                columns.append(column(f"v{i}:{clean(venue.venue, 20)}", name + STALE_MARK, style="yellow"))
+        columns += [column("median", "Med", 1), column("oi", "OI", 3), column("oi_chg", "OI 24h", 2)]
         return columns
 
     def _venue_cells(self, view: FundingView, row: FundingRow, venues: tuple[VenueStatus, ...]) -> list[Text]:
@@ -229,8 +233,7 @@ class FundingPane(Pane):
         for venue, rate in zip(venues, rates, strict=True):
             cells.append(heat_cell(rate, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not (venue.fresh and live)))
         cells.append(heat_cell(row.median_8h, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not live))
-        if not self.compact:
-            cells.append(Text(money(row.oi_usd), justify="right", style="" if live else "dim"))
+        cells.append(Text(money(row.oi_usd), justify="right", style="" if live else "dim"))
         change = row.oi_change_24h_pct
         cells.append(
             Text(pct(change, 1), justify="right", style=("bold" if abs(change or 0) >= 5 else "") if live else "dim")
@@ -249,50 +252,29 @@ class FundingPane(Pane):
         rank = {row.coin: i for i, row in enumerate(order)}
         history = sorted(view.history, key=lambda h: (rank.get(h[0], len(rank)), clean(h[0])))
         count = len(view.period_labels)
-        first = max(0, count - COMPACT_PERIODS) if self.compact else 0
         result = []
         for coin, rates in history:
             values = list(rates)[:count] + [None] * (count - len(rates))
             cells = [Text(clean(coin, 12), style="bold")]
             cells += [
                 heat_cell(v, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not view.status.fresh)
-                for v in values[first:]
+                for v in values
             ]
             result.append((coin, cells))
         return result
 
     def _fill(self, view: FundingView | None, columns: list[_Column]) -> None:
-        table = self.query_one("#funding-table", DataTable)
-        signature = tuple((c.key, c.label.markup) for c in columns)
+        if self._table is None:
+            return
         raw = self._rows(view)
         rows = _unique_keys(raw)
         self._coins = {key: coin for (key, _), (coin, _) in zip(rows, raw, strict=True)}
-        keys = [key for key, _ in rows]
-        column_keys = [c.key for c in columns]
-        if signature == self._columns and keys == self._row_keys:
-            # Same rows and columns: touch only the cells whose text or style changed (no flicker, cursor kept).
-            for key, cells in rows:
-                for column, cell in zip(column_keys, cells, strict=True):
-                    if self._cells.get((key, column)) != cell:
-                        table.update_cell(key, column, cell, update_width=True)
-                        self._cells[(key, column)] = cell
-            return
-        cursor = table.cursor_row
-        if signature != self._columns:
-            table.clear(columns=True)
-            for column in columns:
-                table.add_column(column.label, key=column.key)
-            self._columns = signature
-        else:
-            table.clear()
-        self._cells = {}
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-            for column, cell in zip(column_keys, cells, strict=True):
-                self._cells[(key, column)] = cell
-        self._row_keys = keys
-        if rows:
-            table.move_cursor(row=min(max(cursor, 0), len(rows) - 1))
+        keys = [c.key for c in columns]
+        self._table.set_specs([c.spec for c in columns])
+        self._table.sync(
+            {c.key: c.label for c in columns},
+            [(key, dict(zip(keys, cells, strict=True))) for key, cells in rows],
+        )
 
 
 def _unique_keys(rows: list[tuple[str, list[Text]]]) -> list[tuple[str, list[Text]]]:

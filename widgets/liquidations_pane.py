@@ -22,21 +22,24 @@ from widgets.format import clean, money, pct, price
 from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
+from widgets.table_fit import ColumnSpec, FittedTable
 from widgets.viewmodels import CascadeView, LiquidationRow, LiquidationsView, VenueStatus
 
 METER_WIDTH = 10
 #: The tape shows at most this many rows (the view-model normally holds fewer).
 MAX_TAPE = 200
 
-COLUMNS: list[tuple[str, str, bool]] = [
-    # key, label, kept in the compact (narrow) layout
-    ("time", "Time", True),
-    ("venue", "Venue", False),
-    ("coin", "Coin", True),
-    ("side", "Side", True),
-    ("size", "Size", True),
-    ("price", "Price", False),
+#: key, label, and how it fits a narrow pane: price goes first, then the venue.
+COLUMNS: list[tuple[str, str, ColumnSpec]] = [
+    ("time", "Time", ColumnSpec("time")),
+    ("venue", "Venue", ColumnSpec("venue", 2)),
+    ("coin", "Coin", ColumnSpec("coin")),
+    ("side", "Side", ColumnSpec("side")),
+    ("size", "Size", ColumnSpec("size")),
+    ("price", "Price", ColumnSpec("price", 3)),
 ]
+#: Below this many cells of content width the meter and totals use their one-line forms.
+COMPACT_BELOW = 64
 SORT_KEYS: tuple[str, ...] = ("time", "size")
 
 
@@ -86,7 +89,7 @@ def cascade_line(cascade: CascadeView | None, fresh: bool, compact: bool = False
     text.append(pct(change), style=("red" if (change or 0) < 0 else "green") if fresh and change else "dim")
     if cascade.recorded_for:
         lead = "  " if compact else "  median over "
-        text.append(f"{lead}{clean(cascade.recorded_for, 30)}", style="dim")
+        text.append(f"{lead}{clean(cascade.recorded_for, 40)}", style="dim")
     return text
 
 
@@ -147,8 +150,7 @@ class LiquidationsPane(Pane):
         self._ready = False  # children composed and mounted
         self.sort_key = "time"
         self._view: LiquidationsView | None = None
-        self._columns: tuple[object, ...] = ()
-        self._cells: list[list[Text]] = []
+        self._table: FittedTable | None = None
         self._shown: list[LiquidationRow] = []
 
     def compose(self) -> ComposeResult:
@@ -160,8 +162,14 @@ class LiquidationsPane(Pane):
         yield Static(Text(""), id="liqs-note")
 
     def on_mount(self) -> None:
+        self._table = FittedTable(self.query_one("#liqs-tape", DataTable), [spec for _, _, spec in COLUMNS])
         self._ready = True
         self._refresh_all()
+
+    def fit_to_width(self, width: int) -> None:
+        self.set_compact(width < COMPACT_BELOW)
+        if self._table is not None:
+            self._table.refit()
 
     # -- public API ---------------------------------------------------------------------------------------
     def update_view(self, view: LiquidationsView) -> None:
@@ -212,10 +220,10 @@ class LiquidationsPane(Pane):
             tape.sort(key=lambda r: -(r.notional_usd if _finite(r.notional_usd) else 0.0))
         return tape
 
-    def _tape_cells(self, row: LiquidationRow, stale_venues: set[str], live: bool) -> list[Text]:
+    def _tape_cells(self, row: LiquidationRow, stale_venues: set[str], live: bool) -> dict[str, Text]:
         dimmed = row.venue in stale_venues or not live
         venue = clean(row.venue, 12) + (STALE_MARK if row.venue in stale_venues else "")
-        values = {
+        return {
             "time": Text(clean(row.time, 10) + (STALE_MARK if dimmed and self.compact else ""), style="dim"),
             "venue": Text(venue, style="dim" if dimmed else ""),
             "coin": Text(clean(row.coin, 12), style="dim" if dimmed else "bold"),
@@ -223,34 +231,18 @@ class LiquidationsPane(Pane):
             "size": Text(money(row.notional_usd), justify="right", style="dim" if dimmed else ""),
             "price": Text(price(row.price), justify="right", style="dim" if dimmed else ""),
         }
-        return [values[key] for key, _, keep in COLUMNS if keep or not self.compact]
 
     def _fill(self, view: LiquidationsView | None) -> None:
-        """Rows are keyed by position: cells that changed are updated in place, rows added or removed at the end."""
-        table = self.query_one("#liqs-tape", DataTable)
-        columns = tuple(key for key, _, keep in COLUMNS if keep or not self.compact)
-        if (columns, self.sort_key) != self._columns:
-            table.clear(columns=True)
-            sort_column = "time" if self.sort_key == "time" else "size"
-            for key, label, keep in COLUMNS:
-                if keep or not self.compact:
-                    table.add_column(Text(label + (" ▲" if key == sort_column else "")), key=key)
-            self._columns = (columns, self.sort_key)
-            self._cells = []
+        """Rows are keyed by position: the newest record pushes the others down, cells change in place."""
+        if self._table is None:
+            return
+        sort_column = "time" if self.sort_key == "time" else "size"
+        labels = {key: Text(label + (" ▲" if key == sort_column else "")) for key, label, _ in COLUMNS}
         if view is None:
+            self._shown = []
+            self._table.sync(labels, [])
             return
         stale = {v.venue for v in view.venues if not v.fresh}
         self._shown = self.ordered_tape(view)
-        rows = [self._tape_cells(r, stale, view.status.fresh) for r in self._shown]
-        for i, cells in enumerate(rows[: len(self._cells)]):
-            old = self._cells[i]
-            for column, cell, before in zip(columns, cells, old, strict=True):
-                if cell != before:
-                    table.update_cell(f"t{i}", column, cell, update_width=True)
-            self._cells[i] = cells
-        for i in range(len(self._cells), len(rows)):
-            table.add_row(*rows[i], key=f"t{i}")
-            self._cells.append(rows[i])
-        for i in range(len(rows), len(self._cells)):
-            table.remove_row(f"t{i}")
-        del self._cells[len(rows) :]
+        rows = [(f"t{i}", self._tape_cells(r, stale, view.status.fresh)) for i, r in enumerate(self._shown)]
+        self._table.sync(labels, rows)

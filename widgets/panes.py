@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.containers import Vertical
 
 from widgets.viewmodels import PaneStatus
@@ -20,6 +21,12 @@ class Pane(Vertical, can_focus=True):
         self.pane_title = title
         self.number = number
         self.border_title = f"{number} {title}"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_to_width(self.content_size.width)
+
+    def fit_to_width(self, width: int) -> None:
+        """Adapt to ``width`` cells of content (shorter labels, fewer columns); panes with tables override it."""
 
     def show_status(self, status: PaneStatus) -> None:
         self.border_title = f"{self.number} {self.pane_title}"

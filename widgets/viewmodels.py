@@ -218,6 +218,7 @@ class DriverRow:
     since: str  # "19:02 UTC" / "3d"
     meaning: str
     detail: str = ""  # all conditions, e.g. "streak 2d >= 3 ✗ or min day -$300M < -$250M ✓"
+    note: str = ""  # why the value is missing or stale, e.g. "needs 30d of /global snapshots"
 
 
 @dataclass(frozen=True)
