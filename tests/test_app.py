@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.conftest import FROZEN_NOW_MS
@@ -198,3 +200,48 @@ async def test_keys_remap_from_config_and_refresh_rate_keys() -> None:
         assert app.scheduler.speed == 2.0
         await pilot.press("minus", "minus")
         assert app.scheduler.speed == 0.5
+
+
+async def test_command_palette_runs_every_key_action_and_opens_coins_from_the_dashboard() -> None:
+    from tui.coin_screen import CoinScreen
+    from tui.keys import KeyCommands
+
+    app = demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(app, pilot)
+        await pilot.press("2")
+        names = {name for name, _, _ in KeyCommands(app.screen)._commands()}
+        # every dashboard action the footer and ? list, by what it does
+        assert {"Sort", "Pause", "Refresh", "Filter coins", "Max", "Export", "Faster refresh"} <= names
+        pane = app.screen.query_one(CvdPane)
+        before = pane.sort_key
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"sort")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert pane.sort_key != before
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"coin sol")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CoinScreen) and app.screen.coin == "SOL"
+
+
+async def test_help_lists_the_keys_of_the_screen() -> None:
+    app = demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(app, pilot)
+        await pilot.press("2", "question_mark")
+        await pilot.pause(0.3)
+        from rich.console import Console
+
+        console = Console(width=100, record=True, file=io.StringIO())
+        for table in app.screen.query_one("HelpPanel").query("BindingsTable"):
+            console.print(table.render())
+        shown = console.export_text()
+        for description in ("Sort", "Pause", "Refresh", "Filter coins", "Coin detail", "Export"):
+            assert description in shown, description

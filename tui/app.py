@@ -13,15 +13,18 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
+from textual.command import Provider
 from textual.worker import Worker, WorkerState
 
 from tui.config import Config
 from tui.dashboard import DashboardScreen
+from tui.keys import KeyCommands
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.drivers_pane import DriversPane
@@ -32,6 +35,12 @@ from widgets.status_bar import ModeBanner, StatusBar
 
 log = logging.getLogger(__name__)
 
+def _coin_commands() -> type[Provider]:
+    from tui.coin_screen import CoinCommands
+
+    return CoinCommands
+
+
 MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY"}
 
 
@@ -39,6 +48,12 @@ class AltpulseApp(App[None]):
     CSS_PATH = ["app.tcss", "../widgets/panes.tcss"]
     TITLE = "altpulse"
     ENABLE_COMMAND_PALETTE = True
+    # The palette offers every key's action (KeyCommands) and ``coin <SYMBOL>`` (CoinCommands) on every screen.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        *App.COMMANDS,
+        KeyCommands,
+        _coin_commands,  # imported on first use: the coin screen pulls in pandas, which loads after first paint
+    }
     BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
 
     def __init__(

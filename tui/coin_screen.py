@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -76,7 +75,6 @@ class CoinScreen(Screen[None]):
 
     CSS_PATH = "../widgets/coin_detail.tcss"
     AUTO_FOCUS = "#coin-detail"
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {*Screen.COMMANDS, CoinCommands}
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", key_display="Esc", id="coin_back"),
         Binding("left_square_bracket", "window(-1)", "Prev window", key_display="[", id="coin_window_prev"),

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 from widgets.chart import LineChart
 from widgets.format import clean, money, ratio, tone
 from widgets.panes import Pane
-from widgets.table_fit import ColumnSpec, FittedTable
+from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.viewmodels import CvdRow, CvdView
 
 #: key, label, and how it fits a narrow pane: the cumulative and 30-day deltas stay longest, then the ratio.
@@ -85,7 +85,7 @@ class CvdPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static(Text("waiting for data…", style="dim"), id="cvd-summary", classes="headline")
         yield LineChart(id="cvd-chart")
-        table: DataTable[Text] = DataTable(id="cvd-table", cursor_type="row", zebra_stripes=False)
+        table = CoinTable(id="cvd-table", cursor_type="row", zebra_stripes=False)
         yield table
 
     def on_mount(self) -> None:

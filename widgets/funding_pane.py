@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Static
 from widgets.format import clean, money, pct, safe
 from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
 from widgets.panes import Pane
-from widgets.table_fit import ColumnSpec, FittedTable
+from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.viewmodels import FundingRow, FundingView, PaneStatus, VenueStatus
 
 #: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
@@ -130,7 +130,7 @@ class FundingPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waiting for data…", style="dim"), id="funding-summary", classes="headline")
-        table: DataTable[Text] = DataTable(id="funding-table", cursor_type="row", zebra_stripes=False)
+        table = CoinTable(id="funding-table", cursor_type="row", zebra_stripes=False)
         yield table
 
     def on_mount(self) -> None:

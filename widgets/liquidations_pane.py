@@ -22,7 +22,7 @@ from widgets.format import clean, money, pct, price
 from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
-from widgets.table_fit import ColumnSpec, FittedTable
+from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.viewmodels import CascadeView, LiquidationRow, LiquidationsView, VenueStatus
 
 METER_WIDTH = 10
@@ -157,7 +157,7 @@ class LiquidationsPane(Pane):
         yield Static(Text("Cascade waiting for data…", style="dim"), id="liqs-cascade", classes="headline")
         yield Static(Text(""), id="liqs-totals")
         yield Static(Text(""), id="liqs-venues")
-        table: DataTable[Text] = DataTable(id="liqs-tape", cursor_type="row", zebra_stripes=False)
+        table = CoinTable(id="liqs-tape", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static(Text(""), id="liqs-note")
 

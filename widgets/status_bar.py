@@ -32,21 +32,41 @@ _RANK = {"live": 0, "paused": 1, "waiting": 2, "stale": 3, "retrying": 4, "offli
 
 
 def status_text(view: StatusView, width: int = 200) -> Text:
-    """One glyph per provider (its worst feed), then the feeds that are not live with why."""
+    """One glyph per provider (its worst feed), then the feeds that are not live with why.
+
+    When the providers do not fit on one line of ``width`` (a tmux side-pane), the live ones are counted
+    ("● 7/9 live") and only the others are named, so the bar stays one line plus one per problem.
+    """
     text = Text(no_wrap=False)
-    if view.paused:
-        text.append(" PAUSED ", style="bold reverse yellow")
-        text.append(" ")
-    if view.market_time:
-        text.append(view.market_time + "  ", style="dim")
     worst: dict[str, str] = {}
     for line in view.sources:
         current = worst.get(line.provider)
         if current is None or _RANK.get(line.status, 9) > _RANK.get(current, 9):
             worst[line.provider] = line.status
+    head = Text()
+    if view.paused:
+        head.append(" PAUSED ", style="bold reverse yellow")
+        head.append(" ")
+    providers = Text()
     for provider, status in worst.items():
-        text.append(_GLYPH.get(status, "?") + " ", style=_STYLE.get(status, ""))
-        text.append(clean(provider, 16) + "  ")
+        providers.append(_GLYPH.get(status, "?") + " ", style=_STYLE.get(status, ""))
+        providers.append(clean(provider, 16) + "  ")
+    market = view.market_time
+    if head.cell_len + len(market) + 2 + providers.cell_len > width:
+        market = market.replace("market time ", "market ").replace(" UTC", "")
+        live = sum(1 for status in worst.values() if status in ("live", "paused"))
+        providers = Text()
+        providers.append("● ", style="green" if live == len(worst) else "yellow")
+        providers.append(f"{live}/{len(worst)} live  ")
+        for provider, status in worst.items():
+            if status not in ("live", "paused"):
+                providers.append(_GLYPH.get(status, "?") + " ", style=_STYLE.get(status, ""))
+                providers.append(clean(provider, 16) + "  ")
+    text.append_text(head)
+    if market:
+        text.append(market + "  ", style="dim")
+    text.append_text(providers)
+    text.rstrip()
     for line in view.sources:
         if line.status not in ("live", "paused"):
             text.append(f"\n{_GLYPH.get(line.status, '?')} {clean(line.name, 24)}: ", style=_STYLE.get(line.status, ""))

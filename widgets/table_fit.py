@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 #: Cells the DataTable adds around each column (``cell_padding`` 1 on each side).
@@ -76,6 +77,13 @@ def cut(cell: Text, width: int | None) -> Text:
     cut_cell = cell.copy()
     cut_cell.truncate(width, overflow="ellipsis")
     return cut_cell
+
+
+class CoinTable(DataTable[Text]):
+    """A pane's table whose rows are coins: Enter opens the coin (the dashboard handles the row selection), and
+    the ``?`` panel says so instead of DataTable's generic "Select"."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Coin detail", show=False)]
 
 
 class FittedTable:
