@@ -71,6 +71,10 @@ async def test_keys_pause_refresh_sort_focus_and_maximise() -> None:
         assert pane.sort_key != before
         await pilot.press("2")
         assert app.focused is not None and app.focused.id == "cvd-table"
+        await pilot.press("j", "j")
+        assert app.focused.cursor_row == 2
+        await pilot.press("k")
+        assert app.focused.cursor_row == 1
         await pilot.press("f")
         assert app.screen.maximized is pane
         await pilot.press("f")

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from widgets.format import clean
 from widgets.funding_pane import safe_status
 from widgets.panes import Pane
-from widgets.table_fit import ColumnSpec, FittedTable
+from widgets.table_fit import ColumnSpec, FittedTable, PaneTable
 from widgets.viewmodels import DriverRow, DriversView
 
 #: state -> (glyph, word, compact letter, style)
@@ -77,7 +77,7 @@ class DriversPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("waiting for data…", style="dim"), id="drivers-summary", classes="headline")
-        table: DataTable[Text] = DataTable(id="drivers-table", cursor_type="row", zebra_stripes=False)
+        table = PaneTable(id="drivers-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static(Text(""), id="drivers-detail")
 

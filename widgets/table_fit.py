@@ -79,7 +79,18 @@ def cut(cell: Text, width: int | None) -> Text:
     return cut_cell
 
 
-class CoinTable(DataTable[Text]):
+class PaneTable(DataTable[Text]):
+    """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("h", "scroll_left", "Left", show=False),
+        Binding("l", "scroll_right", "Right", show=False),
+    ]
+
+
+class CoinTable(PaneTable):
     """A pane's table whose rows are coins: Enter opens the coin (the dashboard handles the row selection), and
     the ``?`` panel says so instead of DataTable's generic "Select"."""
 
