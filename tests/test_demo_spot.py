@@ -2,11 +2,16 @@
 
 They check what the console relies on: determinism, the kline invariants every parser enforces, hourly bars
 that equal rolled-up minute bars, realistic levels and volumes, and the story the key-drivers checklist reads
-(alts bleeding on net taker selling, then a crash on heavy selling and a volume spike).
+(alts bleeding on net taker selling, then a crash on heavy selling and a volume spike). The demo is anchored at
+"now" floored to the minute, so the story's headline figures must also hold, and barely move, whatever the
+anchor: launches minutes apart must not show a basket CVD of -$4.7B and then +$5.2B.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +22,7 @@ import pytest
 import sources.emulator
 from sources.emulator import demo
 from sources.emulator.dataset import KLINE_COLUMNS
-from sources.emulator.demo_spot import DEMO_SEED, PROFILES, simulate_spot
+from sources.emulator.demo_spot import DEMO_SEED, PROFILES, coin_draws, simulate_spot
 from sources.emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
 
 # 2026-11-20 13:37 UTC: deliberately not on the hour, so the minute range and the last hourly bar are ragged.
@@ -212,7 +217,8 @@ def test_story_bleed_and_crash(seed: int) -> None:
     basket_bleed = pd.concat(
         [_rows(market[a][HOUR], s.bleed_start_ms, s.crash_start_ms) for a in ALT_SYMBOLS]
     )
-    assert 0.50 <= _taker_share(basket_pre) <= 0.51
+    # Two-sided before the bleed, so the cumulative CVD since the history start is made by the bleed.
+    assert 0.497 <= _taker_share(basket_pre) <= 0.503
     assert 0.46 <= _taker_share(basket_bleed) <= 0.49
     btc_min = market["BTCUSDT"][MINUTE]
     btc_crash = _close_before(btc_min, s.crash_end_ms) / _close_before(btc_min, s.crash_start_ms) - 1
@@ -247,6 +253,141 @@ def test_crash_volume_spike_and_partial_recovery(market: Market, scenario: Scena
     low = float(_rows(btc, scenario.crash_start_ms, scenario.end_ms)["low"].min())
     later = float(btc["close"].iloc[-1])
     assert low < later < pre
+
+
+# --- stability across anchors ---------------------------------------------------------------------------------
+
+# 2026-11-23 12:00 UTC, and launches a few minutes, hours and days after it (fixed epoch ms, never the wall clock).
+STABILITY_ANCHOR = 1_795_435_200_000
+STABILITY_OFFSETS = {
+    "+0": 0,
+    "+1 min": MINUTE,
+    "+3 min": 3 * MINUTE,
+    "+7 min": 7 * MINUTE,
+    "+1 h": HOUR,
+    "+6 h": 6 * HOUR,
+    "+1 day": DAY,
+    "+3 days": 3 * DAY,
+}
+
+
+@pytest.fixture(scope="module")
+def anchored_markets() -> dict[str, tuple[Scenario, Market]]:
+    out = {}
+    for label, offset in STABILITY_OFFSETS.items():
+        s = Scenario(anchor_ms=STABILITY_ANCHOR + offset, seed=DEMO_SEED)
+        out[label] = (s, simulate_spot(s))
+    return out
+
+
+def _basket_cvd(market: Market, s: Scenario, since: int | None = None) -> float:
+    """Basket CVD (USD) over the complete hourly bars from ``since`` (default: the history start) to the anchor."""
+    total = 0.0
+    for alt in ALT_SYMBOLS:
+        h = market[alt][HOUR]
+        t = h["open_time"]
+        h = h[(t >= (s.history_start_ms if since is None else since)) & (t + HOUR <= s.anchor_ms)]
+        total += float((2 * h["taker_buy_quote_volume"] - h["quote_volume"]).sum())
+    return total
+
+
+def test_basket_cvd_is_net_selling_and_stable_across_anchors(anchored_markets) -> None:
+    cumulative = {label: _basket_cvd(m, s) for label, (s, m) in anchored_markets.items()}
+    change_30d = {label: _basket_cvd(m, s, s.anchor_ms - 30 * DAY) for label, (s, m) in anchored_markets.items()}
+    # Net taker selling since 2025-01-01, whatever minute the demo starts: billions, not a coin flip around 0.
+    assert all(v < -5e9 for v in cumulative.values()), cumulative
+    assert all(v < -1e9 for v in change_30d.values()), change_30d
+    # Launches minutes to days apart tell the same story with about the same figures.
+    assert max(cumulative.values()) / min(cumulative.values()) > 0.8, cumulative
+    assert max(change_30d.values()) / min(change_30d.values()) > 0.5, change_30d
+    minutes = [cumulative[k] for k in ("+0", "+1 min", "+3 min", "+7 min")]
+    assert max(minutes) / min(minutes) > 0.95, minutes
+
+
+@pytest.mark.parametrize("seed", [1, 2024])
+def test_basket_cvd_is_net_selling_for_other_seeds(seed: int) -> None:
+    for offset in (0, 3 * MINUTE):
+        s = Scenario(anchor_ms=STABILITY_ANCHOR + offset, seed=seed)
+        market = simulate_spot(s)
+        assert _basket_cvd(market, s) < -5e9, (seed, offset)
+        assert _basket_cvd(market, s, s.anchor_ms - 30 * DAY) < 0, (seed, offset)
+
+
+def test_coin_scalars_depend_on_seed_and_coin_only(anchored_markets) -> None:
+    draws = {coin: coin_draws(DEMO_SEED, coin) for coin in DEFAULT_ALTS}
+    assert draws == {coin: coin_draws(DEMO_SEED, coin) for coin in DEFAULT_ALTS}
+    assert len({d.bleed_share for d in draws.values()}) == len(DEFAULT_ALTS)  # each coin its own draw
+    assert coin_draws(DEMO_SEED + 1, "ETH") != draws["ETH"]
+    for d in draws.values():
+        assert 0.497 <= d.pre_bleed_share <= 0.503
+        assert 0.468 <= d.bleed_share <= 0.488
+    # The frames show the same per-coin taker shares whatever the anchor (i.e. whatever the number of bars).
+    for coin in DEFAULT_ALTS:
+        shares = []
+        for s, market in anchored_markets.values():
+            bleed = _rows(market[f"{coin}USDT"][HOUR], s.bleed_start_ms, s.crash_start_ms - HOUR)
+            shares.append(_taker_share(bleed))
+        assert max(shares) - min(shares) < 0.002, (coin, shares)
+        assert abs(np.mean(shares) - draws[coin].bleed_share) < 0.003, coin
+
+
+def test_history_noise_does_not_depend_on_the_anchor(anchored_markets) -> None:
+    """An early hour's volumes and taker split are the same bar whichever minute (or day) the demo starts."""
+    frames = [(s, m) for s, m in anchored_markets.values()]
+    first_bleed = min(s.bleed_start_ms for s, _ in frames)
+    for symbol in ("BTCUSDT", *ALT_SYMBOLS):
+        ref = None
+        for s, market in frames:
+            early = _rows(market[symbol][HOUR], s.history_start_ms, first_bleed)
+            cols = early[["open_time", "quote_volume", "taker_buy_quote_volume"]].reset_index(drop=True)
+            if ref is None:
+                ref = cols
+            else:
+                pd.testing.assert_frame_equal(cols, ref, check_exact=True, obj=symbol)
+
+
+def test_a_coins_market_does_not_depend_on_the_rest_of_the_basket() -> None:
+    full = simulate_spot(Scenario(anchor_ms=STABILITY_ANCHOR, seed=DEMO_SEED))
+    small = simulate_spot(Scenario(anchor_ms=STABILITY_ANCHOR, seed=DEMO_SEED, coins=("BTC", "SOL", "ETH")))
+    for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+        for base in (HOUR, MINUTE):
+            pd.testing.assert_frame_equal(small[symbol][base], full[symbol][base], check_exact=True)
+
+
+@pytest.mark.parametrize("offset", [0, 3 * MINUTE, DAY])
+def test_same_anchor_gives_identical_frames(offset: int) -> None:
+    s = Scenario(anchor_ms=STABILITY_ANCHOR + offset, seed=DEMO_SEED)
+    a, b = simulate_spot(s), simulate_spot(s)
+    for symbol, frames in a.items():
+        for base, frame in frames.items():
+            pd.testing.assert_frame_equal(frame, b[symbol][base], check_exact=True)
+
+
+_DIGEST_SCRIPT = """
+import hashlib
+from sources.emulator.demo_spot import simulate_spot
+from sources.emulator.scenario import Scenario
+frames = simulate_spot(Scenario(anchor_ms={anchor}, seed={seed}, coins=("BTC", "ETH", "ZZZ")))
+print(hashlib.sha256(b"".join(f[b].to_numpy().tobytes() for f in frames.values() for b in sorted(f))).hexdigest())
+"""
+
+
+def test_frames_are_identical_across_processes() -> None:
+    """The coin streams are keyed by a stable hash of the symbol, not Python's per-process salted ``hash``."""
+    script = _DIGEST_SCRIPT.format(anchor=STABILITY_ANCHOR, seed=DEMO_SEED)
+    root = Path(__file__).resolve().parents[1]
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(run.stdout.strip())
+    frames = simulate_spot(Scenario(anchor_ms=STABILITY_ANCHOR, seed=DEMO_SEED, coins=("BTC", "ETH", "ZZZ")))
+    digests.add(
+        hashlib.sha256(b"".join(f[b].to_numpy().tobytes() for f in frames.values() for b in sorted(f))).hexdigest()
+    )
+    assert len(digests) == 1
 
 
 # --- demo builders ------------------------------------------------------------------------------------------

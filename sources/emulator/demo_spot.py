@@ -9,8 +9,9 @@ klines.
 The story the frames tell (all times from the Scenario):
 
 * a 2025 bull run to an all-time high, then a slow fade, so BTC's drawdown from its ATH is meaningful;
-* from ``bleed_start_ms`` the alts bleed against BTC with net taker selling (taker-buy share of quote volume
-  about 0.47-0.49, against roughly 0.50-0.51 before);
+* before ``bleed_start_ms`` the book is two-sided (taker-buy share of quote volume about 0.50 per coin, a
+  coin's own bias within +-0.003), so the cumulative CVD since the history start is made by the bleed;
+* from ``bleed_start_ms`` the alts bleed against BTC with net taker selling (taker-buy share about 0.47-0.49);
 * from ``crash_start_ms`` to ``crash_end_ms`` a sharp drawdown (BTC -7 %, alts -10 to -18 %) on heavy taker
   selling and a volume spike, steepest around ``cascade_peak_ms``;
 * after it, a choppy partial recovery with elevated volatility.
@@ -26,10 +27,18 @@ into a bridge that is zero at the waypoints, so the story's levels hold exactly 
 bar still moves randomly. Volumes follow the same volatility regime, the time of day, weekends and the crash.
 Prices are rounded to each pair's Binance tick size, which keeps ``open[n] == close[n-1]`` exact and
 ``low <= open, close <= high`` after rounding (rounding is monotone).
+
+Randomness: every kind of draw has its own stream per coin, seeded from ``(seed, stable coin key, component,
+segment)`` (:func:`_rng`), never one stream shared by all draws. A coin's scalars (:func:`coin_draws`) depend on
+the seed and the symbol only; its per-bar noise is drawn separately for the hourly bars (bar ``i`` is always the
+``i``-th hour since the history start) and for the minute bars (keyed by the hour they start), so it depends
+neither on the anchor's number of bars nor on which other coins are simulated. Launches minutes apart therefore
+show the same market history, and the story's headline figures (cumulative CVD, 30 d delta) barely move.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +113,18 @@ _VOL_REGIME_PHI = 0.985
 _VOL_REGIME_SCALE = 0.35  # std of log-volatility: calm weeks at ~0.6x, stormy ones at ~1.8x typical vol
 _TAIL_DF = 4.0  # Student-t degrees of freedom for returns (crypto returns are fat-tailed)
 
+# Taker-buy share of quote volume before the bleed: two-sided around 0.50, each coin with a small bias of its own
+# (normal, clipped), so the basket's CVD before the bleed stays near zero and the bleed's selling dominates the
+# cumulative figure for every seed and anchor.
+_PRE_BLEED_SHARE = 0.500
+_PRE_BLEED_BIAS_SD = 0.0015
+_PRE_BLEED_BIAS_MAX = 0.003
+
+# RNG streams: ``_rng(seed, key, component, segment)``. ``key`` is 0 for the market-wide state, else the coin's
+# stable key; ``segment`` is 0 for scalars and the hourly bars, 1 + the minute bars' first epoch hour for them.
+_MARKET = 0
+_VOL_REGIME, _SCALARS, _RETURNS, _WICK_UP, _WICK_DOWN, _VOLUME, _TAKER, _TRADES = range(8)
+
 
 @dataclass
 class _Axis:
@@ -134,8 +155,49 @@ def _axis(s: Scenario) -> _Axis:
     return _Axis(hour_open, minute_open)
 
 
+def _coin_key(coin: str) -> int:
+    """A stable 32-bit key for a symbol (CRC-32 of its UTF-8 bytes; Python's ``hash`` is salted per process)."""
+    return zlib.crc32(coin.encode("utf-8")) or 1  # 0 is the market's key
+
+
+def _rng(seed: int, key: int, component: int, segment: int = 0) -> np.random.Generator:
+    """The stream of one kind of draw: a fixed-length entropy list, so distinct tuples give distinct streams."""
+    return np.random.default_rng([seed, key, component, segment])
+
+
+@dataclass(frozen=True)
+class CoinDraws:
+    """A coin's random scalars: they depend on ``(seed, coin)`` only, never on the anchor or the basket.
+
+    pre_bleed_share: taker-buy share of quote volume before the bleed. bleed_share: during the bleed.
+    crash_share: at the crash's start (it falls a further 0.04 at the cascade peak). recover: share of the
+    crash retraced in the recovery.
+    """
+
+    pre_bleed_share: float
+    bleed_share: float
+    crash_share: float
+    recover: float
+
+
+def coin_draws(seed: int, coin: str) -> CoinDraws:
+    """The random scalars of ``coin`` (BTC's taker shares in the bleed and the crash are fixed, not drawn)."""
+    rng = _rng(seed, _coin_key(coin), _SCALARS)
+    # Always the same draws in the same order, so adding a scalar at the end never moves the others.
+    bias = float(np.clip(rng.normal(0, _PRE_BLEED_BIAS_SD), -_PRE_BLEED_BIAS_MAX, _PRE_BLEED_BIAS_MAX))
+    bleed_share = float(rng.uniform(0.468, 0.488))
+    crash_share = float(rng.uniform(0.37, 0.41))
+    recover = float(rng.uniform(0.35, 0.55))
+    if coin == "BTC":
+        bleed_share, crash_share = 0.497, 0.42
+    return CoinDraws(_PRE_BLEED_SHARE + bias, bleed_share, crash_share, recover)
+
+
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
-    """Unit-variance AR(1) noise, vectorised as white noise convolved with the truncated kernel phi^k."""
+    """Unit-variance AR(1) noise, vectorised as white noise convolved with the truncated kernel phi^k.
+
+    Element ``i`` uses the draws ``i .. i+k-1`` only, so a longer series extends a shorter one unchanged.
+    """
     k = int(np.ceil(np.log(1e-3) / np.log(phi)))
     kernel = phi ** np.arange(k)
     white = rng.standard_normal(n + k)
@@ -146,6 +208,27 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
 def _fat_tails(rng: np.random.Generator, n: int) -> np.ndarray:
     """Unit-variance Student-t draws."""
     return rng.standard_t(_TAIL_DF, n) * np.sqrt((_TAIL_DF - 2) / _TAIL_DF)
+
+
+def _bar_noise(seed: int, key: int, component: int, axis: _Axis, fat_tails: bool = False) -> np.ndarray:
+    """Unit-variance noise for every bar (Student-t if ``fat_tails``, else normal), the hourly bars and the minute
+    bars each from a stream of their own.
+
+    Streams are prefix-stable (a longer draw extends a shorter one), so the noise of the ``i``-th hour since the
+    history start, and the minute noise within one minute range, do not depend on how many bars there are.
+    """
+    n_hour, n_minute = len(axis.hour_open), len(axis.minute_open)
+    streams = [(_rng(seed, key, component), 0, n_hour)]
+    if n_minute:
+        segment = 1 + int(axis.minute_open[0] // HOUR)  # never 0, the hourly bars' segment
+        streams.append((_rng(seed, key, component, segment), n_hour, n_hour + n_minute))
+    out = np.empty(n_hour + n_minute)
+    for rng, lo, hi in streams:
+        if fat_tails:
+            out[lo:hi] = _fat_tails(rng, hi - lo)
+        else:
+            rng.standard_normal(out=out[lo:hi])
+    return out
 
 
 def _logistic(x: np.ndarray | float) -> np.ndarray:
@@ -204,7 +287,6 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
     minutes that exist. Deterministic in ``(scenario.seed, scenario.anchor_ms)``.
     """
     s = scenario
-    rng = np.random.default_rng(s.seed)
     axis = _axis(s)
     opens, closes, lengths = axis.opens, axis.closes, axis.lengths
     n_hour, n = len(axis.hour_open), len(opens)
@@ -215,7 +297,7 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
     # --- shared market state -----------------------------------------------------------------------
     hour_index = (opens - s.history_start_ms) // HOUR
     n_regime = int(hour_index[-1]) + 1 if n else 1
-    log_vol = _VOL_REGIME_SCALE * _ar1(rng, n_regime, _VOL_REGIME_PHI)
+    log_vol = _VOL_REGIME_SCALE * _ar1(_rng(s.seed, _MARKET, _VOL_REGIME), n_regime, _VOL_REGIME_PHI)
     regime = np.exp(log_vol - _VOL_REGIME_SCALE**2 / 2)[hour_index]
     hour_of_day = (opens // HOUR) % 24
     # Activity peaks around the US open (~15:00 UTC) and is lowest in the late Asian night.
@@ -229,7 +311,7 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
     crash_vol = np.where(intensity > 0, 2.0 + 2.0 * intensity, 1.0)
     crash_vol = crash_vol + np.where(post, 1.5 * np.exp(-after / 6), 0.0)
     vol_scale = regime * np.sqrt(season * weekend) * crash_vol * np.sqrt(bar_hours)
-    btc_z = _fat_tails(rng, n)
+    btc_z = _bar_noise(s.seed, _coin_key("BTC"), _RETURNS, axis, fat_tails=True)
 
     knots = _knots(s)
     btc_trend = _btc_trend(level_t, s)
@@ -243,6 +325,8 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
     for coin in symbols:
         p = PROFILES.get(coin, GENERIC_PROFILE)
         is_btc = coin == "BTC"
+        key = _coin_key(coin)
+        draws = coin_draws(s.seed, coin)  # the scalars first: they never depend on the number of bars
         # --- price path --------------------------------------------------------------------------------
         if is_btc:
             z = btc_z
@@ -250,22 +334,21 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
         else:
             # An alt's move is beta times BTC's plus its own; the idiosyncratic part keeps its total vol.
             idio = np.sqrt(max(p.hourly_vol**2 - (p.beta * btc.hourly_vol) ** 2, (0.3 * p.hourly_vol) ** 2))
-            z_idio = _fat_tails(rng, n)
+            z_idio = _bar_noise(s.seed, key, _RETURNS, axis, fat_tails=True)
             sigma = float(np.hypot(p.beta * btc.hourly_vol, idio))
             z = (p.beta * btc.hourly_vol * btc_z + idio * z_idio) / sigma
         steps = sigma * vol_scale * z
         walk = np.concatenate([[0.0], np.cumsum(steps)])
         bridge = walk - np.interp(level_t, knots, np.interp(knots, level_t, walk))
-        recover = rng.uniform(0.35, 0.55)  # share of the crash retraced in the recovery
-        retraced = recover * (1 - np.exp(-level_after / 3)) * (level_t > s.crash_end_ms)
+        retraced = draws.recover * (1 - np.exp(-level_after / 3)) * (level_t > s.crash_end_ms)
         crash = np.log1p(-p.crash) * (level_progress - retraced)
         trend = btc_trend if is_btc else p.beta * btc_trend + p.bleed * bleed_frac
         log_level = np.log(p.price) + trend + crash + bridge
         price = _round_tick(np.exp(log_level), p.tick)
         o, c = price[:-1], price[1:]
         bar_sigma = sigma * vol_scale
-        wick_up = np.abs(rng.standard_normal(n)) * 0.6 * bar_sigma
-        wick_dn = np.abs(rng.standard_normal(n)) * 0.6 * bar_sigma
+        wick_up = np.abs(_bar_noise(s.seed, key, _WICK_UP, axis)) * 0.6 * bar_sigma
+        wick_dn = np.abs(_bar_noise(s.seed, key, _WICK_DOWN, axis)) * 0.6 * bar_sigma
         high = np.maximum(_round_tick(np.maximum(o, c) * np.exp(wick_up), p.tick), np.maximum(o, c))
         low = np.minimum(_round_tick(np.minimum(o, c) * np.exp(-wick_dn), p.tick), np.minimum(o, c))
 
@@ -273,30 +356,25 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
         # Busier when volatile (regime, |move|), in the US session and on weekdays; the crash spikes it 5-10x.
         surge = 1.0 + 8.0 * intensity + np.where(post, 2.0 * np.exp(-after / 4), 0.0)
         noise_sd = np.where(lengths == HOUR, 0.3, 0.5)
-        lognormal = np.exp(noise_sd * rng.standard_normal(n) - noise_sd**2 / 2)
+        lognormal = np.exp(noise_sd * _bar_noise(s.seed, key, _VOLUME, axis) - noise_sd**2 / 2)
         quote = (p.daily_quote / DAY * lengths) * season * weekend * regime**1.2 * (0.75 + 0.3 * np.abs(z))
         quote = quote * lognormal * surge
         typical = (o + c + high + low) / 4
         volume = quote / typical
 
         # --- taker split -------------------------------------------------------------------------------
-        base = np.full(n, 0.505 + rng.normal(0, 0.002))
-        if not is_btc:
-            bleed_level = rng.uniform(0.468, 0.488)
-            crash_level = rng.uniform(0.37, 0.41)
-        else:
-            bleed_level, crash_level = 0.497, 0.42
-        base = np.where((opens >= s.bleed_start_ms) & (opens < s.crash_start_ms), bleed_level, base)
-        base = np.where(intensity > 0, crash_level - 0.04 * intensity, base)
+        base = np.full(n, draws.pre_bleed_share)
+        base = np.where((opens >= s.bleed_start_ms) & (opens < s.crash_start_ms), draws.bleed_share, base)
+        base = np.where(intensity > 0, draws.crash_share - 0.04 * intensity, base)
         # Dip buyers step in after the flush, then the book is two-sided again.
         base = np.where(post, 0.50 + 0.02 * np.exp(-after / 2), base)
         # Taker buying is what lifts price: a bar's share moves with its own return.
         ratio_sd = np.where(lengths == HOUR, 0.010, 0.03)
-        ratio = np.clip(base + 0.015 * z + ratio_sd * rng.standard_normal(n), 0.03, 0.97)
+        ratio = np.clip(base + 0.015 * z + ratio_sd * _bar_noise(s.seed, key, _TAKER, axis), 0.03, 0.97)
         taker_quote = quote * ratio
         taker_volume = volume * ratio
 
-        trade_noise = np.exp(0.15 * rng.standard_normal(n))
+        trade_noise = np.exp(0.15 * _bar_noise(s.seed, key, _TRADES, axis))
         count = np.maximum(np.round(quote / p.trade_size * trade_noise), 1).astype(np.int64)
 
         cols = {
