@@ -10,10 +10,9 @@ PROVIDERS = ["binance", "bybit", "okx", "hyperliquid", "farside", "alternative.m
 
 def view(failing: dict[str, tuple[str, str]] | None = None) -> StatusView:
     failing = failing or {}
-    lines = tuple(
-        SourceLine(f"{p}_feed", p, *failing.get(p, ("live", "live"))) for p in PROVIDERS
-    ) + (SourceLine("okx_history", "okx", "live", "live"),)
-    return StatusView("SIMULATED", True, lines, market_time="market time 2026-11-23 12:00 UTC")
+    lines = [SourceLine(f"{p}_feed", p, *failing.get(p, ("live", "live"))) for p in PROVIDERS]
+    lines.append(SourceLine("okx_history", "okx", "live", "live"))  # a provider's second feed: named once
+    return StatusView("SIMULATED", True, tuple(lines), market_time="market time 2026-11-23 12:00 UTC")
 
 
 def test_every_provider_is_named_when_the_line_fits() -> None:
