@@ -5,8 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+import plotext._utility as _plotext_utility
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+
+
+def _ordered_unique(data: object) -> list[object]:
+    return list(dict.fromkeys(data))  # type: ignore[call-overload]
+
+
+# plotext de-duplicates a series' points with ``list(set(...))`` before drawing them, so where two series meet
+# (the zero line under the CVD curve) which one is drawn last depends on Python's per-process hash seed: the same
+# data drew differently from one run to the next. An order-keeping de-duplication makes every frame reproducible.
+_plotext_utility.no_duplicates = _ordered_unique
 
 
 def _tick_label(epoch_s: float, span_s: float) -> str:
@@ -18,8 +31,22 @@ def _tick_label(epoch_s: float, span_s: float) -> str:
     return stamp.strftime("%b %y")
 
 
+@dataclass(frozen=True)
+class _Series:
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    color: str
+    zero_line: bool
+    y_format: Callable[[float], str] | None
+
+
 class LineChart(PlotextPlot):
-    """One series over time. ``set_series`` is a no-op when ``key`` is unchanged (no busy redraws)."""
+    """One series over time. ``set_series`` is a no-op when ``key`` is unchanged (no busy redraws).
+
+    The figure is rebuilt from the stored series on every render (a data change or a resize): plotext keeps
+    state between builds, and a figure built once at an intermediate size during layout would otherwise carry
+    it into later frames, so the same data could draw differently.
+    """
 
     DEFAULT_CSS = """
     LineChart { height: 1fr; min-height: 5; }
@@ -29,7 +56,7 @@ class LineChart(PlotextPlot):
         super().__init__(id=id, classes=classes)
         self._key: object = None
         self._y_label = y_label
-        self._has_data = False
+        self._series: _Series | None = None
         if os.environ.get("NO_COLOR"):
             self.theme = "clear"
 
@@ -46,27 +73,33 @@ class LineChart(PlotextPlot):
         if key == self._key:
             return
         self._key = key
+        self._series = _Series(tuple(x), tuple(y), color, zero_line, y_format) if len(x) else None
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        self._draw()
+        return super().render()
+
+    def _draw(self) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        if os.environ.get("NO_COLOR"):
+        mono = bool(os.environ.get("NO_COLOR"))
+        if mono:
             plt.theme("clear")
-        if not x:
-            self._has_data = False
-            self.refresh()
+        series = self._series
+        if series is None:
             return
-        self._has_data = True
-        xs = list(x)
-        plt.plot(xs, list(y), marker="braille", color=None if os.environ.get("NO_COLOR") else color)
-        if zero_line and min(y) < 0 < max(y):
-            plt.horizontal_line(0, color=None if os.environ.get("NO_COLOR") else "gray")
+        xs, ys = list(series.x), list(series.y)
+        plt.plot(xs, ys, marker="braille", color=None if mono else series.color)
+        if series.zero_line and min(ys) < 0 < max(ys):
+            plt.horizontal_line(0, color=None if mono else "gray")
         span = xs[-1] - xs[0] if len(xs) > 1 else 0
         ticks = [xs[0], xs[len(xs) // 2], xs[-1]] if len(xs) > 2 else xs
         plt.xticks(ticks, [_tick_label(t, span) for t in ticks])
-        if y_format is not None:
-            low, high = min(y), max(y)
+        if series.y_format is not None:
+            low, high = min(ys), max(ys)
             steps = 4
             yticks = [low + (high - low) * i / steps for i in range(steps + 1)] if high > low else [low]
-            plt.yticks(yticks, [y_format(v) for v in yticks])
+            plt.yticks(yticks, [series.y_format(v) for v in yticks])
         plt.ylabel(self._y_label)
-        self.refresh()
