@@ -34,12 +34,21 @@ def layout_for(width: int) -> str:
     return "-narrow"
 
 
+class DashboardGrid(ScrollableContainer):
+    """The panes' grid. Its own width picks the layout, so a help panel docked beside it narrows it too."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        screen = self.screen
+        if isinstance(screen, DashboardScreen):
+            screen.apply_layout(event.size.width)
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS = dashboard_bindings()
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(" starting… ", id="banner")
-        with ScrollableContainer(id="dashboard"):
+        with DashboardGrid(id="dashboard"):
             yield BtcPane()
             yield CvdPane()
             yield FundingPane()
@@ -51,14 +60,11 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._apply_layout(self.app.size.width)
+        self.apply_layout(self.app.size.width)
         label, simulated = getattr(self.app, "banner", ("", False))
         self.query_one(ModeBanner).update_mode(label, simulated)
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._apply_layout(event.size.width)
-
-    def _apply_layout(self, width: int) -> None:
+    def apply_layout(self, width: int) -> None:
         wanted = layout_for(width)
         for name in ("-wide", "-medium", "-narrow"):
             self.set_class(name == wanted, name)

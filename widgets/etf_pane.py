@@ -92,7 +92,7 @@ def bar_line(day: EtfDay, scale: float, width: int, fresh: bool) -> Text:
     return text
 
 
-def flows_text(view: EtfView, *, compact: bool, fund_sort: str = "flow") -> Text:
+def flows_text(view: EtfView, *, compact: bool, fund_sort: str = "flow", bar_width: int | None = None) -> Text:
     """The ETF section: bars per day, streak / largest outflow / cumulative, funds, ETH line, stale marker."""
     text = Text()
     asset = clean(view.asset, 6)
@@ -105,7 +105,7 @@ def flows_text(view: EtfView, *, compact: bool, fund_sort: str = "flow") -> Text
     text.append(f"{asset} ETF net flow, last {len(view.days)} days", style="bold")
     values = [abs(d.total_usd) for d in view.days if d.total_usd is not None and _finite(d.total_usd)]
     scale = max(values, default=0.0)
-    width = COMPACT_BAR_WIDTH if compact else BAR_WIDTH
+    width = bar_width or (COMPACT_BAR_WIDTH if compact else BAR_WIDTH)
     for day in view.days:
         text.append("\n")
         text.append_text(bar_line(day, scale, width, fresh))
@@ -208,6 +208,7 @@ class EtfPane(Pane):
     def __init__(self, *, id: str | None = "pane-etf") -> None:
         super().__init__("ETF flows & macro", number=5, id=id)
         self.compact = False
+        self.bar_width: int | None = None  # set from the pane's width; None until laid out
         self._ready = False  # children composed and mounted
         self.sort_key = "flow"
         self._view: EtfView | None = None
@@ -234,12 +235,20 @@ class EtfPane(Pane):
         self._render_macro()
 
     def fit_to_width(self, width: int) -> None:
-        self.set_compact(width < COMPACT_BELOW)
-
-    def set_compact(self, compact: bool) -> None:
-        if compact != self.compact:
-            self.compact = compact
+        # A day's line is its date (6), two bars, the axis and the value (10): the bars take what is left.
+        bar_width = max(3, min(BAR_WIDTH, (width - 19) // 2))
+        changed = bar_width != self.bar_width
+        self.bar_width = bar_width
+        if not self.set_compact(width < COMPACT_BELOW) and changed:
             self._render_flows()
+
+    def set_compact(self, compact: bool) -> bool:
+        """Switch the compact form; True when it changed (and the flows were redrawn)."""
+        if compact == self.compact:
+            return False
+        self.compact = compact
+        self._render_flows()
+        return True
 
     def cycle_sort(self) -> str:
         """Order of the by-fund line: biggest movers ("flow") or fund name ("fund"); returns the key."""
@@ -253,7 +262,7 @@ class EtfPane(Pane):
     # -- rendering ----------------------------------------------------------------------------------------
     def _render_flows(self) -> None:
         if self._ready and self._view is not None:
-            text = flows_text(self._view, compact=self.compact, fund_sort=self.sort_key)
+            text = flows_text(self._view, compact=self.compact, fund_sort=self.sort_key, bar_width=self.bar_width)
             self.query_one("#etf-flows", Static).update(text)
 
     def _render_macro(self) -> None:

@@ -132,12 +132,14 @@ def venues_text(venues: tuple[VenueStatus, ...]) -> Text:
     return text
 
 
-def side_text(side: str, dimmed: bool) -> Text:
+def side_text(side: str, dimmed: bool, compact: bool = False) -> Text:
+    """Which side was forced out: "LONG liq" (a forced sell) or "SHORT liq" (a forced buy); compact drops "liq"."""
     kind = side.lower()
+    suffix = "" if compact else " liq"
     if kind == "long":
-        return Text("LONG liq", style="dim" if dimmed else "red")
+        return Text("LONG" + suffix, style="dim" if dimmed else "red")
     if kind == "short":
-        return Text("SHORT liq", style="dim" if dimmed else "green")
+        return Text("SHORT" + suffix, style="dim" if dimmed else "green")
     return Text(clean(side, 10), style="dim")
 
 
@@ -227,7 +229,7 @@ class LiquidationsPane(Pane):
             "time": Text(clean(row.time, 10) + (STALE_MARK if dimmed and self.compact else ""), style="dim"),
             "venue": Text(venue, style="dim" if dimmed else ""),
             "coin": Text(clean(row.coin, 12), style="dim" if dimmed else "bold"),
-            "side": side_text(row.side, dimmed),
+            "side": side_text(row.side, dimmed, self.compact),
             "size": Text(money(row.notional_usd), justify="right", style="dim" if dimmed else ""),
             "price": Text(price(row.price), justify="right", style="dim" if dimmed else ""),
         }

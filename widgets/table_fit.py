@@ -80,7 +80,9 @@ def cut(cell: Text, width: int | None) -> Text:
 
 
 class PaneTable(DataTable[Text]):
-    """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row."""
+    """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row. When a
+    :class:`FittedTable` drives it, its columns are refitted whenever its own width changes (a help panel
+    opening beside the dashboard narrows the tables, not only the terminal)."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -88,6 +90,12 @@ class PaneTable(DataTable[Text]):
         Binding("h", "scroll_left", "Left", show=False),
         Binding("l", "scroll_right", "Right", show=False),
     ]
+
+    fitter: FittedTable | None = None
+
+    def on_resize(self) -> None:
+        if self.fitter is not None:
+            self.fitter.refit()
 
 
 class CoinTable(PaneTable):
@@ -104,6 +112,8 @@ class FittedTable:
 
     def __init__(self, table: DataTable[Text], specs: Sequence[ColumnSpec]) -> None:
         self.table = table
+        if isinstance(table, PaneTable):
+            table.fitter = self
         self.specs = list(specs)
         self.row_keys: list[str] = []
         self._labels: dict[str, Text] = {}
