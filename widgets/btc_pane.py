@@ -9,6 +9,7 @@ from textual.widgets import Static
 from widgets.chart import LineChart
 from widgets.format import pct, price, tone
 from widgets.panes import Pane
+from widgets.text_box import TextBox
 from widgets.viewmodels import BtcView
 
 
@@ -43,7 +44,7 @@ class BtcPane(Pane):
         super().__init__("Bitcoin", number=1, id=id)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for data…", style="dim"), id="btc-headline", classes="headline")
+        yield TextBox(Text("waiting for data…", style="dim"), id="btc-headline", classes="headline")
         yield LineChart(id="btc-chart")
 
     def update_view(self, view: BtcView) -> None:

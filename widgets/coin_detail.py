@@ -31,6 +31,7 @@ from textual.widgets import Static
 
 from widgets.chart import LineChart
 from widgets.format import clean, money, pct, price, ratio, tone
+from widgets.text_box import TextBox
 from widgets.viewmodels import LiquidationRow, PaneStatus
 
 NARROW = 100  # below this many columns the detail stacks into one scrollable column
@@ -262,19 +263,19 @@ class CoinDetail(VerticalScroll, can_focus=True):
         self.view: CoinView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for data…", style="dim"), id="coin-header")
+        yield TextBox(Text("waiting for data…", style="dim"), id="coin-header")
         with Horizontal(id="coin-charts"):
             with Vertical(classes="coin-chart-box"):
-                yield Static("Price", classes="coin-chart-title", id="coin-price-title")
+                yield TextBox("Price", classes="coin-chart-title", id="coin-price-title")
                 yield LineChart(id="coin-price-chart")
             with Vertical(classes="coin-chart-box"):
-                yield Static("CVD", classes="coin-chart-title", id="coin-cvd-title")
+                yield TextBox("CVD", classes="coin-chart-title", id="coin-cvd-title")
                 yield LineChart(id="coin-cvd-chart")
         with Horizontal(id="coin-lower"):
             with Vertical(id="coin-derivs"):
-                yield Static("", id="coin-funding")
-                yield Static("", id="coin-oi")
-            yield Static("", id="coin-liqs")
+                yield TextBox("", id="coin-funding")
+                yield TextBox("", id="coin-oi")
+            yield TextBox("", id="coin-liqs")
 
     def on_mount(self) -> None:
         self.apply_width(self.app.size.width)

@@ -14,6 +14,7 @@ from widgets.chart import LineChart
 from widgets.format import clean, money, ratio, tone
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
+from widgets.text_box import TextBox
 from widgets.viewmodels import CvdRow, CvdView
 
 #: key, label, and how it fits a narrow pane: the cumulative and 30-day deltas stay longest, then the ratio.
@@ -83,7 +84,7 @@ class CvdPane(Pane):
         self._table: FittedTable | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for data…", style="dim"), id="cvd-summary", classes="headline")
+        yield TextBox(Text("waiting for data…", style="dim"), id="cvd-summary", classes="headline")
         yield LineChart(id="cvd-chart")
         table = CoinTable(id="cvd-table", cursor_type="row", zebra_stripes=False)
         yield table

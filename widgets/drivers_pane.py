@@ -17,6 +17,7 @@ from widgets.format import clean
 from widgets.funding_pane import safe_status
 from widgets.panes import Pane
 from widgets.table_fit import ColumnSpec, FittedTable, PaneTable
+from widgets.text_box import TextBox
 from widgets.viewmodels import DriverRow, DriversView
 
 #: state -> (glyph, word, compact letter, style)
@@ -76,10 +77,10 @@ class DriversPane(Pane):
         self._rows: dict[str, DriverRow] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for data…", style="dim"), id="drivers-summary", classes="headline")
+        yield TextBox(Text("waiting for data…", style="dim"), id="drivers-summary", classes="headline")
         table = PaneTable(id="drivers-table", cursor_type="row", zebra_stripes=False)
         yield table
-        yield Static(Text(""), id="drivers-detail")
+        yield TextBox(Text(""), id="drivers-detail")
 
     def on_mount(self) -> None:
         self._table = FittedTable(self.query_one("#drivers-table", DataTable), [spec for _, _, spec in COLUMNS])

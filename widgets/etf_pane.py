@@ -25,6 +25,7 @@ from widgets.format import clean, money
 from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
+from widgets.text_box import TextBox
 from widgets.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 
 BAR_WIDTH = 14  # each side of the axis
@@ -216,8 +217,8 @@ class EtfPane(Pane):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="etf-body", can_focus=False):
-            yield Static(Text("ETF flows: waiting for data…", style="dim"), id="etf-flows")
-            yield Static(Text("Macro: waiting for data…", style="dim"), id="etf-macro")
+            yield TextBox(Text("ETF flows: waiting for data…", style="dim"), id="etf-flows")
+            yield TextBox(Text("Macro: waiting for data…", style="dim"), id="etf-macro")
 
     def on_mount(self) -> None:
         self._ready = True

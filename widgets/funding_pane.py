@@ -24,6 +24,7 @@ from widgets.format import clean, money, pct, safe
 from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
+from widgets.text_box import TextBox
 from widgets.viewmodels import FundingRow, FundingView, PaneStatus, VenueStatus
 
 #: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
@@ -129,7 +130,7 @@ class FundingPane(Pane):
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for data…", style="dim"), id="funding-summary", classes="headline")
+        yield TextBox(Text("waiting for data…", style="dim"), id="funding-summary", classes="headline")
         table = CoinTable(id="funding-table", cursor_type="row", zebra_stripes=False)
         yield table
 

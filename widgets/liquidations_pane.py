@@ -23,6 +23,7 @@ from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
+from widgets.text_box import TextBox
 from widgets.viewmodels import CascadeView, LiquidationRow, LiquidationsView, VenueStatus
 
 METER_WIDTH = 10
@@ -156,12 +157,12 @@ class LiquidationsPane(Pane):
         self._shown: list[LiquidationRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Cascade waiting for data…", style="dim"), id="liqs-cascade", classes="headline")
-        yield Static(Text(""), id="liqs-totals")
-        yield Static(Text(""), id="liqs-venues")
+        yield TextBox(Text("Cascade waiting for data…", style="dim"), id="liqs-cascade", classes="headline")
+        yield TextBox(Text(""), id="liqs-totals")
+        yield TextBox(Text(""), id="liqs-venues")
         table = CoinTable(id="liqs-tape", cursor_type="row", zebra_stripes=False)
         yield table
-        yield Static(Text(""), id="liqs-note")
+        yield TextBox(Text(""), id="liqs-note")
 
     def on_mount(self) -> None:
         self._table = FittedTable(self.query_one("#liqs-tape", DataTable), [spec for _, _, spec in COLUMNS])

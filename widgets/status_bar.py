@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from widgets.format import clean
+from widgets.text_box import TextBox
 from widgets.viewmodels import StatusView
 
 _STYLE = {
@@ -74,14 +74,24 @@ def status_text(view: StatusView, width: int = 200) -> Text:
     return text
 
 
-class StatusBar(Static):
-    """Docked at the bottom, above the key footer."""
+class StatusBar(TextBox):
+    """Docked at the bottom, above the key footer. Redrawn when its view or its width changes, not every tick."""
+
+    _view: StatusView | None = None
 
     def update_view(self, view: StatusView) -> None:
-        self.update(status_text(view, self.size.width))
+        self._view = view
+        self._show()
+
+    def on_resize(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        if self._view is not None:
+            self.update(status_text(self._view, self.content_size.width or self.size.width))
 
 
-class ModeBanner(Static):
+class ModeBanner(TextBox):
     """Docked at the top. In demo mode it reads SIMULATED DATA in reverse video (visible under NO_COLOR too)."""
 
     def update_mode(self, label: str, simulated: bool) -> None:
