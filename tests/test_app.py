@@ -95,7 +95,7 @@ async def test_narrow_pane_stacks_and_drops_columns() -> None:
             "#cvd-table": ["Coin", "CVD", "Δ24h", "Δ30d ▲", "B/S 30d"],
             "#funding-table": ["Coin", "BIN", "BYB", "OKX", "HL", "Med ▲"],
             "#liqs-tape": ["Time ▲", "Venue", "Coin", "Side", "Size"],
-            "#drivers-table": ["State ▲", "Driver", "Value", "Tr", "Since"],
+            "#drivers-table": ["State ▲", "Driver", "Value", "Tr"],
         }
         for selector, labels in expected.items():
             table = app.screen.query_one(selector)

@@ -239,7 +239,7 @@ async def test_funding_heatmap_cells_and_in_place_updates() -> None:
         await pilot.pause()
         assert [r.key for r in table.ordered_rows] == table_before  # same rows: updated in place
         assert table.row_count == 3
-        assert plain(table.get_cell("SOL", "v0:binance")).strip() == "+0.050▲▲▲"
+        assert plain(pane._table.cell("SOL", "v0:binance")).strip() == "+0.050▲▲▲"
         assert pane.selected_coin() == "SOL"
 
 
@@ -251,14 +251,14 @@ async def test_funding_stale_venue_is_marked_and_dimmed() -> None:
         await pilot.pause()
         table = app.query_one("#funding-table", DataTable)
         assert "OKX*" in column_labels(table)
-        cell = table.get_cell("BTC", "v2:okx")
+        cell = pane._table.cell("BTC", "v2:okx")
         assert plain(cell).strip().startswith("+0.005*") and "dim" in str(cell.style)
         assert "OKX stale 3m" in static_text(app, "#funding-summary")
         pane.update_view(funding_view(status=PaneStatus(False, "stale 5m")))
         await pilot.pause()
         assert "STALE: stale 5m" in static_text(app, "#funding-summary")
         assert pane.has_class("-stale") and "stale 5m" in str(pane.border_subtitle)
-        assert plain(table.get_cell("BTC", "v0:binance")).strip().endswith("*")
+        assert plain(pane._table.cell("BTC", "v0:binance")).strip().endswith("*")
 
 
 async def test_funding_no_color_glyphs_in_compact(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,7 +277,7 @@ async def test_funding_no_color_glyphs_in_compact(monkeypatch: pytest.MonkeyPatc
         await pilot.pause()
         sol = table_rows(table)[0]
         assert "▲▲" in sol[1] and "▼▼" in sol[2]
-        cell = table.get_cell("SOL", "v0:binance")
+        cell = pane._table.cell("SOL", "v0:binance")
         assert cell.style.bgcolor is None  # monochrome style: no background colours
 
 
@@ -358,7 +358,7 @@ async def test_liquidations_stale_venue_compact_and_sort() -> None:
         assert "bybit* retrying in 4s: HTTP 503" in venues and "binance live" in venues
         table = app.query_one("#liqs-tape", DataTable)
         assert table_rows(table)[1][1] == "bybit*"
-        assert "dim" in str(table.get_cell("t1", "size").style)
+        assert "dim" in str(pane._table.cell("t1", "size").style)
         assert column_labels(table) == ["Time ▲", "Venue", "Coin", "Side", "Size", "Price"]
         await pilot.resize_terminal(48, 24)  # a narrow side-pane: price goes first, then the venue
         await pilot.pause()
@@ -446,7 +446,7 @@ async def test_drivers_summary_ordering_and_meaning_on_highlight() -> None:
         await pilot.pause()
         assert [r[1] for r in table_rows(table)][:3] == ["ETF outflows", "Crowded leverage", "Liquidation cascade"]
         assert "Cascade meaning" in static_text(app, "#drivers-detail")
-        await pilot.resize_terminal(42, 20)  # narrow: states as letters, names shortened, Rule and Since gone
+        await pilot.resize_terminal(50, 20)  # narrow: states as letters, names shortened, Rule and Since gone
         await pilot.pause()
         assert pane.compact
         assert column_labels(table) == ["State ▲", "Driver", "Value", "Tr"]

@@ -41,6 +41,10 @@ def _coin_commands() -> type[Provider]:
     return CoinCommands
 
 
+#: The liquidations pane repaints at most this often when records arrive, and at least this often regardless.
+LIQ_REPAINT_MIN_S = 2.0
+LIQ_REPAINT_MAX_S = 5.0
+
 MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY"}
 
 
@@ -187,8 +191,10 @@ class AltpulseApp(App[None]):
         if dirty & funding_feeds or self.views.status_changed("funding", now):
             screen.query_one(FundingPane).update_view(self.views.funding(now))
         liq_version = self.state.version.get("liquidations", 0)
-        if liq_version != self._seen_liq or now - self._last_liq_paint >= 5:
-            # The tape ages every second, but totals and the meter only need a repaint every few seconds.
+        since_paint = now - self._last_liq_paint
+        if (liq_version != self._seen_liq and since_paint >= LIQ_REPAINT_MIN_S) or since_paint >= LIQ_REPAINT_MAX_S:
+            # A new liquidation shifts every tape row (the whole table goes down the link again), so a burst is
+            # shown every couple of seconds, not on each record; the windows and the meter slide on their own.
             self._seen_liq, self._last_liq_paint = liq_version, now
             screen.query_one(LiquidationsPane).update_view(self.views.liquidations(now))
         if dirty & {"etf_btc", "etf_eth"} or self.views.status_changed("etf", now):
@@ -213,7 +219,9 @@ class AltpulseApp(App[None]):
             self.bell()
 
     def refresh_all_views(self) -> None:
+        """Rebuild and repaint every pane now (the liquidations pane's repaint throttle included)."""
         self._dirty.update(self.scheduler.feeds if self.scheduler else ())
+        self._seen_liq, self._last_liq_paint = -1, 0.0
         self._tick()
 
     # -- actions ----------------------------------------------------------------------------------------------

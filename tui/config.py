@@ -135,7 +135,7 @@ DEFAULTS: dict[str, Any] = {
     "cvd": {"start": "2025-01-01", "hourly_days": 30},
     "funding": {"baseline_8h": 0.0001, "history_periods": 12},
     "cadence": {
-        "btc_ticker": 2.0, "btc_intraday": 15.0, "btc_ath": 3600.0, "cvd_daily": 300.0, "cvd_hourly": 60.0,
+        "btc_ticker": 2.0, "btc_intraday": 30.0, "btc_ath": 3600.0, "cvd_daily": 300.0, "cvd_hourly": 60.0,
         "funding": 30.0, "open_interest": 60.0, "liquidations_rest": 30.0, "etf": 1800.0, "fear_greed": 3600.0,
         "coingecko": 300.0, "equities": 900.0, "rates": 3600.0,
     },

@@ -68,8 +68,9 @@ def iso(ms_or_ts: Any) -> str | None:
 def pane_status(healths: list[FeedHealth], now: float, clock_offset: float = 0.0) -> PaneStatus:
     """Fresh when the primary feed is fresh; the text names the worst problem among the pane's feeds.
 
-    The as-of time is shown on the market's clock: ``clock_offset`` is market time minus wall time (0 live; the
-    virtual clock's lead or lag in demo and replay), so a replay of 2025-10-11 never says "live · 19:10" of today.
+    A live pane says just "live": its border is redrawn whenever the text changes, and Textual repaints the whole
+    pane for it, so a clock in it would send every pane down the link once a minute. The as-of time (on the
+    market's clock: ``clock_offset`` is market time minus wall time, 0 live) is kept in ``PaneStatus.as_of``.
     """
     primary = healths[0]
     fresh = primary.is_fresh(now)
@@ -80,7 +81,7 @@ def pane_status(healths: list[FeedHealth], now: float, clock_offset: float = 0.0
         dt.datetime.fromtimestamp(primary.as_of + clock_offset, dt.UTC).strftime("%H:%M UTC") if primary.as_of else ""
     )
     if not problems:
-        return PaneStatus(fresh, ("paused" if primary.paused else "live") + (f" · {as_of}" if as_of else ""), as_of)
+        return PaneStatus(fresh, "paused" if primary.paused else "live", as_of)
     worst = problems[0] if not fresh else sorted(problems, key=lambda h: h.status(now) == "waiting")[0]
     return PaneStatus(fresh, f"{worst.name}: {worst.describe(now)}", as_of)
 

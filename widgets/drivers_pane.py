@@ -31,7 +31,7 @@ STATE_ORDER = {"active": 0, "unknown": 1, "clear": 2}
 #: key, label, and how it fits a narrow pane: names shrink first, then Rule, Since and the trend go.
 COLUMNS: list[tuple[str, str, ColumnSpec]] = [
     ("state", "State", ColumnSpec("state")),
-    ("name", "Driver", ColumnSpec("name", min_width=14)),
+    ("name", "Driver", ColumnSpec("name", min_width=22)),
     ("value", "Value", ColumnSpec("value", 1)),
     ("threshold", "Rule", ColumnSpec("threshold", 4)),
     ("trend", "Tr", ColumnSpec("trend", 2)),
@@ -123,7 +123,7 @@ class DriversPane(Pane):
         return None if key is None else self._rows.get(key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
+        key = self._table.key_at(event.cursor_row) if self._table is not None else None
         row = self._rows.get(key) if key is not None else None
         self.query_one("#drivers-detail", Static).update(detail_text(row))
 

@@ -29,8 +29,14 @@ class Pane(Vertical, can_focus=True):
         """Adapt to ``width`` cells of content (shorter labels, fewer columns); panes with tables override it."""
 
     def show_status(self, status: PaneStatus) -> None:
-        self.border_title = f"{self.number} {self.pane_title}"
-        self.border_subtitle = status.text if status.fresh else f"⚠ {status.text}"
+        # Textual repaints the whole pane (children included) on every border title assignment, even an
+        # unchanged one: assign only what changed, or every data tick costs a full pane over the link.
+        title = f"{self.number} {self.pane_title}"
+        subtitle = status.text if status.fresh else f"⚠ {status.text}"
+        if self.border_title != title:
+            self.border_title = title
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
         self.set_class(not status.fresh, "-stale")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 #: Cells the DataTable adds around each column (``cell_padding`` 1 on each side).
 PADDING = 2
@@ -97,6 +98,22 @@ class PaneTable(DataTable[Text]):
         if self.fitter is not None:
             self.fitter.refit()
 
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: Text, *, update_width: bool = False
+    ) -> None:
+        """DataTable's ``update_cell``, but repainting only the cell's row: the stock one repaints the whole
+        table for one changed number, which over SSH is the whole table's bytes every tick."""
+        if update_width:
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        row = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if row not in self._row_locations or column not in self._column_locations:
+            raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
+        self._data[row][column] = value
+        self._update_count += 1  # part of the row render cache's key: the changed row renders afresh
+        self.refresh_row(self._row_locations.get(row))
+
 
 class CoinTable(PaneTable):
     """A pane's table whose rows are coins: Enter opens the coin (the dashboard handles the row selection), and
@@ -108,6 +125,11 @@ class CoinTable(PaneTable):
 class FittedTable:
     """Drives one DataTable: ``sync(labels, rows)`` shows ``rows`` (``(row key, {column: cell})``) in the columns
     of ``specs`` that fit the table's width. ``refit()`` re-applies the last rows after a resize.
+
+    The DataTable's own rows are positional (``r0``, ``r1``, ...): when the order changes (a coin overtakes
+    another in the sort, a new liquidation tops the tape) only the rows whose cells changed are repainted, and
+    the cursor follows the row it was on. Columns get fixed widths that only grow while they fit, so a number
+    one digit shorter never rebuilds the table; the table is rebuilt only when its columns change.
     """
 
     def __init__(self, table: DataTable[Text], specs: Sequence[ColumnSpec]) -> None:
@@ -118,8 +140,9 @@ class FittedTable:
         self.row_keys: list[str] = []
         self._labels: dict[str, Text] = {}
         self._rows: list[tuple[str, dict[str, Text]]] = []
-        self._shown: tuple[tuple[str, str, int | None], ...] = ()  # (key, label markup, cut width) shown now
-        self._cells: dict[tuple[str, str], Text] = {}
+        self._shown: tuple[tuple[str, str, int], ...] = ()  # (key, label markup, width) of the columns shown
+        self._widths: dict[str, int] = {}
+        self._cells: list[list[Text]] = []  # what each positional row shows, in shown-column order
 
     def set_specs(self, specs: Sequence[ColumnSpec]) -> None:
         """Another set of columns (a pane switching views); applied by the next ``sync``."""
@@ -158,51 +181,52 @@ class FittedTable:
 
     def cursor_key(self) -> str | None:
         """The row key under the cursor, or None when the table is empty."""
-        row = self.table.cursor_row
-        return self.row_keys[row] if self.row_keys and 0 <= row < len(self.row_keys) else None
+        return self.key_at(self.table.cursor_row)
+
+    def key_at(self, row: int) -> str | None:
+        return self.row_keys[row] if 0 <= row < len(self.row_keys) else None
+
+    def cell(self, key: str, column: str) -> Text:
+        """What the table shows for row ``key`` in ``column`` (KeyError if either is not shown)."""
+        return self._cells[self.row_keys.index(key)][[c for c, _, _ in self._shown].index(column)]
+
+    def _widths_for(self, fit: dict[str, int | None], natural: dict[str, int]) -> dict[str, int]:
+        widths = {c: w if w is not None else natural[c] for c, w in fit.items()}
+        sticky = {c: max(w, self._widths.get(c, 0)) if fit[c] is None else w for c, w in widths.items()}
+        if sum(sticky.values()) + PADDING * len(sticky) <= self.available_width():
+            return sticky
+        return widths
 
     def _apply(self) -> None:
         table = self.table
-        widths = self.natural_widths()
-        fit = self.fitted(widths)
-        # A column's width is part of what is shown: when it changes the table is rebuilt, so every row is laid
-        # out again at the new width (rows updated in place keep the old layout, and right-aligned numbers drift).
-        shown = tuple((key, self._labels[key].markup, width or widths[key]) for key, width in fit.items())
+        natural = self.natural_widths()
+        fit = fit_columns(self.specs, natural, self.available_width())
+        widths = self._widths_for(fit, natural)
+        shown = tuple((c, self._labels[c].markup, widths[c]) for c in fit)
         keys = [key for key, _ in self._rows]
-        rows = [(key, [cut(cells[c], w) for c, w in fit.items()]) for key, cells in self._rows]
-        columns = list(fit)
-        common = min(len(keys), len(self.row_keys))
-        if shown == self._shown and keys[:common] == self.row_keys[:common]:
-            # Same columns, same leading rows: touch only the cells that changed, add or drop rows at the end.
-            for key, cells in rows[:common]:
-                for column, cell in zip(columns, cells, strict=True):
-                    if self._cells.get((key, column)) != cell:
-                        table.update_cell(key, column, cell)
-                        self._cells[(key, column)] = cell
-            for key in self.row_keys[common:]:
-                table.remove_row(key)
-                for column in columns:
-                    self._cells.pop((key, column), None)
-            for key, cells in rows[common:]:
-                table.add_row(*cells, key=key)
-                self._cells.update(((key, column), cell) for column, cell in zip(columns, cells, strict=True))
-            self.row_keys = keys
-            return
-        current = self.cursor_key()
-        cursor = table.cursor_row
+        rows = [[cut(cells[c], w) for c, w in fit.items()] for _, cells in self._rows]
+        current, cursor = self.cursor_key(), table.cursor_row
         if shown != self._shown:
             table.clear(columns=True)
-            for key, width in fit.items():
-                table.add_column(cut(self._labels[key], width), key=key)
-            self._shown = shown
+            for column, width in widths.items():
+                table.add_column(cut(self._labels[column], fit[column]), key=column, width=width)
+            self._shown, self._widths, self._cells = shown, widths, []
         else:
-            table.clear()
-        self._cells = {}
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-            self._cells.update(((key, column), cell) for column, cell in zip(columns, cells, strict=True))
+            table_keys = [c for c, _, _ in shown]
+            for i, (old, new) in enumerate(zip(self._cells, rows, strict=False)):
+                for column, before, cell in zip(table_keys, old, new, strict=True):
+                    if before != cell:
+                        table.update_cell(f"r{i}", column, cell)
+                self._cells[i] = new
+            for i in range(len(self._cells) - 1, len(rows) - 1, -1):
+                table.remove_row(f"r{i}")
+            del self._cells[len(rows) :]
+        for i in range(len(self._cells), len(rows)):
+            table.add_row(*rows[i], key=f"r{i}")
+            self._cells.append(rows[i])
         self.row_keys = keys
         if keys:
-            # Keep the cursor on its row (a driver that flipped and moved), else at the same height.
+            # The cursor stays on its row's key (a driver that flipped and moved up), else at the same height.
             target = keys.index(current) if current in keys else min(max(cursor, 0), len(keys) - 1)
-            table.move_cursor(row=target, animate=False)
+            if target != table.cursor_row:
+                table.move_cursor(row=target, animate=False)
