@@ -27,13 +27,17 @@ wall-clock time.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+# pandas is imported where a rule is evaluated, not here: the config loader validates [[drivers]] with this module
+# before the console's first frame, and pandas would add a quarter of a second to it.
 
 __all__ = [
     "KNOWN_METRICS",
@@ -104,7 +108,7 @@ _METRIC_UNIT: dict[str, str] = {
     "stablecoin_share_change": "pp", "fear_greed": "index", "spy_change": "pct", "us2y_change": "pp",
 }  # fmt: skip
 
-MAX_WINDOW = pd.Timedelta(days=3650)
+MAX_WINDOW = dt.timedelta(days=3650)
 _WINDOW_RE = re.compile(r"^([1-9][0-9]{0,4})([mhdw])$")
 _WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -127,10 +131,17 @@ def parse_window(s: str) -> pd.Timedelta:
     Raises ``ValueError`` for anything else (including ``"0d"``, ``"1.5h"``, ``" 1h"``, ``"1H"``) and for
     windows longer than :data:`MAX_WINDOW` (10 years: no market history here is longer).
     """
+    import pandas as pd
+
+    return pd.Timedelta(_window_span(s))
+
+
+def _window_span(s: str) -> dt.timedelta:
+    """:func:`parse_window` without pandas (what validating a config needs)."""
     match = _WINDOW_RE.match(s) if isinstance(s, str) else None
     if match is None:
         raise ValueError(f"expected a window like '1h', '24h', '3d' or '30d' (integer + m/h/d/w), got {s!r}")
-    span = pd.Timedelta(**{_WINDOW_UNITS[match.group(2)]: int(match.group(1))})
+    span = dt.timedelta(**{_WINDOW_UNITS[match.group(2)]: int(match.group(1))})
     if span > MAX_WINDOW:
         raise ValueError(f"expected a window of at most 10 years, got {s!r}")
     return span
@@ -285,7 +296,7 @@ def _parse_condition(raw: Any, file: str, path: str) -> Condition:
     window = raw.get("window")
     if window is not None:
         try:
-            span = parse_window(window)
+            span = _window_span(window)
         except ValueError as exc:
             raise _fail(file, f"{path}.window", str(exc), show_got=False) from None
         if metric not in WINDOWED_METRICS:
@@ -295,7 +306,7 @@ def _parse_condition(raw: Any, file: str, path: str) -> Condition:
                 f"metric {metric} is point-in-time and takes no window; remove the key",
                 window,
             )
-        if metric in _DAY_WINDOW_METRICS and span % pd.Timedelta(days=1):
+        if metric in _DAY_WINDOW_METRICS and span % dt.timedelta(days=1):
             raise _fail(
                 file, f"{path}.window", f"expected whole (trading) days for {metric}, e.g. '3d'", window
             )
@@ -567,12 +578,18 @@ def evaluate(
             display_value=shown,
             display_threshold=f"{cond0.op} {format_metric(cond0.metric, cond0.threshold)}",
             detail=(" and " if rule.mode == "all" else " or ").join(_condition_text(r) for r in results),
-            since=prev.since if unchanged and prev is not None else pd.Timestamp(now),
+            since=prev.since if unchanged and prev is not None else _timestamp(now),
             changed=prev is not None and not unchanged,
             trend=_trend(rule, first.metric, prev),
             mode=rule.mode,
         ))  # fmt: skip
     return out
+
+
+def _timestamp(now: Any) -> pd.Timestamp:
+    import pandas as pd
+
+    return pd.Timestamp(now)
 
 
 def summary(states: Iterable[DriverState]) -> str:

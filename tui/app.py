@@ -105,8 +105,8 @@ class AltpulseApp(App[None]):
         self.push_screen(DashboardScreen())
         self._banner(MODE_LABEL.get(self.mode, self.mode) + " · starting…", self.mode == "demo")
         # Paint the frame first: the boot thread imports pandas and builds the demo market, which would
-        # otherwise hold the GIL while the first frame is drawn.
-        self.set_timer(0.05, self._start_boot)
+        # otherwise hold the GIL while the first frame is drawn. It starts once that frame has gone out.
+        self.call_after_refresh(self._start_boot)
         self.set_interval(1.0, self._tick, name="tick")
 
     def _start_boot(self) -> None:

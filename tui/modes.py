@@ -52,6 +52,25 @@ def parse_at(text: str) -> int:
     return int(stamp.value // 1_000_000)
 
 
+def release_freed_memory() -> None:
+    """Hand the heap that building a dataset churned through back to the OS (glibc ``malloc_trim``).
+
+    The demo simulation and the replay parsers allocate and free tens of MB of temporaries; glibc keeps the freed
+    pages, so a console that runs for days would otherwise sit ~20 MB above what it uses. No-op elsewhere.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return
+    trim(0)
+
+
 def build_runtime(
     config: Config,
     mode: str,
@@ -75,6 +94,7 @@ def build_runtime(
         from sources.emulator.demo import build_demo_dataset
 
         dataset = build_demo_dataset(now_ms=now_ms)
+        release_freed_memory()
         start = dataset.anchor_ms if hasattr(dataset, "anchor_ms") else (now_ms or int(time.time() * 1000))
         clock = VirtualClock(start_ms=start, speed=0.0 if now_ms is not None else 1.0)
         emulator = Emulator(dataset, clock)
@@ -87,6 +107,7 @@ def build_runtime(
         if replay_dir is None or not replay_dir.is_dir():
             raise ValueError(f"--replay: {replay_dir} is not a directory")
         dataset = load_replay_dataset(replay_dir)
+        release_freed_memory()
         start = parse_at(at) if at is not None else dataset.end_ms or int(time.time() * 1000)
         clock = VirtualClock(start_ms=start, speed=speed)
         emulator = Emulator(dataset, clock)

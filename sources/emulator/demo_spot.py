@@ -395,7 +395,8 @@ def simulate_spot(scenario: Scenario) -> dict[str, dict[int, pd.DataFrame]]:
 
 def _frames(cols: dict[str, np.ndarray], n_hour: int) -> dict[int, pd.DataFrame]:
     """Split the combined bars into the minute frame and the hourly frame (pure hours + rolled-up minutes)."""
-    minute = {k: v[n_hour:] for k, v in cols.items()}
+    # Copies, not views: a view would keep the whole combined array (all of history) alive behind the minute frame.
+    minute = {k: v[n_hour:].copy() for k, v in cols.items()}
     hourly_head = {k: v[:n_hour] for k, v in cols.items()}
     m_open = minute["open_time"]
     if len(m_open):
