@@ -42,7 +42,7 @@ def _coin_commands() -> type[Provider]:
 
 
 #: The liquidations pane repaints at most this often when records arrive, and at least this often regardless.
-LIQ_REPAINT_MIN_S = 2.0
+LIQ_REPAINT_MIN_S = 3.0
 LIQ_REPAINT_MAX_S = 5.0
 
 MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY"}
@@ -194,7 +194,7 @@ class AltpulseApp(App[None]):
         since_paint = now - self._last_liq_paint
         if (liq_version != self._seen_liq and since_paint >= LIQ_REPAINT_MIN_S) or since_paint >= LIQ_REPAINT_MAX_S:
             # A new liquidation shifts every tape row (the whole table goes down the link again), so a burst is
-            # shown every couple of seconds, not on each record; the windows and the meter slide on their own.
+            # shown every few seconds, not on each record; the windows and the meter slide on their own.
             self._seen_liq, self._last_liq_paint = liq_version, now
             screen.query_one(LiquidationsPane).update_view(self.views.liquidations(now))
         if dirty & {"etf_btc", "etf_eth"} or self.views.status_changed("etf", now):
@@ -202,7 +202,9 @@ class AltpulseApp(App[None]):
         macro_feeds = {"fear_greed", "cg_global", "cg_markets", "equities", "rates"}
         if dirty & macro_feeds or self.views.status_changed("macro", now):
             screen.query_one(EtfPane).update_macro(self.views.macro(now))
-        if dirty or now - self._last_drivers >= 10:
+        # No driver reads the 2-second ticker, so its updates alone do not re-run the checklist (the cascade
+        # rule scans the whole liquidation tape); everything else does, and every 10 s the tape's news too.
+        if dirty - {"btc_ticker"} or now - self._last_drivers >= 10:
             self._last_drivers = now
             flipped = self.views.evaluate_drivers()
             screen.query_one(DriversPane).update_view(self.views.drivers(now))
