@@ -249,3 +249,18 @@ async def test_help_lists_the_keys_of_the_screen() -> None:
         shown = console.export_text()
         for description in ("Sort", "Pause", "Refresh", "Filter coins", "Coin detail", "Export"):
             assert description in shown, description
+
+
+async def test_copy_keys_put_the_row_or_the_whole_table_on_the_clipboard_with_every_column() -> None:
+    app = demo_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_for_data(app, pilot)
+        await pilot.press("2")
+        table = app.screen.query_one("#cvd-table")
+        assert "Share" not in [str(c.label) for c in table.columns.values()]  # dropped to fit the pane
+        await pilot.press("j", "y")
+        header, row = app.clipboard.split("\n")
+        assert header.split("\t") == ["Coin", "CVD", "Δ24h", "Δ30d ▲", "B/S 30d", "Share"]  # every column
+        assert row.split("\t")[0] == app.screen.query_one(CvdPane).selected_coin()
+        await pilot.press("Y")
+        assert len(app.clipboard.splitlines()) == 1 + table.row_count

@@ -145,6 +145,19 @@ class DashboardScreen(Screen[None]):
         saved = f"{table_path.name} and {svg_path.name}" if table_path else svg_path.name
         self.notify(f"Saved {saved} in {svg_path.parent}", title="Export", timeout=8)
 
+    def action_copy(self, whole_table: bool) -> None:
+        """``y``: the highlighted row (with its header), ``Y``: the whole focused table, to the terminal's clipboard
+        (OSC 52; in tmux set ``set -g set-clipboard on``), tab-separated for a spreadsheet."""
+        from tui.export import copy_text, focused_table, table_to_text
+
+        table = focused_table(self.app)
+        if table is None or not table.row_count:
+            self.notify("Move to a table first (1-6), then y copies a row, Y the table", timeout=3)
+            return
+        copied = copy_text(self.app, table_to_text(table, cursor_row_only=not whole_table))
+        rows = len(copied.splitlines()) - 1
+        self.notify(f"Copied {rows} row{'s' if rows != 1 else ''} to the clipboard", timeout=3)
+
     def focused_pane(self) -> Pane | None:
         node = self.focused
         while node is not None and not isinstance(node, Pane):

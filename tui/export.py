@@ -74,7 +74,15 @@ def _csv_safe(text: str) -> str:
 
 
 def table_rows(data_table: DataTable[Any]) -> tuple[list[str], list[list[str]]]:
-    """The table's column labels and its rows (in the order shown, i.e. as sorted) as plain text."""
+    """The table's column labels and its rows (in the order shown, i.e. as sorted) as plain text.
+
+    A pane table that dropped columns to fit a narrow terminal exports all of them, uncut: the file and the
+    clipboard are not limited by the width of the pane.
+    """
+    fitter = getattr(data_table, "fitter", None)
+    if fitter is not None:
+        labels, rows = fitter.all_columns()
+        return [cell_text(label) for label in labels], [[cell_text(cell) for cell in row] for row in rows]
     header = [cell_text(column.label) for column in data_table.ordered_columns]
     rows = [[cell_text(cell) for cell in data_table.get_row(row.key)] for row in data_table.ordered_rows]
     return header, rows

@@ -29,6 +29,8 @@ ACTIONS: dict[str, tuple[str, str, str, bool]] = {
     "faster": ("plus", "app.faster", "Faster refresh", False),
     "slower": ("minus", "app.slower", "Slower refresh", False),
     "export": ("ctrl+s", "export", "Export", False),
+    "copy_row": ("y", "copy(False)", "Copy row", False),
+    "copy_table": ("Y", "copy(True)", "Copy table", False),
     "help": ("question_mark", "app.help", "Keys", True),
     "quit": ("q", "app.quit", "Quit", True),
 }

@@ -186,6 +186,11 @@ class FittedTable:
     def key_at(self, row: int) -> str | None:
         return self.row_keys[row] if 0 <= row < len(self.row_keys) else None
 
+    def all_columns(self) -> tuple[list[Text], list[list[Text]]]:
+        """Every column's label and every row's cells, whether or not the width let them be shown."""
+        keys = [spec.key for spec in self.specs if spec.key in self._labels]
+        return [self._labels[k] for k in keys], [[cells[k] for k in keys] for _, cells in self._rows]
+
     def cell(self, key: str, column: str) -> Text:
         """What the table shows for row ``key`` in ``column`` (KeyError if either is not shown)."""
         return self._cells[self.row_keys.index(key)][[c for c, _, _ in self._shown].index(column)]
