@@ -330,6 +330,7 @@ class LiquidationTape:
         self._notional = np.empty(capacity, np.float64)
         self._start = 0
         self._end = 0
+        self.revision = 0  # bumps on every append or trim: what memoised figures over the tape key on
         self._names: dict[str, list[str]] = {"ex": [], "coin": []}
         self._codes: dict[str, dict[str, int]] = {"ex": {}, "coin": {}}
 
@@ -396,6 +397,7 @@ class LiquidationTape:
         )
 
     def _append(self, *columns: np.ndarray) -> None:
+        self.revision += 1
         n = len(columns[0])
         if n > self.max_rows:
             columns = tuple(c[-self.max_rows :] for c in columns)
@@ -442,6 +444,7 @@ class LiquidationTape:
         young = np.flatnonzero(live >= cutoff)
         drop = int(young[0]) if len(young) else len(live)
         self._start += drop
+        self.revision += 1
         if drop and (self._recording_since is None or self._recording_since < cutoff):
             self._recording_since = cutoff
         return drop

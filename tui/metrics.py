@@ -155,14 +155,12 @@ class Metrics:
         return MetricValue(_finite(value), pd.Timestamp.now(tz="UTC"))
 
     def _liq_ratio(self, window: str | None) -> MetricValue:
-        from analytics.liquidations import cascade
-        from tui.views_derivs import btc_closes
+        from tui.views_derivs import cascade_figures
 
-        tape = self.state.liq_tape
-        if tape is None:
+        if self.state.liq_tape is None:
             return MetricValue(None, None, note="no liquidation tape")
         now_ms = self.views.runtime.now_ms()
-        result = cascade(tape, btc_closes(self.state), now_ms, lookback=parse_window(window or "30d"))
+        result = cascade_figures(self.state, now_ms, lookback=parse_window(window or "30d"))
         return MetricValue(_finite(result.ratio), pd.Timestamp(now_ms, unit="ms", tz="UTC"), note=result.reason)
 
     def _oi_change(self, window: str | None) -> MetricValue:

@@ -32,6 +32,8 @@ class MarketState:
     # ETF, sentiment and macro feeds fill these (see tui/feeds_macro.py).
     extra: dict[str, Any] = field(default_factory=dict)
     version: dict[str, int] = field(default_factory=dict)  # feed -> bumps on each update (cheap change checks)
+    #: The last liquidation-cascade evaluations (key -> result): the pane and the driver both ask each tick.
+    cascade_memo: dict[Any, Any] = field(default_factory=dict)
 
     def bump(self, name: str) -> None:
         self.version[name] = self.version.get(name, 0) + 1

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.funding import funding_history_matrix, funding_matrix, funding_stats
-from analytics.liquidations import cascade, window_totals
+from analytics.liquidations import DEFAULT_LOOKBACK, cascade, window_totals
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
 from tui.health import FeedHealth
 from tui.state import MarketState
@@ -174,10 +174,22 @@ def btc_closes(state: MarketState) -> pd.Series:
     return pd.Series(intraday["close"].to_numpy(float), index=intraday["close_time"])
 
 
-def cascade_figures(state: MarketState, now_ms: int, threshold: float = 5.0, drop: float = -2.0) -> Any:
-    if state.liq_tape is None:
+def cascade_figures(state: MarketState, now_ms: int, threshold: float = 5.0, drop: float = -2.0,
+                    lookback: pd.Timedelta | None = None) -> Any:  # fmt: skip
+    """The cascade detector on the live tape, memoised per tape content, BTC bars, second and parameters (it
+    scans the whole 35-day tape; the liquidations pane and the key driver both want it on the same tick)."""
+    tape = state.liq_tape
+    if tape is None:
         return None
-    return cascade(state.liq_tape, btc_closes(state), now_ms, ratio_threshold=threshold, btc_drop_pct=drop)
+    lookback = DEFAULT_LOOKBACK if lookback is None else lookback
+    key = (id(tape), tape.revision, id(state.btc_intraday), now_ms // 1000, threshold, drop, lookback)
+    memo = state.cascade_memo
+    if key not in memo:
+        if len(memo) >= 4:
+            memo.clear()
+        memo[key] = cascade(tape, btc_closes(state), now_ms, ratio_threshold=threshold, btc_drop_pct=drop,
+                            lookback=lookback)  # fmt: skip
+    return memo[key]
 
 
 def _fmt_span(td: pd.Timedelta) -> str:

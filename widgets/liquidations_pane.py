@@ -183,6 +183,8 @@ class LiquidationsPane(Pane):
     def set_compact(self, compact: bool) -> None:
         if compact != self.compact:
             self.compact = compact
+            if self._table is not None:
+                self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
             self._refresh_all()
 
     def cycle_sort(self) -> str:

@@ -106,11 +106,19 @@ class PaneTable(DataTable[Text]):
         if update_width:
             super().update_cell(row_key, column_key, value, update_width=True)
             return
+        self.update_row(row_key, {column_key: value})
+
+    def update_row(self, row_key: RowKey | str, cells: Mapping[ColumnKey | str, Text]) -> None:
+        """Replace some cells of one row and repaint that row once."""
         row = RowKey(row_key) if isinstance(row_key, str) else row_key
-        column = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        if row not in self._row_locations or column not in self._column_locations:
-            raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
-        self._data[row][column] = value
+        if row not in self._row_locations:
+            raise CellDoesNotExist(f"No row exists for row_key={row!r}.")
+        data = self._data[row]
+        for column_key, value in cells.items():
+            column = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+            if column not in self._column_locations:
+                raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
+            data[column] = value
         self._update_count += 1  # part of the row render cache's key: the changed row renders afresh
         self.refresh_row(self._row_locations.get(row))
 
@@ -183,6 +191,10 @@ class FittedTable:
         """The row key under the cursor, or None when the table is empty."""
         return self.key_at(self.table.cursor_row)
 
+    def reset_widths(self) -> None:
+        """Forget the columns' kept widths (the cells' format changed): the next sync sizes them afresh."""
+        self._widths = {}
+
     def key_at(self, row: int) -> str | None:
         return self.row_keys[row] if 0 <= row < len(self.row_keys) else None
 
@@ -218,14 +230,27 @@ class FittedTable:
             self._shown, self._widths, self._cells = shown, widths, []
         else:
             table_keys = [c for c, _, _ in shown]
-            for i, (old, new) in enumerate(zip(self._cells, rows, strict=False)):
-                for column, before, cell in zip(table_keys, old, new, strict=True):
-                    if before != cell:
-                        table.update_cell(f"r{i}", column, cell)
-                self._cells[i] = new
-            for i in range(len(self._cells) - 1, len(rows) - 1, -1):
-                table.remove_row(f"r{i}")
-            del self._cells[len(rows) :]
+            changes = [
+                (i, {c: cell for c, before, cell in zip(table_keys, old, new, strict=True) if before != cell})
+                for i, (old, new) in enumerate(zip(self._cells, rows, strict=False))
+            ]
+            changes = [(i, cells) for i, cells in changes if cells]
+            if len(changes) > max(8, len(rows) // 2):
+                # Most rows changed (a re-sort of a long table): one rebuild is cheaper than row-by-row edits,
+                # and the whole table is repainted either way.
+                table.clear()
+                self._cells = []
+            else:
+                for i, cells in changes:
+                    if isinstance(table, PaneTable):
+                        table.update_row(f"r{i}", cells)
+                    else:
+                        for column, cell in cells.items():
+                            table.update_cell(f"r{i}", column, cell)
+                    self._cells[i] = rows[i]
+                for i in range(len(self._cells) - 1, len(rows) - 1, -1):
+                    table.remove_row(f"r{i}")
+                del self._cells[len(rows) :]
         for i in range(len(self._cells), len(rows)):
             table.add_row(*rows[i], key=f"r{i}")
             self._cells.append(rows[i])
