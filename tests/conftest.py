@@ -22,3 +22,13 @@ def shared_dir() -> Path:
 def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never read the developer's own ~/.config/altpulse/config.toml in tests."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+
+
+async def run_in_palette(pilot, text: str) -> None:
+    """Open the command palette, type ``text`` and run the first match, as a user would."""
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*text)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await pilot.pause(0.3)

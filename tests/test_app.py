@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.conftest import FROZEN_NOW_MS
+from tests.conftest import FROZEN_NOW_MS, run_in_palette
 from tui.app import AltpulseApp
 from tui.config import load_config
 from widgets.btc_pane import BtcPane
@@ -219,19 +219,9 @@ async def test_command_palette_runs_every_key_action_and_opens_coins_from_the_da
         assert {"Sort", "Pause", "Refresh", "Filter coins", "Max", "Export", "Faster refresh"} <= names
         pane = app.screen.query_one(CvdPane)
         before = pane.sort_key
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"sort")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await run_in_palette(pilot, "sort")
         assert pane.sort_key != before
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"coin sol")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await run_in_palette(pilot, "coin sol")
         assert isinstance(app.screen, CoinScreen) and app.screen.coin == "SOL"
 
 

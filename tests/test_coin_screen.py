@@ -14,7 +14,7 @@ from textual.geometry import Region
 
 from analytics.liquidations import LiquidationTape
 from sources.symbols import DerivsSnapshot, FundingQuote, OpenInterest
-from tests.conftest import FROZEN_NOW_MS
+from tests.conftest import FROZEN_NOW_MS, run_in_palette
 from tests.test_app import demo_app, wait_for_data
 from tui.coin_screen import CoinCommands, CoinScreen, coins_in, open_coin
 from tui.config import load_config
@@ -287,12 +287,7 @@ async def test_command_palette_offers_every_coin() -> None:
         await pilot.pause(0.2)
         assert isinstance(app.screen, CoinScreen) and app.screen.coin == "SOL"
         # and through the palette itself, from the detail screen (its COMMANDS carry the provider)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"coin doge")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await run_in_palette(pilot, "coin doge")
         assert isinstance(app.screen, CoinScreen) and app.screen.coin == "DOGE"
 
 

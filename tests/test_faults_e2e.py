@@ -13,8 +13,6 @@ and each feed's stale threshold is cut to a few seconds, so a whole fault-and-re
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +22,8 @@ import httpx
 import pytest
 
 from sources import http as http_mod
-from sources.emulator.demo import demo_emulator
-from sources.emulator.server import EmulatorASGI, apply_fault_spec
-from sources.emulator.ws_streams import VENUE_PATH, asgi_app, get_hub
+from sources.emulator import loopback
+from sources.emulator.loopback import PROVIDERS, WS_HOST
 from tui.app import AltpulseApp
 from tui.config import load_config
 from widgets.btc_pane import BtcPane
@@ -35,21 +32,6 @@ from widgets.etf_pane import EtfPane
 
 uvicorn = pytest.importorskip("uvicorn")
 
-#: config [sources] key -> (loopback address, the real host whose budget applies)
-PROVIDERS = {
-    "binance_spot": ("127.0.0.2", "data-api.binance.vision"),
-    "binance_futures": ("127.0.0.3", "fapi.binance.com"),
-    "bybit": ("127.0.0.4", "api.bybit.com"),
-    "okx": ("127.0.0.5", "www.okx.com"),
-    "hyperliquid": ("127.0.0.6", "api.hyperliquid.xyz"),
-    "farside": ("127.0.0.7", "farside.co.uk"),
-    "alternative_me": ("127.0.0.8", "api.alternative.me"),
-    "coingecko": ("127.0.0.9", "api.coingecko.com"),
-    "yahoo": ("127.0.0.10", "query2.finance.yahoo.com"),
-    "stooq": ("127.0.0.11", "stooq.com"),
-    "fred": ("127.0.0.12", "fred.stlouisfed.org"),
-}
-WS_HOST = "127.0.0.1"
 CADENCE = {
     "btc_ticker": 1, "btc_intraday": 3, "btc_ath": 5, "cvd_daily": 4, "cvd_hourly": 4, "funding": 2,
     "open_interest": 4, "liquidations_rest": 3, "etf": 30, "fear_greed": 2, "coingecko": 20, "equities": 4,
@@ -57,34 +39,8 @@ CADENCE = {
 }  # fmt: skip
 
 
-class ServedEmulator:
-    """The demo emulator on 127.0.0.1 plus one loopback address per provider, in a background thread."""
-
-    def __init__(self, pre_faults: list[str]) -> None:
-        self.emulator = demo_emulator(speed=1.0)
-        for spec in pre_faults:
-            apply_fault_spec(self.emulator, spec)
-        self.app = EmulatorASGI(self.emulator, asgi_app(get_hub(self.emulator)))
-        self.sockets, self.port = _bind_all([WS_HOST, *(ip for ip, _ in PROVIDERS.values())])
-        config = uvicorn.Config(self.app, log_level="critical", lifespan="off", ws="websockets-sansio",
-                                timeout_graceful_shutdown=2)  # fmt: skip
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": self.sockets}, daemon=True)
-
-    def __enter__(self) -> ServedEmulator:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("emulator server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        for sock in self.sockets:
-            sock.close()
+class ServedEmulator(loopback.ServedEmulator):
+    """The demo emulator on 127.0.0.1 plus one loopback address per provider, with the control API at hand."""
 
     def control(self, path: str, **params: str) -> dict[str, Any]:
         response = httpx.post(f"http://{WS_HOST}:{self.port}/_emulator/{path}", params=params, timeout=5)
@@ -96,46 +52,16 @@ class ServedEmulator:
             self.control("fault", spec=spec)
 
 
-def _bind_all(hosts: list[str]) -> tuple[list[socket.socket], int]:
-    """Listening sockets on every host, all on one free port (retried if another process holds it)."""
-    for _ in range(20):
-        first = socket.socket()
-        first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        first.bind((hosts[0], 0))
-        port = first.getsockname()[1]
-        socks = [first]
-        try:
-            for host in hosts[1:]:
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((host, port))
-                socks.append(sock)
-        except OSError:
-            for sock in socks:
-                sock.close()
-            continue
-        for sock in socks:
-            sock.listen(128)
-        return socks, port
-    raise RuntimeError("no free port on the loopback addresses")
-
-
 def write_config(path: Path, port: int) -> Path:
-    lines = ["[general]", 'coins = ["ETH", "SOL"]', "", "[cadence]"]
-    lines += [f"{key} = {value}" for key, value in CADENCE.items()]
-    lines += ["", "[sources]", "timeout_seconds = 1.0"]
-    lines += [f'{key} = "http://{ip}:{port}"' for key, (ip, _) in PROVIDERS.items()]
-    for venue in ("binance", "bybit", "okx"):
-        lines.append(f'{venue}_ws = "ws://{WS_HOST}:{port}{VENUE_PATH[venue]}"')
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return loopback.write_config(path, port, coins=["ETH", "SOL"], cadence=CADENCE, timeout_s=1.0)
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ServedEmulator]:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # live mode keeps CoinGecko history there
-    for ip, host in PROVIDERS.values():
-        monkeypatch.setitem(http_mod.DEFAULT_BUDGETS, ip, http_mod.DEFAULT_BUDGETS[host])
+    budgets = dict(http_mod.DEFAULT_BUDGETS)
+    loopback.map_budgets(budgets)
+    monkeypatch.setattr(http_mod, "DEFAULT_BUDGETS", budgets)
     # Farside refuses us from the start (451): its keyless budget (4 a minute) is too tight to fault mid-run.
     with ServedEmulator(pre_faults=["/bitcoin-etf-flow-all-data/=status:451"]) as server:
         yield server
