@@ -77,6 +77,10 @@ async def test_keys_pause_refresh_sort_focus_and_maximise() -> None:
         assert app.focused.cursor_row == 1
         await pilot.press("f")
         assert app.screen.maximized is pane
+        await pilot.pause()
+        # the SIMULATED banner and the sources' health stay on screen around a maximised pane
+        assert app.screen.query_one(ModeBanner).region.height == 1
+        assert app.screen.query_one(StatusBar).region.height >= 1
         await pilot.press("f")
         assert app.screen.maximized is None
         await pilot.press("r")  # must not raise

@@ -45,6 +45,8 @@ class DashboardGrid(ScrollableContainer):
 
 class DashboardScreen(Screen[None]):
     BINDINGS = dashboard_bindings()
+    # A maximised pane keeps the mode banner (SIMULATED stays on screen) and the sources' health.
+    ALLOW_IN_MAXIMIZED_VIEW = "ModeBanner, StatusBar, Footer"
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(" starting… ", id="banner")

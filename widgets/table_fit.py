@@ -175,9 +175,6 @@ class FittedTable:
             for spec in self.specs
         }
 
-    def fitted(self, widths: dict[str, int] | None = None) -> dict[str, int | None]:
-        return fit_columns(self.specs, self.natural_widths() if widths is None else widths, self.available_width())
-
     def sync(self, labels: Mapping[str, Text], rows: Sequence[tuple[str, Mapping[str, Text]]]) -> None:
         self._labels = dict(labels)
         self._rows = [(key, dict(cells)) for key, cells in rows]
