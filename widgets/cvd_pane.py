@@ -93,10 +93,6 @@ class CvdPane(Pane):
         self._table = FittedTable(self.query_one("#cvd-table", DataTable), [spec for _, _, spec in COLUMNS])
         self._fill()
 
-    def fit_to_width(self, width: int) -> None:
-        if self._table is not None:
-            self._table.refit()
-
     def update_view(self, view: CvdView) -> None:
         self._view = view
         self.show_status(view.status)

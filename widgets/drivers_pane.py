@@ -37,8 +37,6 @@ COLUMNS: list[tuple[str, str, ColumnSpec]] = [
     ("trend", "Tr", ColumnSpec("trend", 2)),
     ("since", "Since", ColumnSpec("since", 3)),
 ]
-#: Below this many cells of content width states are shown as a glyph and a letter (● A) instead of a word.
-COMPACT_BELOW = 70
 SORT_KEYS: tuple[str, ...] = ("state", "config", "name")
 
 
@@ -67,9 +65,11 @@ def detail_text(row: DriverRow | None) -> Text:
 class DriversPane(Pane):
     """Pane 6: summary, driver checklist (active first) and the highlighted driver's meaning."""
 
+    #: Compact below this many cells of content width: states as a glyph and a letter (● A).
+    COMPACT_BELOW = 70
+
     def __init__(self, *, id: str | None = "pane-drivers") -> None:
         super().__init__("Key drivers", number=6, id=id)
-        self.compact = False
         self._ready = False  # children composed and mounted
         self.sort_key = "state"
         self._view: DriversView | None = None
@@ -87,23 +87,16 @@ class DriversPane(Pane):
         self._ready = True
         self._refresh_all()
 
-    def fit_to_width(self, width: int) -> None:
-        self.set_compact(width < COMPACT_BELOW)
-        if self._table is not None:
-            self._table.refit()
-
     # -- public API ---------------------------------------------------------------------------------------
     def update_view(self, view: DriversView) -> None:
         self._view = view
         self.show_status(safe_status(view.status))
         self._refresh_all()
 
-    def set_compact(self, compact: bool) -> None:
-        if compact != self.compact:
-            self.compact = compact
-            if self._table is not None:
-                self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
-            self._refresh_all()
+    def compact_changed(self) -> None:
+        if self._table is not None:
+            self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
+        self._refresh_all()
 
     def cycle_sort(self) -> str:
         """Order: active first ("state"), config order ("config"), or by name; returns the key."""

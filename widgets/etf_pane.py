@@ -31,8 +31,6 @@ from widgets.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 BAR_WIDTH = 14  # each side of the axis
 COMPACT_BAR_WIDTH = 8
 COMPACT_FUNDS = 3
-#: Below this many cells of content width the bars shorten and only the top funds are listed.
-COMPACT_BELOW = 48
 MAX_FUNDS = 12
 TONES = {"green": "green", "red": "red", "yellow": "yellow", "dim": "dim"}
 SORT_KEYS: tuple[str, ...] = ("flow", "fund")
@@ -206,9 +204,11 @@ class EtfPane(Pane):
         Binding("pagedown", "scroll_body(10)", "Page down", show=False),
     ]
 
+    #: Compact below this many cells of content width: shorter bars, the top funds only.
+    COMPACT_BELOW = 48
+
     def __init__(self, *, id: str | None = "pane-etf") -> None:
         super().__init__("ETF flows & macro", number=5, id=id)
-        self.compact = False
         self.bar_width: int | None = None  # set from the pane's width; None until laid out
         self._ready = False  # children composed and mounted
         self.sort_key = "flow"
@@ -240,16 +240,11 @@ class EtfPane(Pane):
         bar_width = max(3, min(BAR_WIDTH, (width - 19) // 2))
         changed = bar_width != self.bar_width
         self.bar_width = bar_width
-        if not self.set_compact(width < COMPACT_BELOW) and changed:
+        if not self.set_compact(width < self.COMPACT_BELOW) and changed:
             self._render_flows()
 
-    def set_compact(self, compact: bool) -> bool:
-        """Switch the compact form; True when it changed (and the flows were redrawn)."""
-        if compact == self.compact:
-            return False
-        self.compact = compact
+    def compact_changed(self) -> None:
         self._render_flows()
-        return True
 
     def cycle_sort(self) -> str:
         """Order of the by-fund line: biggest movers ("flow") or fund name ("fund"); returns the key."""

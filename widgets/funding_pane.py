@@ -39,8 +39,6 @@ VENUE_LABELS: dict[str, tuple[str, str]] = {
 SORT_KEYS: tuple[str, ...] = ("median", "oi_change", "oi", "coin")
 SORT_COLUMN = {"median": "median", "oi_change": "oi_chg", "oi": "oi", "coin": "coin"}
 SORT_LABEL = {"median": "median funding", "oi_change": "OI 24h change", "oi": "open interest", "coin": "coin"}
-#: Below this many cells of content width the pane uses short venue names and drops the heat glyphs.
-COMPACT_BELOW = 82
 
 
 def _finite(value: float | None) -> bool:
@@ -119,9 +117,11 @@ class FundingPane(Pane):
 
     BINDINGS = [Binding("v", "toggle_view", "View")]
 
+    #: Compact below this many cells of content width: short venue names, no heat glyphs (unless NO_COLOR).
+    COMPACT_BELOW = 82
+
     def __init__(self, *, id: str | None = "pane-funding") -> None:
         super().__init__("Funding & OI", number=3, id=id)
-        self.compact = False
         self._ready = False  # children composed and mounted
         self.sort_key = "median"
         self.mode = "venues"  # venues | time
@@ -139,23 +139,16 @@ class FundingPane(Pane):
         self._ready = True
         self._refresh_all()
 
-    def fit_to_width(self, width: int) -> None:
-        self.set_compact(width < COMPACT_BELOW)
-        if self._table is not None:
-            self._table.refit()
-
     # -- public API ---------------------------------------------------------------------------------------
     def update_view(self, view: FundingView) -> None:
         self._view = view
         self.show_status(safe_status(view.status))
         self._refresh_all()
 
-    def set_compact(self, compact: bool) -> None:
-        if compact != self.compact:
-            self.compact = compact
-            if self._table is not None:
-                self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
-            self._refresh_all()
+    def compact_changed(self) -> None:
+        if self._table is not None:
+            self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
+        self._refresh_all()
 
     def cycle_sort(self) -> str:
         """Next sort order (median funding, OI 24h change, OI, coin); returns its key."""

@@ -39,8 +39,6 @@ COLUMNS: list[tuple[str, str, ColumnSpec]] = [
     ("size", "Size", ColumnSpec("size")),
     ("price", "Price", ColumnSpec("price", 3)),
 ]
-#: Below this many cells of content width the meter and totals use their one-line forms.
-COMPACT_BELOW = 64
 SORT_KEYS: tuple[str, ...] = ("time", "size")
 
 
@@ -147,9 +145,11 @@ def side_text(side: str, dimmed: bool, compact: bool = False) -> Text:
 class LiquidationsPane(Pane):
     """Pane 4: cascade meter, totals per window, venue states, the tape and its lower-bound note."""
 
+    #: Compact below this many cells of content width: one-line meter and totals, sides without "liq".
+    COMPACT_BELOW = 64
+
     def __init__(self, *, id: str | None = "pane-liqs") -> None:
         super().__init__("Liquidations", number=4, id=id)
-        self.compact = False
         self._ready = False  # children composed and mounted
         self.sort_key = "time"
         self._view: LiquidationsView | None = None
@@ -169,23 +169,16 @@ class LiquidationsPane(Pane):
         self._ready = True
         self._refresh_all()
 
-    def fit_to_width(self, width: int) -> None:
-        self.set_compact(width < COMPACT_BELOW)
-        if self._table is not None:
-            self._table.refit()
-
     # -- public API ---------------------------------------------------------------------------------------
     def update_view(self, view: LiquidationsView) -> None:
         self._view = view
         self.show_status(safe_status(view.status))
         self._refresh_all()
 
-    def set_compact(self, compact: bool) -> None:
-        if compact != self.compact:
-            self.compact = compact
-            if self._table is not None:
-                self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
-            self._refresh_all()
+    def compact_changed(self) -> None:
+        if self._table is not None:
+            self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
+        self._refresh_all()
 
     def cycle_sort(self) -> str:
         """Toggle the tape between newest first ("time") and largest first ("size"); returns the key."""

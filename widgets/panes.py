@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.containers import Vertical
 
@@ -22,11 +24,29 @@ class Pane(Vertical, can_focus=True):
         self.number = number
         self.border_title = f"{number} {title}"
 
+    #: Below this many cells of content width the pane switches to its compact form (0: it has none).
+    COMPACT_BELOW: ClassVar[int] = 0
+
+    compact = False
+
     def on_resize(self, event: events.Resize) -> None:
         self.fit_to_width(self.content_size.width)
 
     def fit_to_width(self, width: int) -> None:
-        """Adapt to ``width`` cells of content (shorter labels, fewer columns); panes with tables override it."""
+        """Adapt to ``width`` cells of content. Tables refit their columns on their own resize (PaneTable)."""
+        if self.COMPACT_BELOW:
+            self.set_compact(width < self.COMPACT_BELOW)
+
+    def set_compact(self, compact: bool) -> bool:
+        """Switch the compact form (short labels, one-line totals, ...); True when it changed and was redrawn."""
+        if compact == self.compact:
+            return False
+        self.compact = compact
+        self.compact_changed()
+        return True
+
+    def compact_changed(self) -> None:
+        """Redraw in the new form (panes with a compact form override it)."""
 
     def show_status(self, status: PaneStatus) -> None:
         # Textual repaints the whole pane (children included) on every border title assignment, even an
