@@ -35,6 +35,7 @@ from widgets.status_bar import ModeBanner, StatusBar
 
 log = logging.getLogger(__name__)
 
+
 def _coin_commands() -> type[Provider]:
     from tui.coin_screen import CoinCommands
 

@@ -59,16 +59,13 @@ def release_freed_memory() -> None:
     pages, so a console that runs for days would otherwise sit ~20 MB above what it uses. No-op elsewhere.
     """
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the process's own C library
+    except OSError:
         return
-    trim(0)
+    if trim is not None:  # glibc; musl and macOS have none
+        trim(0)
 
 
 def build_runtime(

@@ -22,10 +22,10 @@ from tui.modes import Runtime
 from tui.state import MarketState
 from widgets.viewmodels import BtcView, CvdRow, CvdView, PaneStatus, SourceLine, StatusView
 
-#: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
 #: The funding pane's per-venue rate snapshots; the pane is live when one of them is.
 FUNDING_VENUE_FEEDS = ("funding_binance", "funding_bybit", "funding_okx", "funding_hyperliquid")
 
+#: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
 PANE_FEEDS: dict[str, tuple[str, ...]] = {
     "btc": ("btc_ticker", "btc_intraday", "btc_ath"),
     "cvd": ("cvd_daily", "cvd_hourly"),
