@@ -15,7 +15,8 @@ All functions are pure and vectorised over a *tape*: either a frame with
 Formulas:
 
 - ``window_totals``: for w in 1h/4h/24h, ``long_usd = sum(notional | side = long, in window)``, likewise
-  short; ``total = long + short``; ``long_share = long / total``.
+  short; ``total = long + short``; ``long_share = long / total``; ``coverage`` = the recorded share of the window
+  (NaN sums when nothing of it was recorded).
 - ``venue_totals``: the same sums grouped by exchange over one window, plus each venue's share of the total.
 - ``hourly_long_median``: the trailing hourly windows ``H_k = (now - (k+1)h, now - k h]`` for ``k = 1..n``
   (the last hour ``k = 0`` is excluded, it is what gets compared), ``n = floor((now - 1h - max(now - lookback,
@@ -102,25 +103,37 @@ def window_totals(
     tape: pd.DataFrame | LiquidationTape,
     now: int | pd.Timestamp,
     windows: Sequence[str] = ("1h", "4h", "24h"),
+    recorded_since: int | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Long/short/total liquidated USD per trailing window: index = window label, columns ``long_usd``,
-    ``short_usd``, ``total_usd``, ``long_share`` (NaN when nothing was liquidated), ``count``."""
+    ``short_usd``, ``total_usd``, ``long_share`` (NaN when nothing was liquidated), ``count`` and ``coverage``.
+
+    ``coverage`` is the recorded fraction of the window: ``clip(now - recorded_since, 0, w) / w``. Nothing is
+    known of a window the console did not record, so with coverage 0 (a tape that never recorded, e.g. no stream
+    ever connected) the sums are NaN, never 0; a partly recorded window is a lower bound the caller labels.
+    ``recorded_since`` defaults to a :class:`LiquidationTape`'s own; a plain frame is taken as the whole record.
+    """
     now_ms = _ms(now)
     time, is_long, notional = _core(tape)
+    since = _recorded_since(tape, recorded_since)
+    whole_record = since is None and not isinstance(tape, LiquidationTape)
     age = now_ms - time
     rows = []
     for label in windows:
-        inside = (age >= 0) & (age < WINDOWS_MS[label])
+        width = WINDOWS_MS[label]
+        coverage = 1.0 if whole_record else (0.0 if since is None else min(max(now_ms - since, 0), width) / width)
+        inside = (age >= 0) & (age < width)
         long_usd = float(notional[inside & is_long].sum())
         short_usd = float(notional[inside & ~is_long].sum())
         total = long_usd + short_usd
-        rows.append(
-            (long_usd, short_usd, total, long_usd / total if total > 0 else np.nan, int(inside.sum()))
-        )
+        if coverage <= 0:
+            long_usd = short_usd = total = float("nan")
+        share = long_usd / total if total > 0 else np.nan
+        rows.append((long_usd, short_usd, total, share, int(inside.sum()), coverage))
     return pd.DataFrame(
         rows,
         index=pd.Index(list(windows), name="window"),
-        columns=["long_usd", "short_usd", "total_usd", "long_share", "count"],
+        columns=["long_usd", "short_usd", "total_usd", "long_share", "count", "coverage"],
     )
 
 
@@ -220,11 +233,14 @@ class Cascade:
 
 
 def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
-    """Percent change of the last close at or before ``now`` vs the last close at or before ``now - hours``.
+    """BTC's percent change over the ``hours`` before ``now``: :func:`analytics.price.pct_change_over` on the
+    closes observed up to ``now`` (one definition for the pane, the driver and the cascade).
 
-    ``btc_closes`` is indexed by the time each close was observed (UTC datetimes or epoch ms), e.g. minute
-    bars by close time. NaN when either side is missing.
+    ``btc_closes`` is indexed by the time each close was observed (UTC datetimes or epoch ms), e.g.
+    :func:`analytics.price.observed_closes`. NaN when either side is missing.
     """
+    from analytics.price import pct_change_over
+
     if btc_closes is None or len(btc_closes) == 0:
         return float("nan")
     index = btc_closes.index
@@ -232,11 +248,11 @@ def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
     order = np.argsort(times, kind="stable")
     times = times[order]
     values = btc_closes.to_numpy(np.float64)[order]
-    i_now = int(np.searchsorted(times, now_ms, side="right")) - 1
-    i_then = int(np.searchsorted(times, now_ms - hours * HOUR_MS, side="right")) - 1
-    if i_now < 0 or i_then < 0 or values[i_then] <= 0:
+    seen = times <= now_ms
+    if not seen.any():
         return float("nan")
-    return float((values[i_now] / values[i_then] - 1.0) * 100.0)
+    series = pd.Series(values[seen], index=pd.to_datetime(times[seen], unit="ms", utc=True))
+    return pct_change_over(series, pd.Timedelta(hours=hours))
 
 
 def cascade(

@@ -165,10 +165,16 @@ def small_vs_large_cap_return(
 def spy_change(closes: pd.Series, sessions: int = 5) -> WindowChange:
     """Percent change over the last ``sessions`` daily closes: ``close[-1] / close[-1-sessions] - 1``.
 
-    ``closes`` is indexed by session time (NaN ignored). Below -2% over 5 sessions the "Stock-market weakness"
-    driver is active: equity de-risking usually spills into crypto.
+    ``closes`` is indexed by session time (NaN ignored); rows stamped on days that are not NYSE sessions (a
+    vendor's carried-forward holiday close) are not sessions and are left out. Below -2% over 5 sessions the
+    "Stock-market weakness" driver is active: equity de-risking usually spills into crypto.
     """
+    from analytics.calendar import is_us_session
+
     values = closes.dropna().sort_index()
+    if len(values) and isinstance(values.index, pd.DatetimeIndex):
+        # Daily bars are stamped at the session open (13:30/14:30 UTC) or at midnight: the UTC date is the session.
+        values = values[is_us_session(list(values.index.date))]
     if len(values) <= sessions:
         end = float(values.iloc[-1]) if len(values) else math.nan
         return _unknown(f"only {len(values)} sessions (need {sessions + 1})", end,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BtcFigures", "btc_figures", "downsample", "pct_change_over"]
+__all__ = ["BtcFigures", "btc_figures", "downsample", "observed_closes", "pct_change_over"]
 
 DEFAULT_CHART_POINTS = 240
 
@@ -59,6 +59,27 @@ def pct_change_over(series: pd.Series, window: pd.Timedelta) -> float:
     return (values[-1] / ref - 1.0) * 100.0
 
 
+def observed_closes(frame: pd.DataFrame, now_ms: int | None = None) -> pd.Series:
+    """Each bar's close at the instant it was observed: a finished bar's close at its close time, the running
+    bar's close (the latest price) at ``now``.
+
+    Why not the open time: with 15-minute bars, the bar opened 60 minutes before the running one closed only 45
+    minutes ago, so a "1 h change" over open times compares prices 45 minutes apart. On observation times,
+    :func:`pct_change_over` compares prices a window apart (to the bar's resolution). Frames without a
+    ``close_time`` column are taken as already indexed by observation time.
+    """
+    if "close" not in frame.columns or not len(frame):
+        return pd.Series(dtype=float, name="close")
+    closes = frame["close"].astype(float)
+    if "close_time" not in frame.columns:
+        return closes.rename("close")
+    observed = pd.DatetimeIndex(frame["close_time"]) + pd.Timedelta(milliseconds=1)
+    if now_ms is not None:
+        now = pd.Timestamp(now_ms, unit="ms", tz="UTC").as_unit(observed.unit)
+        observed = observed.where(observed <= now, now)  # the running bar is seen now, not at its future close
+    return pd.Series(closes.to_numpy(), index=pd.DatetimeIndex(observed, name="observed"), name="close")
+
+
 def downsample(series: pd.Series, max_points: int) -> pd.Series:
     """Thin a series for a terminal chart to at most ``max_points`` points, keeping the first and last
     exactly.
@@ -86,6 +107,7 @@ def btc_figures(
     intraday: pd.DataFrame,
     *,
     max_points: int = DEFAULT_CHART_POINTS,
+    now_ms: int | None = None,
 ) -> BtcFigures:
     """Bitcoin's headline figures: where price is, how it moved, and how far below its all-time high it
     trades.
@@ -99,7 +121,8 @@ def btc_figures(
       high;
     * ``drawdown_pct = (price / ath - 1) * 100`` (``<= 0``; 0 at a new high) — how deep the market is below
       its peak, the usual "bull market intact?" gauge;
-    * ``change_1h_pct = pct_change_over(intraday.close, 1 h)`` — feeds the liquidation-cascade driver;
+    * ``change_1h_pct = pct_change_over(observed_closes(intraday, now), 1 h)``: prices one hour apart (the
+      same function the liquidation-cascade driver reads);
     * ``intraday_series = downsample(intraday.close, max_points)`` for the chart.
     """
     price = float(ticker_last)
@@ -116,13 +139,14 @@ def btc_figures(
                 ath, ath_time = price, None
     drawdown = (price / ath - 1.0) * 100.0 if math.isfinite(ath) and ath > 0 else float("nan")
     closes = intraday["close"].astype(float) if "close" in intraday.columns else pd.Series(dtype=float)
+    observed = observed_closes(intraday, now_ms)
     return BtcFigures(
         price=price,
         change_24h_pct=float(ticker_change_pct),
         ath=ath,
         ath_time=ath_time,
         drawdown_pct=min(drawdown, 0.0) if math.isfinite(drawdown) else drawdown,
-        change_1h_pct=pct_change_over(closes, pd.Timedelta(hours=1)),
+        change_1h_pct=pct_change_over(observed, pd.Timedelta(hours=1)),
         intraday_series=downsample(closes.rename("close"), max_points),
         as_of=pd.Timestamp(closes.index[-1]) if len(closes) else None,
     )

@@ -47,6 +47,8 @@ class EquityBars:
     exchange_tz: str = "America/New_York"
     regular_market_price: float | None = None
     regular_market_time: pd.Timestamp | None = None
+    #: The symbol these bars stand in for (``"SPY"`` for the S&P 500 index ``^GSPC``), None when they are its own.
+    proxy_for: str | None = None
 
     @property
     def as_of(self) -> pd.Timestamp | None:

@@ -42,7 +42,7 @@ def test_window_totals_by_side() -> None:
         ]
     )
     out = window_totals(t, NOW)
-    assert out.loc["1h"].tolist() == pytest.approx([100.0, 40.0, 140.0, 100 / 140, 2])
+    assert out.loc["1h"].tolist() == pytest.approx([100.0, 40.0, 140.0, 100 / 140, 2, 1.0])
     assert out.loc["4h", "long_usd"] == 157.0 and out.loc["4h", "short_usd"] == 40.0
     assert out.loc["24h", "total_usd"] == 1197.0 and out.loc["24h", "count"] == 5
     empty = window_totals(tape([]), NOW)
@@ -258,3 +258,13 @@ def test_demo_fill_without_prices_gives_an_empty_tape() -> None:
     demo_liquidations.fill(dataset, Scenario(anchor_ms=NOW))
     assert dataset.liquidations is not None and len(dataset.liquidations) == 0
     assert list(dataset.liquidations.columns) == ["time", "exchange", "coin", "side", "qty", "price"]
+
+
+def test_totals_unknown_until_something_was_recorded() -> None:
+    tape_ = LiquidationTape()
+    out = window_totals(tape_, NOW)
+    assert out["long_usd"].isna().all() and out["short_usd"].isna().all() and (out["coverage"] == 0).all()
+    tape_.start_recording(NOW - 12 * MINUTE)
+    out = window_totals(tape_, NOW)
+    assert out.loc["1h", "long_usd"] == 0.0 and out.loc["1h", "coverage"] == pytest.approx(12 / 60)
+    assert out.loc["24h", "coverage"] == pytest.approx(12 / 1440)

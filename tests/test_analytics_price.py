@@ -151,3 +151,24 @@ def test_btc_figures_change_1h_and_chart_series() -> None:
     assert figures.intraday_series.iloc[-1] == 99.0
     assert figures.intraday_series.index[-1] == figures.as_of == T0 + pd.Timedelta(minutes=560)
     assert figures.intraday_series.index[0] == T0
+
+
+def test_one_hour_change_compares_prices_sixty_minutes_apart() -> None:
+    """15-minute bars: the running bar's price against the close observed an hour earlier, not against the
+    bar that opened an hour before the running one (which closed only 45 minutes ago)."""
+    from analytics.price import observed_closes
+
+    start = pd.Timestamp("2025-10-10 20:00", tz="UTC")
+    opens = pd.date_range(start, periods=6, freq="15min")
+    frame = pd.DataFrame(
+        {"close": [100.0, 101.0, 102.0, 103.0, 104.0, 99.0],
+         "close_time": opens + pd.Timedelta(minutes=15) - pd.Timedelta(milliseconds=1)},
+        index=opens,
+    )  # fmt: skip
+    now_ms = int((start + pd.Timedelta(minutes=80)).value // 1_000_000)  # 21:20, inside the 21:15 bar
+    observed = observed_closes(frame, now_ms)
+    assert observed.index[-1] == pd.Timestamp("2025-10-10 21:20", tz="UTC")
+    # 60 minutes before 21:20 is 20:20: the newest close observed by then is the 20:00 bar's (at 20:15).
+    assert pct_change_over(observed, pd.Timedelta(hours=1)) == pytest.approx((99.0 / 100.0 - 1) * 100)
+    figures = btc_figures(99.0, 0.0, pd.DataFrame({"high": []}), frame, now_ms=now_ms)
+    assert figures.change_1h_pct == pytest.approx((99.0 / 100.0 - 1) * 100)

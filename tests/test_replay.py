@@ -79,18 +79,22 @@ def test_real_values_at_2025_10_11(replay):
 @needs_replay
 def test_klines_layouts_and_mark_prices(replay):
     ds = replay.dataset
-    assert set(ds.spot_klines["BTCUSDT"]) == {DAY, 4 * 3_600_000, 3_600_000, 900_000}
-    # Mark-price klines never stand in for traded volume.
-    mark = ds.spot_klines["BTCUSDT_MARK"][300_000]
+    # One market per figure: spot files answer the spot endpoints; futures and Bybit files keep their own market.
+    assert set(ds.spot_klines["BTCUSDT"]) == {DAY, 4 * 3_600_000}
+    assert set(ds.markets["binance_usdm"]["BTCUSDT"]) == {900_000}
+    assert set(ds.markets["bybit_linear"]["BTCUSDT"]) == {3_600_000}
+    # Mark-price klines never stand in for traded volume: a market of their own.
+    mark = ds.markets["binance_usdm_mark"]["BTCUSDT"][300_000]
     assert len(mark) == 7 * 288 and (mark["volume"] == 0).all() and mark["taker_buy_volume"].isna().all()
     assert mark["close"].iloc[0] == pytest.approx(121544.26997101)
-    assert 60_000 in ds.spot_klines["BTCUSD_PERP"]
+    assert 60_000 in ds.markets["binance_coinm_mark"]["BTCUSD_PERP"]
     # Bybit OHLCV + turnover: quote volume is the turnover column.
-    bybit = ds.spot_klines["BTCUSDT"][3_600_000]
+    bybit = ds.markets["bybit_linear"]["BTCUSDT"][3_600_000]
     assert bybit["quote_volume"].iloc[0] == pytest.approx(171610402.6991)
-    for frames in ds.spot_klines.values():
-        for frame in frames.values():
-            assert frame["open_time"].is_monotonic_increasing and not frame["open_time"].duplicated().any()
+    for symbols in ds.markets.values():
+        for frames in symbols.values():
+            for frame in frames.values():
+                assert frame["open_time"].is_monotonic_increasing and not frame["open_time"].duplicated().any()
 
 
 @needs_replay
@@ -158,3 +162,30 @@ def test_synthetic_layouts(tmp_path: Path):
     assert "not recognised" in skipped["weird.csv"]
     assert "high below low" in skipped["BTCUSDT_1h.csv"]  # hostile file reported, not loaded
     assert "BTCUSDT" not in ds.spot_klines
+
+
+def test_kline_columns_recognised_by_name(tmp_path: Path):
+    """A collector's layout: an extra datetime column, short taker names, a symbol column; CVD is computed."""
+    header = ("open_time,datetime,open,high,low,close,volume,close_time,quote_volume,trades,taker_buy_base,"
+              "taker_buy_quote,symbol,sma_20")  # fmt: skip
+    rows = [header]
+    for i in range(4):
+        t = 1_760_054_400_000 + i * 3_600_000
+        rows.append(f"{t},2025-10-10 0{i}:00:00,100,101,99,100.5,2,{t + 3_599_999},200,10,1.5,150,SOLUSDT,99")
+    (tmp_path / "SOLUSDT_1h.csv").write_text("\n".join(rows) + "\n")
+    result = load_replay(tmp_path)
+    frame = result.dataset.spot_klines["SOLUSDT"][3_600_000]
+    assert frame["taker_buy_quote_volume"].tolist() == [150.0] * 4
+    assert frame["taker_buy_volume"].tolist() == [1.5] * 4 and frame["count"].tolist() == [10] * 4
+    loaded = result.loaded[0]
+    assert "taker split present" in loaded.notes
+    assert "columns not used: datetime, close_time, symbol, sma_20 (not recognised)" in loaded.notes
+
+
+def test_epoch_units_change_inside_one_file(tmp_path: Path):
+    """Binance spot files switched to microseconds on 2025-01-01: a file spanning it has both, row by row."""
+    ms_row = "1735686000000,1,1,1,1,1,1735689599999,1,1,0.5,0.5,0"  # 2024-12-31 23:00 in ms
+    us_row = "1735689600000000,1,1,1,1,1,1735693199999999,1,1,0.5,0.5,0"  # 2025-01-01 00:00 in µs
+    (tmp_path / "BTCUSDT-1h-2025-01.csv").write_text(ms_row + "\n" + us_row + "\n")
+    frame = load_replay(tmp_path).dataset.spot_klines["BTCUSDT"][3_600_000]
+    assert frame["open_time"].tolist() == [1_735_686_000_000, 1_735_689_600_000]

@@ -149,3 +149,32 @@ def test_format_age(seconds: float, text: str) -> None:
 
 def test_waiting_before_first_fetch() -> None:
     assert FeedHealth("f", "p", 30).status(0) == "waiting"
+
+
+async def test_data_age_on_the_market_clock_and_frozen_values():
+    """A feed's data goes stale when its newest figure is old on the market clock (a replay's hour), and a feed
+    that answers the same values poll after poll for longer than ``frozen_after`` is suspect, not live."""
+    from tui.scheduler import Delivered
+
+    wall = [1_000.0]
+    market = [5_000_000.0]
+    answers = iter([Delivered(4_999_000_000, ("x", 1.0)), Delivered(5_000_000_000, ("x", 1.0)),
+                    Delivered(5_000_100_000, ("x", 2.0))])  # fmt: skip
+
+    async def run():
+        return next(answers)
+
+    feed = Feed("t", "p", 10.0, run, max_data_age=300.0, frozen_after=60.0)
+    scheduler = Scheduler([feed], clock=lambda: wall[0], market_clock=lambda: market[0])
+    assert await scheduler.run_once("t")
+    # The newest figure is 1,000 s old on the market clock: stale, with its time, though the fetch just happened.
+    assert feed.health.status(wall[0]) == "stale" and "data to" in feed.health.describe(wall[0])
+    market[0] += 100.0
+    wall[0] += 100.0
+    assert await scheduler.run_once("t")
+    assert feed.health.status(wall[0]) == "suspect" and "frozen" in feed.health.describe(wall[0])
+    assert not feed.health.is_fresh(wall[0])
+    market[0] += 10.0
+    wall[0] += 10.0
+    assert await scheduler.run_once("t")
+    assert feed.health.status(wall[0]) == "live" and feed.health.is_fresh(wall[0])

@@ -1,7 +1,7 @@
 """``altpulse status``: the line's formats from a fixed snapshot document, the snapshot cache, and the command.
 
-No network: every snapshot pass here is the demo market or a patched ``tui.snapshot._collect``. The user cache dir
-is redirected to a temporary directory (``XDG_CACHE_HOME``) in every test.
+No network: every snapshot pass here is the demo market or a patched ``tui.snapshot.collect_snapshot``. The user
+cache dir is redirected to a temporary directory (``XDG_CACHE_HOME``) in every test.
 """
 
 from __future__ import annotations
@@ -419,7 +419,7 @@ def test_snapshot_command_writes_the_cache(monkeypatch: pytest.MonkeyPatch, caps
     async def fake_collect(config: Any, mode: str, replay_dir: Any, at: Any) -> dict[str, Any]:
         return snapshot_doc(mode)
 
-    monkeypatch.setattr("tui.snapshot._collect", fake_collect)
+    monkeypatch.setattr("tui.snapshot.collect_snapshot", fake_collect)
     assert run_snapshot(None, "demo", replay_dir=None, at=None, as_json=True) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "demo"
     assert read_snapshot_cache("demo", 120)["mode"] == "demo"  # type: ignore[index]
@@ -445,7 +445,7 @@ def no_feeds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(mode)
         raise RuntimeError("feeds must not run")
 
-    monkeypatch.setattr("tui.snapshot._collect", boom)
+    monkeypatch.setattr("tui.snapshot.collect_snapshot", boom)
     return calls
 
 
@@ -484,7 +484,7 @@ def test_status_recomputes_a_stale_cache(monkeypatch: pytest.MonkeyPatch, capsys
     async def collect(config: Any, mode: str, replay_dir: Any, at: Any) -> dict[str, Any]:
         return fresh
 
-    monkeypatch.setattr("tui.snapshot._collect", collect)
+    monkeypatch.setattr("tui.snapshot.collect_snapshot", collect)
     code, out, err = _main(["status"], capsys)
     assert (code, err) == (0, "")
     assert out.startswith("BTC 101,000 -3.4% · ") and "stale" not in out
@@ -510,7 +510,7 @@ def test_status_when_no_feed_answers(monkeypatch: pytest.MonkeyPatch, capsys: py
     async def collect(config: Any, mode: str, replay_dir: Any, at: Any) -> dict[str, Any]:
         return empty
 
-    monkeypatch.setattr("tui.snapshot._collect", collect)
+    monkeypatch.setattr("tui.snapshot.collect_snapshot", collect)
     code, out, err = _main(["status", "--format", "tmux"], capsys)
     assert code == 1 and out == "#[fg=red]altpulse: offline#[default]\n"
     assert (
@@ -527,7 +527,7 @@ def test_status_timeout_is_bounded(monkeypatch: pytest.MonkeyPatch, capsys: pyte
         await asyncio.sleep(3600)
         raise AssertionError("not reached")
 
-    monkeypatch.setattr("tui.snapshot._collect", slow)
+    monkeypatch.setattr("tui.snapshot.collect_snapshot", slow)
     code, out, err = _main(["status", "--timeout", "0.2", "--format", "json"], capsys)
     assert code == 1
     assert json.loads(out)["offline"] is True

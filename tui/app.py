@@ -136,7 +136,7 @@ class AltpulseApp(App[None]):
         feeds = build_feeds(self.config, runtime, state)
         self.runtime, self.state = runtime, state
         self.views = ViewBuilder(self.config, runtime, state)
-        self.scheduler = Scheduler(feeds, on_update=self._feed_updated)
+        self.scheduler = Scheduler(feeds, on_update=self._feed_updated, market_clock=lambda: runtime.now_ms() / 1000)
         self.views.scheduler = self.scheduler
         self.call_from_thread(self._booted)
 
@@ -144,6 +144,8 @@ class AltpulseApp(App[None]):
         from tui.feeds_derivs import start_liquidation_tape
 
         self._banner(self.runtime.label, self.runtime.simulated)
+        for note in self.runtime.notes[:4]:
+            self.notify(note, title="Replay data", timeout=12)
         streams = start_liquidation_tape(self.config, self.runtime, self.state)
         if self.start_feeds:
             for name in self.scheduler.feeds:
@@ -160,6 +162,12 @@ class AltpulseApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "boot" and event.state == WorkerState.ERROR:
             error = event.worker.error
+            from tui.modes import UsageError
+
+            if isinstance(error, UsageError):
+                # The arguments cannot work with this data (e.g. --at outside the replay): say so and leave.
+                self.exit(return_code=2, message=f"altpulse: {error}")
+                return
             self.boot_error = f"{type(error).__name__}: {error}"
             log.error("boot failed: %s", self.boot_error)
             self._banner(f"{MODE_LABEL.get(self.mode, self.mode)} · could not start: {error}", self.mode == "demo")

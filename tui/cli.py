@@ -138,14 +138,18 @@ def _main(argv: list[str]) -> int:
     config = _load(args)
     mode = _mode(args)
     if args.command == "snapshot":
+        from tui.modes import UsageError
         from tui.snapshot import run_snapshot
 
-        return run_snapshot(config, mode, replay_dir=args.replay, at=args.at, as_json=args.json)
+        try:
+            return run_snapshot(config, mode, replay_dir=args.replay, at=args.at, as_json=args.json)
+        except UsageError as exc:
+            raise CliError(f"altpulse: {exc}") from None
     from tui.app import AltpulseApp
 
     app = AltpulseApp(config, mode, replay_dir=args.replay, at=args.at, speed=args.speed)
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,7 @@ from typing import Any
 from sources.errors import SourceError
 from tui.config import Config
 from tui.modes import Runtime
-from tui.scheduler import Feed
+from tui.scheduler import Delivered, Feed
 from tui.state import MarketState
 
 HOUR_MS = 3_600_000
@@ -40,15 +40,26 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
     }
     coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
     periods = int(config["funding"]["history_periods"])
+    replay = runtime.mode == "replay"
 
     def snapshot_feed(venue: str) -> Feed:
-        async def run() -> None:
-            state.derivs[venue] = await venues[venue].snapshot()
+        async def run() -> Delivered:
+            snap = await venues[venue].snapshot()
+            if not snap.funding:
+                # A 200 with no perpetual in it is a broken answer, not a market without funding.
+                hint = " (the replay's files have no funding for this venue at this time)" if replay else ""
+                raise SourceError(venue, "funding snapshot", f"empty response: no USDT perpetual in it{hint}")
+            state.derivs[venue] = snap
             state.bump("funding")
+            rates = tuple(sorted((q.coin, q.rate) for q in snap.funding))
+            return Delivered(snap.as_of.value // 1_000_000, rates)
 
-        return Feed(f"funding_{venue}", venue, cadence["funding"], run)
+        # Predicted funding moves with the premium minute by minute; every rate identical for longer than a whole
+        # 8 h period means the venue (or a cache in front of it) serves frozen data.
+        return Feed(f"funding_{venue}", venue, cadence["funding"], run, max_data_age=600.0,
+                    frozen_after=9 * 3600.0)  # fmt: skip
 
-    async def binance_oi() -> None:
+    async def binance_oi() -> Delivered:
         snap = state.derivs.get("binance")
         marks = {q.symbol: q.mark_price for q in snap.funding if q.coin in coins and q.mark_price} if snap else {}
         if not marks:
@@ -65,8 +76,10 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
         results = await asyncio.gather(*(one(sym, mark) for sym, mark in marks.items()))
         state.binance_oi = [record for batch in results for record in batch]
         state.bump("funding")
+        times = [r.time.value // 1_000_000 for r in state.binance_oi]
+        return Delivered(max(times) if times else None)
 
-    async def oi_history() -> None:
+    async def oi_history() -> Delivered:
         import pandas as pd
 
         async def one(coin: str) -> Any:
@@ -81,8 +94,9 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
         frames = [f for f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)]
         state.oi_history = pd.concat(frames, ignore_index=True) if frames else None
         state.bump("funding")
+        return Delivered(_newest_ms(state.oi_history))
 
-    async def funding_history() -> None:
+    async def funding_history() -> Delivered:
         import pandas as pd
 
         now = runtime.now_ms()
@@ -102,13 +116,29 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
         frames = [f for f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)]
         state.funding_history = pd.concat(frames, ignore_index=True) if frames else None
         state.bump("funding")
+        return Delivered(_newest_ms(state.funding_history))
 
     feeds = [snapshot_feed(v) for v in VENUES]
-    feeds.append(Feed("oi_binance", "binance", cadence["open_interest"], binance_oi))
-    feeds.append(Feed("oi_history", "binance", max(300.0, cadence["open_interest"] * 5), oi_history))
-    feeds.append(Feed("funding_history", "bybit", 900.0, funding_history))
+    feeds.append(Feed("oi_binance", "binance", cadence["open_interest"], binance_oi, max_data_age=600.0))
+    feeds.append(Feed("oi_history", "binance", max(300.0, cadence["open_interest"] * 5), oi_history,
+                      max_data_age=3 * 3600.0))  # fmt: skip
+    # Settlements come every 8 h (4, 2 or 1 h on volatile coins): a day without one means the history stopped.
+    feeds.append(Feed("funding_history", "bybit", 900.0, funding_history, max_data_age=86400.0))
     feeds.append(_okx_rest_fallback(config, runtime, state, coins))
     return feeds
+
+
+def _newest_ms(frame: Any) -> float | None:
+    """Epoch ms of the newest ``time`` in a history frame (None when empty)."""
+    if frame is None or not len(frame):
+        return None
+    return float(pd_ms(frame["time"].max()))
+
+
+def pd_ms(stamp: Any) -> int:
+    import pandas as pd
+
+    return int(pd.Timestamp(stamp).value // 1_000_000)
 
 
 def _unknown_symbol(exc: SourceError) -> bool:
@@ -147,7 +177,8 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
     """Create the tape and the three streams (not yet running); returns the streams to run as workers.
 
     Demo and replay seed the tape with the dataset's liquidations up to the virtual now, as a recording made
-    earlier would; live starts empty and the cascade detector says how long it has recorded.
+    earlier would; live starts empty, records from the moment a stream is live, and the cascade detector says how
+    long it has recorded.
     """
     from analytics.liquidations import LiquidationTape
     from sources.symbols import venue_symbol
@@ -159,8 +190,8 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
     if seeded is not None and len(seeded):
         tape.extend_frame(seeded)
         tape.start_recording(int(seeded["time"].min()))
-    else:
-        tape.start_recording(now)
+    # Otherwise the record starts when a stream first goes live: a tape no stream fed knows nothing (its totals
+    # are unknown, not $0), e.g. a replay without liquidation files or every venue unreachable.
     state.liq_tape = tape
     if runtime.emulator is not None:
         from sources.emulator.ws_streams import get_hub
@@ -176,6 +207,8 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
 
     def on_status(status: Any) -> None:
         # A stream going live, retrying or offline changes what the pane must say, even with no new record.
+        if status.state == "live":
+            tape.start_recording(runtime.now_ms())
         state.bump("liquidations")
 
     src = config["sources"]

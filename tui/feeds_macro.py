@@ -14,7 +14,7 @@ from typing import Any
 
 from tui.config import Config
 from tui.modes import Runtime
-from tui.scheduler import Feed
+from tui.scheduler import Delivered, Feed
 from tui.state import MarketState
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     from sources.farside import FarsideEtf
     from sources.fred import Fred
     from sources.stooq import Stooq
-    from sources.yahoo import YahooChart, equity_daily
+    from sources.yahoo import YahooChart
 
     src = config["sources"]
     cadence = config["cadence"]
@@ -83,43 +83,109 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     history = GlobalHistory(global_history_path() if runtime.mode == "live" else None)
     state.extra["global_history"] = history
 
-    async def etf_btc() -> None:
-        state.extra["etf_btc"] = await farside.btc_flows()
+    async def etf_btc() -> Delivered:
+        flows = await farside.btc_flows()
+        state.extra["etf_btc"] = flows
         state.bump("etf")
+        return Delivered(_day_ms(flows.last_complete))
 
-    async def etf_eth() -> None:
-        state.extra["etf_eth"] = await farside.eth_flows()
+    async def etf_eth() -> Delivered:
+        flows = await farside.eth_flows()
+        state.extra["etf_eth"] = flows
         state.bump("etf")
+        return Delivered(_day_ms(flows.last_complete))
 
-    async def fear_greed() -> None:
-        state.extra["fear_greed"] = await fng.fear_greed(limit=60)
+    async def fear_greed() -> Delivered:
+        fng_data = await fng.fear_greed(limit=60)
+        state.extra["fear_greed"] = fng_data
         state.bump("macro")
+        return Delivered(_day_ms(fng_data.as_of))
 
-    async def global_market() -> None:
+    async def global_market() -> Delivered:
         snapshot = await gecko.global_market()
         state.extra["global"] = snapshot
         history.add(snapshot)
         state.bump("macro")
+        return Delivered(_day_ms(snapshot.time))
 
     async def coin_markets() -> None:
         state.extra["coin_markets"] = await gecko.coin_markets(per_page=100)
         state.bump("macro")
 
-    async def equities() -> None:
-        state.extra["spy"] = await equity_daily(yahoo, stooq, "SPY")
+    async def equities() -> Delivered:
+        bars = await us_equities(yahoo, stooq, runtime.now_ms())
+        state.extra["spy"] = bars
         state.bump("macro")
+        return Delivered(_day_ms(bars.as_of))
 
-    async def rates() -> None:
-        state.extra["dgs2"] = await fred.series("DGS2")
+    async def rates() -> Delivered:
+        series = await fred.series("DGS2")
+        state.extra["dgs2"] = series
         state.bump("macro")
+        return Delivered(_day_ms(series.as_of))
 
+    day = 86_400.0
     return [
-        Feed("etf_btc", "farside", cadence["etf"], etf_btc),
-        Feed("etf_eth", "farside", cadence["etf"], etf_eth),
-        Feed("fear_greed", "alternative.me", cadence["fear_greed"], fear_greed),
-        Feed("cg_global", "coingecko", cadence["coingecko"], global_market),
+        # Daily data has calendar ages: the newest complete ETF day is at most a long weekend old (a Friday seen on
+        # a holiday Tuesday evening), Fear & Greed updates every midnight, FRED publishes DGS2 a business day late.
+        Feed("etf_btc", "farside", cadence["etf"], etf_btc, max_data_age=ETF_MAX_AGE_DAYS * day),
+        Feed("etf_eth", "farside", cadence["etf"], etf_eth, max_data_age=ETF_MAX_AGE_DAYS * day),
+        Feed("fear_greed", "alternative.me", cadence["fear_greed"], fear_greed, max_data_age=2 * day),
+        Feed("cg_global", "coingecko", cadence["coingecko"], global_market, max_data_age=3600.0),
         # /coins/markets changes slowly and CoinGecko's keyless tier is tight: poll it at a third of /global.
         Feed("cg_markets", "coingecko", cadence["coingecko"] * 3, coin_markets),
-        Feed("equities", "yahoo", cadence["equities"], equities),
-        Feed("rates", "fred", cadence["rates"], rates),
+        Feed("equities", "yahoo", cadence["equities"], equities, max_data_age=EQUITY_MAX_AGE_DAYS * day),
+        Feed("rates", "fred", cadence["rates"], rates, max_data_age=7 * day),
     ]
+
+
+#: A session's bar (or an ETF day) counts as current for this many calendar days: a Friday is still the newest
+#: session on the Tuesday after a long weekend.
+EQUITY_MAX_AGE_DAYS = 5.5
+ETF_MAX_AGE_DAYS = 5.5
+
+
+def _day_ms(when: Any) -> float | None:
+    """Epoch ms of a date or timestamp (a date is its UTC midnight); None passes through."""
+    import pandas as pd
+
+    if when is None:
+        return None
+    stamp = pd.Timestamp(when)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return float(stamp.value // 1_000_000)
+
+
+async def us_equities(yahoo: Any, stooq: Any, now_ms: int, sessions: int = 5) -> Any:
+    """SPY daily bars; where SPY is missing, stale, or too short for a ``sessions`` change, and the S&P 500 index
+    (``^GSPC``) serves better, the index stands in, labelled as a proxy (``EquityBars.proxy_for == "SPY"``): both
+    measure the same US large caps."""
+    from dataclasses import replace
+
+    from sources.errors import SourceError
+    from sources.yahoo import equity_daily
+
+    max_age_ms = EQUITY_MAX_AGE_DAYS * 86_400_000
+
+    def usable(bars: Any) -> bool:
+        fresh = bars is not None and bars.as_of is not None and now_ms - _day_ms(bars.as_of) <= max_age_ms
+        return fresh and int(bars.frame["close"].notna().sum()) > sessions
+
+    spy: Any = None
+    error: SourceError | None = None
+    try:
+        spy = await equity_daily(yahoo, stooq, "SPY")
+    except SourceError as exc:
+        error = exc
+    if usable(spy):
+        return spy
+    try:
+        index = await yahoo.daily("^GSPC")
+    except SourceError:
+        index = None
+    if usable(index):
+        return replace(index, proxy_for="SPY")
+    if spy is not None:
+        return spy
+    assert error is not None
+    raise error

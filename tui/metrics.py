@@ -17,7 +17,7 @@ import pandas as pd
 from analytics import etf as etf_an
 from analytics import macro as macro_an
 from analytics.drivers import MetricValue, parse_window
-from analytics.price import pct_change_over
+from analytics.price import observed_closes, pct_change_over
 from tui.health import FeedHealth
 
 #: Which feeds a metric rests on; the metric is stale when none of them is fresh.
@@ -176,8 +176,9 @@ class Metrics:
         intraday = self.state.btc_intraday
         if intraday is None or not len(intraday):
             return MetricValue(None, None, note="no BTC intraday data")
-        value = pct_change_over(intraday["close"].astype(float), parse_window(window or "1h"))
-        return MetricValue(_finite(value), intraday.index[-1])
+        closes = observed_closes(intraday, self.views.runtime.now_ms())
+        value = pct_change_over(closes, parse_window(window or "1h"))
+        return MetricValue(_finite(value), closes.index[-1])
 
     def _small_caps(self, window: str | None) -> MetricValue:
         markets = self.state.extra.get("coin_markets")

@@ -29,6 +29,10 @@ class Runtime:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    def clock_offset(self) -> float:
+        """Market time minus wall time, in seconds (0 live): what turns a fetch's wall time into market time."""
+        return self.now_ms() / 1000 - time.time()
+
     def recorded_liquidations(self, now_ms: int) -> Any:
         """A previously recorded liquidation tape up to ``now_ms`` (long frame), or None.
 
@@ -41,6 +45,19 @@ class Runtime:
         if frame is None or not len(frame):
             return None
         return frame[frame["time"] <= now_ms]
+
+
+class UsageError(ValueError):
+    """A mode argument the data cannot satisfy (e.g. ``--at`` outside the replay's span): exit 2 with this text."""
+
+
+def _span_text(start_ms: int | None, end_ms: int | None) -> str:
+    import pandas as pd
+
+    def fmt(ms: int | None) -> str:
+        return "?" if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+    return f"{fmt(start_ms)} to {fmt(end_ms)}"
 
 
 def parse_at(text: str) -> int:
@@ -105,15 +122,28 @@ def build_runtime(
             raise ValueError(f"--replay: {replay_dir} is not a directory")
         dataset = load_replay_dataset(replay_dir)
         release_freed_memory()
-        start = parse_at(at) if at is not None else dataset.end_ms or int(time.time() * 1000)
+        if dataset.start_ms is None:
+            raise UsageError(f"--replay {replay_dir}: no usable data files ({len(dataset.skipped_files)} skipped)")
+        if at is not None:
+            start = parse_at(at)
+            if not dataset.start_ms <= start <= (dataset.data_end_ms or start):
+                raise UsageError(
+                    f"--at {at}: outside the replay data, which spans "
+                    f"{_span_text(dataset.start_ms, dataset.data_end_ms)} (default --at: the end of the price data)"
+                )
+        else:
+            start = dataset.end_ms or dataset.data_end_ms or int(time.time() * 1000)
         clock = VirtualClock(start_ms=start, speed=speed)
         emulator = Emulator(dataset, clock)
         http = HttpClient(EmulatorTransport(emulator), timeout=timeout, budgets=_unlimited())
         label = f"REPLAY {replay_dir.name} @ virtual time" + (f" x{speed:g}" if speed != 1 else "")
         runtime = Runtime("replay", label, http, clock.now_ms, emulator)
-        skipped = getattr(dataset, "skipped", None)
-        if skipped:
-            runtime.notes.append(f"{len(skipped)} replay files not recognised")
+        if at is None and dataset.end_note:
+            runtime.notes.append(dataset.end_note)
+        runtime.notes.extend(dataset.load_notes)
+        if dataset.skipped_files:
+            shown = "; ".join(dataset.skipped_files[:3]) + (" ..." if len(dataset.skipped_files) > 3 else "")
+            runtime.notes.append(f"{len(dataset.skipped_files)} replay files skipped: {shown}")
         return runtime
     raise ValueError(f"unknown mode {mode!r}")
 

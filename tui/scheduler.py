@@ -4,6 +4,11 @@ On failure a feed backs off exponentially with full jitter (capped), honours a p
 limits, and polls a source that refuses us for good reason (HTTP 451/403) only every ``unavailable_retry`` seconds.
 ``refresh_now`` wakes every feed; ``pause`` holds them. The Textual app runs each loop as a worker; the snapshot
 CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested with plain asyncio.
+
+A fetch may say what it delivered (:class:`Delivered`): the market time of its newest figure (the feed's data is
+stale once that is older than ``Feed.max_data_age``) and a fingerprint of its values. A provider that answers 200
+with the very same values poll after poll for longer than ``Feed.frozen_after`` (a price that has not moved for an
+hour, every funding rate identical) is marked *suspect*: frozen data is not live data.
 """
 
 from __future__ import annotations
@@ -13,30 +18,63 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 from sources.errors import RateLimited, SourceError, SourceUnavailable
-from tui.health import FeedHealth
+from tui.health import FeedHealth, format_age
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """What one fetch delivered: ``data_ms``, the market time (epoch ms) of its newest figure, and a
+    ``fingerprint`` of its values (equal fingerprints: nothing moved)."""
+
+    data_ms: float | None = None
+    fingerprint: Hashable | None = None
+
+
 @dataclass
 class Feed:
-    """A named fetch that updates the market state; ``run`` raises SourceError on failure."""
+    """A named fetch that updates the market state; ``run`` raises SourceError on failure and may return what
+    it delivered (:class:`Delivered`).
+
+    ``max_data_age``: seconds on the market clock after which the newest figure is stale (None: the feed has no
+    data time). ``frozen_after``: seconds of identical fingerprints after which the data is suspect.
+    """
 
     name: str
     provider: str
     cadence: float
-    run: Callable[[], Awaitable[None]]
+    run: Callable[[], Awaitable[Delivered | None]]
     stale_after: float = 0.0
+    max_data_age: float | None = None
+    frozen_after: float | None = None
     health: FeedHealth = field(init=False)
+    _fingerprint: Hashable | None = field(default=None, init=False, repr=False)
+    _unchanged_since: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.stale_after:
             self.stale_after = max(3 * self.cadence, 30.0)
-        self.health = FeedHealth(self.name, self.provider, self.stale_after)
+        self.health = FeedHealth(self.name, self.provider, self.stale_after, max_data_age=self.max_data_age)
+
+    def delivered(self, result: Delivered | None, now: float) -> None:
+        """Record a good fetch's data time and fingerprint; mark the feed suspect when its values froze."""
+        health = self.health
+        if result is None:
+            return
+        if result.data_ms is not None:
+            health.data_as_of = float(result.data_ms) / 1000.0
+        if result.fingerprint is None or self.frozen_after is None:
+            return
+        if result.fingerprint != self._fingerprint or self._unchanged_since is None:
+            self._fingerprint, self._unchanged_since = result.fingerprint, now
+            health.suspect = None
+        elif now - self._unchanged_since > self.frozen_after:
+            health.suspect = f"frozen {format_age(now - self._unchanged_since)}: identical values every poll"
 
 
 class Scheduler:
@@ -49,8 +87,13 @@ class Scheduler:
         backoff_cap: float = 300.0,
         unavailable_retry: float = 1800.0,
         clock: Callable[[], float] = time.time,
+        market_clock: Callable[[], float] | None = None,
     ) -> None:
         self.feeds = {feed.name: feed for feed in feeds}
+        #: Market time in epoch seconds (the replayed time in a replay); the wall clock when not given.
+        self.market_clock = market_clock or clock
+        for feed in feeds:
+            feed.health.offset = self.market_offset
         self.on_update = on_update
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -60,6 +103,10 @@ class Scheduler:
         self._running = asyncio.Event()
         self._running.set()
         self.speed = 1.0  # cadence multiplier divisor (+/- keys)
+
+    def market_offset(self) -> float:
+        """Market time minus wall time, in seconds."""
+        return self.market_clock() - self.clock()
 
     @property
     def paused(self) -> bool:
@@ -85,7 +132,7 @@ class Scheduler:
         feed = self.feeds[name]
         health = feed.health
         try:
-            await feed.run()
+            result = await feed.run()
         except RateLimited as exc:
             self._failed(health, str(exc), exc.retry_after)
             return False
@@ -101,6 +148,8 @@ class Scheduler:
             self._failed(health, f"internal error: {type(exc).__name__}: {exc}", self._backoff(health.failures + 1))
             return False
         health.as_of = self.clock()
+        health.market_as_of = self.market_clock()
+        feed.delivered(result if isinstance(result, Delivered) else None, health.market_as_of)
         health.failures = 0
         health.error = None
         health.retry_at = None

@@ -7,6 +7,9 @@ unknown figures ``null``::
     mode                      "live" | "demo" | "replay"
     simulated                 true in demo mode
     as_of                     market time of the snapshot (virtual time in demo/replay)
+    replay.notes              replay only: how the default --at was chosen, data-quality findings, skipped files
+    btc.market                the market every BTC figure comes from ("binance_spot")
+    btc.status / .price_as_of the price feed's health (live|stale|...) and the time the price is from
     btc.price                 last trade price, USDT
     btc.change_24h_pct        rolling 24 h change, percent
     btc.change_1h_pct         change over the last hour, percent
@@ -30,7 +33,9 @@ unknown figures ``null``::
     open_interest.<COIN>.usd / .change_24h_pct    per coin (USD summed over venues; change from Binance history)
     liquidations.window_minutes    60
     liquidations.long_usd / .short_usd    USD of longs / shorts liquidated in the last hour (Binance part is a
-                              lower bound: it sends at most one liquidation per symbol per second)
+                              lower bound: it sends at most one liquidation per symbol per second); null when
+                              nothing of the hour was recorded (no stream ever live), never 0 for unknown
+    liquidations.recorded_minutes   how much of that hour the tape recorded (< 60: the sums are a lower bound)
     liquidations.cascade      true when last hour's long liquidations exceed 5x their trailing hourly median
                               while BTC fell more than 2 % in the hour; null when the tape is too short to say
     liquidations.cascade_ratio / .recorded_hours    the ratio, and how many hours of tape it rests on
@@ -44,11 +49,14 @@ unknown figures ``null``::
     macro.stablecoin_share_pct   USDT + USDC share of total market cap, percent
     macro.alt_mcap_ex_eth_usd    total market cap excluding BTC and ETH
     macro.spy_5d_pct          SPY change over 5 sessions, percent
+    macro.spy_source          "SPY", or "^GSPC (proxy for SPY)" when the S&P 500 index stands in (SPY missing/stale)
     macro.us2y / .us2y_change_10d    US 2-year Treasury yield (FRED DGS2) and its 10-day change in points
     macro.smallcap_vs_largecap_30d_pct    50 smallest minus 50 largest of the top 100, 30-day return, pp
     drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail}
     drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
-    sources.<feed>.provider / .status (live|stale|retrying|offline|unavailable|waiting) / .as_of / .error
+    sources.<feed>.provider / .status (live|stale|suspect|retrying|offline|unavailable|waiting) / .as_of (when
+                              fetched) / .data_as_of (the newest figure's time; both on the market clock, the
+                              replayed time in replay) / .detail (e.g. "stale 35d (data to 2025-10-17)") / .error
 
 Exit status: 0 when every feed answered, 1 when any failed (its figures are null and its error is on stderr and in
 ``sources``), 2 for bad arguments or config.
@@ -66,7 +74,7 @@ from typing import Any
 SCHEMA = "altpulse.snapshot/1"
 
 
-async def _collect(config: Any, mode: str, replay_dir: Path | None, at: str | None) -> dict[str, Any]:
+async def collect_snapshot(config: Any, mode: str, replay_dir: Path | None, at: str | None) -> dict[str, Any]:
     from tui.feeds import build_feeds
     from tui.modes import build_runtime
     from tui.scheduler import Scheduler
@@ -78,7 +86,7 @@ async def _collect(config: Any, mode: str, replay_dir: Path | None, at: str | No
         from tui.feeds_derivs import start_liquidation_tape
 
         state = MarketState()
-        scheduler = Scheduler(build_feeds(config, runtime, state))
+        scheduler = Scheduler(build_feeds(config, runtime, state), market_clock=lambda: runtime.now_ms() / 1000)
         start_liquidation_tape(config, runtime, state)  # the recorded tape; streams do not run in a snapshot
         # Venue snapshots first: Binance OI needs premiumIndex's mark prices.
         first = [n for n in scheduler.feeds if n.startswith("funding_") and n != "funding_history"]
@@ -103,8 +111,15 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         "simulated": runtime.simulated,
         "as_of": iso(runtime.now_ms()),
     }
+    if runtime.mode == "replay":
+        doc["replay"] = {"notes": list(runtime.notes)}
     figures = views.btc_figures()
+    ticker = scheduler.feeds.get("btc_ticker")
     doc["btc"] = {
+        # Every BTC figure is from one market: Binance spot (price, 24 h base, ATH and the intraday bars alike).
+        "market": "binance_spot",
+        "status": ticker.health.status(now) if ticker else None,
+        "price_as_of": iso(pd_ts(ticker.health.data_as_of)) if ticker and ticker.health.data_as_of else None,
         "price": _num(figures.price) if figures else None,
         "change_24h_pct": _num(figures.change_24h_pct) if figures else None,
         "change_1h_pct": _num(figures.change_1h_pct) if figures else None,
@@ -155,7 +170,10 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         feed.name: {
             "provider": feed.provider,
             "status": feed.health.status(now),
-            "as_of": iso(pd_ts(feed.health.as_of)) if feed.health.as_of else None,
+            # Both on the market clock: when it was fetched, and how old the newest figure it delivered is.
+            "as_of": iso(pd_ts(feed.health.market_as_of)) if feed.health.market_as_of else None,
+            "data_as_of": iso(pd_ts(feed.health.data_as_of)) if feed.health.data_as_of else None,
+            "detail": feed.health.describe(now),
             "error": feed.health.error,
         }
         for feed in scheduler.feeds.values()
@@ -170,20 +188,31 @@ def pd_ts(epoch_s: float) -> Any:
 
 
 def render_text(doc: dict[str, Any]) -> str:
-    """A human-readable listing of the same figures."""
+    """A human-readable listing of the same figures the panes show (every section of the JSON)."""
     from widgets.format import clean, money, pct, price, ratio
 
+    def rate(value: Any) -> str:
+        return "—" if value is None else f"{value * 100:+.4f}%"
+
+    def num(value: Any, fmt: str = "{:.2f}") -> str:
+        return "—" if value is None else fmt.format(value)
+
     lines = [f"altpulse snapshot · {doc['mode']}{' (SIMULATED DATA)' if doc['simulated'] else ''} · {doc['as_of']}"]
+    for note in doc.get("replay", {}).get("notes", []):
+        lines.append(f"  replay: {clean(note, 160)}")
     btc = doc["btc"]
+    market = f" ({btc['market']})" if btc.get("market") else ""
     lines.append(
-        f"BTC {price(btc['price'])}  24h {pct(btc['change_24h_pct'])}  1h {pct(btc['change_1h_pct'])}  "
+        f"BTC{market} {price(btc['price'])}  24h {pct(btc['change_24h_pct'])}  1h {pct(btc['change_1h_pct'])}  "
         f"ATH {price(btc['ath'])}  drawdown {pct(btc['drawdown_pct'], 1)}"
+        + (f"  [{btc['status']}]" if btc.get("status") not in (None, "live") else "")
     )
     b = doc["cvd"]["basket"]
     lines.append(
         f"Altcoin basket CVD since {doc['cvd']['since']}: {money(b['cumulative_usd'], True)}  "
         f"30d {money(b['change_30d_usd'], True)}  buy/sell {ratio(b['buy_sell_ratio'])} "
         f"(30d {ratio(b['buy_sell_ratio_30d'])})"
+        + (f"  excluded: {', '.join(clean(c, 12) for c in b['excluded'])}" if b.get("excluded") else "")
     )
     for coin, c in sorted(doc["cvd"]["coins"].items(), key=lambda kv: kv[1]["cumulative_usd"] or 0):
         extra = f"  ({clean(c['error'], 80)})" if c.get("error") else ""
@@ -192,15 +221,57 @@ def render_text(doc: dict[str, Any]) -> str:
             f"  24h {money(c['delta_24h_usd'], True):>9}"
             f"  30d {money(c['delta_30d_usd'], True):>9}  B/S {ratio(c['buy_sell_ratio_30d'])}{extra}"
         )
+    f = doc["funding"]
+    share = f["share_above_baseline"]
+    lines.append(
+        f"Funding (per 8h): median {rate(f['median'])}  above baseline {rate(f['baseline'])}: "
+        f"{'—' if share is None else f'{share * 100:.0f}%'} of coins"
+    )
+    for coin, venues in sorted(f["rates"].items()):
+        cells = "  ".join(f"{clean(v, 12)} {rate(r)}" for v, r in sorted(venues.items()))
+        lines.append(f"  {clean(coin, 12):<6} {cells}")
+    oi = doc["open_interest"]
+    lines.append(f"Open interest {money(oi['total_usd'])}  24h {pct(oi['change_24h_pct'])}")
+    liq = doc["liquidations"]
+    recorded = liq.get("recorded_minutes")
+    coverage = "" if recorded is None or recorded >= 60 else f" ({recorded:.0f} min recorded)" if recorded else (
+        " (nothing recorded)")
+    cascade = {True: "ACTIVE", False: "no", None: "unknown"}[liq.get("cascade")]
+    lines.append(
+        f"Liquidations 1h: long {money(liq['long_usd'])}  short {money(liq['short_usd'])}{coverage}  cascade "
+        f"{cascade} (ratio {num(liq.get('cascade_ratio'), '{:.1f}x')}, {num(liq.get('recorded_hours'), '{:.1f}')} h "
+        "of tape)"
+    )
+    etf = doc["etf"]
+    streak = "—" if etf["streak_days"] is None else f"{etf['streak_days']:+d}d"
+    lines.append(
+        f"BTC ETF flows {etf['last_day'] or '—'}: {money(etf['net_flow_usd'], True)}  streak {streak}"
+        + ("  (today still reporting)" if etf.get("partial_today") else "")
+    )
+    m = doc["macro"]
+    spy_label = m.get("spy_source") or "SPY"
+    lines.append(
+        f"Macro: Fear & Greed {num(m['fear_greed'], '{:.0f}')} {clean(m['fear_greed_class'] or '', 20)}  "
+        f"BTC dom {num(m['btc_dominance_pct'], '{:.1f}%')} ({num(m['btc_dominance_change_30d'], '{:+.2f}')} pt 30d)  "
+        f"stables {num(m['stablecoin_share_pct'], '{:.2f}%')}  {spy_label} 5d {pct(m['spy_5d_pct'])}  "
+        f"US2y {num(m['us2y'], '{:.2f}%')} ({num(m['us2y_change_10d'], '{:+.2f}')} pt 10d)  "
+        f"small-large caps 30d {num(m['smallcap_vs_largecap_30d_pct'], '{:+.1f} pp')}"
+    )
+    lines.append(f"Key drivers: {doc['drivers_summary']}")
+    for d in doc["drivers"]:
+        value = "—" if d["value"] is None else f"{d['value']:.6g}"
+        lines.append(f"  {d['state']:<7} {clean(d['name'], 40):<32} {value:>12}  {clean(d['detail'], 120)}")
     lines.append("Sources:")
     for name, s in doc["sources"].items():
         err = f"  {clean(s['error'], 120)}" if s["error"] else ""
-        lines.append(f"  {name:<14} {s['status']:<11} {s['as_of'] or '-'}{err}")
+        detail = s.get("detail") or s["status"]
+        tail = err if s["status"] not in ("stale", "retrying", "offline") else ""
+        lines.append(f"  {name:<20} {s['as_of'] or '-':<21} {clean(detail, 140)}{tail}")
     return "\n".join(lines)
 
 
 def run_snapshot(config: Any, mode: str, *, replay_dir: Path | None, at: str | None, as_json: bool) -> int:
-    doc = asyncio.run(_collect(config, mode, replay_dir, at))
+    doc = asyncio.run(collect_snapshot(config, mode, replay_dir, at))
     from tui.cache import cache_key, write_snapshot_cache  # ``altpulse status`` reads it
 
     write_snapshot_cache(doc, mode, key=cache_key(replay_dir, at))

@@ -8,7 +8,7 @@ unknown shows as "—". Demo mode starts with ``SIM`` (replay with ``REPLAY``) s
 never mistaken for live ones.
 
 It does not start the console: it prints the cached last snapshot (:mod:`tui.cache`) when that is at most
-``--max-age`` seconds old (default 120), and otherwise runs one snapshot pass (``tui.snapshot._collect``) within
+``--max-age`` seconds old (default 120), and otherwise runs one snapshot pass (``tui.snapshot.collect_snapshot``) within
 ``--timeout`` seconds and caches it. When that pass fails, the last cached figures are printed behind a
 ``stale 5m`` marker (never as current), or ``altpulse: offline`` when there are none; the reason goes to stderr as
 one line and the exit status is 1.
@@ -394,7 +394,7 @@ def _compute(
     """One snapshot pass bounded by ``timeout``: (document, None) or (None, why not)."""
     import asyncio
 
-    from tui.snapshot import _collect
+    from tui.snapshot import collect_snapshot
     from widgets.format import clean
 
     replay_dir = args.replay if mode == "replay" else None
@@ -402,7 +402,7 @@ def _compute(
     loop.set_default_executor(_daemon_executor())
     timed_out = False
     try:
-        doc = loop.run_until_complete(asyncio.wait_for(_collect(config, mode, replay_dir, args.at), timeout))
+        doc = loop.run_until_complete(asyncio.wait_for(collect_snapshot(config, mode, replay_dir, args.at), timeout))
     except TimeoutError:
         timed_out = True
         return None, f"snapshot took longer than {timeout:g} s"

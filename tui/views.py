@@ -214,7 +214,7 @@ class ViewBuilder:
         history = state.btc_monthly if state.btc_monthly is not None else pd.DataFrame({"high": []})
         intraday = state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
         return btc_figures(state.btc_ticker.last, state.btc_ticker.change_pct, history, intraday,
-                           max_points=CHART_POINTS)  # fmt: skip
+                           max_points=CHART_POINTS, now_ms=self.runtime.now_ms())  # fmt: skip
 
     def btc(self, now: float | None = None) -> BtcView:
         now = time.time() if now is None else now

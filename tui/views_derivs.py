@@ -167,11 +167,14 @@ def stream_status(stream: Any, now: float) -> VenueStatus:
     return VenueStatus(status.venue, False, text)
 
 
-def btc_closes(state: MarketState) -> pd.Series:
+def btc_closes(state: MarketState, now_ms: int | None = None) -> pd.Series:
+    """BTC closes at the instants they were observed (the running bar's at ``now``)."""
+    from analytics.price import observed_closes
+
     intraday = state.btc_intraday
     if intraday is None or not len(intraday):
         return pd.Series(dtype=float)
-    return pd.Series(intraday["close"].to_numpy(float), index=intraday["close_time"])
+    return observed_closes(intraday, now_ms)
 
 
 def cascade_figures(state: MarketState, now_ms: int, threshold: float = 5.0, drop: float = -2.0,
@@ -187,7 +190,7 @@ def cascade_figures(state: MarketState, now_ms: int, threshold: float = 5.0, dro
     if key not in memo:
         if len(memo) >= 4:
             memo.clear()
-        memo[key] = cascade(tape, btc_closes(state), now_ms, ratio_threshold=threshold, btc_drop_pct=drop,
+        memo[key] = cascade(tape, btc_closes(state, now_ms), now_ms, ratio_threshold=threshold, btc_drop_pct=drop,
                             lookback=lookback)  # fmt: skip
     return memo[key]
 
@@ -210,7 +213,12 @@ def liquidations_view(state: MarketState, now_ms: int, status: PaneStatus, now: 
         return LiquidationsView(status, venues=venues)
     totals_frame = window_totals(tape, now_ms)
     totals = tuple(
-        LiquidationTotals(str(w), _num(totals_frame.at[w, "long_usd"]), _num(totals_frame.at[w, "short_usd"]))
+        LiquidationTotals(
+            str(w),
+            _num(totals_frame.at[w, "long_usd"]),
+            _num(totals_frame.at[w, "short_usd"]),
+            float(totals_frame.at[w, "coverage"]),
+        )
         for w in totals_frame.index
     )
     frame = tape.tail(TAPE_ROWS, now_ms - 24 * 3_600_000, now_ms).iloc[::-1]
@@ -269,14 +277,16 @@ def snapshot_derivs(state: MarketState, healths: dict[str, FeedHealth], baseline
             **oi,
         },
     }
-    liq: dict[str, Any] = {"window_minutes": 60, "long_usd": None, "short_usd": None, "cascade": None}
+    liq: dict[str, Any] = {"window_minutes": 60, "long_usd": None, "short_usd": None, "recorded_minutes": None,
+                           "cascade": None, "cascade_ratio": None, "recorded_hours": None}  # fmt: skip
     if state.liq_tape is not None:
         totals = window_totals(state.liq_tape, now_ms)
         if "1h" in totals.index:
             liq["long_usd"] = _num(totals.at["1h", "long_usd"])
             liq["short_usd"] = _num(totals.at["1h", "short_usd"])
+            liq["recorded_minutes"] = round(float(totals.at["1h", "coverage"]) * 60, 1)
         c = cascade_figures(state, now_ms)
-        if c is not None:
+        if c is not None and state.liq_tape.recorded_since_ms is not None:
             liq["cascade"] = bool(c.active) if not np.isnan(c.ratio) else None
             liq["cascade_ratio"] = _num(c.ratio)
             liq["recorded_hours"] = round(c.recorded_for.total_seconds() / 3600, 2)

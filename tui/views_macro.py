@@ -106,7 +106,11 @@ def macro_view(state: Any, metrics: Any, healths: dict[str, Any], status: PaneSt
         note = f"{bars.source}, as of {bars.as_of:%Y-%m-%d}" if bars.as_of is not None else ""
         change = pct(spy.value) + " 5d" if spy.value is not None else ""
         value = f"{last.iloc[-1]:.2f}" if len(last) else "—"
-        items.append(MacroItem("SPY", value, change, _tone(spy.value, "negative"), fresh("equities"), note))
+        label = "SPY"
+        if bars.proxy_for:
+            # The S&P 500 index standing in for SPY (same large caps): never shown under SPY's own name.
+            label, note = "S&P 500 (SPY proxy)", f"{bars.symbol} index, {note}"
+        items.append(MacroItem(label, value, change, _tone(spy.value, "negative"), fresh("equities"), note))
     us2y = metrics.lookup("us2y_change", "10d")
     series = state.extra.get("dgs2")
     if series is not None:
@@ -182,6 +186,7 @@ def snapshot_macro(state: Any, metrics: Any, book: DriverBook) -> dict[str, Any]
         return None if value is None else value.value
 
     spy = metric("spy_change", "5d")
+    bars = state.extra.get("spy")
     out["macro"] = {
         "fear_greed": _num(fng.latest_value) if fng is not None else None,
         "fear_greed_class": str(fng.latest_classification) if fng is not None else None,
@@ -190,6 +195,7 @@ def snapshot_macro(state: Any, metrics: Any, book: DriverBook) -> dict[str, Any]
         "stablecoin_share_pct": _num(glob.stablecoin_share_pct) if glob is not None else None,
         "alt_mcap_ex_eth_usd": _num(glob.alt_mcap_ex_btc_eth_usd) if glob is not None else None,
         "spy_5d_pct": spy,
+        "spy_source": None if bars is None else (f"{bars.symbol} (proxy for SPY)" if bars.proxy_for else bars.symbol),
         "us2y": _num(state.extra["dgs2"].latest) if state.extra.get("dgs2") is not None else None,
         "us2y_change_10d": metric("us2y_change", "10d"),
         "smallcap_vs_largecap_30d_pct": metric("smallcap_vs_largecap", "30d"),

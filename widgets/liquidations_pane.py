@@ -112,6 +112,9 @@ def totals_text(view: LiquidationsView, compact: bool) -> Text:
         text.append(money(total.long_usd).rjust(width), style="red" if fresh and total.long_usd else "dim")
         text.append(" S " if compact else "  short ")
         text.append(money(total.short_usd).rjust(width), style="green" if fresh and total.short_usd else "dim")
+        if total.long_usd is not None and total.coverage < 1:
+            minutes = total.coverage * {"1h": 60, "4h": 240, "24h": 1440}.get(total.window, 60)
+            text.append(f" ({minutes:.0f}m rec.)" if compact else f"  ({minutes:.0f} min recorded)", style="dim")
     return text
 
 

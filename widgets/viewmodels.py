@@ -135,9 +135,12 @@ class LiquidationRow:
 
 @dataclass(frozen=True)
 class LiquidationTotals:
+    """USD liquidated in one trailing window; None when nothing of the window was recorded (unknown, not 0)."""
+
     window: str  # "1h" | "4h" | "24h"
     long_usd: float | None
     short_usd: float | None
+    coverage: float = 1.0  # recorded share of the window: below 1 the sums are a lower bound ("12m recorded")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+#: The market whose klines answer the Binance spot endpoints (``MarketDataset.spot_klines``).
+SPOT = "binance_spot"
+#: Binance USD-M perpetuals (traded klines, with the taker split when the files have it).
+USDM = "binance_usdm"
+
 #: Columns of a spot kline frame (Binance semantics; quote in USDT). Taker columns may be NaN when the source
 #: files carry no taker split (OHLCV-only history): CVD is then unknown.
 KLINE_COLUMNS = [
@@ -32,9 +37,11 @@ KLINE_COLUMNS = [
 class MarketDataset:
     """Everything the emulator can serve.
 
-    spot_klines: symbol (``"BTCUSDT"``) -> base interval in ms -> frame with :data:`KLINE_COLUMNS`, sorted by
-        ``open_time``. Several resolutions may be stored (e.g. hourly history and minute bars for recent days); the
-        handler aggregates the finest one that divides the requested interval.
+    markets: market (``"binance_spot"``, ``"binance_usdm"``, ``"binance_usdm_mark"``, ``"bybit_linear"``, ...) ->
+        symbol (``"BTCUSDT"``) -> base interval in ms -> frame with :data:`KLINE_COLUMNS`, sorted by ``open_time``.
+        Several resolutions may be stored (e.g. hourly history and minute bars for recent days); a handler
+        aggregates the finest one that divides the requested interval, never across markets.
+    spot_klines: ``markets["binance_spot"]`` (the same dict), what the Binance spot endpoints serve.
     funding: long frame ``time`` (ms), ``exchange`` (binance|bybit|okx|hyperliquid), ``coin`` (``"BTC"``),
         ``rate`` (fraction per funding interval), ``interval_hours``; one row per settled funding period.
     open_interest: long frame ``time`` (ms), ``exchange``, ``coin``, ``oi_base`` (coins), ``price`` (USD mark).
@@ -64,6 +71,26 @@ class MarketDataset:
     coin_markets: pd.DataFrame | None = None
     equities: dict[str, pd.DataFrame] = field(default_factory=dict)
     rates: dict[str, pd.DataFrame] = field(default_factory=dict)
-    #: The earliest and latest instants the dataset covers (ms); replay clamps ``--at`` to this range.
+    markets: dict[str, dict[str, dict[int, pd.DataFrame]]] = field(default_factory=dict)
+    #: The earliest and latest instants any data covers (ms): ``--at`` must lie in this span.
     start_ms: int | None = None
+    data_end_ms: int | None = None
+    #: The default ``--at``: the last complete time common to the price data; ``end_note`` says how it was chosen.
     end_ms: int | None = None
+    end_note: str = ""
+    #: What the loader found worth telling (conflicting duplicates, dropped non-session rows) and skipped files.
+    load_notes: list[str] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # One dict under two names: ``spot_klines`` is the Binance spot market.
+        if self.spot_klines and SPOT not in self.markets:
+            self.markets[SPOT] = self.spot_klines
+        self.spot_klines = self.markets.setdefault(SPOT, self.spot_klines)
+        if self.data_end_ms is None:
+            self.data_end_ms = self.end_ms
+
+    @property
+    def perp_klines(self) -> dict[str, dict[int, pd.DataFrame]]:
+        """Binance USD-M perpetual klines (``markets["binance_usdm"]``), empty when the dataset has none."""
+        return self.markets.get(USDM, {})

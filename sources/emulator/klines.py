@@ -31,32 +31,119 @@ def usable_frames(frames: dict[int, pd.DataFrame], interval_ms: int | None) -> l
     return sorted(((b, f) for b, f in frames.items() if len(f) and divides(b)), key=lambda item: item[0])
 
 
+def _merge_spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union of half-open spans ``[start, end)`` as sorted, disjoint spans."""
+    if not len(starts):
+        return starts.astype(np.int64), ends.astype(np.int64)
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order], ends[order]
+    reach = np.maximum.accumulate(e)
+    new = np.r_[True, s[1:] > reach[:-1]]
+    heads = np.flatnonzero(new)
+    tails = np.r_[heads[1:], len(s)] - 1
+    return s[heads], reach[tails]
+
+
+def _covered_before(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Total length of the disjoint sorted spans that lies before each instant of ``x``."""
+    if not len(starts):
+        return np.zeros(len(x), dtype=np.int64)
+    lengths = ends - starts
+    cum = np.r_[0, np.cumsum(lengths)]
+    i = np.searchsorted(starts, x, side="right") - 1
+    safe = np.clip(i, 0, None)
+    inside = np.clip(x - starts[safe], 0, lengths[safe])
+    return np.where(i >= 0, cum[safe] + inside, 0)
+
+
+_VOLUMES = ("volume", "quote_volume", "taker_buy_volume", "taker_buy_quote_volume")
+
+
+def _remainder(row: pd.Series, fine: pd.DataFrame, uncovered_at: int) -> dict:
+    """What a coarse bar says about the part of its span that no finer row covers (a seam between files).
+
+    Volumes are the coarse bar's minus the finer rows inside it (never below zero); the price path is bounded by
+    what is known: the seam side's open/close come from the coarse bar and the adjacent fine row, and the coarse
+    high (low) belongs to the remainder only when no fine row reached it.
+    """
+    t = int(row["open_time"])
+    before = uncovered_at == t  # the uncovered part comes first: the finer data starts inside this bar
+    first, last = fine.iloc[0], fine.iloc[-1]
+    out = {c: row[c] for c in row.index}
+    out["open_time"] = uncovered_at
+    if before:
+        out["open"], out["close"] = float(row["open"]), float(first["open"])
+    else:
+        out["open"], out["close"] = float(last["close"]), float(row["close"])
+    edge_hi, edge_lo = max(out["open"], out["close"]), min(out["open"], out["close"])
+    out["high"] = float(row["high"]) if float(row["high"]) > float(fine["high"].max()) else edge_hi
+    out["low"] = float(row["low"]) if float(row["low"]) < float(fine["low"].min()) else edge_lo
+    out["high"], out["low"] = max(out["high"], edge_hi), min(out["low"], edge_lo)
+    for col in _VOLUMES:
+        total = float(row[col])
+        part = fine[col].to_numpy(np.float64)
+        # An unknown (NaN) finer value makes the remainder unknown too; a known total never goes negative.
+        out[col] = max(0.0, total - float(part.sum())) if not np.isnan(part).any() else np.nan
+    out["count"] = max(0, int(row["count"]) - int(fine["count"].sum()))
+    return out
+
+
 def stitch(usable: list[tuple[int, pd.DataFrame]], lo_ms: int, hi_ms: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Stored rows opening in ``[lo_ms, hi_ms]``, each instant from the finest resolution that covers it.
 
-    A dataset may hold hourly bars for all history and minute bars for the last days; a window reaching
-    across both takes the hourly rows only before the minute rows start. The bar still open at the virtual
-    time is then always a fine one, so it is cut from real minute data instead of being interpolated inside a
-    coarse bar whose close lies in the future. Returns the rows (sorted by open time) and each row's bar
-    length in ms.
+    A dataset may hold hourly bars for all history and minute bars for the last days; a window reaching across
+    both takes the coarse rows only where no finer row exists. Coverage is that of the finer *files* (their rows
+    after ``hi_ms`` included), so the coarse bar around the virtual now is never used where minute bars exist. A
+    coarse bar that a finer file covers only in part (a file starting or ending inside it) is not dropped: its
+    remainder (:func:`_remainder`) fills the uncovered part, so no interval is left empty and no volume is
+    counted twice. Returns the rows (sorted by open time) and each row's length in ms.
     """
     pieces: list[pd.DataFrame] = []
     lengths: list[np.ndarray] = []
-    covered: tuple[int, int] | None = None
+    finer: list[pd.DataFrame] = []  # the rows each finer resolution contributes near the window
+    cov_s = np.empty(0, dtype=np.int64)
+    cov_e = np.empty(0, dtype=np.int64)
+    margin = max((base for base, _ in usable), default=0)
     for base, frame in usable:
         times = frame["open_time"].to_numpy(np.int64)
-        a = int(np.searchsorted(times, lo_ms, side="left"))
-        b = int(np.searchsorted(times, hi_ms, side="right"))
-        piece = frame.iloc[a:b]
-        if covered is not None:
-            part = times[a:b]
-            piece = piece[(part + base <= covered[0]) | (part >= covered[1])]
-            covered = (min(covered[0], int(times[0])), max(covered[1], int(times[-1]) + base))
-        else:
-            covered = (int(times[0]), int(times[-1]) + base)
-        if len(piece):
-            pieces.append(piece)
-            lengths.append(np.full(len(piece), base, dtype=np.int64))
+        # Rows around the window (future ones included): they cover the coarser resolutions after this one.
+        c = int(np.searchsorted(times, lo_ms - margin, side="left"))
+        d = int(np.searchsorted(times, hi_ms + margin, side="right"))
+        near, near_t = frame.iloc[c:d], times[c:d]
+        row_len = np.full(len(near), base, dtype=np.int64)
+        if len(cov_s) and len(near):
+            overlap = _covered_before(near_t + base, cov_s, cov_e) - _covered_before(near_t, cov_s, cov_e)
+            whole = overlap == 0
+            extra, extra_len = [], []
+            for i in np.flatnonzero((overlap > 0) & (overlap < base)):
+                t = int(near_t[i])
+                inside = [f[(f["open_time"].to_numpy(np.int64) >= t) & (f["open_time"].to_numpy(np.int64) < t + base)]
+                          for f in finer]  # fmt: skip
+                fine_rows = pd.concat(inside).sort_values("open_time", kind="stable")
+                if fine_rows.empty:
+                    continue
+                # The first instant of the bar that no finer span covers.
+                j = int(np.searchsorted(cov_s, t, side="right")) - 1
+                uncovered = int(cov_e[j]) if j >= 0 and cov_e[j] > t else t
+                extra.append(_remainder(near.iloc[i], fine_rows, uncovered))
+                extra_len.append(int(base - overlap[i]))
+            keep, keep_len = near[whole], row_len[whole]
+            if extra:
+                rem = pd.DataFrame(extra, columns=near.columns).astype(near.dtypes.to_dict())
+                keep = pd.concat([keep, rem], ignore_index=True)
+                keep_len = np.r_[keep_len, np.array(extra_len, dtype=np.int64)]
+            cov_s, cov_e = _merge_spans(np.r_[cov_s, near_t], np.r_[cov_e, near_t + base])
+            near, row_len = keep, keep_len
+        elif len(near):
+            cov_s, cov_e = _merge_spans(np.r_[cov_s, near_t], np.r_[cov_e, near_t + base])
+        if not len(near):
+            continue
+        finer.append(near)
+        opens = near["open_time"].to_numpy(np.int64)
+        in_window = (opens >= lo_ms) & (opens <= hi_ms)
+        if in_window.any():
+            pieces.append(near[in_window])
+            lengths.append(row_len[in_window])
     if not pieces:
         empty = usable[0][1].iloc[:0] if usable else pd.DataFrame(columns=["open_time"])
         return empty, np.zeros(0, dtype=np.int64)
@@ -67,11 +154,14 @@ def stitch(usable: list[tuple[int, pd.DataFrame]], lo_ms: int, hi_ms: int) -> tu
     return rows.iloc[order].reset_index(drop=True), np.concatenate(lengths)[order]
 
 
-def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int) -> pd.DataFrame:
-    """Rows opened by ``now_ms``; the row still open (``base_ms`` long) is scaled to the elapsed fraction.
+def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int, *, interpolate: bool = False) -> pd.DataFrame:
+    """Rows opened by ``now_ms``, the row still open (``base_ms`` long) cut to what was known at ``now_ms``.
 
-    The open bar's close moves from its open towards its final close in proportion to elapsed time, and its
-    range is only that much of its final wicks, so at its first instant it is a flat bar with no volume.
+    Real history (replay) knows nothing of an open bar but its open: the bar is shown flat at its open price
+    with no volume yet (an unknown taker split stays unknown), so no figure can lean on a price from after
+    ``now_ms``. A simulated market (``interpolate``, the demo) has no future to leak: its open bar's close moves
+    from the open towards the final close in proportion to elapsed time (the simulated intra-bar path), its range
+    and volumes grow the same way.
     """
     visible = frame[frame["open_time"].to_numpy() <= now_ms]
     if visible.empty:
@@ -79,7 +169,7 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int) -> pd.DataFrame:
     last_open = int(visible["open_time"].iloc[-1])
     if last_open + base_ms <= now_ms:
         return visible
-    frac = max(0.0, min(1.0, (now_ms - last_open) / base_ms))
+    frac = max(0.0, min(1.0, (now_ms - last_open) / base_ms)) if interpolate else 0.0
     o, h, lo, c = (float(visible[k].iloc[-1]) for k in ("open", "high", "low", "close"))
     close = o + frac * (c - o)
     values: dict[str, float | int] = {
@@ -88,7 +178,7 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int) -> pd.DataFrame:
         "low": min(o, close) - frac * (min(o, c) - lo),
         "count": int(int(visible["count"].iloc[-1]) * frac),
     }
-    for col in ("volume", "quote_volume", "taker_buy_volume", "taker_buy_quote_volume"):
+    for col in _VOLUMES:
         values[col] = float(visible[col].iloc[-1]) * frac
     out = visible.copy()
     row = len(out) - 1
@@ -164,6 +254,8 @@ def window(
     start_ms: int | None,
     end_ms: int | None,
     limit: int,
+    *,
+    interpolate: bool = False,
 ) -> pd.DataFrame:
     """Bars of ``interval_ms`` as Binance's klines endpoint would return them at ``now_ms``.
 
@@ -187,7 +279,7 @@ def window(
     rows, lengths = stitch(usable, lo, hi)
     if rows.empty:
         return rows
-    rows = cut_at(rows, int(lengths[-1]), now_ms)
+    rows = cut_at(rows, int(lengths[-1]), now_ms, interpolate=interpolate)
     bars = aggregate(rows, interval_ms, usable[0][0])
     if bars.empty:
         return bars
@@ -199,3 +291,86 @@ def window(
     if start_ms is not None:
         return bars.head(limit).reset_index(drop=True)
     return bars.tail(limit).reset_index(drop=True)
+
+
+def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpolate: bool) -> dict[str, float] | None:
+    """Rolling 24-hour statistics of one market's bars at ``now_ms``, with no look-ahead (see :func:`cut_at`).
+
+    Returns ``open`` (price 24 h ago), ``high``, ``low``, ``last`` (the latest known price), ``volume`` (base),
+    ``quote_volume``, ``count``, ``prev_close`` and ``info_ms``: the instant the latest price is from (``now``
+    for a simulated market; a bar's open or close time in real history, which is what makes a coarse replay's
+    price honestly old). None when no bar covers the last day.
+    """
+    usable = usable_frames(frames or {}, None)
+    if not usable:
+        return None
+    # Finest data wherever it exists, so the last price and the day's range are those of trading up to now.
+    rows, lengths = stitch(usable, now_ms - DAY - 2 * usable[-1][0], now_ms)
+    if rows.empty:
+        return None
+    in_window = rows["open_time"].to_numpy(np.int64) + lengths > now_ms - DAY
+    if not in_window.any():
+        return None
+    first = int(np.argmax(in_window))
+    win = cut_at(rows.iloc[first:], int(lengths[-1]), now_ms, interpolate=interpolate)
+    if win.empty:
+        return None
+    last_open = int(win["open_time"].iloc[-1])
+    last_len = int(lengths[first + len(win) - 1])
+    if interpolate or last_open + last_len <= now_ms:
+        info = now_ms if interpolate else last_open + last_len - 1
+    else:
+        info = last_open  # only the open of the running bar is known
+    return {
+        "open": float(win["open"].iloc[0]),
+        "high": float(win["high"].max()),
+        "low": float(win["low"].min()),
+        "last": float(win["close"].iloc[-1]),
+        "volume": float(win["volume"].sum()),
+        "quote_volume": float(win["quote_volume"].sum()),
+        "count": int(win["count"].sum()),
+        "prev_close": float(rows["close"].iloc[first - 1]) if first > 0 else float(win["open"].iloc[0]),
+        "info_ms": float(min(info, now_ms)),
+    }
+
+
+def _columns(frame: pd.DataFrame, cache: dict | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(open_time, open, close) arrays of a stored frame, memoised on its identity in ``cache``."""
+    key = ("klines-ohc", id(frame))
+    hit = cache.get(key) if cache is not None else None
+    if hit is None or hit[0] is not frame:
+        hit = (frame, frame["open_time"].to_numpy(np.int64), frame["open"].to_numpy(np.float64),
+               frame["close"].to_numpy(np.float64))  # fmt: skip
+        if cache is not None:
+            cache[key] = hit
+    return hit[1], hit[2], hit[3]
+
+
+def latest_price(
+    frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpolate: bool, cache: dict | None = None
+) -> tuple[float, int] | None:
+    """(price, the instant it is from) of one market at ``now_ms``, never from after it.
+
+    Each stored resolution offers the close of its last finished bar (at that bar's close) or the open of its
+    running bar (at its open); the most recent wins, the finer on a tie. A simulated market interpolates inside
+    the running bar (:func:`cut_at`). None when no bar opened by ``now_ms``.
+    """
+    best: tuple[int, int, float] | None = None  # (info time, -base, price)
+    for base, frame in (frames or {}).items():
+        if not len(frame):
+            continue
+        times, opens, closes = _columns(frame, cache)
+        i = int(np.searchsorted(times, now_ms, side="right")) - 1
+        if i < 0:
+            continue
+        t = int(times[i])
+        if t + base <= now_ms:
+            candidate = (t + base - 1, -base, float(closes[i]))
+        elif interpolate:
+            frac = (now_ms - t) / base
+            candidate = (now_ms, -base, float(opens[i] + frac * (closes[i] - opens[i])))
+        else:
+            candidate = (t, -base, float(opens[i]))
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return None if best is None else (best[2], best[0])

@@ -2,10 +2,12 @@
 the Bybit, OKX and Hyperliquid routes.
 
 Served from ``MarketDataset.funding`` (one row per settlement) and ``.open_interest`` at the virtual time:
-nothing stamped after ``emu.now_ms()`` is visible. The *predicted* funding of the running period is the last
-settled rate of that coin on that venue (premia persist; the value is the same on every call until the next
-settlement). The mark price is the spot price at the virtual time (the bar containing ``now``, interpolated
-like :func:`~sources.emulator.klines.cut_at`), so funding, open interest and the spot panes agree.
+nothing stamped after ``emu.now_ms()`` is visible, and a coin whose settlements stop (a file that ends) stops
+being listed two intervals later rather than repeating its last rate for ever. The *predicted* funding of the
+running period is the last settled rate of that coin on that venue (premia persist). The mark price is the
+venue's own market where the dataset has it (Binance USD-M mark or traded klines, Bybit linear klines), else
+spot, whichever has the most recent information, never a price from after ``now``
+(:func:`~sources.emulator.klines.latest_price`).
 
 Binance formats (developers.binance.com): ``premiumIndex`` (weight 1 with ``symbol``, 10 without),
 ``fundingInfo`` (only symbols with an adjusted interval), ``fundingRate`` (``limit`` default 100, max 1000),
@@ -21,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from sources.emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from sources.emulator.dataset import SPOT
+from sources.emulator.klines import latest_price
 from sources.symbols import PARSERS, CoinKey, venue_symbol
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
@@ -92,7 +96,8 @@ class Current:
 
 
 def current_funding(emu: Emulator, exchange: str, coin: str, now: int) -> Current | None:
-    """The predicted funding of the running period, or None when the coin has not settled yet."""
+    """The predicted funding of the running period, or None when the coin has not settled yet or its settlements
+    ended more than two intervals ago (the data stops: the venue no longer lists it)."""
     series = funding_series(emu, exchange).get(coin)
     if series is None:
         return None
@@ -102,6 +107,8 @@ def current_funding(emu: Emulator, exchange: str, coin: str, now: int) -> Curren
     interval = float(series.extra[i])
     step = int(interval * HOUR)
     last = int(series.times[i])
+    if i == len(series.times) - 1 and now - last > 2 * step:
+        return None
     next_ms = last + step * ((now - last) // step + 1)
     return Current(float(series.values[i]), interval, last, float(series.values[i]), next_ms)
 
@@ -111,24 +118,32 @@ def listed_coins(emu: Emulator, exchange: str, now: int) -> list[str]:
     return [c for c, s in funding_series(emu, exchange).items() if len(s.times) and s.times[0] <= now]
 
 
+#: Where each venue's own prices live in a dataset, best first; spot is the stand-in when none is there.
+VENUE_MARKETS: dict[str, tuple[str, ...]] = {
+    "binance": ("binance_usdm_mark", "binance_usdm"),
+    "bybit": ("bybit_linear",),
+    "okx": (),
+    "hyperliquid": (),
+}
+
+
 def spot_price(emu: Emulator, coin: str, now: int) -> float | None:
-    """USD price of one coin at ``now`` from the finest spot frame covering it (None if unknown)."""
-    frames = emu.dataset.spot_klines.get(coin + "USDT") or {}
-    for base in sorted(frames):
-        key = ("derivs-spot", coin, base, id(frames[base]))
-        if key not in emu.cache:
-            f = frames[base]
-            emu.cache[key] = (
-                f["open_time"].to_numpy(np.int64),
-                f["open"].to_numpy(float),
-                f["close"].to_numpy(float),
-            )
-        times, opens, closes = emu.cache[key]
-        i = int(np.searchsorted(times, now, side="right")) - 1
-        if i >= 0 and times[i] + base > now:
-            frac = (now - times[i]) / base
-            return float(opens[i] + frac * (closes[i] - opens[i]))
-    return None
+    """USD price of one coin at ``now`` on Binance spot (None if unknown), never from after ``now``."""
+    found = latest_price(emu.dataset.spot_klines.get(coin + "USDT"), now, interpolate=emu.dataset.simulated,
+                         cache=emu.cache)  # fmt: skip
+    return None if found is None else found[0]
+
+
+def venue_price(emu: Emulator, exchange: str, coin: str, now: int) -> float | None:
+    """USD per coin on ``exchange``'s own market where the dataset has it, else spot: the most recent known."""
+    best: tuple[int, int, float] | None = None
+    markets = (*VENUE_MARKETS.get(exchange, ()), SPOT)
+    for rank, market in enumerate(markets):
+        found = latest_price(emu.dataset.markets.get(market, {}).get(coin + "USDT"), now,
+                             interpolate=emu.dataset.simulated, cache=emu.cache)  # fmt: skip
+        if found is not None and (best is None or (found[1], -rank) > best[:2]):
+            best = (found[1], -rank, found[0])
+    return None if best is None else best[2]
 
 
 @dataclass(frozen=True)
@@ -143,7 +158,8 @@ class Day:
 
 
 def spot_24h(emu: Emulator, coin: str, now: int) -> Day | None:
-    """24 h statistics from the hourly spot frame (the running hour pro rata), numpy only."""
+    """24 h statistics from the hourly spot frame, numpy only. The running hour counts pro rata in a simulated
+    market; in real history only what had happened by ``now`` counts (its open, no volume yet)."""
     frames = emu.dataset.spot_klines.get(coin + "USDT") or {}
     if HOUR not in frames:
         return None
@@ -161,12 +177,18 @@ def spot_24h(emu: Emulator, coin: str, now: int) -> Day | None:
     if hi <= lo:
         return None
     frac = np.ones(hi - lo)
-    frac[-1] = min(1.0, (now - times[hi - 1]) / HOUR)
+    running = times[hi - 1] + HOUR > now
+    frac[-1] = min(1.0, (now - times[hi - 1]) / HOUR) if emu.dataset.simulated or not running else 0.0
     frac[0] = min(frac[0], 1.0 - max(0.0, (now - DAY - times[lo]) / HOUR))
+    high, low = highs[lo:hi], lows[lo:hi]
+    if running and not emu.dataset.simulated:
+        # The running hour's range is not known yet: only its open.
+        high = np.r_[high[:-1], opens[hi - 1]]
+        low = np.r_[low[:-1], opens[hi - 1]]
     return Day(
         float(opens[lo]),
-        float(highs[lo:hi].max()),
-        float(lows[lo:hi].min()),
+        float(high.max()),
+        float(low.min()),
         float((vols[lo:hi] * frac).sum()),
         float((quotes[lo:hi] * frac).sum()),
     )
@@ -184,8 +206,8 @@ def oi_at(emu: Emulator, exchange: str, coin: str, now: int) -> tuple[int, float
 
 
 def mark_price(emu: Emulator, exchange: str, coin: str, now: int) -> float | None:
-    """USD per coin: spot at ``now``, else the last OI sample's price."""
-    price = spot_price(emu, coin, now)
+    """USD per coin: the venue's price at ``now`` (:func:`venue_price`), else the last OI sample's price."""
+    price = venue_price(emu, exchange, coin, now)
     if price is not None:
         return price
     oi = oi_at(emu, exchange, coin, now)

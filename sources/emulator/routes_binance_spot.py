@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sources.emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
-from sources.emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, cut_at, stitch, usable_frames, window
+from sources.emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, rolling_24h, window
 from sources.emulator.klines import close_time as kline_close_time
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
@@ -59,6 +59,7 @@ def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
         _int_param(request, "startTime"),
         _int_param(request, "endTime"),
         limit,
+        interpolate=emu.dataset.simulated,
     )
     return EmuResponse.json(kline_rows(bars, interval_ms), headers={WEIGHT_HEADER: "2"})
 
@@ -84,30 +85,22 @@ def kline_rows(bars: pd.DataFrame, interval_ms: int) -> list[list[object]]:
 
 
 def ticker_24h(symbol: str, emu: Emulator) -> dict[str, object] | None:
-    """Binance's rolling 24-hour statistics for ``symbol`` at the virtual time."""
-    frames = emu.dataset.spot_klines.get(symbol)
-    usable = usable_frames(frames or {}, None)
-    if not usable:
-        return None
+    """Binance's rolling 24-hour statistics for ``symbol`` at the virtual time (spot bars only, no look-ahead).
+
+    ``closeTime`` is the instant of the latest known price: the request time on a simulated market, a bar's
+    open or close time in replayed history (so a coarse file's price carries its real age).
+    """
     now = emu.now_ms()
-    # Finest data wherever it exists, so the last price and the day's range are those of trading up to now.
-    rows, lengths = stitch(usable, now - DAY - 2 * usable[-1][0], now)
-    in_window = rows["open_time"].to_numpy(np.int64) + lengths > now - DAY
-    if not in_window.any():
+    day = rolling_24h(emu.dataset.spot_klines.get(symbol), now, interpolate=emu.dataset.simulated)
+    if day is None:
         return None
-    first = int(np.argmax(in_window))
-    win = cut_at(rows.iloc[first:], int(lengths[-1]), now)
-    open_price = float(win["open"].iloc[0])
-    last = float(win["close"].iloc[-1])
-    quote = float(win["quote_volume"].sum())
-    volume = float(win["volume"].sum())
-    prev_close = float(rows["close"].iloc[first - 1]) if first > 0 else open_price
+    open_price, last, quote, volume = day["open"], day["last"], day["quote_volume"], day["volume"]
     return {
         "symbol": symbol,
         "priceChange": _fmt(last - open_price),
         "priceChangePercent": _fmt((last / open_price - 1) * 100, 3),
         "weightedAvgPrice": _fmt(quote / volume if volume else last),
-        "prevClosePrice": _fmt(prev_close),
+        "prevClosePrice": _fmt(day["prev_close"]),
         "lastPrice": _fmt(last),
         "lastQty": "0.01000000",
         "bidPrice": _fmt(last * 0.99999),
@@ -115,15 +108,15 @@ def ticker_24h(symbol: str, emu: Emulator) -> dict[str, object] | None:
         "askPrice": _fmt(last * 1.00001),
         "askQty": "1.00000000",
         "openPrice": _fmt(open_price),
-        "highPrice": _fmt(float(win["high"].max())),
-        "lowPrice": _fmt(float(win["low"].min())),
+        "highPrice": _fmt(day["high"]),
+        "lowPrice": _fmt(day["low"]),
         "volume": _fmt(volume),
         "quoteVolume": _fmt(quote),
         "openTime": now - DAY,
-        "closeTime": now,
+        "closeTime": int(day["info_ms"]),
         "firstId": 1,
-        "lastId": int(win["count"].sum()) + 1,
-        "count": int(win["count"].sum()),
+        "lastId": int(day["count"]) + 1,
+        "count": int(day["count"]),
     }
 
 

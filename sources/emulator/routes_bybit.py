@@ -45,7 +45,7 @@ def _ticker(emu: Emulator, coin: str, now: int) -> dict[str, str] | None:
     current = current_funding(emu, EXCHANGE, coin, now)
     mark = mark_price(emu, EXCHANGE, coin, now)
     oi = oi_at(emu, EXCHANGE, coin, now)
-    if current is None or mark is None or oi is None:
+    if current is None or mark is None:
         return None
     symbol, mult = venue_symbol(EXCHANGE, coin)
     day = spot_24h(emu, coin, now)
@@ -63,8 +63,9 @@ def _ticker(emu: Emulator, coin: str, now: int) -> dict[str, str] | None:
         "highPrice24h": dec(max(day.high if day else mark, mark) * mult),
         "lowPrice24h": dec(min(day.low if day else mark, mark) * mult),
         "prevPrice1h": dec(prev_1h * mult),
-        "openInterest": f"{oi[1] / mult:.3f}",
-        "openInterestValue": f"{oi[1] * mark:.2f}",
+        # A venue's funding never depends on an unrelated figure: without an OI sample the field is "" (unknown).
+        "openInterest": f"{oi[1] / mult:.3f}" if oi else "",
+        "openInterestValue": f"{oi[1] * mark:.2f}" if oi else "",
         "turnover24h": f"{day.quote_volume if day else 0.0:.4f}",
         "volume24h": f"{(day.volume if day else 0.0) / mult:.4f}",
         "fundingRate": f"{current.rate:.8f}".rstrip("0").rstrip(".") or "0",

@@ -2,10 +2,11 @@
 
 Same shape as the real body (see :mod:`sources.yahoo`): ``meta``, a ``timestamp`` array of session opens in
 epoch seconds, parallel ``indicators.quote`` arrays with ``null`` where the dataset has NaN, and ``adjclose``.
-Sessions opening after ``emu.now_ms()`` are not sent; the session in progress is cut at the virtual time (its
-close moves towards the stored close as the session elapses). Unknown symbols answer HTTP 404 with
-``{"chart": {"result": null, "error": {"code": "Not Found", "description": "No data found, symbol may be
-delisted"}}}``. Only daily bars are emulated (``interval=1d``); other intervals answer HTTP 400.
+Sessions opening after ``emu.now_ms()`` are not sent. The session in progress: in a simulated market its close
+moves towards the stored close as the session elapses; in replayed history only its open is known (a close-only
+file's session is not sent until it has closed), so no close from after the virtual time leaks. Unknown symbols
+answer HTTP 404 with ``{"chart": {"result": null, "error": {"code": "Not Found", "description": "No data found,
+symbol may be delisted"}}}``. Only daily bars are emulated (``interval=1d``); other intervals answer HTTP 400.
 """
 
 from __future__ import annotations
@@ -70,8 +71,16 @@ def chart(request: EmuRequest, emu: Emulator) -> EmuResponse:
     closes = rows["close"].to_numpy(np.float64).copy()
     volumes = rows["volume"].to_numpy(np.float64).copy()
     stamps = times[keep]
-    if len(stamps) and now < stamps[-1] + SESSION_MS:
-        # The session in progress: cut at the virtual time so no future close leaks.
+    if len(stamps) and now < stamps[-1] + SESSION_MS and not emu.dataset.simulated:
+        # Real history knows nothing of the running session but its open (and nothing at all without one).
+        if np.isnan(opens[-1]):
+            opens, highs, lows, closes, volumes = (a[:-1] for a in (opens, highs, lows, closes, volumes))
+            stamps = stamps[:-1]
+        else:
+            closes[-1] = highs[-1] = lows[-1] = opens[-1]
+            volumes[-1] = 0.0
+    elif len(stamps) and now < stamps[-1] + SESSION_MS:
+        # The simulated session in progress: cut at the virtual time so no future close leaks.
         frac = max(0.0, min(1.0, (now - stamps[-1]) / SESSION_MS))
         o, c = opens[-1], closes[-1]
         cut = o + frac * (c - o)

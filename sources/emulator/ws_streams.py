@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from sources.emulator.core import Emulator
+from sources.errors import SourceUnavailable
 from sources.liquidations import BINANCE, BYBIT, DEMO_OKX_CT_VAL, OKX, okx_inst_id, venue_symbol
 from sources.symbols import SCALED_COINS
 from sources.ws import WsClosed, WsConnection, WsOpener
@@ -427,6 +428,10 @@ class WsHub:
             raise WsClosed(f"emulator: no websocket at {path}")
         if self.fault_for(venue) == "refuse":
             raise ConnectionRefusedError(111, "emulated: connection refused")
+        liquidations = self.emulator.dataset.liquidations
+        if liquidations is None or not (liquidations["exchange"] == venue).any():
+            # A replay without liquidation files has no tape to stream: say so instead of a "live", empty feed.
+            raise SourceUnavailable(venue, path, "no liquidation data in this replay dataset")
         session = EmulatedSession(self, venue)
         self.sessions.add(session)
         return session
@@ -504,7 +509,7 @@ async def serve_ws(hub: WsHub, host: str = "127.0.0.1", port: int = 0) -> Any:
         path = urlsplit(connection.request.path).path
         try:
             session = hub.open_session(path)
-        except (WsClosed, ConnectionRefusedError) as exc:
+        except (WsClosed, ConnectionRefusedError, SourceUnavailable) as exc:
             await connection.close(
                 code=1011 if isinstance(exc, ConnectionRefusedError) else 4404, reason=str(exc)[:100]
             )
@@ -542,7 +547,7 @@ def asgi_app(hub: WsHub) -> Callable[[dict[str, Any], Any, Any], Awaitable[None]
             return
         try:
             session = hub.open_session(scope["path"])
-        except (WsClosed, ConnectionRefusedError):
+        except (WsClosed, ConnectionRefusedError, SourceUnavailable):
             await send({"type": "websocket.close", "code": 4404})
             return
         await send({"type": "websocket.accept"})
