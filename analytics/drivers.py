@@ -186,6 +186,7 @@ class MetricValue:
     as_of: pd.Timestamp | None
     stale: bool = False
     note: str = ""
+    quality: str = ""  # what the value rests on, always shown (e.g. "counting bybit, okx; left out: binance silent")
 
     @property
     def usable(self) -> bool:
@@ -228,6 +229,12 @@ class DriverState:
     @property
     def first_value(self) -> MetricValue | None:
         return self.values[0].metric if self.values else None
+
+    @property
+    def quality(self) -> str:
+        """The data-quality notes of its metrics (what the figures rest on), joined; "" when none."""
+        notes = [v.metric.quality for v in self.values if v.metric is not None and v.metric.quality]
+        return "; ".join(dict.fromkeys(notes))
 
 
 # ---------------------------------------------------------------------------------------------- validation

@@ -39,7 +39,7 @@ numerator and median.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,10 +75,15 @@ def _time_ms(column: pd.Series) -> np.ndarray:
     return column.to_numpy(np.int64)
 
 
-def _core(tape: pd.DataFrame | LiquidationTape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(time ms, is_long, notional USD) arrays of a tape frame or a :class:`LiquidationTape`."""
+def _core(
+    tape: pd.DataFrame | LiquidationTape, venues: Collection[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(time ms, is_long, notional USD) arrays of a tape frame or a :class:`LiquidationTape`, optionally only the
+    rows of ``venues``."""
     if isinstance(tape, LiquidationTape):
-        return tape.arrays()
+        return tape.arrays(venues)
+    if venues is not None and len(tape):
+        tape = tape[tape["exchange"].isin(list(venues))]
     if len(tape) == 0:
         return np.empty(0, np.int64), np.empty(0, bool), np.empty(0)
     time = _time_ms(tape["time"])
@@ -263,12 +268,16 @@ def cascade(
     btc_drop_pct: float = -2.0,
     lookback: pd.Timedelta = DEFAULT_LOOKBACK,
     recorded_since: int | pd.Timestamp | None = None,
+    venues: Collection[str] | None = None,
 ) -> Cascade:
     """Is a long-liquidation cascade under way? (last-hour long USD > ``ratio_threshold`` x the trailing
-    hourly median, while BTC's 1h change is below ``btc_drop_pct`` percent)."""
+    hourly median, while BTC's 1h change is below ``btc_drop_pct`` percent).
+
+    ``venues`` limits numerator and median alike to the venues still delivering (a silent or offline one is left
+    out of both, so its missing last hour does not read as calm); None counts every venue on the tape."""
     now_ms = _ms(now)
     lookback_ms = _td_ms(lookback)
-    time, is_long, notional = _core(tape)
+    time, is_long, notional = _core(tape, venues)
     since = _recorded_since(tape, recorded_since)
     if since is None:
         since = int(time.min()) if len(time) else now_ms
@@ -308,6 +317,46 @@ def cascade(
 def _fmt_td(td: pd.Timedelta) -> str:
     minutes = int(td.total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+# --- silent venues ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VenueSilence:
+    """How long a connected venue has delivered nothing, and what its peers delivered meanwhile."""
+
+    venue: str
+    silent_ms: int  # since its last record, or since it connected when that is later
+    peer_records: int  # records of the other venues in that span
+    suspect: bool  # silent past the threshold while the peers were busy: the feed is probably broken
+
+
+def venue_silence(
+    times: Mapping[str, np.ndarray],
+    listening_since_ms: Mapping[str, int],
+    now_ms: int,
+    *,
+    silent_after_ms: int,
+    peer_min: int,
+) -> dict[str, VenueSilence]:
+    """Which connected venues are *silent while the others are not* (a connected stream that delivers nothing).
+
+    For each venue in ``listening_since_ms`` (connected and subscribed since that instant): ``start = max(last
+    record, listening since)``, ``silent = now - start``, ``peers = records of every other venue with start < time
+    <= now``; ``suspect = silent >= silent_after and peers >= peer_min``. A quiet market (peers quiet too) is not
+    suspect: only a venue lagging busy peers is. ``times`` are record times per venue (any order).
+    """
+    out: dict[str, VenueSilence] = {}
+    for venue, since in listening_since_ms.items():
+        own = times.get(venue)
+        own = own[own <= now_ms] if own is not None else np.empty(0, np.int64)
+        last = int(own.max()) if len(own) else None
+        start = since if last is None else max(last, since)
+        silent = max(0, now_ms - start)
+        peers = sum(int(((t > start) & (t <= now_ms)).sum()) for v, t in times.items() if v != venue)
+        out[venue] = VenueSilence(venue, silent, peers, silent >= silent_after_ms and peers >= peer_min)
+    return out
 
 
 # --- the bounded live tape ----------------------------------------------------------------------------------
@@ -465,10 +514,23 @@ class LiquidationTape:
             self._recording_since = cutoff
         return drop
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Views (time ms, is_long, notional USD) of the live rows, for the vectorised analytics."""
+    def arrays(self, venues: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(time ms, is_long, notional USD) of the live rows (views; copies when limited to ``venues``)."""
         s, e = self._start, self._end
-        return self._time[s:e], self._long[s:e], self._notional[s:e]
+        if venues is None:
+            return self._time[s:e], self._long[s:e], self._notional[s:e]
+        codes = [self._codes["ex"][v] for v in venues if v in self._codes["ex"]]
+        keep = np.isin(self._ex[s:e], np.array(codes, dtype=np.uint8))
+        return self._time[s:e][keep], self._long[s:e][keep], self._notional[s:e][keep]
+
+    def times_by_exchange(self, since_ms: int) -> dict[str, np.ndarray]:
+        """Record times (ms, arrival order) per exchange from ``since_ms`` on: what the silence check reads."""
+        s, e = self._start, self._end
+        time = self._time[s:e]
+        recent = time >= since_ms
+        ex = self._ex[s:e][recent]
+        time = time[recent]
+        return {name: time[ex == code] for name, code in self._codes["ex"].items()}
 
     def tail(self, n: int, since_ms: int, until_ms: int) -> pd.DataFrame:
         """The last ``n`` rows by time with ``since_ms <= time <= until_ms``: the same rows, in the same order, as

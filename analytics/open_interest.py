@@ -50,17 +50,10 @@ def aggregate_oi(matrix: pd.DataFrame) -> tuple[pd.Series, float]:
     return series, float(series.sum())
 
 
-def oi_change(
-    history: pd.DataFrame,
-    window: pd.Timedelta | int,
-    *,
-    column: str = "oi_usd",
-    end: pd.Timestamp | int | None = None,
-) -> pd.Series:
-    """Per-coin percent change of aggregate OI over ``window`` (ms or Timedelta), ending at ``end``
-    (default: the latest sample). ``history`` is long: ``time``, ``coin``, ``exchange``, ``column``."""
-    if history is None or len(history) == 0:
-        return pd.Series(dtype=float, name="oi_change_pct")
+def _window_sums(
+    history: pd.DataFrame, window: pd.Timedelta | int, column: str, end: pd.Timestamp | int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(coins, per-coin OI at the window's start, at its end, has both) over venues with a sample at both ends."""
     window_ms = int(window.total_seconds() * 1000) if isinstance(window, pd.Timedelta) else int(window)
     t = column_ms(history["time"])
     if end is None:
@@ -95,6 +88,39 @@ def oi_change(
     end_sum = np.bincount(coin_of[both], weights=v_end[both], minlength=len(coins))
     start_sum = np.bincount(coin_of[both], weights=v_start[both], minlength=len(coins))
     has = np.bincount(coin_of[both], minlength=len(coins)) > 0
+    return coins, start_sum, end_sum, has
+
+
+def oi_change(
+    history: pd.DataFrame,
+    window: pd.Timedelta | int,
+    *,
+    column: str = "oi_usd",
+    end: pd.Timestamp | int | None = None,
+) -> pd.Series:
+    """Per-coin percent change of aggregate OI over ``window`` (ms or Timedelta), ending at ``end``
+    (default: the latest sample). ``history`` is long: ``time``, ``coin``, ``exchange``, ``column``."""
+    if history is None or len(history) == 0:
+        return pd.Series(dtype=float, name="oi_change_pct")
+    coins, start_sum, end_sum, has = _window_sums(history, window, column, end)
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = 100.0 * (end_sum / np.where(start_sum > 0, start_sum, np.nan) - 1.0)
     return pd.Series(pct[has], index=pd.Index(coins[has], name="coin", dtype=object), name="oi_change_pct")
+
+
+def total_oi_change(
+    history: pd.DataFrame | None,
+    window: pd.Timedelta | int,
+    *,
+    column: str = "oi_usd",
+    end: pd.Timestamp | int | None = None,
+) -> float:
+    """Percent change of the whole market's OI over ``window``: ``100 * (sum end / sum start - 1)`` over the same
+    (coin, venue) series :func:`oi_change` uses (a sample at both ends), so a coin or venue that starts reporting
+    mid-window is not read as growth. The one definition the funding pane, the "open interest rebuilding" driver
+    and the snapshot share. NaN without history or without a series spanning the window."""
+    if history is None or len(history) == 0:
+        return float("nan")
+    _, start_sum, end_sum, has = _window_sums(history, window, column, end)
+    start, finish = float(start_sum[has].sum()), float(end_sum[has].sum())
+    return 100.0 * (finish / start - 1.0) if start > 0 else float("nan")

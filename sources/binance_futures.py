@@ -7,10 +7,14 @@ interval were adjusted (e.g. ``fundingIntervalHours: 4``), so a symbol absent th
 We normalise to ``rate_8h = rate * 8 / interval_hours``. Open interest (``/fapi/v1/openInterest``) is in
 contract units of the symbol (coins x multiplier for ``1000PEPEUSDT``); USD = coins x mark price.
 
-Verified (developers.binance.com): ``premiumIndex`` weight 1 with a symbol and 10 without (all symbols in
-one array); ``fundingInfo`` weight 0, sharing a 500/5 min/IP limit with ``fundingRate``; ``fundingRate``
-``limit`` default 100, max 1000; ``openInterestHist`` ``limit`` default 30, max 500, last month only,
-periods 5m..1d. There is no all-symbols open-interest call: one request per symbol.
+Verified (developers.binance.com USD-M pages and a 2026 copy of the futures REST reference; checked 2026-12):
+``premiumIndex`` weight 1 with a symbol and 10 without (all symbols in one array); ``fundingInfo`` weight 0,
+sharing a 500 requests / 5 min / IP limit with ``fundingRate`` (budgeted as the ``funding`` group);
+``fundingRate`` ``limit`` default 100, max 1000, ascending; ``openInterestHist`` weight 0 under its own 1000
+requests / 5 min / IP (the ``data`` group), ``limit`` default 30, max 500, the latest month only (``startTime``
+clamped), periods 5m..1d. The host budget is 2400 weight/min. There is no all-symbols open-interest call: one
+request per symbol. A 418 ban (2 min to 3 days) comes without ``Retry-After`` on fapi: the ban's end is read from
+the ``-1003`` message (:mod:`sources.http`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ FUNDING_HISTORY_MAX = 1000
 OI_HIST_MAX = 500
 OI_HIST_PERIODS = ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")
 FUNDING_INFO_TTL_S = 3600.0  # adjusted intervals change rarely; refresh hourly, not every cycle
+OI_HIST_DAYS = 29  # "only the data of the latest 1 month is available": stay a day inside it
 
 
 def _str_field(raw: Any, key: str, endpoint: str) -> str:
@@ -189,6 +194,25 @@ def parse_open_interest_hist(raw: Any, endpoint: str = "/futures/data/openIntere
     )
 
 
+def parse_exchange_info(raw: Any, endpoint: str = "/fapi/v1/exchangeInfo") -> set[str]:
+    """``exchangeInfo`` -> the symbols of crypto USDT perpetuals now trading.
+
+    Kept: ``contractType == "PERPETUAL"``, ``status == "TRADING"``, ``quoteAsset == "USDT"`` and an
+    ``underlyingType`` of ``COIN`` where the field is given: Binance also lists stock and commodity perpetuals
+    (``TRADIFI_PERPETUAL``, non-coin underlyings), which ``premiumIndex`` would otherwise show as "coins".
+    """
+    symbols = expect_list(field(raw, "symbols", PROVIDER, endpoint), PROVIDER, endpoint, "symbols")
+    out: set[str] = set()
+    for item in symbols:
+        symbol = _str_field(item, "symbol", endpoint)
+        if (item.get("contractType") == "PERPETUAL" and item.get("status") == "TRADING"
+                and item.get("quoteAsset") == "USDT" and item.get("underlyingType", "COIN") == "COIN"):  # fmt: skip
+            out.add(symbol)
+    if symbols and not out:
+        raise SourceError(PROVIDER, endpoint, "no trading USDT perpetual in the answer", field="symbols")
+    return out
+
+
 class BinanceFutures:
     """Keyless Binance USDⓈ-M market data through the shared :class:`HttpClient`."""
 
@@ -199,11 +223,13 @@ class BinanceFutures:
         *,
         funding_info_ttl_s: float = FUNDING_INFO_TTL_S,
         clock: Any = time.monotonic,
+        wall: Any = time.time,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.funding_info_ttl_s = funding_info_ttl_s
         self._clock = clock
+        self._wall = wall  # the market clock (replayed time in a replay) for the 30-day window
         self._intervals: dict[str, int] | None = None
         self._intervals_at = 0.0
 
@@ -212,10 +238,17 @@ class BinanceFutures:
         now = self._clock()
         if refresh or self._intervals is None or now - self._intervals_at > self.funding_info_ttl_s:
             endpoint = "/fapi/v1/fundingInfo"
-            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, weight=1)
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, weight=0,
+                                           group="funding")  # fmt: skip
             self._intervals = parse_funding_info(raw, endpoint)
             self._intervals_at = now
         return self._intervals
+
+    async def perpetuals(self) -> set[str]:
+        """Symbols of the crypto USDT perpetuals trading now (``exchangeInfo``, weight 1; refresh it daily)."""
+        endpoint = "/fapi/v1/exchangeInfo"
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, weight=1)
+        return parse_exchange_info(raw, endpoint)
 
     async def funding_quotes(self) -> list[FundingQuote]:
         """Current funding and mark price of every USDT perpetual: ONE premiumIndex call (weight 10),
@@ -253,7 +286,8 @@ class BinanceFutures:
             params: dict[str, Any] = {"symbol": symbol, "startTime": cursor, "limit": FUNDING_HISTORY_MAX}
             if end_ms is not None:
                 params["endTime"] = end_ms
-            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params)
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params,
+                                           group="funding")  # fmt: skip
             rows = expect_list(raw, PROVIDER, endpoint)
             if not rows:
                 break
@@ -287,15 +321,18 @@ class BinanceFutures:
         endpoint = "/futures/data/openInterestHist"
         params: dict[str, Any] = {"symbol": symbol, "period": period, "limit": min(limit, OI_HIST_MAX)}
         if start_ms is not None:
-            params["startTime"] = start_ms
+            # Binance keeps only the latest month; an older startTime is undocumented (an error or nothing).
+            params["startTime"] = max(start_ms, int(self._wall() * 1000) - OI_HIST_DAYS * 86_400_000)
         if end_ms is not None:
             params["endTime"] = end_ms
-        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=1)
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=0,
+                                       group="data")  # fmt: skip
         return parse_open_interest_hist(raw, endpoint)
 
 
 __all__ = [
     "BinanceFutures",
+    "parse_exchange_info",
     "parse_funding_history",
     "parse_funding_info",
     "parse_open_interest",

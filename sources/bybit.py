@@ -3,14 +3,18 @@
 What the numbers mean: ``GET /v5/market/tickers?category=linear`` without a symbol returns every linear
 contract with ``fundingRate`` (the rate the current period is heading for, paid at ``nextFundingTime``;
 positive: longs pay shorts), ``fundingIntervalHour`` (8, 4, 2 or 1: volatile coins settle more often),
-``markPrice``, ``openInterest`` (both sides' position size in contract units: coins x multiplier for
-``1000PEPEUSDT``) and ``openInterestValue`` (USD). Funding is normalised to
+``markPrice``, and open interest: ``openInterest``/``openInterestValue`` count **both sides** (the docs say so;
+contract units, coins x multiplier for ``1000PEPEUSDT``, and USD), while ``singleOpenInterest``/
+``singleOpenInterestValue`` (added 2026-06-11) count one side, as Binance and OKX do: the single-side fields are
+used when present, else half of the two-sided ones, so the venues add up on one scale. Funding is normalised to
 ``rate_8h = fundingRate * 8 / fundingIntervalHour``.
 
-Wire rules (bybit-exchange/docs ``tickers.mdx``, ``history-fund-rate.mdx``, ``rate-limit.mdx``): every value
-is a string and an empty string means *missing* (never zero); errors arrive as HTTP 200 with
-``retCode != 0`` (``10006`` = too many visits: a rate limit); funding history is newest first, ``limit``
-1..200, and ``startTime`` alone is rejected, so history pages backwards with ``endTime``.
+Wire rules (bybit-exchange/docs @072c197d, 2026-07-24: ``tickers.mdx``, ``history-fund-rate.mdx``,
+``rate-limit.mdx``, ``error.mdx``; checked 2026-12): every value is a string and an empty string means *missing*
+(never zero); errors arrive as HTTP 200 with ``retCode != 0`` (``10006`` = too many visits: a rate limit;
+``10018`` is deprecated in the docs, kept for older servers); an IP over 600 requests / 5 s gets HTTP 403 and a
+ban of at least 10 minutes (:mod:`sources.http` stands down that long); funding history is newest first,
+``limit`` 1..200, and ``startTime`` alone is rejected, so history pages backwards with ``endTime``.
 """
 
 from __future__ import annotations
@@ -117,11 +121,16 @@ def parse_tickers(raw: Any, endpoint: str = "/v5/market/tickers") -> DerivsSnaps
                     as_of=as_of,
                 )
             )
-        qty = _num(item, "openInterest", endpoint, optional=True)
+        single = item.get("singleOpenInterest") not in (None, "")
+        qty = _num(item, "singleOpenInterest" if single else "openInterest", endpoint, optional=True)
         if qty is not None:
             if qty < 0:
                 raise SourceError(PROVIDER, endpoint, f"{symbol}: negative", field="openInterest")
-            value = _num(item, "openInterestValue", endpoint, optional=True)
+            value_key = "singleOpenInterestValue" if single else "openInterestValue"
+            value = _num(item, value_key, endpoint, optional=True) if value_key in item else None
+            if not single:
+                # Two-sided figures: one side is half (Bybit's own single-side fields are exactly that).
+                qty, value = qty / 2, (None if value is None else value / 2)
             oi_base = qty * key.multiplier
             oi_usd = value if value is not None else oi_base * mark
             if oi_usd < 0:
@@ -163,6 +172,31 @@ def parse_funding_history(
     return funding_history_frame(times, key.coin, EXCHANGE, symbol, rates, intervals)
 
 
+#: Bybit's ``symbolType`` values of crypto linear perpetuals ("" on older listings); commodity, stock and forex
+#: perpetuals (listed under ``linear`` since 2026-03) are left out.
+CRYPTO_SYMBOL_TYPES = frozenset({"", "innovation"})
+
+
+def parse_instruments(raw: Any, endpoint: str = "/v5/market/instruments-info") -> tuple[set[str], str]:
+    """One ``instruments-info?category=linear`` page -> (crypto USDT perpetuals trading, next page cursor).
+
+    Kept: ``contractType == "LinearPerpetual"``, ``status == "Trading"``, ``quoteCoin == "USDT"``, a crypto
+    ``symbolType``. (``fundingInterval`` there is in minutes, a JSON number; the tickers carry the hours.)
+    """
+    result, _ = unwrap(raw, endpoint)
+    items = expect_list(field(result, "list", PROVIDER, endpoint), PROVIDER, endpoint, "list")
+    out: set[str] = set()
+    for item in items:
+        symbol = field(item, "symbol", PROVIDER, endpoint)
+        if not isinstance(symbol, str):
+            raise SourceError(PROVIDER, endpoint, f"expected a string, got {symbol!r}", field="symbol")
+        if (item.get("contractType") == "LinearPerpetual" and item.get("status") == "Trading"
+                and item.get("quoteCoin") == "USDT" and item.get("symbolType", "") in CRYPTO_SYMBOL_TYPES):  # fmt: skip
+            out.add(symbol)
+    cursor = result.get("nextPageCursor") or ""
+    return out, cursor if isinstance(cursor, str) else ""
+
+
 class Bybit:
     """Keyless Bybit v5 linear-perpetual market data through the shared :class:`HttpClient`."""
 
@@ -177,6 +211,23 @@ class Bybit:
             PROVIDER, endpoint, self.base_url + endpoint, params={"category": "linear"}
         )
         return parse_tickers(raw, endpoint)
+
+    async def perpetuals(self, *, max_pages: int = 10) -> set[str]:
+        """Symbols of the crypto USDT perpetuals trading now: ``instruments-info`` pages of 1000 (there are more
+        than 500 linear symbols, and 500 is the default page), following ``nextPageCursor``."""
+        endpoint = "/v5/market/instruments-info"
+        out: set[str] = set()
+        cursor = ""
+        for _ in range(max_pages):
+            params = {"category": "linear", "limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params)
+            page, cursor = parse_instruments(raw, endpoint)
+            out |= page
+            if not cursor:
+                break
+        return out
 
     async def funding_history(
         self, symbol: str, start_ms: int, end_ms: int, *, max_pages: int = 20
@@ -193,11 +244,11 @@ class Bybit:
             if page.empty:
                 break
             pages.append(page)
-            if len(page) < FUNDING_HISTORY_MAX:
+            # A short page is the end (Bybit documents the 200 cap); stop too when a page reaches no further back.
+            oldest = int(page["time"].iloc[0].value // 1_000_000)
+            if len(page) < FUNDING_HISTORY_MAX or oldest - 1 < start_ms or oldest > cursor:
                 break
-            cursor = int(page["time"].iloc[0].value // 1_000_000) - 1
-            if cursor < start_ms:
-                break
+            cursor = oldest - 1
         if not pages:
             return empty_funding_history()
         frame = pd.concat(pages, ignore_index=True).drop_duplicates("time").sort_values("time")
@@ -207,4 +258,4 @@ class Bybit:
         return frame.reset_index(drop=True)
 
 
-__all__ = ["Bybit", "parse_funding_history", "parse_tickers", "unwrap"]
+__all__ = ["Bybit", "parse_funding_history", "parse_instruments", "parse_tickers", "unwrap"]

@@ -36,7 +36,8 @@ PATHS = {"btc": "/bitcoin-etf-flow-all-data/", "eth": "/ethereum-etf-flow-all-da
 MILLION = 1_000_000.0
 
 #: Funds known on each page (for documentation and the emulator); the parser accepts any ticker-like header.
-BTC_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC")
+#: MSBT (Morgan Stanley Bitcoin Trust) listed in April 2026; the parser takes any ticker column the page has.
+BTC_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "MSBT", "GBTC", "BTC")
 ETH_FUNDS = ("ETHA", "FETH", "ETHW", "CETH", "ETHV", "QETH", "EZET", "ETHE", "ETH")
 
 SUMMARY_LABELS = frozenset({"total", "average", "maximum", "minimum"})

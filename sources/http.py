@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -71,6 +72,9 @@ DEFAULT_BUDGETS: dict[str, tuple[float, float]] = {
     "api.binance.com": (4800, 60),  # 6000 weight/min published
     "data-api.binance.vision": (4800, 60),
     "fapi.binance.com": (1800, 60),  # 2400 weight/min in exchangeInfo
+    # Endpoint groups with their own IP limits (charged per request, beside the host's weight):
+    "fapi.binance.com#funding": (400, 300),  # fundingRate + fundingInfo share 500 requests / 5 min / IP
+    "fapi.binance.com#data": (800, 300),  # /futures/data/* statistics: 1000 requests / 5 min / IP, weight 0
     "api.bybit.com": (400, 5),  # 600 requests / 5 s / IP
     "www.okx.com": (15, 2),  # ~20 requests / 2 s per public endpoint
     "api.hyperliquid.xyz": (900, 60),  # 1200 weight/min
@@ -96,6 +100,15 @@ class RequestLog:
         self.total += 1
 
 
+#: How long to stand down after a rate limit that names no ``Retry-After``, per provider: OKX and Bybit count in
+#: 2 s and 5 s windows; a Binance 418 is an IP ban of 2 minutes to 3 days that repeating only lengthens.
+DEFAULT_RETRY_AFTER = {"okx": 2.0, "bybit": 5.0}
+BAN_MIN_WAIT_S = 300.0
+#: Bybit answers a breached IP limit with 403 "access too frequent" and lifts the ban after at least 10 minutes.
+BYBIT_BAN_WAIT_S = 600.0
+_BANNED_UNTIL = re.compile(r"banned until (\d{12,14})")
+
+
 def retry_after_seconds(response: httpx.Response, default: float) -> float:
     """``Retry-After`` in seconds (Binance and most APIs send seconds; an HTTP date falls back to ``default``)."""
     raw = response.headers.get("Retry-After")
@@ -105,6 +118,12 @@ def retry_after_seconds(response: httpx.Response, default: float) -> float:
         return max(0.0, float(raw))
     except ValueError:
         return default
+
+
+def ban_seconds(response: httpx.Response, now_s: float) -> float | None:
+    """Seconds until a Binance IP ban ends, from ``{"code":-1003,"msg":"... IP banned until 1700000000000."}``."""
+    match = _BANNED_UNTIL.search(response.text[:400]) if response.content else None
+    return None if match is None else max(0.0, int(match.group(1)) / 1000 - now_s)
 
 
 class HttpClient:
@@ -164,11 +183,17 @@ class HttpClient:
         json_body: Any = None,
         headers: dict[str, str] | None = None,
         weight: float = 1.0,
+        group: str | None = None,
     ) -> httpx.Response:
-        """Send one request with budget, retries and error mapping; returns a 2xx response."""
+        """Send one request with budget, retries and error mapping; returns a 2xx response.
+
+        ``group`` names an endpoint family with a request limit of its own (``"funding"`` on fapi): each attempt
+        also spends one request of ``host#group``'s budget."""
         host = httpx.URL(url).host
         attempt = 0
         while True:
+            if group is not None:
+                await self._spend(f"{host}#{group}", 1.0)
             await self._spend(host, weight)
             self.log.add(host)
             try:
@@ -183,15 +208,23 @@ class HttpClient:
                 if 200 <= status < 300:
                     return response
                 if status in (429, 418):
+                    wait = retry_after_seconds(response, DEFAULT_RETRY_AFTER.get(provider, 60.0))
+                    if status == 418 and "Retry-After" not in response.headers:
+                        # No header (Binance futures documents none): the ban's end from the body, at least 5 min.
+                        wait = max(ban_seconds(response, time.time()) or 0.0, BAN_MIN_WAIT_S)
                     raise RateLimited(
                         provider,
                         endpoint,
                         "rate limited" if status == 429 else "IP banned for ignoring rate limits",
-                        retry_after=retry_after_seconds(response, 60.0),
+                        retry_after=wait,
                         status=status,
                     )
                 if status == 451:
                     raise SourceUnavailable(provider, endpoint, "not available from this location", status=status)
+                if status == 403 and provider == "bybit":
+                    # Bybit's 403 is its IP rate-limit ban (or a US address): stand down, then try again.
+                    raise RateLimited(provider, endpoint, "access too frequent (IP rate-limit ban) or region",
+                                      retry_after=BYBIT_BAN_WAIT_S, status=status)  # fmt: skip
                 if status == 403:
                     raise SourceUnavailable(provider, endpoint, "access refused (blocked)", status=status)
                 error = SourceError(provider, endpoint, _short_reason(response), status=status)
@@ -240,7 +273,10 @@ def _short_reason(response: httpx.Response) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         return response.reason_phrase or "request failed"
     if isinstance(body, dict):
+        code = body.get("code", body.get("retCode"))
         for key in ("msg", "retMsg", "message", "error"):
             if isinstance(body.get(key), str):
-                return body[key][:120]
+                # Keep the provider's own code: OKX sends 50015 with HTTP 400, Binance -1121 with 400.
+                prefix = f"code {code}: " if code not in (None, "", 0, "0") else ""
+                return (prefix + body[key])[:120]
     return response.reason_phrase or "request failed"

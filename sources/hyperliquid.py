@@ -8,10 +8,16 @@ of coins for ``kPEPE``), ``oraclePx``, ``markPx`` and ``premium``/``midPx``/``im
 for illiquid coins. Funding settles every hour, so ``rate_8h = funding * 8``; OI in USD is
 ``openInterest * oraclePx``.
 
-Verified: the response shape (hyperliquid-python-sdk ``assetctxs.yaml``, a real ``allDexsAssetCtxs``
-capture whose ctx objects are the same); hourly settlement (a 2026 ``fundingHistory`` capture steps 1 h;
-2023 captures stepped 8 h, so history intervals are inferred from spacing); limits from a client README:
-1200 weight/min per IP, ``metaAndAssetCtxs`` weight 20, ``fundingHistory`` 20 plus 1 per 20 rows returned.
+Verified (checked 2026-12): the response shape (hyperliquid-python-sdk ``assetctxs.yaml``, a real
+``allDexsAssetCtxs`` capture whose ctx objects are the same); limits from Hyperliquid's "Rate limits" page: 1200
+weight/min per IP, ``metaAndAssetCtxs`` weight 20, ``fundingHistory`` 20 plus 1 per 20 rows returned, at most
+500 rows per answer (page on with the last time + 1). **Funding settled every 8 hours until 2023-06-08 00:00
+UTC and every hour from 01:00 that day** (:data:`HOURLY_FROM_MS`): in a real BTC ``fundingHistory`` answer
+(hyperliquid-python-sdk@5cd90193, ``tests/cassettes/info_test/test_get_funding_history[None].yaml``) the rows
+step 8 h up to ``1686182400254`` and 1 h from ``1686186000054``; the rates before it are per 8 h (the 0.0001
+floor), after it per hour (0.0000125 = 0.0001 / 8). History is normalised with that period's interval, never one
+guessed from the gap to a neighbour (a missing hourly row would halve a rate, a window starting on the last 8 h
+row would multiply one by eight).
 Builder-deployed dexes (``xyz:NVDA``) and delisted perps are skipped. The response has no timestamp; the
 as-of time is the HTTP ``Date`` header (falling back to the local clock).
 """
@@ -34,7 +40,6 @@ from sources.symbols import (
     empty_funding_history,
     funding_history_frame,
     hyperliquid_symbol,
-    infer_interval_hours,
     ms_to_ts,
     rate_8h,
     times_ms,
@@ -45,7 +50,19 @@ PROVIDER = "hyperliquid"
 EXCHANGE = "hyperliquid"
 DEFAULT_BASE_URL = "https://api.hyperliquid.xyz"
 INTERVAL_HOURS = 1.0
+#: The first hourly settlement (2023-06-08 01:00 UTC); earlier settlements paid a per-8-hour rate every 8 hours.
+HOURLY_FROM_MS = 1_686_186_000_000
 HOUR_MS = 3_600_000
+
+
+def interval_hours_at(times_ms: np.ndarray) -> np.ndarray:
+    """Hyperliquid's funding interval for settlements at ``times_ms``: 8 h before :data:`HOURLY_FROM_MS`, else 1 h.
+
+    The interval is the venue's for that period, not inferred from row spacing: settlements are stamped up to
+    ~0.7 s late (compared against the switch with a minute's tolerance) and rows can be missing.
+    """
+    times = np.asarray(times_ms, dtype=np.int64)
+    return np.where(times < HOURLY_FROM_MS - 60_000, 8.0, 1.0)
 INFO_WEIGHT = 20
 HISTORY_PAGE = 500  # rows per fundingHistory answer
 
@@ -128,8 +145,7 @@ def parse_funding_history(raw: Any, endpoint: str = "fundingHistory") -> pd.Data
     times, rates = times[order], rates[order]
     if np.any(np.diff(times) <= 0):
         raise SourceError(PROVIDER, endpoint, "duplicate funding times", field="time")
-    intervals = infer_interval_hours(times, INTERVAL_HOURS)
-    return funding_history_frame(times, key.coin, EXCHANGE, name, rates, intervals)
+    return funding_history_frame(times, key.coin, EXCHANGE, name, rates, interval_hours_at(times))
 
 
 def _date_header_ms(value: str | None) -> int | None:
@@ -176,14 +192,13 @@ class Hyperliquid:
             if page.empty:
                 break
             pages.append(page)
-            if len(page) < HISTORY_PAGE:
+            last = int(times_ms(page["time"])[-1])
+            if len(page) < HISTORY_PAGE or last < cursor:
                 break
-            cursor = int(times_ms(page["time"])[-1]) + 1
+            cursor = last + 1
         if not pages:
             return empty_funding_history()
         frame = pd.concat(pages, ignore_index=True).drop_duplicates("time").sort_values("time")
-        frame = frame.assign(interval_hours=infer_interval_hours(times_ms(frame["time"]), INTERVAL_HOURS))
-        frame["rate_8h"] = frame["rate"] * 8.0 / frame["interval_hours"]
         return frame.reset_index(drop=True)
 
 

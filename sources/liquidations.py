@@ -10,7 +10,9 @@ Every record says which position was liquidated (``side="long"`` means a long wa
 coins and the price in USD (USDT taken as USD). The venues disagree on how they say it (shared/sources.md
 §1.5, §2.3, §3, §7.4):
 
-- **Binance**, WS ``!forceOrder@arr``: ``{"e":"forceOrder","E":ms,"o":{s,S,q,p,ap,X,l,z,T}}``. A long was
+- **Binance**, WS ``!forceOrder@arr`` on the ``/market`` tier (``wss://fstream.binance.com/market/ws/!forceOrder@arr``,
+  developers.binance.com "WebSocket Change Notice", legacy unrouted URLs retired 2026-04-23; checked 2026-12):
+  ``{"e":"forceOrder","E":ms,"o":{s,S,q,p,ap,X,l,z,T}}``. A long was
   liquidated when ``o.S == "SELL"`` (the forced order's side). Notional ``z * ap`` (filled qty x average
   price).
 - **Bybit**, WS ``allLiquidation.<SYMBOL>``: ``{"topic","type":"snapshot","ts","data":[{T,s,S,v,p}]}``. A long
@@ -50,7 +52,8 @@ BINANCE = "binance"
 BYBIT = "bybit"
 OKX = "okx"
 
-BINANCE_WS_URL = "wss://fstream.binance.com/ws/!forceOrder@arr"
+#: Binance routes USD-M streams by tier since 2026-04-23; liquidations are on /market (sources.binance_routes).
+BINANCE_WS_URL = "wss://fstream.binance.com/market/ws/!forceOrder@arr"
 BYBIT_WS_URL = "wss://stream.bybit.com/v5/public/linear"
 OKX_WS_URL = "wss://ws.okx.com:8443/ws/v5/public"
 OKX_REST_BASE = "https://www.okx.com"
@@ -261,52 +264,31 @@ def parse_bybit_all_liquidation(raw: Any, endpoint: str = BYBIT_ENDPOINT) -> lis
 
 # --- OKX ----------------------------------------------------------------------------------------------------
 
-#: Contract values (``ctVal``) of OKX USDT swaps used by the **demo and the emulator** (and as a documented
-#: fallback): coins per contract. BTC 0.01 and ETH 0.1 are stated in shared/sources.md; the rest follow OKX's
-#: usual sizing and are [unverified]. Live code should load the real table from
-#: ``GET /api/v5/public/instruments?instType=SWAP`` (:func:`parse_okx_instruments`).
-DEMO_OKX_CT_VAL: dict[str, float] = {
-    "BTC-USDT-SWAP": 0.01,
-    "ETH-USDT-SWAP": 0.1,
-    "XRP-USDT-SWAP": 100,
-    "BNB-USDT-SWAP": 0.01,
-    "SOL-USDT-SWAP": 1,
-    "DOGE-USDT-SWAP": 1000,
-    "TRX-USDT-SWAP": 1000,
-    "ADA-USDT-SWAP": 100,
-    "LINK-USDT-SWAP": 1,
-    "AVAX-USDT-SWAP": 1,
-    "SUI-USDT-SWAP": 1,
-    "XLM-USDT-SWAP": 100,
-    "BCH-USDT-SWAP": 0.1,
-    "HBAR-USDT-SWAP": 100,
-    "LTC-USDT-SWAP": 1,
-    "DOT-USDT-SWAP": 1,
-    "TON-USDT-SWAP": 1,
-    "UNI-USDT-SWAP": 1,
-    "NEAR-USDT-SWAP": 10,
-    "AAVE-USDT-SWAP": 0.1,
-    "PEPE-USDT-SWAP": 10_000_000,
-}
-
-
 def okx_inst_id(coin: str) -> str:
     return f"{coin.upper()}-USDT-SWAP"
 
 
 def parse_okx_instruments(raw: Any, endpoint: str = "/api/v5/public/instruments") -> dict[str, float]:
-    """``GET /api/v5/public/instruments?instType=SWAP`` -> ``{instId: ctVal}``.
+    """``GET /api/v5/public/instruments?instType=SWAP`` -> ``{instId: contract size}``.
 
-    For linear swaps (``BTC-USDT-SWAP``) ``ctVal`` is coins per contract; for inverse ones (``BTC-USD-SWAP``)
-    it is USD per contract. Instruments with an empty ``ctVal`` are left out.
+    The size is ``ctVal x ctMult``: coins per contract for linear swaps (``BTC-USDT-SWAP``: 0.01 BTC), USD per
+    contract for inverse ones (``BTC-USD-SWAP``). Left out: instruments with an empty ``ctVal`` (pre-open), and
+    those OKX files under another asset class (``instCategory`` other than ``1``, crypto: stock, commodity, forex
+    and bond perpetuals). Docs: OKX v5 "Get instruments" (page copy of 2026-07-03, checked 2026-12).
     """
     data = _okx_envelope(raw, endpoint)
     out: dict[str, float] = {}
     for item in data:
         inst = field(item, "instId", OKX, endpoint)
         ct = field(item, "ctVal", OKX, endpoint)
-        if isinstance(inst, str) and ct not in ("", None):
-            out[inst] = _positive(ct, OKX, endpoint, "ctVal")
+        if not isinstance(inst, str) or ct in ("", None):
+            continue
+        category = item.get("instCategory")
+        if category not in (None, "", "1"):
+            continue
+        mult = item.get("ctMult")
+        factor = 1.0 if mult in ("", None) else _positive(mult, OKX, endpoint, "ctMult")
+        out[inst] = _positive(ct, OKX, endpoint, "ctVal") * factor
     return out
 
 
@@ -329,14 +311,18 @@ def parse_okx_liquidation_orders(
     endpoint: str = OKX_WS_ENDPOINT,
     *,
     unknown: Literal["raise", "skip"] = "raise",
+    unsized: dict[str, list[Any]] | None = None,
 ) -> list[Liquidation]:
     """An OKX ``liquidation-orders`` WS push or REST response -> records.
 
     ``sz`` is in **contracts**: for a linear swap (``X-USDT-SWAP``) qty = ``sz x ctVal`` coins and the
     notional is ``qty x bkPx``; for an inverse swap (``X-USD-SWAP``) ``ctVal`` is USD, so the notional is ``sz
-    x ctVal`` and qty = notional / ``bkPx``. ``ct_val`` maps instId -> ctVal (see :data:`DEMO_OKX_CT_VAL`,
-    :func:`parse_okx_instruments`); an instrument missing from it raises, or with ``unknown="skip"`` is left
-    out.
+    x ctVal`` and qty = notional / ``bkPx``. ``ct_val`` maps instId -> ctVal (the exchange's own table,
+    :func:`parse_okx_instruments`); an instrument missing from it raises, or with ``unknown="skip"`` is kept
+    aside in ``unsized`` (instId -> its raw entries) for the caller to size once the table knows it: never
+    dropped silently, never sized with a guess. With ``unknown="skip"`` an entry for an instrument this console
+    does not follow (OKX's USD-margined ``BTC-USD_UM-SWAP``, say) is passed over without spoiling the rest of the
+    message.
 
     Side: ``posSide`` ``long``/``short`` names the liquidated position directly (hedge mode); in net mode
     (``posSide == "net"``) a forced ``sell`` closes a long and a forced ``buy`` a short. A hedge-mode detail
@@ -346,22 +332,28 @@ def parse_okx_liquidation_orders(
     for entry in _okx_envelope(raw, endpoint):
         inst = field(entry, "instId", OKX, endpoint)
         if not isinstance(inst, str) or not inst.endswith("-SWAP") or inst.count("-") != 2:
+            if unknown == "skip" and isinstance(inst, str):
+                continue
             raise SourceError(
                 OKX, endpoint, f"expected a SWAP instId like BTC-USDT-SWAP, got {inst!r}", field="instId"
             )
         coin, quote, _ = inst.split("-")
         if quote not in ("USDT", "USDC", "USD") or not coin.isalnum():
-            raise SourceError(OKX, endpoint, f"unsupported instrument {inst!r}", field="instId")
-        if inst not in ct_val:
             if unknown == "skip":
                 continue
-            raise SourceError(OKX, endpoint, f"no contract value (ctVal) known for {inst}", field="instId")
-        contract = float(ct_val[inst])
+            raise SourceError(OKX, endpoint, f"unsupported instrument {inst!r}", field="instId")
         details = field(entry, "details", OKX, endpoint)
         if not isinstance(details, list):
             raise SourceError(
                 OKX, endpoint, f"expected a list, got {type(details).__name__}", field="details"
             )
+        if inst not in ct_val:
+            if unknown == "skip":
+                if unsized is not None:
+                    unsized.setdefault(inst, []).append(entry)
+                continue
+            raise SourceError(OKX, endpoint, f"no contract value (ctVal) known for {inst}", field="instId")
+        contract = float(ct_val[inst])
         for detail in details:
             side_raw = field(detail, "side", OKX, endpoint)
             pos_side = field(detail, "posSide", OKX, endpoint)

@@ -17,7 +17,9 @@ older records, three months kept. Every value is a string. Errors arrive as HTTP
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,9 @@ from sources.symbols import (
     times_ms,
 )
 from sources.values import expect_list, field, to_float, to_int
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROVIDER = "okx"
 EXCHANGE = "okx"
@@ -80,14 +85,35 @@ def _swap_key(item: Any, endpoint: str) -> tuple[str, Any] | None:
     return (inst_id, key) if key is not None else None
 
 
-def parse_funding_rates(raw: Any, endpoint: str = "/api/v5/public/funding-rate") -> list[FundingQuote]:
-    """``funding-rate`` (one instId or ``ANY``) -> quotes for USDT swaps (mark price not carried: None)."""
-    quotes: list[FundingQuote] = []
+def _each_swap(raw: Any, endpoint: str, parse_one: Callable[[str, Any, Any], T]) -> list[T]:
+    """``parse_one(inst_id, key, item)`` over every USDT swap of a bulk answer, tolerating a few bad items.
+
+    One pre-open or half-listed swap (an empty ``fundingTime``, say) must not blank the whole venue: a bad item is
+    left out and logged; only when more than half the swaps are bad (a changed format, not one odd listing) does
+    the first error stand for the answer.
+    """
+    out: list[T] = []
+    errors: list[SourceError] = []
     for item in unwrap(raw, endpoint):
         found = _swap_key(item, endpoint)
         if found is None:
             continue
         inst_id, key = found
+        try:
+            out.append(parse_one(inst_id, key, item))
+        except SourceError as exc:
+            errors.append(exc)
+    if errors and len(errors) > len(out):
+        raise errors[0]
+    for exc in errors[:3]:
+        log.warning("okx %s: item left out: %s", endpoint, exc)
+    return out
+
+
+def parse_funding_rates(raw: Any, endpoint: str = "/api/v5/public/funding-rate") -> list[FundingQuote]:
+    """``funding-rate`` (one instId or ``ANY``) -> quotes for USDT swaps (mark price not carried: None)."""
+
+    def one(inst_id: str, key: Any, item: Any) -> FundingQuote:
         rate = _num(item, "fundingRate", endpoint)
         funding_time = _ms(item, "fundingTime", endpoint)
         next_time = _ms(item, "nextFundingTime", endpoint)
@@ -95,37 +121,32 @@ def parse_funding_rates(raw: Any, endpoint: str = "/api/v5/public/funding-rate")
         if hours <= 0 or hours > 24:
             raise SourceError(PROVIDER, endpoint, f"{inst_id}: interval {hours} h from funding times",
                               field="nextFundingTime")  # fmt: skip
-        ts = _ms(item, "ts", endpoint)
-        quotes.append(
-            FundingQuote(
-                coin=key.coin,
-                exchange=EXCHANGE,
-                rate=rate,
-                interval_hours=hours,
-                rate_8h=rate_8h(rate, hours),
-                next_funding_time=ms_to_ts(funding_time),
-                mark_price=None,
-                symbol=inst_id,
-                as_of=ms_to_ts(ts),
-            )
+        return FundingQuote(
+            coin=key.coin,
+            exchange=EXCHANGE,
+            rate=rate,
+            interval_hours=hours,
+            rate_8h=rate_8h(rate, hours),
+            next_funding_time=ms_to_ts(funding_time),
+            mark_price=None,
+            symbol=inst_id,
+            as_of=ms_to_ts(_ms(item, "ts", endpoint)),
         )
-    return quotes
+
+    return _each_swap(raw, endpoint, one)
 
 
 def parse_open_interest(raw: Any, endpoint: str = "/api/v5/public/open-interest") -> list[OpenInterest]:
     """``open-interest?instType=SWAP`` -> records for USDT swaps, coins (``oiCcy``) and USD (``oiUsd``)."""
-    out: list[OpenInterest] = []
-    for item in unwrap(raw, endpoint):
-        found = _swap_key(item, endpoint)
-        if found is None:
-            continue
-        inst_id, key = found
+
+    def one(inst_id: str, key: Any, item: Any) -> OpenInterest:
         base = _num(item, "oiCcy", endpoint)
         usd = _num(item, "oiUsd", endpoint)
         if base < 0 or usd < 0:
             raise SourceError(PROVIDER, endpoint, f"{inst_id}: negative open interest", field="oiCcy")
-        out.append(OpenInterest(key.coin, EXCHANGE, base, usd, ms_to_ts(_ms(item, "ts", endpoint)), inst_id))
-    return out
+        return OpenInterest(key.coin, EXCHANGE, base, usd, ms_to_ts(_ms(item, "ts", endpoint)), inst_id)
+
+    return _each_swap(raw, endpoint, one)
 
 
 def parse_funding_history(
@@ -206,7 +227,9 @@ class Okx:
                 break
             pages.append(page)
             oldest = int(times_ms(page["time"])[0])
-            if len(page) < HISTORY_MAX or oldest <= start_ms:
+            # Keep paging while pages come back (OKX's page size was 100 in 2025, 400 in 2026): stop on an empty
+            # page, at the start, or when a page does not reach further back.
+            if oldest <= start_ms or (after is not None and oldest >= after):
                 break
             after = oldest
         if not pages:

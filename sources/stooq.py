@@ -1,4 +1,9 @@
-"""Stooq daily CSV (keyless): the fallback for US equity daily bars when Yahoo fails.
+"""Stooq daily CSV: the fallback for US equity daily bars when Yahoo fails, **only with a user's API key**.
+
+Since about March 2026 Stooq serves ``/q/d/l/`` only with an API key (pandas-datareader#1012, 2026-04; the
+parameter is taken to be ``apikey``, [unverified]); without one it answers an HTML page with HTTP 200, and since
+2026-07-29 non-browser clients may get a proof-of-work interstitial. So the console uses Stooq only when
+``[sources] stooq_apikey`` is set, and the page is reported as unavailable, never parsed.
 
 ``GET https://stooq.com/q/d/l/?s=spy.us&i=d`` returns ``Date,Open,High,Low,Close,Volume`` with ISO dates,
 oldest first [3rd: several client parsers, e.g. KIC/hrp ``Stooq.groovy`` and other scrapers in the code
@@ -92,16 +97,20 @@ def parse_stooq_csv(text: str, symbol: str) -> EquityBars:
 
 
 class Stooq:
-    """Keyless Stooq CSV client (fallback only: it bans IPs that poll it hard)."""
+    """Stooq CSV client (fallback only, with the user's API key: it bans IPs that poll it hard)."""
 
-    def __init__(self, http: HttpClient, base_url: str = DEFAULT_BASE_URL) -> None:
+    def __init__(self, http: HttpClient, base_url: str = DEFAULT_BASE_URL, apikey: str = "") -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
+        self.apikey = apikey
 
     async def daily(self, symbol: str) -> EquityBars:
+        params = {"s": stooq_symbol(symbol), "i": "d"}
+        if self.apikey:
+            params["apikey"] = self.apikey
         text = await self.http.get_text(
             PROVIDER, ENDPOINT, self.base_url + ENDPOINT,
-            params={"s": stooq_symbol(symbol), "i": "d"},
+            params=params,
             headers={"User-Agent": BROWSER_UA, "Accept": "text/csv,*/*"},
         )  # fmt: skip
         return parse_stooq_csv(text, symbol)

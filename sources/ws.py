@@ -12,9 +12,10 @@ an in-process connection that answers the same URLs in the same formats. Nothing
 
 Venues (shared/sources.md §1.5, §2.3, §3):
 
-- **Binance** ``wss://fstream.binance.com/ws/!forceOrder@arr``: no subscribe message; the server pings at the
-  protocol level (the websockets library answers). Snapshot semantics, at most one order per symbol per
-  second: ``lower_bound=True``.
+- **Binance** ``wss://fstream.binance.com/market/ws/!forceOrder@arr`` (the ``/market`` tier; the unrouted
+  ``/ws/...`` URLs were retired on 2026-04-23 and now stay silent): no subscribe message; the server pings every 3
+  minutes at the protocol level (the websockets library answers) and cuts a connection after 24 h. Snapshot
+  semantics, at most one order per symbol per second: ``lower_bound=True``.
 - **Bybit** ``wss://stream.bybit.com/v5/public/linear``:
   ``{"op":"subscribe","args":["allLiquidation.BTCUSDT",...]}`` per symbol, sent in chunks of
   :data:`BYBIT_ARGS_PER_REQUEST` topics; an app-level ``{"op":"ping"}`` every 20 s keeps the connection open
@@ -52,7 +53,6 @@ from sources.liquidations import (
     BYBIT,
     BYBIT_ENDPOINT,
     BYBIT_WS_URL,
-    DEMO_OKX_CT_VAL,
     OKX,
     OKX_REST_BASE,
     OKX_REST_PATH,
@@ -236,20 +236,103 @@ class BybitVenue(_Venue):
         return parse_bybit_all_liquidation(message)
 
 
+@dataclass
+class OkxContracts:
+    """OKX contract sizes (``ctVal``, from ``/api/v5/public/instruments``) shared by the stream and the REST
+    fallback, and the liquidations that arrived for an instrument the table does not know yet.
+
+    OKX sends ``sz`` in contracts, so a liquidation cannot be sized without its instrument's ``ctVal``. Such
+    entries are held (bounded, oldest dropped first and counted) and sized when :meth:`update` brings the
+    instrument, never dropped silently and never sized with a guess; :meth:`describe` says how many wait.
+    """
+
+    table: dict[str, float] = field(default_factory=dict)
+    loaded_at: float | None = None  # epoch s of the last update (None: the table was never loaded)
+    coins: frozenset[str] | None = None  # only these coins' liquidations are kept (None: every coin)
+    max_held: int = 5_000
+    _held: dict[str, deque[Any]] = field(default_factory=dict, init=False, repr=False)
+    held_details: int = field(default=0, init=False)
+    dropped_details: int = field(default=0, init=False)  # held too long: the bound pushed them out
+
+    def parse(self, raw: Any, endpoint: str) -> list[Liquidation]:
+        """Records of a WS push or REST answer; entries of unknown instruments are held for later."""
+        unsized: dict[str, list[Any]] = {}
+        records = parse_okx_liquidation_orders(raw, self.table, endpoint, unknown="skip", unsized=unsized)
+        if self.coins is not None:
+            records = [r for r in records if r.coin in self.coins]
+            unsized = {i: e for i, e in unsized.items() if i.split("-", 1)[0] in self.coins}
+        for inst, entries in unsized.items():
+            # Validated now (sides, sizes, prices, times), only the contract size is pending: a garbled entry
+            # is a bad message today, not a surprise when the table arrives.
+            parse_okx_liquidation_orders({"data": entries}, {inst: 1.0}, endpoint)
+            queue = self._held.setdefault(inst, deque())
+            for entry in entries:
+                queue.append(entry)
+                self.held_details += _details(entry)
+        while self.held_details > self.max_held:
+            inst = max(self._held, key=lambda k: len(self._held[k]))
+            gone = _details(self._held[inst].popleft())
+            self.held_details -= gone
+            self.dropped_details += gone
+            if not self._held[inst]:
+                del self._held[inst]
+        return records
+
+    def update(self, table: Mapping[str, float], now: float | None = None) -> list[Liquidation]:
+        """Use a freshly loaded table; returns the held liquidations it can size now (oldest first)."""
+        self.table = dict(table)
+        self.loaded_at = time.time() if now is None else now
+        recovered: list[Liquidation] = []
+        for inst in [i for i in self._held if i in self.table]:
+            entries = self._held.pop(inst)
+            self.held_details -= sum(_details(e) for e in entries)
+            for entry in entries:
+                recovered.extend(parse_okx_liquidation_orders({"data": [entry]}, self.table, OKX_WS_ENDPOINT,
+                                                              unknown="skip"))  # fmt: skip
+        recovered.sort(key=lambda r: r.time)
+        return recovered
+
+    @property
+    def unknown_instruments(self) -> list[str]:
+        return sorted(self._held)
+
+    def describe(self) -> str:
+        """What waits for a contract size, for the pane and the status bar ("" when nothing does)."""
+        if not self.held_details and not self.dropped_details:
+            return ""
+        names = ", ".join(self.unknown_instruments[:3]) + (" ..." if len(self._held) > 3 else "")
+        if self.loaded_at is None:
+            text = f"{self.held_details} OKX liquidations held until the contract sizes load"
+        else:
+            text = f"{self.held_details} OKX liquidations not counted: contract size unknown ({names})"
+        if self.dropped_details:
+            text += f"; {self.dropped_details} older ones dropped unsized"
+        return text
+
+
+def _details(entry: Any) -> int:
+    details = entry.get("details") if isinstance(entry, Mapping) else None
+    return len(details) if isinstance(details, list) else 1
+
+
 class OkxVenue(_Venue):
     name = OKX
+    # OKX: "doesn't represent the total number of liquidations" (at most one order per contract per second).
+    lower_bound = True
     ping_frame = "ping"
-    ping_interval_s = 25.0
+    ping_interval_s = 20.0  # OKX drops a connection after 30 s without data; the docs want pings under that
 
     def __init__(
         self,
-        ct_val: Mapping[str, float] | None = None,
+        contracts: OkxContracts | None = None,
         url: str = OKX_WS_URL,
         coins: Sequence[str] | None = None,
     ) -> None:
         self.url = url
-        self.ct_val = dict(DEMO_OKX_CT_VAL if ct_val is None else ct_val)
+        self.contracts = contracts if contracts is not None else OkxContracts()
         self.coins = {c.upper() for c in coins} if coins else None
+        if self.coins is not None and self.contracts.coins is None:
+            self.contracts.coins = frozenset(self.coins)
 
     def subscribe_frames(self) -> list[str]:
         arg = {"channel": "liquidation-orders", "instType": "SWAP"}
@@ -267,9 +350,12 @@ class OkxVenue(_Venue):
                     f"error {message.get('code')}: {str(message.get('msg', ''))[:120]}",
                     field="event",
                 )
-            return None  # subscribe/unsubscribe ack, notice
-        # Every SWAP is pushed; instruments we have no ctVal for are left out rather than guessed.
-        records = parse_okx_liquidation_orders(message, self.ct_val, unknown="skip")
+            if message.get("event") == "notice" and str(message.get("code")) == "64008":
+                # OKX closes the connection 60 s after this notice (a service upgrade): reconnect now, not then.
+                raise WsClosed("okx: server announced a disconnect for an upgrade (64008); reconnecting")
+            return None  # subscribe/unsubscribe ack, other notices
+        # Every SWAP is pushed; instruments without a known ctVal are held until the table knows them.
+        records = self.contracts.parse(message, OKX_WS_ENDPOINT)
         if self.coins is not None:
             records = [r for r in records if r.coin in self.coins]
         return records
@@ -304,6 +390,7 @@ class StreamStatus:
     lower_bound: bool
     records: int
     bad_messages: int
+    connected_at: float | None = None  # epoch s on the market clock the connection opened; None while down
 
 
 RecordsCallback = Callable[[list[Liquidation]], Awaitable[None] | None]
@@ -334,6 +421,8 @@ class LiquidationStream:
     unavailable_retry_s: float = 900.0
     max_bad_in_row: int = 20
     clock: Callable[[], float] = time.time
+    #: The market clock (the tape's time, replayed or simulated time in replay and demo) for ``connected_at``.
+    market_clock: Callable[[], float] | None = None
     rng: random.Random = field(default_factory=random.Random)
 
     state: StreamState = field(default="offline", init=False)
@@ -345,6 +434,7 @@ class LiquidationStream:
     records: int = field(default=0, init=False)
     bad_messages: int = field(default=0, init=False)
     connections: int = field(default=0, init=False)
+    connected_at: float | None = field(default=None, init=False)
     state_log: deque[StreamState] = field(default_factory=lambda: deque(maxlen=64), init=False)
     _stop: asyncio.Event | None = field(default=None, init=False, repr=False)
 
@@ -381,16 +471,16 @@ class LiquidationStream:
         opener: WsOpener,
         on_records: RecordsCallback,
         *,
-        ct_val: Mapping[str, float] | None = None,
+        contracts: OkxContracts | None = None,
         coins: Sequence[str] | None = None,
         url: str = OKX_WS_URL,
         **kwargs: Any,
     ) -> LiquidationStream:
-        """OKX ``liquidation-orders`` (all SWAPs), optionally filtered to ``coins``. ``ct_val`` maps instId ->
-        contract value (load it with :meth:`OkxLiquidationPoller.load_contract_values`); ``None`` uses the
-        demo table :data:`~sources.liquidations.DEMO_OKX_CT_VAL`."""
-        kwargs.setdefault("silence_timeout_s", 60.0)  # a pong arrives every 25 s
-        return cls(OkxVenue(ct_val, url, coins), opener, on_records, **kwargs)
+        """OKX ``liquidation-orders`` (all SWAPs), optionally filtered to ``coins``. ``contracts`` is the shared
+        contract-size table (:class:`OkxContracts`, loaded from OKX's instruments list); until it knows an
+        instrument, that instrument's liquidations are held, not guessed."""
+        kwargs.setdefault("silence_timeout_s", 60.0)  # a pong arrives every 20 s
+        return cls(OkxVenue(contracts, url, coins), opener, on_records, **kwargs)
 
     # status
     # ----------------------------------------------------------------------------------------------------
@@ -419,6 +509,7 @@ class LiquidationStream:
             lower_bound=self.lower_bound,
             records=self.records,
             bad_messages=self.bad_messages,
+            connected_at=self.connected_at if self.state == "live" else None,
         )
 
     async def _set_state(self, state: StreamState) -> None:
@@ -501,6 +592,7 @@ class LiquidationStream:
         venue = self.venue
         async with self.opener(venue.url) as conn:
             self.connections += 1
+            self.connected_at = (self.market_clock or self.clock)()
             for frame in venue.subscribe_frames():
                 await conn.send(frame)
             last_frame = loop.time()
@@ -582,42 +674,49 @@ def _describe(exc: BaseException, venue: str) -> str:
 @dataclass
 class OkxLiquidationPoller:
     """OKX REST fallback: ``GET
-    /api/v5/public/liquidation-orders?instType=SWAP&uly=<COIN>-USDT&state=filled``.
+    /api/v5/public/liquidation-orders?instType=SWAP&instFamily=<COIN>-USDT&state=filled``.
 
     OKX requires ``uly`` or ``instFamily`` for SWAP (error 50015 otherwise), so this is one request per coin
     and is limited to the configured ``coins``. Each :meth:`poll` returns only records not returned before
-    (OKX does not promise chronological order, so seen details are remembered per coin, bounded).
+    (OKX does not promise chronological order, so seen details are remembered per coin, bounded by what the
+    answers actually hold: 2026 probes saw ~1,000 details per call whatever ``limit`` said). The endpoint is no
+    longer in OKX's 2026 docs but still answers; a 404/410 (or code 50005) means it is gone: unavailable.
     """
 
     http: HttpClient
     coins: Sequence[str]
-    ct_val: Mapping[str, float] = field(default_factory=lambda: dict(DEMO_OKX_CT_VAL))
+    contracts: OkxContracts = field(default_factory=OkxContracts)
     base_url: str = OKX_REST_BASE
     limit: int = 100
     _seen: dict[str, deque[tuple[Any, ...]]] = field(default_factory=dict, init=False, repr=False)
     _seen_set: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict, init=False, repr=False)
 
-    async def load_contract_values(self) -> dict[str, float]:
-        """Fetch every SWAP's ``ctVal`` (``/api/v5/public/instruments``) and use it from now on."""
+    async def load_contract_values(self) -> list[Liquidation]:
+        """Fetch every SWAP's ``ctVal`` (``/api/v5/public/instruments``) into the shared table; returns held
+        liquidations it now sizes."""
         endpoint = "/api/v5/public/instruments"
         raw = await self.http.get_json(
             OKX, endpoint, self.base_url.rstrip("/") + endpoint, params={"instType": "SWAP"}
         )
-        self.ct_val = parse_okx_instruments(raw, endpoint)
-        return dict(self.ct_val)
+        return self.contracts.update(parse_okx_instruments(raw, endpoint))
 
     async def fetch(self, coin: str) -> list[Liquidation]:
-        """The latest filled liquidations of one coin's USDT swap (up to ``limit``)."""
+        """The latest filled liquidations of one coin's USDT swap."""
         params = {
             "instType": "SWAP",
-            "uly": f"{coin.upper()}-USDT",
+            "instFamily": f"{coin.upper()}-USDT",
             "state": "filled",
             "limit": str(self.limit),
         }
-        raw = await self.http.get_json(
-            OKX, OKX_REST_PATH, self.base_url.rstrip("/") + OKX_REST_PATH, params=params
-        )
-        return parse_okx_liquidation_orders(raw, self.ct_val, OKX_REST_PATH)
+        try:
+            raw = await self.http.get_json(
+                OKX, OKX_REST_PATH, self.base_url.rstrip("/") + OKX_REST_PATH, params=params
+            )
+        except SourceError as exc:
+            if exc.status in (404, 410) or "50005" in exc.detail:
+                raise SourceUnavailable(OKX, OKX_REST_PATH, "endpoint retired by OKX", status=exc.status) from exc
+            raise
+        return self.contracts.parse(raw, OKX_REST_PATH)
 
     async def poll(self) -> list[Liquidation]:
         """New liquidations across the configured coins since the previous poll, sorted by time."""
@@ -633,7 +732,7 @@ class OkxLiquidationPoller:
                 seen.append(key)
                 seen_set.add(key)
                 fresh.append(record)
-            while len(seen) > 4 * self.limit:
+            while len(seen) > 4 * max(self.limit, len(records)):
                 seen_set.discard(seen.popleft())
         fresh.sort(key=lambda r: r.time)
         return fresh

@@ -491,3 +491,40 @@ def test_evaluate_does_not_mutate_inputs() -> None:
     evaluate(rules, lookup_from({}), previous, T2)
     assert raw == snapshot
     assert all(s.since == T1 for s in previous.values())
+
+
+def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
+    """The funding pane's OI 24 h change, the "open interest rebuilding" driver's value and the snapshot's figure
+    are the same number, including when a venue starts reporting mid-window (which is not growth)."""
+    import pandas as pd
+
+    from tui.config import load_config
+    from tui.state import MarketState
+    from tui.views import ViewBuilder
+    from tui.views_derivs import snapshot_derivs
+
+    hours = pd.date_range("2026-11-20", periods=30, freq="1h", tz="UTC")
+    rows = [{"time": t, "coin": "BTC", "exchange": "binance", "symbol": "BTCUSDT", "oi_base": 1.0,
+             "oi_usd": 100.0 + i} for i, t in enumerate(hours)]  # fmt: skip
+    # ETH starts reporting 6 hours ago: summing whatever exists at each time would read it as a jump.
+    rows += [{"time": t, "coin": "ETH", "exchange": "binance", "symbol": "ETHUSDT", "oi_base": 1.0,
+              "oi_usd": 500.0} for t in hours[-6:]]  # fmt: skip
+    from sources.symbols import DerivsSnapshot, FundingQuote
+
+    quote = FundingQuote("BTC", "binance", 0.0001, 8.0, 0.0001, None, 100.0, "BTCUSDT", hours[-1])
+    state = MarketState(oi_history=pd.DataFrame(rows), derivs={"binance": DerivsSnapshot("binance", [quote], [],
+                                                                                          hours[-1])})  # fmt: skip
+
+    class Rt:
+        mode, simulated, label = "live", False, "LIVE"
+
+        @staticmethod
+        def now_ms() -> int:
+            return int(hours[-1].value // 1_000_000)
+
+    views = ViewBuilder(load_config(use_user_file=False), Rt(), state)
+    driver = views.metrics.lookup("oi_change", "24h").value
+    pane = views.funding().oi_change_24h_pct
+    snap = snapshot_derivs(state, {}, 0.0001, Rt.now_ms())["open_interest"]["change_24h_pct"]
+    expected = (129.0 / 105.0 - 1) * 100  # BTC only: ETH has no sample 24 h ago
+    assert driver == pytest.approx(expected) and pane == pytest.approx(expected) and snap == pytest.approx(expected)

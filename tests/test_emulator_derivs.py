@@ -11,6 +11,7 @@ from sources.binance_futures import BinanceFutures
 from sources.bybit import Bybit
 from sources.emulator import Emulator, EmulatorTransport, MarketDataset, VirtualClock, demo_derivs
 from sources.emulator.scenario import DAY, HOUR, MINUTE, Scenario
+from sources.errors import SourceError
 from sources.http import HttpClient
 from sources.hyperliquid import Hyperliquid
 from sources.okx import Okx
@@ -119,8 +120,12 @@ async def test_round_trip_all_venues(dataset: MarketDataset, scenario: Scenario)
                 series = dataset.funding[
                     (dataset.funding["exchange"] == name) & (dataset.funding["coin"] == quote.coin)
                 ]
-                last = series[series["time"] <= scenario.anchor_ms].iloc[-1]  # predicted = last settled
-                assert quote.rate == pytest.approx(last["rate"], abs=1e-9), (name, quote.coin)
+                done = series[series["time"] <= scenario.anchor_ms]
+                last, upcoming = done.iloc[-1], series[series["time"] > scenario.anchor_ms].iloc[0]
+                # The simulated prediction walks from the last settlement to the next as the period elapses.
+                frac = (scenario.anchor_ms - last["time"]) / (upcoming["time"] - last["time"])
+                expected = last["rate"] + frac * (upcoming["rate"] - last["rate"])
+                assert quote.rate == pytest.approx(expected, abs=1e-8), (name, quote.coin)
                 assert quote.interval_hours == last["interval_hours"]
                 assert (
                     quote.next_funding_time is not None
@@ -213,3 +218,34 @@ async def test_error_answers(dataset: MarketDataset, scenario: Scenario) -> None
         assert raw["code"] == "51001"
     finally:
         await http.aclose()
+
+
+async def test_perpetual_listings_leave_out_stock_perps(dataset: MarketDataset, scenario: Scenario) -> None:
+    """Binance and Bybit list stock perpetuals (TSLAUSDT) under the same USDT-perp names as coins since 2026; the
+    listings the console loads keep crypto perpetuals only, and the heatmap follows them."""
+    from sources.binance_futures import parse_exchange_info
+    from sources.bybit import parse_instruments
+    from tui.feeds_derivs import only_listed
+
+    emu = emulator(dataset, scenario.anchor_ms)
+    http = HttpClient(transport=EmulatorTransport(emu))
+    try:
+        binance = await BinanceFutures(http).perpetuals()
+        bybit = await Bybit(http).perpetuals()
+        snap = await Bybit(http).snapshot()
+    finally:
+        await http.aclose()
+    assert "TSLAUSDT" not in binance and "BTCUSDT_261225" not in binance and "BTCUSDT" in binance
+    assert "TSLAUSDT" not in bybit and "1000PEPEUSDT" in bybit and len(bybit) == len(scenario.coins)
+    raw = {"symbols": [{"symbol": "XAUUSDT", "contractType": "TRADIFI_PERPETUAL", "status": "TRADING",
+                        "quoteAsset": "USDT"}]}  # fmt: skip
+    with pytest.raises(SourceError, match="no trading USDT perpetual"):
+        parse_exchange_info(raw)
+    page = {"retCode": 0, "retMsg": "OK", "time": 1, "retExtInfo": {}, "result": {"category": "linear",
+            "nextPageCursor": "abc", "list": [{"symbol": "GOLDUSDT", "contractType": "LinearPerpetual",
+                                               "status": "Trading", "quoteCoin": "USDT", "symbolType": "commodity"}]}}
+    assert parse_instruments(page) == (set(), "abc")  # fmt: skip
+    fake = snap.funding[0].__class__(**{**snap.funding[0].__dict__, "symbol": "TSLAUSDT", "coin": "TSLA"})
+    filtered = only_listed(snap.__class__(snap.exchange, [*snap.funding, fake], snap.open_interest, snap.as_of),
+                           frozenset(bybit))  # fmt: skip
+    assert "TSLA" not in {q.coin for q in filtered.funding} and len(filtered.funding) == len(snap.funding)

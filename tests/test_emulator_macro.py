@@ -126,11 +126,14 @@ async def test_coingecko_bad_currency(dataset):
 async def test_equities_yahoo_and_stooq_agree(dataset):
     http, emu = client(dataset)
     yahoo = await YahooChart(http).daily("SPY", "3mo")
-    stooq = await Stooq(http).daily("SPY")
+    stooq = await Stooq(http, apikey="k").daily("SPY")
     with pytest.raises(SourceError, match="HTTP 404"):
         await YahooChart(http).daily("NOPE")
+    # Without a key Stooq answers a page asking for one (HTTP 200), as it has since 2026: unavailable, not data.
+    with pytest.raises(SourceUnavailable, match="HTML page"):
+        await Stooq(http).daily("SPY")
     emu.faults["/v8/finance/chart/"] = Fault(kind="status", status=429, retry_after=60)
-    fallback = await equity_daily(YahooChart(http), Stooq(http), "QQQ")
+    fallback = await equity_daily(YahooChart(http), Stooq(http, apikey="k"), "QQQ")
     await http.aclose()
     assert fallback.source == "stooq"
     assert yahoo.frame.index[-1] <= pd.Timestamp(ANCHOR, unit="ms", tz="UTC")

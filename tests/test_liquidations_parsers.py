@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from sources.emulator.okx_contracts import CT_VAL
 from sources.errors import SourceError
 from sources.liquidations import (
-    DEMO_OKX_CT_VAL,
     parse_binance_force_order,
     parse_bybit_all_liquidation,
     parse_okx_instruments,
@@ -20,6 +20,8 @@ from sources.liquidations import (
 )
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+#: A contract-size table as OKX's instruments list gives it (BTC-USDT-SWAP: 0.01 BTC).
+DEMO_OKX_CT_VAL = {f"{coin}-USDT-SWAP": value for coin, value in CT_VAL.items()}
 
 
 def load(rel: str) -> object:
@@ -184,9 +186,39 @@ def test_okx_instruments_table() -> None:
     raw = {
         "code": "0",
         "msg": "",
-        "data": [{"instId": "BTC-USDT-SWAP", "ctVal": "0.01"}, {"instId": "X-USDT-SWAP", "ctVal": ""}],
+        "data": [
+            {"instId": "BTC-USDT-SWAP", "ctVal": "0.01", "ctMult": "1", "instCategory": "1"},
+            {"instId": "X-USDT-SWAP", "ctVal": ""},  # pre-open: no size yet
+            {"instId": "ETH-USDT-SWAP", "ctVal": "0.1", "ctMult": "10"},  # size = ctVal x ctMult
+            {"instId": "AAPL-USDT-SWAP", "ctVal": "1", "ctMult": "1", "instCategory": "3"},  # a stock perp
+        ],
     }
-    assert parse_okx_instruments(raw) == {"BTC-USDT-SWAP": 0.01}
+    assert parse_okx_instruments(raw) == {"BTC-USDT-SWAP": 0.01, "ETH-USDT-SWAP": 1.0}
+
+
+def test_okx_unsupported_instrument_does_not_spoil_the_push() -> None:
+    """OKX's USD-margined BTC-USD_UM-SWAP in the same push as a USDT swap: the USDT one is still read."""
+    msg = {"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+           "data": [*okx_push([okx_detail()], "BTC-USD_UM-SWAP")["data"], *okx_push([okx_detail()])["data"]]}
+    with pytest.raises(SourceError, match="unsupported instrument"):
+        parse_okx_liquidation_orders(msg, DEMO_OKX_CT_VAL)
+    assert [r.symbol for r in parse_okx_liquidation_orders(msg, DEMO_OKX_CT_VAL, unknown="skip")] == ["BTC-USDT-SWAP"]
+
+
+def test_okx_contracts_hold_unsized_liquidations_until_the_table_knows_them() -> None:
+    from sources.ws import OkxContracts
+
+    contracts = OkxContracts(coins=frozenset({"BTC", "NEW"}))
+    push = okx_push([okx_detail(), okx_detail(sz="4")], "NEW-USDT-SWAP")
+    assert contracts.parse(push, "ws") == []  # no table yet: held, not guessed, not dropped
+    assert contracts.held_details == 2 and "held until the contract sizes load" in contracts.describe()
+    assert contracts.parse(okx_push([okx_detail()], "OTHER-USDT-SWAP"), "ws") == []  # not followed: not held
+    assert contracts.held_details == 2
+    recovered = contracts.update({"BTC-USDT-SWAP": 0.01})  # the table loads, without NEW yet
+    assert recovered == [] and "not counted: contract size unknown (NEW-USDT-SWAP)" in contracts.describe()
+    recovered = contracts.update({"BTC-USDT-SWAP": 0.01, "NEW-USDT-SWAP": 10.0})  # listed now: sized
+    assert [r.qty for r in recovered] == pytest.approx([250.0, 40.0])
+    assert contracts.held_details == 0 and contracts.describe() == ""
 
 
 # --- symbols ------------------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def test_tickers_from_linear_ws_snapshot_fields() -> None:
     assert quote.coin == "BTC" and quote.rate == pytest.approx(-0.000212) and quote.interval_hours == 8
     assert quote.mark_price == pytest.approx(17217.33)
     assert quote.next_funding_time is not None and quote.next_funding_time.value // 10**6 == 1673280000000
-    assert oi.oi_base == pytest.approx(68744.761) and oi.oi_usd == pytest.approx(1183601235.91)
+    # openInterest/openInterestValue count both sides (Bybit's docs): one side, as the other venues count, is half.
+    assert oi.oi_base == pytest.approx(68744.761 / 2) and oi.oi_usd == pytest.approx(1183601235.91 / 2)
 
 
 def test_tickers_inverse_docs_example_is_rejected_as_wrong_category() -> None:
@@ -59,7 +60,12 @@ def test_tickers_normalise_4h_scaled_and_missing() -> None:
     quote = snap.funding[0]
     assert quote.rate_8h == pytest.approx(0.0004) and quote.mark_price == pytest.approx(0.000012)
     assert [o.coin for o in snap.open_interest] == ["PEPE"]
-    assert snap.open_interest[0].oi_base == 1_000_000 and snap.open_interest[0].oi_usd == 12
+    assert snap.open_interest[0].oi_base == 500_000 and snap.open_interest[0].oi_usd == 6  # two-sided, halved
+    # The single-side fields (2026-06-11) are Bybit's own one-side figures: used as they are when present.
+    single = dict(pepe, singleOpenInterest="480", singleOpenInterestValue="5.9")
+    raw["result"]["list"] = [single]
+    [oi] = parse_tickers(raw).open_interest
+    assert oi.oi_base == 480_000 and oi.oi_usd == pytest.approx(5.9)
 
 
 def test_funding_history_samples() -> None:

@@ -85,3 +85,20 @@ def test_hostile(mutate: Any, field_name: str) -> None:
     with pytest.raises(SourceError) as info:
         parse_meta_and_asset_ctxs(raw, AS_OF)
     assert info.value.field == field_name and info.value.provider == "hyperliquid"
+
+
+def test_funding_history_interval_follows_the_2023_switch() -> None:
+    """Hyperliquid settled every 8 h until 2023-06-08 00:00 UTC and hourly from 01:00 (a real fundingHistory
+    answer, hyperliquid-python-sdk@5cd90193). Rows are normalised by their period's interval, not by the gap to a
+    neighbour: a window starting on the last 8 h row, and a missing hourly row, keep their true values."""
+    from sources.hyperliquid import HOURLY_FROM_MS, parse_funding_history
+
+    last_8h = 1_686_182_400_254  # 2023-06-08 00:00:00.254, "0.0001" (per 8 h)
+    hourly = [HOURLY_FROM_MS + 54 + i * 3_600_000 for i in range(6) if i != 3]  # 04:00 missing
+    rows = [{"coin": "BTC", "fundingRate": "0.0001", "premium": "0.0002", "time": last_8h}]
+    rows += [{"coin": "BTC", "fundingRate": "0.0000125", "premium": "0.0002", "time": t} for t in hourly]
+    frame = parse_funding_history(rows)
+    assert frame["interval_hours"].tolist() == [8.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert frame["rate_8h"].tolist() == pytest.approx([0.0001] * 6)  # one 8 h equivalent across the switch
+    # A single pre-switch row is still per 8 h (the old fallback read it as hourly: 8x too high).
+    assert parse_funding_history(rows[:1])["rate_8h"].tolist() == pytest.approx([0.0001])

@@ -416,11 +416,13 @@ def test_refresh_lock_is_exclusive() -> None:
 def test_snapshot_command_writes_the_cache(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from tui.snapshot import run_snapshot
 
-    async def fake_collect(config: Any, mode: str, replay_dir: Any, at: Any) -> dict[str, Any]:
+    async def fake_collect(config: Any, mode: str, replay_dir: Any, at: Any, **_: Any) -> dict[str, Any]:
         return snapshot_doc(mode)
 
     monkeypatch.setattr("tui.snapshot.collect_snapshot", fake_collect)
-    assert run_snapshot(None, "demo", replay_dir=None, at=None, as_json=True) == 0
+    from tui.config import load_config
+
+    assert run_snapshot(load_config(use_user_file=False), "demo", replay_dir=None, at=None, as_json=True) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "demo"
     assert read_snapshot_cache("demo", 120)["mode"] == "demo"  # type: ignore[index]
     assert read_snapshot_cache("live", None) is None

@@ -16,11 +16,13 @@ from websockets.http11 import Response
 
 from sources.emulator.clock import VirtualClock
 from sources.emulator.core import Emulator
+from sources.emulator.okx_contracts import CT_VAL
 from sources.emulator.transport import EmulatorTransport
 from sources.emulator.ws_streams import asgi_app, get_hub, serve_ws, ws_urls
+from sources.errors import SourceError
 from sources.http import HttpClient
 from sources.liquidations import Liquidation, venue_symbol
-from sources.ws import LiquidationStream, OkxLiquidationPoller, websockets_opener
+from sources.ws import LiquidationStream, OkxContracts, OkxLiquidationPoller, websockets_opener
 from tests.test_analytics_liquidations import make_demo_dataset
 
 pytestmark = pytest.mark.timeout(30)
@@ -106,7 +108,7 @@ async def test_silent_server_trips_the_watchdog() -> None:
         stream = LiquidationStream.binance(
             websockets_opener(open_timeout=2),
             lambda recs: None,
-            url=f"ws://127.0.0.1:{port}/ws/!forceOrder@arr",
+            url=f"ws://127.0.0.1:{port}/market/ws/!forceOrder@arr",
             silence_timeout_s=0.3,
             on_status=lambda s: statuses.append(s.state),
             **FAST,
@@ -157,7 +159,7 @@ async def test_geo_block_goes_offline_without_spinning() -> None:
     async with serve(lambda ws: asyncio.sleep(0), "127.0.0.1", 0, process_request=refuse) as server:
         port = server.sockets[0].getsockname()[1]
         stream = LiquidationStream.binance(
-            websockets_opener(), lambda recs: None, url=f"ws://127.0.0.1:{port}/ws/!forceOrder@arr", **FAST
+            websockets_opener(), lambda recs: None, url=f"ws://127.0.0.1:{port}/market/ws/!forceOrder@arr", **FAST
         )
         task = asyncio.create_task(stream.run())
         await wait_for(lambda: stream.state == "offline" and stream.error is not None)
@@ -196,7 +198,7 @@ async def test_parse_errors_are_counted_not_fatal() -> None:
     async with serve(handler, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         stream = LiquidationStream.binance(
-            websockets_opener(), records.extend, url=f"ws://127.0.0.1:{port}/ws/!forceOrder@arr", **FAST
+            websockets_opener(), records.extend, url=f"ws://127.0.0.1:{port}/market/ws/!forceOrder@arr", **FAST
         )
         task = asyncio.create_task(stream.run())
         await wait_for(lambda: len(records) == 1)
@@ -226,10 +228,15 @@ async def test_emulated_streams_deliver_the_cascade_in_venue_formats(demo: tuple
     hub = get_hub(emu)
     got: dict[str, list[Liquidation]] = {"binance": [], "bybit": [], "okx": []}
     bybit_symbols = [venue_symbol(c, "bybit") for c in scenario.coins]
+    # OKX sizes come from its instruments list, loaded the way the console loads it.
+    contracts = OkxContracts()
+    http = HttpClient(transport=EmulatorTransport(emu), retries=0)
+    await OkxLiquidationPoller(http, ["BTC"], contracts=contracts).load_contract_values()
+    await http.aclose()
     streams = [
         LiquidationStream.binance(hub.opener(), got["binance"].extend, **FAST),
         LiquidationStream.bybit(hub.opener(), bybit_symbols, got["bybit"].extend, **FAST),
-        LiquidationStream.okx(hub.opener(), got["okx"].extend, **FAST),
+        LiquidationStream.okx(hub.opener(), got["okx"].extend, contracts=contracts, **FAST),
     ]
     tasks = [asyncio.create_task(s.run()) for s in streams]
     await wait_for(lambda: all(s.state == "live" for s in streams))
@@ -275,9 +282,11 @@ async def test_emulated_server_drop_and_silence_over_tcp(demo: tuple) -> None:
         port = server.sockets[0].getsockname()[1]
         urls = ws_urls("127.0.0.1", port)
         records: list[Liquidation] = []
+        contracts = OkxContracts({f"{c}-USDT-SWAP": v for c, v in CT_VAL.items()})
         stream = LiquidationStream.okx(
-            websockets_opener(open_timeout=2), records.extend, url=urls["okx"], silence_timeout_s=0.5, **FAST
-        )
+            websockets_opener(open_timeout=2), records.extend, url=urls["okx"], silence_timeout_s=0.5,
+            contracts=contracts, **FAST,
+        )  # fmt: skip
         stream.venue.ping_interval_s = 0.1
         task = asyncio.create_task(stream.run())
         await wait_for(lambda: len(records) > 5)
@@ -340,14 +349,17 @@ async def test_okx_rest_route_and_poller(demo: tuple) -> None:
     emu = emulator_at(demo, scenario.cascade_peak_ms, speed=0)
     http = HttpClient(EmulatorTransport(emu))
     try:
-        raw = await http.get_json(
-            "okx",
-            "/api/v5/public/liquidation-orders",
-            "https://www.okx.com/api/v5/public/liquidation-orders",
-            params={"instType": "SWAP"},
-        )
-        assert raw["code"] == "50015" and raw["data"] == []
+        # OKX answers a missing instFamily with code 50015 and HTTP 400 (its error-code table); the code is kept.
+        with pytest.raises(SourceError, match="code 50015") as err:
+            await http.get_json(
+                "okx",
+                "/api/v5/public/liquidation-orders",
+                "https://www.okx.com/api/v5/public/liquidation-orders",
+                params={"instType": "SWAP"},
+            )
+        assert err.value.status == 400
         poller = OkxLiquidationPoller(http, ["BTC", "ETH"])
+        await poller.load_contract_values()  # OKX's own contract sizes, as the console loads them
         first = await poller.poll()
         assert len(first) > 50 and {r.coin for r in first} == {"BTC", "ETH"}
         assert all(r.time <= emu.now_ms() for r in first)
@@ -389,3 +401,46 @@ async def test_okx_rest_route_paging_params(demo: tuple) -> None:
         assert max(int(d["ts"]) for d in older["data"][0]["details"]) < int(details[-1]["ts"])
         bad = (await client.get(url, params={"instType": "SWAP", "uly": "BTC-USDT", "limit": "x"})).json()
         assert bad["code"] == "51000"
+
+
+async def test_binance_routes_as_since_april_2026(demo: tuple) -> None:
+    """The emulator follows Binance's 2026 routing: /market carries liquidations (raw, wrapped or subscribed);
+    a retired unrouted path completes the handshake and acknowledges SUBSCRIBE but never sends an event."""
+    _, scenario = demo
+    emu = emulator_at(demo, scenario.cascade_peak_ms, speed=60.0)
+    hub = get_hub(emu)
+    opener = hub.opener()
+
+    async def first_frame(url: str, subscribe: bool = False) -> list[str]:
+        frames = []
+        async with opener(url) as conn:
+            if subscribe:
+                await conn.send(json.dumps({"method": "SUBSCRIBE", "params": ["!forceOrder@arr"], "id": 7}))
+            for _ in range(2):
+                try:
+                    frames.append(await asyncio.wait_for(conn.recv(), 1.5))
+                except TimeoutError:
+                    break
+        return frames
+
+    raw = await first_frame("wss://fstream.binance.com/market/ws/!forceOrder@arr")
+    assert json.loads(raw[0])["e"] == "forceOrder"
+    wrapped = await first_frame("wss://fstream.binance.com/market/stream?streams=!forceOrder@arr")
+    assert json.loads(wrapped[0])["stream"] == "!forceOrder@arr" and json.loads(wrapped[0])["data"]["o"]["s"]
+    bare = await first_frame("wss://fstream.binance.com/market/ws", subscribe=True)
+    assert json.loads(bare[0]) == {"result": None, "id": 7} and json.loads(bare[1])["e"] == "forceOrder"
+    # The legacy paths: acknowledged, then silence (the cascade is under way: /market sent events every second).
+    assert await first_frame("wss://fstream.binance.com/ws/!forceOrder@arr") == []
+    legacy = await first_frame("wss://fstream.binance.com/ws", subscribe=True)
+    assert [json.loads(f) for f in legacy] == [{"result": None, "id": 7}]
+
+
+def test_legacy_binance_url_in_a_config_is_moved_to_market(tmp_path) -> None:
+    from tui.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[sources]\nbinance_ws = "wss://fstream.binance.com/ws/!forceOrder@arr"\n')
+    config = load_config(path, use_user_file=False)
+    assert config["sources"]["binance_ws"] == "wss://fstream.binance.com/market/ws/!forceOrder@arr"
+    assert len(config.notes) == 1 and f"{path}:2: sources.binance_ws: unrouted" in config.notes[0]
+    assert load_config(use_user_file=False).notes == []  # the default is already routed

@@ -144,6 +144,8 @@ class AltpulseApp(App[None]):
         from tui.feeds_derivs import start_liquidation_tape
 
         self._banner(self.runtime.label, self.runtime.simulated)
+        for note in self.config.notes:
+            self.notify(note, title="Config", severity="warning", timeout=20)
         for note in self.runtime.notes[:4]:
             self.notify(note, title="Replay data", timeout=12)
         streams = start_liquidation_tape(self.config, self.runtime, self.state)

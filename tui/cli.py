@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     snap = sub.add_parser("snapshot", help="fetch every feed once, print every figure, exit")
     _mode_args(snap, sub=True)
     snap.add_argument("--json", action="store_true", default=False, help="print the documented JSON schema")
+    snap.add_argument("--listen", type=float, default=0.0, metavar="SECONDS",
+                      help="also listen to the liquidation streams for this long before printing")  # fmt: skip
     status = sub.add_parser("status", help="one short line for a tmux status bar (from the cached snapshot)")
     _mode_args(status, sub=True)
     from tui.status_line import add_arguments as add_status_arguments
@@ -142,7 +144,10 @@ def _main(argv: list[str]) -> int:
         from tui.snapshot import run_snapshot
 
         try:
-            return run_snapshot(config, mode, replay_dir=args.replay, at=args.at, as_json=args.json)
+            if not 0 <= args.listen <= 3600:
+                raise CliError(f"altpulse: --listen: expected seconds in [0, 3600], got {args.listen}")
+            return run_snapshot(config, mode, replay_dir=args.replay, at=args.at, as_json=args.json,
+                                listen=args.listen)  # fmt: skip
         except UsageError as exc:
             raise CliError(f"altpulse: {exc}") from None
     from tui.app import AltpulseApp

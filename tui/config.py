@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,13 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "coingecko": (_is_url, "an http(s) URL"),
         "yahoo": (_is_url, "an http(s) URL"),
         "stooq": (_is_url, "an http(s) URL"),
+        "stooq_apikey": (_is_str, 'a string (your Stooq API key; "" leaves Stooq out)'),
         "fred": (_is_url, "an http(s) URL"),
         "timeout_seconds": (_positive(_is_number), "seconds (a positive number)"),
+    },
+    "liquidations": {
+        "silent_after": (_positive(_is_number), "seconds (a positive number)"),
+        "silent_peers": (_positive(_is_int), "a positive integer (records)"),
     },
     "keys": {},  # action -> key; checked against tui.keys.ACTIONS at load time
 }
@@ -142,7 +147,7 @@ DEFAULTS: dict[str, Any] = {
     "sources": {
         "binance_spot": "https://data-api.binance.vision",
         "binance_futures": "https://fapi.binance.com",
-        "binance_ws": "wss://fstream.binance.com/ws/!forceOrder@arr",
+        "binance_ws": "wss://fstream.binance.com/market/ws/!forceOrder@arr",
         "bybit": "https://api.bybit.com",
         "bybit_ws": "wss://stream.bybit.com/v5/public/linear",
         "okx": "https://www.okx.com",
@@ -153,9 +158,11 @@ DEFAULTS: dict[str, Any] = {
         "coingecko": "https://api.coingecko.com",
         "yahoo": "https://query2.finance.yahoo.com",
         "stooq": "https://stooq.com",
+        "stooq_apikey": "",
         "fred": "https://fred.stlouisfed.org",
         "timeout_seconds": 10.0,
     },
+    "liquidations": {"silent_after": 120.0, "silent_peers": 20},
     "keys": {},
 }  # fmt: skip
 
@@ -168,6 +175,8 @@ class Config:
     drivers_raw: list[dict[str, Any]]
     drivers_file: str
     files: list[str]
+    #: What loading changed or wants the user to know (e.g. a retired Binance URL moved to /market), one line each.
+    notes: list[str] = field(default_factory=list)
 
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.data[section]
@@ -184,7 +193,7 @@ class Config:
     def with_overrides(self, section: str, **values: Any) -> Config:
         data = copy.deepcopy(self.data)
         data[section].update(values)
-        return Config(data, self.drivers_raw, self.drivers_file, self.files)
+        return Config(data, self.drivers_raw, self.drivers_file, self.files, list(self.notes))
 
 
 def user_config_path() -> Path:
@@ -228,8 +237,14 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def merge_file(data: dict[str, Any], raw: dict[str, Any], path: str, text: str) -> list[dict[str, Any]] | None:
-    """Validate ``raw`` against the schema and merge it into ``data``; returns its ``[[drivers]]`` if any."""
+def merge_file(
+    data: dict[str, Any], raw: dict[str, Any], path: str, text: str, notes: list[str] | None = None
+) -> list[dict[str, Any]] | None:
+    """Validate ``raw`` against the schema and merge it into ``data``; returns its ``[[drivers]]`` if any.
+
+    A retired Binance futures stream URL (unrouted ``fstream.binance.com/ws/...``, which connects but has delivered
+    no liquidation since 2026-04-23) is moved to the ``/market`` tier, with a line in ``notes`` naming file, line
+    and key, rather than left to fail silently."""
     drivers: list[dict[str, Any]] | None = None
     for section, table in raw.items():
         if section == "drivers":
@@ -271,6 +286,15 @@ def merge_file(data: dict[str, Any], raw: dict[str, Any], path: str, text: str) 
                 raise ConfigError(
                     f"{_where(path, text, section, key)}: {section}.{key}: expected {expected}, got {value!r}"
                 )
+            if section == "sources" and key == "binance_ws":
+                from sources.binance_routes import binance_ws_problem, market_ws_url
+
+                problem = binance_ws_problem(value)
+                if problem is not None:
+                    value = market_ws_url(value)
+                    if notes is not None:
+                        notes.append(f"{_where(path, text, section, key)}: sources.binance_ws: {problem}; "
+                                     f"using {value}")  # fmt: skip
             data[section][key] = value
     return drivers
 
@@ -292,13 +316,14 @@ def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> 
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: config file not found")
         candidates.append(explicit)
+    notes: list[str] = []
     for path in candidates:
         raw, text = read_toml(path)
-        found = merge_file(data, raw, str(path), text)
+        found = merge_file(data, raw, str(path), text, notes)
         files.append(str(path))
         if found is not None:
             drivers, drivers_file = found, str(path)
-    config = Config(data, drivers, drivers_file, files)
+    config = Config(data, drivers, drivers_file, files, notes)
     validate_drivers(config)
     return config
 

@@ -33,7 +33,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
     src = config["sources"]
     cadence = config["cadence"]
     venues = {
-        "binance": BinanceFutures(runtime.http, src["binance_futures"]),
+        "binance": BinanceFutures(runtime.http, src["binance_futures"], wall=lambda: runtime.now_ms() / 1000),
         "bybit": Bybit(runtime.http, src["bybit"]),
         "okx": Okx(runtime.http, src["okx"]),
         "hyperliquid": Hyperliquid(runtime.http, src["hyperliquid"]),
@@ -42,9 +42,14 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
     periods = int(config["funding"]["history_periods"])
     replay = runtime.mode == "replay"
 
+    def universe(venue: str) -> frozenset[str] | None:
+        if venue == "okx" and state.okx_contracts is not None and state.okx_contracts.loaded_at is not None:
+            return frozenset(state.okx_contracts.table)
+        return state.perp_universe.get(venue)
+
     def snapshot_feed(venue: str) -> Feed:
         async def run() -> Delivered:
-            snap = await venues[venue].snapshot()
+            snap = only_listed(await venues[venue].snapshot(), universe(venue))
             if not snap.funding:
                 # A 200 with no perpetual in it is a broken answer, not a market without funding.
                 hint = " (the replay's files have no funding for this venue at this time)" if replay else ""
@@ -118,14 +123,38 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
         state.bump("funding")
         return Delivered(_newest_ms(state.funding_history))
 
+    def universe_feed(venue: str) -> Feed:
+        async def run() -> Delivered:
+            state.perp_universe[venue] = frozenset(await venues[venue].perpetuals())
+            state.bump("funding")
+            return Delivered(None)
+
+        # The listings change a few times a week: daily, and at start before the first heatmap settles.
+        return Feed(f"universe_{venue}", venue, 86_400.0, run)
+
     feeds = [snapshot_feed(v) for v in VENUES]
+    feeds += [universe_feed("binance"), universe_feed("bybit")]
     feeds.append(Feed("oi_binance", "binance", cadence["open_interest"], binance_oi, max_data_age=600.0))
     feeds.append(Feed("oi_history", "binance", max(300.0, cadence["open_interest"] * 5), oi_history,
                       max_data_age=3 * 3600.0))  # fmt: skip
     # Settlements come every 8 h (4, 2 or 1 h on volatile coins): a day without one means the history stopped.
     feeds.append(Feed("funding_history", "bybit", 900.0, funding_history, max_data_age=86400.0))
-    feeds.append(_okx_rest_fallback(config, runtime, state, coins))
+    feeds.extend(_okx_liquidation_feeds(config, runtime, state, coins))
     return feeds
+
+
+def only_listed(snap: Any, symbols: frozenset[str] | None) -> Any:
+    """The snapshot without the symbols the venue's own listing does not count as crypto USDT perpetuals (stock,
+    commodity and forex perps share the ``XXXUSDT`` pattern since 2026); unchanged while the listing is unknown."""
+    if symbols is None:
+        return snap
+    from dataclasses import replace
+
+    return replace(
+        snap,
+        funding=[q for q in snap.funding if q.symbol in symbols],
+        open_interest=[o for o in snap.open_interest if o.symbol in symbols],
+    )
 
 
 def _newest_ms(frame: Any) -> float | None:
@@ -148,11 +177,21 @@ def _unknown_symbol(exc: SourceError) -> bool:
     return "invalid symbol" in detail or "symbol invalid" in detail or "not exist" in detail
 
 
-def _okx_rest_fallback(config: Config, runtime: Runtime, state: MarketState, coins: list[str]) -> Feed:
-    """Poll OKX REST liquidations for the basket only while the OKX websocket is not live."""
-    from sources.ws import OkxLiquidationPoller
+def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState, coins: list[str]) -> list[Feed]:
+    """OKX's contract sizes (loaded at start, refreshed daily) and its REST liquidations, polled for the basket only
+    while the OKX websocket is not live. The sizes are OKX's own ``ctVal`` table, shared with the stream: a
+    liquidation of an instrument it does not list yet waits for it (see :class:`sources.ws.OkxContracts`)."""
+    from sources.ws import OkxContracts, OkxLiquidationPoller
 
-    poller = OkxLiquidationPoller(runtime.http, coins[:10], base_url=config["sources"]["okx"])
+    contracts = OkxContracts(coins=frozenset(coins))
+    state.okx_contracts = contracts
+    poller = OkxLiquidationPoller(runtime.http, coins[:10], contracts=contracts, base_url=config["sources"]["okx"])
+
+    async def instruments() -> None:
+        recovered = await poller.load_contract_values()
+        if recovered and state.liq_tape is not None:
+            state.liq_tape.extend(recovered)  # held liquidations, sized now that OKX listed their instrument
+        state.bump("liquidations")
 
     async def run() -> None:
         stream = state.liq_streams.get("okx")
@@ -170,7 +209,10 @@ def _okx_rest_fallback(config: Config, runtime: Runtime, state: MarketState, coi
             tape.extend(fresh)
             state.bump("liquidations")
 
-    return Feed("liq_okx_rest", "okx", config["cadence"]["liquidations_rest"], run)
+    return [
+        Feed("okx_instruments", "okx", 86_400.0, instruments),
+        Feed("liq_okx_rest", "okx", config["cadence"]["liquidations_rest"], run),
+    ]
 
 
 def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState) -> list[Any]:
@@ -213,10 +255,13 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
 
     src = config["sources"]
     bybit_symbols = [venue_symbol("bybit", c)[0] for c in coins]
+    common: dict[str, Any] = {"on_status": on_status, "market_clock": lambda: runtime.now_ms() / 1000}
     streams = [
-        LiquidationStream.binance(opener, on_records, url=src["binance_ws"], on_status=on_status),
-        LiquidationStream.bybit(opener, bybit_symbols, on_records, url=src["bybit_ws"], on_status=on_status),
-        LiquidationStream.okx(opener, on_records, coins=coins, url=src["okx_ws"], on_status=on_status),
+        LiquidationStream.binance(opener, on_records, url=src["binance_ws"], **common),
+        LiquidationStream.bybit(opener, bybit_symbols, on_records, url=src["bybit_ws"], **common),
+        LiquidationStream.okx(
+            opener, on_records, contracts=state.okx_contracts, coins=coins, url=src["okx_ws"], **common
+        ),
     ]
     state.liq_streams = {s.name: s for s in streams}
     return streams

@@ -1,5 +1,5 @@
 """ETF flow, sentiment and macro feeds: Farside (BTC and ETH ETFs), alternative.me Fear & Greed, CoinGecko
-``/global`` and ``/coins/markets``, SPY/QQQ daily (Yahoo, Stooq fallback) and FRED's 2-year yield.
+``/global`` and ``/coins/markets``, SPY/QQQ daily (Yahoo; Stooq with a user's key) and FRED's 2-year yield.
 
 These providers publish slowly (daily, or every few minutes) and some have tight keyless limits, so cadences are
 long (config ``[cadence]``). CoinGecko keeps no free dominance history: each ``/global`` snapshot is appended to a
@@ -78,7 +78,8 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     fng = AlternativeMe(runtime.http, src["alternative_me"])
     gecko = CoinGecko(runtime.http, src["coingecko"])
     yahoo = YahooChart(runtime.http, src["yahoo"])
-    stooq = Stooq(runtime.http, src["stooq"])
+    # Stooq needs a key since 2026: without one it is not asked at all (Yahoo alone, then the S&P index proxy).
+    stooq = Stooq(runtime.http, src["stooq"], src["stooq_apikey"]) if src["stooq_apikey"] else None
     fred = Fred(runtime.http, src["fred"])
     history = GlobalHistory(global_history_path() if runtime.mode == "live" else None)
     state.extra["global_history"] = history

@@ -155,21 +155,26 @@ class Metrics:
         return MetricValue(_finite(value), pd.Timestamp.now(tz="UTC"))
 
     def _liq_ratio(self, window: str | None) -> MetricValue:
-        from tui.views_derivs import cascade_figures
+        from tui.views_derivs import cascade_figures, counted_venues, venues_note
 
         if self.state.liq_tape is None:
             return MetricValue(None, None, note="no liquidation tape")
         now_ms = self.views.runtime.now_ms()
-        result = cascade_figures(self.state, now_ms, lookback=parse_window(window or "30d"))
-        return MetricValue(_finite(result.ratio), pd.Timestamp(now_ms, unit="ms", tz="UTC"), note=result.reason)
+        health = self.views.stream_health()
+        result = cascade_figures(self.state, now_ms, lookback=parse_window(window or "30d"),
+                                 venues=counted_venues(health))  # fmt: skip
+        return MetricValue(_finite(result.ratio), pd.Timestamp(now_ms, unit="ms", tz="UTC"), note=result.reason,
+                           quality=venues_note(health))  # fmt: skip
 
     def _oi_change(self, window: str | None) -> MetricValue:
+        from analytics.open_interest import total_oi_change
+
         history = self.state.oi_history
         if history is None or not len(history):
             return MetricValue(None, None, note="no open-interest history")
-        by_time = history.groupby("time")["oi_usd"].sum().sort_index()
-        change = macro_an.change_over_window(by_time, parse_window(window or "24h"), relative=True)
-        return MetricValue(_finite(change.value), _ts(change.end_time), note=change.note)
+        value = _finite(total_oi_change(history, parse_window(window or "24h")))
+        note = "" if value is not None else "open-interest history shorter than the window"
+        return MetricValue(value, _ts(history["time"].max()), note=note)
 
     # -- price and macro ------------------------------------------------------------------------------------
     def _btc_change(self, window: str | None) -> MetricValue:

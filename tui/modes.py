@@ -110,7 +110,8 @@ def build_runtime(
         dataset = build_demo_dataset(now_ms=now_ms)
         release_freed_memory()
         start = dataset.anchor_ms if hasattr(dataset, "anchor_ms") else (now_ms or int(time.time() * 1000))
-        clock = VirtualClock(start_ms=start, speed=0.0 if now_ms is not None else 1.0)
+        # A frozen demo (now_ms given: tests, snapshots) stands still; otherwise it runs at ``speed``.
+        clock = VirtualClock(start_ms=start, speed=0.0 if now_ms is not None else speed)
         emulator = Emulator(dataset, clock)
         http = HttpClient(EmulatorTransport(emulator), timeout=timeout, budgets=_unlimited())
         return Runtime("demo", "SIMULATED DATA · demo", http, clock.now_ms, emulator, simulated=True)

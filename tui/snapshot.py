@@ -39,6 +39,11 @@ unknown figures ``null``::
     liquidations.cascade      true when last hour's long liquidations exceed 5x their trailing hourly median
                               while BTC fell more than 2 % in the hour; null when the tape is too short to say
     liquidations.cascade_ratio / .recorded_hours    the ratio, and how many hours of tape it rests on
+    liquidations.counted_venues   the venues the cascade counts (live and delivering); null = every venue taped
+    liquidations.venues.<venue>.state / .detail / .silent_for_s / .records / .lower_bound   each stream, when
+                              the pass listened (--listen): "silent" = connected but delivering nothing while the
+                              other venues deliver (suspect, left out of the cascade)
+    liquidations.unsized      OKX liquidations held for want of a contract size (null when none)
     etf.last_day              the newest completed trading day of US spot BTC ETF flows (Farside)
     etf.net_flow_usd          that day's total net flow (negative = outflow)
     etf.by_fund.<TICKER>      that day's flow per fund (null = not reported)
@@ -52,7 +57,8 @@ unknown figures ``null``::
     macro.spy_source          "SPY", or "^GSPC (proxy for SPY)" when the S&P 500 index stands in (SPY missing/stale)
     macro.us2y / .us2y_change_10d    US 2-year Treasury yield (FRED DGS2) and its 10-day change in points
     macro.smallcap_vs_largecap_30d_pct    50 smallest minus 50 largest of the top 100, 30-day return, pp
-    drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail}
+    drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail,
+                              quality (what the figures rest on, e.g. the venues the cascade counts)}
     drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
     sources.<feed>.provider / .status (live|stale|suspect|retrying|offline|unavailable|waiting) / .as_of (when
                               fetched) / .data_as_of (the newest figure's time; both on the market clock, the
@@ -74,27 +80,46 @@ from typing import Any
 SCHEMA = "altpulse.snapshot/1"
 
 
-async def collect_snapshot(config: Any, mode: str, replay_dir: Path | None, at: str | None) -> dict[str, Any]:
+async def collect_snapshot(
+    config: Any, mode: str, replay_dir: Path | None, at: str | None, listen: float = 0.0,
+    speed: float | None = None,
+) -> dict[str, Any]:
+    """One pass of every feed (and, with ``listen`` seconds, of the liquidation streams), then the document.
+
+    ``speed``: the market clock's rate (replay default 0: frozen at ``--at``; demo default 1)."""
     from tui.feeds import build_feeds
     from tui.modes import build_runtime
     from tui.scheduler import Scheduler
     from tui.state import MarketState
     from tui.views import ViewBuilder
 
-    runtime = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=0.0 if mode == "replay" else 1.0)
+    if speed is None:
+        speed = 0.0 if mode == "replay" else 1.0
+    runtime = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=speed)
     try:
         from tui.feeds_derivs import start_liquidation_tape
 
         state = MarketState()
         scheduler = Scheduler(build_feeds(config, runtime, state), market_clock=lambda: runtime.now_ms() / 1000)
-        start_liquidation_tape(config, runtime, state)  # the recorded tape; streams do not run in a snapshot
-        # Venue snapshots first: Binance OI needs premiumIndex's mark prices.
+        # The recorded tape; the streams run only when asked to listen (a one-pass snapshot has no time to).
+        streams = start_liquidation_tape(config, runtime, state)
+        listening = [asyncio.ensure_future(s.run()) for s in streams] if listen > 0 else []
+        # Listings first (they filter the venue snapshots), then the venue snapshots (Binance OI needs their marks).
+        listings = [n for n in scheduler.feeds if n.startswith("universe_") or n == "okx_instruments"]
+        await scheduler.run_all_once(listings)
         first = [n for n in scheduler.feeds if n.startswith("funding_") and n != "funding_history"]
         await scheduler.run_all_once(first)
-        await scheduler.run_all_once([n for n in scheduler.feeds if n not in first])
+        done = {*first, *listings}
+        await scheduler.run_all_once([n for n in scheduler.feeds if n not in done])
+        if listening:
+            await asyncio.sleep(listen)
         views = ViewBuilder(config, runtime, state)
         views.scheduler = scheduler
-        return build_snapshot(views, scheduler)
+        doc = build_snapshot(views, scheduler)
+        for stream in streams:
+            stream.stop()
+        await asyncio.gather(*listening, return_exceptions=True)
+        return doc
     finally:
         await runtime.aclose()
 
@@ -165,7 +190,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     views.evaluate_drivers()
     doc.update(snapshot_macro(views.state, views.metrics, views.drivers_book))
     doc.update(snapshot_derivs(views.state, views.health_map(), float(views.config["funding"]["baseline_8h"]),
-                               runtime.now_ms()))  # fmt: skip
+                               runtime.now_ms(), views.stream_health(now)))  # fmt: skip
     doc["sources"] = {
         feed.name: {
             "provider": feed.provider,
@@ -178,6 +203,18 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         }
         for feed in scheduler.feeds.values()
     }
+    # The liquidation streams, when this pass listened to them (``--listen``): a silent one is "suspect".
+    for name, health in views.stream_health(now).items():
+        if not views.state.liq_streams[name].connections:
+            continue
+        doc["sources"][f"liq_{name}"] = {
+            "provider": name,
+            "status": {"live": "live", "silent": "suspect"}.get(health.state, health.state),
+            "as_of": None,
+            "data_as_of": None,
+            "detail": health.text,
+            "error": None if health.state in ("live", "silent") else health.text,
+        }
     return doc
 
 
@@ -270,11 +307,15 @@ def render_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_snapshot(config: Any, mode: str, *, replay_dir: Path | None, at: str | None, as_json: bool) -> int:
-    doc = asyncio.run(collect_snapshot(config, mode, replay_dir, at))
+def run_snapshot(
+    config: Any, mode: str, *, replay_dir: Path | None, at: str | None, as_json: bool, listen: float = 0.0
+) -> int:
+    doc = asyncio.run(collect_snapshot(config, mode, replay_dir, at, listen=listen))
     from tui.cache import cache_key, write_snapshot_cache  # ``altpulse status`` reads it
 
     write_snapshot_cache(doc, mode, key=cache_key(replay_dir, at))
+    for note in config.notes:
+        print(f"altpulse: config: {note}", file=sys.stderr)
     failed = {name: s for name, s in doc["sources"].items() if s["error"]}
     for name, s in failed.items():
         print(f"altpulse: {name} ({s['provider']}) failed: {s['error']}", file=sys.stderr)

@@ -29,6 +29,10 @@ class MarketState:
     oi_history: Any = None  # long frame (time, coin, exchange, oi_usd), last ~25 h
     liq_tape: Any = None  # analytics.liquidations.LiquidationTape (bounded: 35 days / 1M rows)
     liq_streams: dict[str, Any] = field(default_factory=dict)  # venue -> sources.ws.LiquidationStream
+    okx_contracts: Any = None  # sources.ws.OkxContracts: OKX contract sizes, shared by stream and REST fallback
+    #: venue -> symbols of its crypto USDT perpetuals trading now (exchangeInfo / instruments lists); a venue
+    #: missing here is not filtered (yet): stock and commodity perps are dropped once the list is known.
+    perp_universe: dict[str, frozenset[str]] = field(default_factory=dict)
     # ETF, sentiment and macro feeds fill these (see tui/feeds_macro.py).
     extra: dict[str, Any] = field(default_factory=dict)
     version: dict[str, int] = field(default_factory=dict)  # feed -> bumps on each update (cheap change checks)

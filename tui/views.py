@@ -142,6 +142,7 @@ class ViewBuilder:
         self._ratio_cache: dict[Any, Any] = {}
         self._cvd_view_cache: tuple[tuple[Any, ...], CvdView] | None = None
         self.coin_filter = ""  # "/" in the dashboard: show only coins whose symbol contains it
+        self._stream_memo: tuple[Any, dict[str, Any]] | None = None
         from tui.metrics import Metrics
         from tui.views_macro import DriverBook
 
@@ -185,18 +186,37 @@ class ViewBuilder:
             )
         return view
 
+    def stream_health(self, now: float | None = None) -> dict[str, Any]:
+        """Each liquidation stream's health (silent-while-peers-deliver included), memoised per second and tape
+        revision: the pane, the status bar, the cascade driver and the snapshot read the same judgement."""
+        from tui.views_derivs import stream_health
+
+        now = time.time() if now is None else now
+        tape = self.state.liq_tape
+        key = (int(now), None if tape is None else tape.revision,
+               tuple((n, s.state) for n, s in self.state.liq_streams.items()))  # fmt: skip
+        if self._stream_memo is not None and self._stream_memo[0] == key:
+            return self._stream_memo[1]
+        cfg = self.config["liquidations"]
+        health = stream_health(self.state, self.runtime.now_ms(), float(cfg["silent_after"]), int(cfg["silent_peers"]))
+        self._stream_memo = (key, health)
+        return health
+
     def liquidations(self, now: float | None = None) -> Any:
         from tui.views_derivs import liquidations_view
 
         now = time.time() if now is None else now
-        streams = list(self.state.liq_streams.values())
-        if streams and any(s.state == "live" for s in streams):
-            status = PaneStatus(True, "live")
-        elif streams:
-            status = PaneStatus(False, "; ".join(f"{s.name}: {s.state}" for s in streams))
+        health = self.stream_health(now)
+        live = [h for h in health.values() if h.state == "live"]
+        if live:
+            silent = [h for h in health.values() if h.state == "silent"]
+            status = PaneStatus(True, "live") if not silent else PaneStatus(
+                True, "live · " + ", ".join(f"{h.venue} silent (suspect)" for h in silent))
+        elif health:
+            status = PaneStatus(False, "; ".join(f"{h.venue}: {h.state}" for h in health.values()))
         else:
             status = self.pane_status("liquidations", now)
-        return liquidations_view(self.state, self.runtime.now_ms(), status, now, self.runtime.simulated)
+        return liquidations_view(self.state, self.runtime.now_ms(), status, now, self.runtime.simulated, health)
 
     def status_changed(self, pane: str, now: float) -> bool:
         """True when the pane's health text changed (so a stale label appears even without new data)."""
@@ -380,12 +400,10 @@ class ViewBuilder:
             SourceLine(feed.name, feed.provider, feed.health.status(now), feed.health.describe(now))
             for feed in scheduler.feeds.values()
         )
-        from tui.views_derivs import stream_status
-
-        for stream in self.state.liq_streams.values():
-            venue = stream_status(stream, now)
-            state = "live" if venue.fresh else ("retrying" if stream.state in ("retrying", "connecting") else "offline")
-            lines += (SourceLine(f"liq_{stream.name}", stream.name, state, venue.text),)
+        for name, health in self.stream_health(now).items():
+            state = {"live": "live", "silent": "suspect", "connecting": "retrying", "retrying": "retrying"}.get(
+                health.state, "offline")  # fmt: skip
+            lines += (SourceLine(f"liq_{name}", name, state, health.text),)
         market = ""
         if self.runtime.mode != "live":
             stamp = pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")

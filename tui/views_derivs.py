@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.funding import funding_history_matrix, funding_matrix, funding_stats
-from analytics.liquidations import DEFAULT_LOOKBACK, cascade, window_totals
-from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
-from tui.health import FeedHealth
+from analytics.liquidations import DEFAULT_LOOKBACK, cascade, venue_silence, window_totals
+from analytics.open_interest import aggregate_oi, oi_change, oi_matrix, total_oi_change
+from tui.health import FeedHealth, format_age
 from tui.state import MarketState
 from widgets.viewmodels import (
     CascadeView,
@@ -28,6 +29,7 @@ from widgets.viewmodels import (
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 TAPE_ROWS = 40
+OI_WINDOW = pd.Timedelta(hours=24)
 HistoryRow = tuple[str, tuple[float | None, ...]]
 
 
@@ -86,16 +88,10 @@ def _funding_figures(state: MarketState, fresh_venues: set[str], baseline: float
         aggregate_oi(oi_matrix(oi_records)) if oi_records else (pd.Series(dtype=float), float("nan"))
     )
     change = pd.Series(dtype=float)
-    total_change = float("nan")
     history = state.oi_history
     if history is not None and len(history):
-        change = oi_change(history, pd.Timedelta(hours=24))
-        by_time = history.groupby("time")["oi_usd"].sum().sort_index()
-        if len(by_time) > 1:
-            window_start = by_time.index[-1] - pd.Timedelta(hours=24)
-            base = by_time[by_time.index <= window_start]
-            if len(base):
-                total_change = (by_time.iloc[-1] / base.iloc[-1] - 1) * 100
+        change = oi_change(history, OI_WINDOW)
+    total_change = total_oi_change(history, OI_WINDOW)
     return {
         "matrix": matrix,
         "per_coin_median": per_coin,
@@ -153,6 +149,84 @@ def _history_rows(history: Any, periods: int) -> tuple[tuple[str, ...], tuple[Hi
     return labels, tuple((str(coin), tuple(_num(v) for v in values[i])) for i, coin in enumerate(hist.index))
 
 
+@dataclass(frozen=True)
+class StreamHealth:
+    """One liquidation stream as the console judges it: ``state`` is live | silent | connecting | retrying |
+    offline; ``counted`` says whether the cascade figures include the venue (live and delivering)."""
+
+    venue: str
+    state: str
+    text: str
+    counted: bool
+    silent_s: float | None = None  # how long a live stream has delivered nothing (None when not live)
+    records: int = 0
+    lower_bound: bool = False
+
+    @property
+    def fresh(self) -> bool:
+        return self.state == "live"
+
+    def as_venue(self) -> VenueStatus:
+        return VenueStatus(self.venue, self.fresh, self.text)
+
+
+def stream_health(state: MarketState, now_ms: int, silent_after_s: float, peer_min: int) -> dict[str, StreamHealth]:
+    """Every liquidation stream's health, a connected stream that delivers nothing while its peers deliver being
+    *silent (suspect)* (:func:`analytics.liquidations.venue_silence`). Connect times and the tape are both on the
+    market clock."""
+    statuses = {name: s.status() for name, s in state.liq_streams.items()}
+    listening = {
+        name: int(st.connected_at * 1000)
+        for name, st in statuses.items()
+        if st.state == "live" and st.connected_at is not None
+    }
+    silence = {}
+    tape = state.liq_tape
+    if listening and tape is not None:
+        times = tape.times_by_exchange(min(listening.values()))
+        silence = venue_silence(times, listening, now_ms, silent_after_ms=int(silent_after_s * 1000),
+                                peer_min=peer_min)  # fmt: skip
+    out: dict[str, StreamHealth] = {}
+    for name, st in statuses.items():
+        if st.state == "live":
+            quiet = silence.get(name)
+            if quiet is not None and quiet.suspect:
+                text = (f"silent {format_age(quiet.silent_ms / 1000)} (suspect): no liquidation while the other "
+                        f"venues sent {quiet.peer_records}")  # fmt: skip
+                out[name] = StreamHealth(name, "silent", text, False, quiet.silent_ms / 1000, st.records,
+                                         st.lower_bound)  # fmt: skip
+                continue
+            text = "live" + (" (lower bound)" if st.lower_bound else "")
+            silent_s = None if quiet is None else quiet.silent_ms / 1000
+            out[name] = StreamHealth(name, "live", text, True, silent_s, st.records, st.lower_bound)
+            continue
+        text = st.state
+        if st.retry_in_s is not None:
+            text += f" in {int(st.retry_in_s) + 1}s"
+        if st.error:
+            text += f": {st.error}"
+        out[name] = StreamHealth(name, st.state, text, False, None, st.records, st.lower_bound)
+    return out
+
+
+def counted_venues(health: dict[str, StreamHealth]) -> frozenset[str] | None:
+    """The venues the cascade counts: live and delivering ones; None (every venue on the tape) without streams,
+    e.g. a snapshot reading a recorded tape."""
+    if not health:
+        return None
+    return frozenset(name for name, h in health.items() if h.counted)
+
+
+def venues_note(health: dict[str, StreamHealth]) -> str:
+    """The cascade's data-quality line: which venues it counts and why the others are left out."""
+    if not health:
+        return ""
+    counted = sorted(n for n, h in health.items() if h.counted)
+    left = [f"{n} {h.text.split(':')[0]}" for n, h in sorted(health.items()) if not h.counted]
+    text = f"counting {', '.join(counted)}" if counted else "no venue delivering"
+    return text + (f"; left out: {', '.join(left)}" if left else "")
+
+
 def stream_status(stream: Any, now: float) -> VenueStatus:
     """A liquidation stream's health: live only while connected and hearing from the venue."""
     status = stream.status()
@@ -178,20 +252,21 @@ def btc_closes(state: MarketState, now_ms: int | None = None) -> pd.Series:
 
 
 def cascade_figures(state: MarketState, now_ms: int, threshold: float = 5.0, drop: float = -2.0,
-                    lookback: pd.Timedelta | None = None) -> Any:  # fmt: skip
-    """The cascade detector on the live tape, memoised per tape content, BTC bars, second and parameters (it
-    scans the whole 35-day tape; the liquidations pane and the key driver both want it on the same tick)."""
+                    lookback: pd.Timedelta | None = None, venues: frozenset[str] | None = None) -> Any:  # fmt: skip
+    """The cascade detector on the live tape, counting ``venues`` only (None: all), memoised per tape content,
+    BTC bars, second and parameters (it scans the whole 35-day tape; the liquidations pane and the key driver both
+    want it on the same tick)."""
     tape = state.liq_tape
     if tape is None:
         return None
     lookback = DEFAULT_LOOKBACK if lookback is None else lookback
-    key = (id(tape), tape.revision, id(state.btc_intraday), now_ms // 1000, threshold, drop, lookback)
+    key = (id(tape), tape.revision, id(state.btc_intraday), now_ms // 1000, threshold, drop, lookback, venues)
     memo = state.cascade_memo
     if key not in memo:
         if len(memo) >= 4:
             memo.clear()
         memo[key] = cascade(tape, btc_closes(state, now_ms), now_ms, ratio_threshold=threshold, btc_drop_pct=drop,
-                            lookback=lookback)  # fmt: skip
+                            lookback=lookback, venues=venues)  # fmt: skip
     return memo[key]
 
 
@@ -205,9 +280,13 @@ def _fmt_span(td: pd.Timedelta) -> str:
 
 
 def liquidations_view(state: MarketState, now_ms: int, status: PaneStatus, now: float | None = None,
-                      simulated: bool = False) -> LiquidationsView:  # fmt: skip
+                      simulated: bool = False, health: dict[str, StreamHealth] | None = None,
+                      ) -> LiquidationsView:  # fmt: skip
     now = time.time() if now is None else now
-    venues = tuple(stream_status(s, now) for s in state.liq_streams.values())
+    health = health if health is not None else {}
+    venues = tuple(h.as_venue() for h in health.values()) or tuple(
+        stream_status(s, now) for s in state.liq_streams.values()
+    )
     tape = state.liq_tape
     if tape is None:
         return LiquidationsView(status, venues=venues)
@@ -234,22 +313,29 @@ def liquidations_view(state: MarketState, now_ms: int, status: PaneStatus, now: 
         )
         for t, ex, coin, side, usd, px in zip(*columns, strict=True)
     )
-    c = cascade_figures(state, now_ms)
+    c = cascade_figures(state, now_ms, venues=counted_venues(health))
     cascade_view = None
     if c is not None:
         recorded = _fmt_span(c.recorded_for) + (" (simulated history)" if simulated else "")
+        quality = venues_note(health)
+        if any(not h.counted for h in health.values()):
+            recorded += f"; {quality}"
         cascade_view = CascadeView(
             active=c.active, ratio=_num(c.ratio), meter=float(c.meter), threshold=5.0,
             long_1h_usd=_num(c.long_usd_1h), median_hourly_usd=_num(c.median_hourly),
             btc_change_1h_pct=_num(c.btc_change_1h_pct), recorded_for=recorded,
         )  # fmt: skip
     lower = any(s.lower_bound for s in state.liq_streams.values())
-    note = "Binance sends at most 1 liquidation per symbol per second: totals are a lower bound" if lower else ""
+    note = "Binance and OKX send at most 1 liquidation per symbol per second: totals are a lower bound" if lower else ""
+    held = state.okx_contracts.describe() if state.okx_contracts is not None else ""
+    if held:
+        note = f"{held} · {note}" if note else held
     return LiquidationsView(status, venues=venues, totals=totals, tape=rows, cascade=cascade_view,
                             lower_bound_note=note)  # fmt: skip
 
 
-def snapshot_derivs(state: MarketState, healths: dict[str, FeedHealth], baseline: float, now_ms: int) -> dict:
+def snapshot_derivs(state: MarketState, healths: dict[str, FeedHealth], baseline: float, now_ms: int,
+                    streams: dict[str, StreamHealth] | None = None) -> dict:  # fmt: skip
     """The ``funding``, ``open_interest`` and ``liquidations`` sections of the snapshot JSON."""
     now = time.time()
     fresh = {v for v in VENUES if (h := healths.get(f"funding_{v}")) is not None and h.is_fresh(now)}
@@ -285,10 +371,25 @@ def snapshot_derivs(state: MarketState, healths: dict[str, FeedHealth], baseline
             liq["long_usd"] = _num(totals.at["1h", "long_usd"])
             liq["short_usd"] = _num(totals.at["1h", "short_usd"])
             liq["recorded_minutes"] = round(float(totals.at["1h", "coverage"]) * 60, 1)
-        c = cascade_figures(state, now_ms)
+        streams = streams or {}
+        c = cascade_figures(state, now_ms, venues=counted_venues(streams))
         if c is not None and state.liq_tape.recorded_since_ms is not None:
             liq["cascade"] = bool(c.active) if not np.isnan(c.ratio) else None
             liq["cascade_ratio"] = _num(c.ratio)
             liq["recorded_hours"] = round(c.recorded_for.total_seconds() / 3600, 2)
+        counted = counted_venues(streams)
+        liq["counted_venues"] = sorted(counted) if counted is not None else None
+        liq["venues"] = {
+            name: {
+                "state": h.state,
+                "detail": h.text,
+                "silent_for_s": None if h.silent_s is None else round(h.silent_s),
+                "records": h.records,
+                "lower_bound": h.lower_bound,
+            }
+            for name, h in streams.items()
+        }
+        held = state.okx_contracts.describe() if state.okx_contracts is not None else ""
+        liq["unsized"] = held or None
     out["liquidations"] = liq
     return out

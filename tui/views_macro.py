@@ -157,7 +157,7 @@ class DriverBook:
             # The table keeps the value short; why it is missing or stale goes under the table.
             note = first.note if first is not None and first.note and (first.value is None or first.stale) else ""
             rows.append(DriverRow(s.id, s.name, s.state, s.display_value, s.display_threshold, trend, since,
-                                  s.meaning, s.detail, note))  # fmt: skip
+                                  s.meaning, s.detail, note, s.quality))  # fmt: skip
         return DriversView(status, summary(self.states), tuple(rows))
 
 
@@ -209,6 +209,7 @@ def snapshot_macro(state: Any, metrics: Any, book: DriverBook) -> dict[str, Any]
             "threshold": s.values[0].condition.threshold if s.values else None,
             "since": None if s.since is None else s.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "detail": s.detail,
+            "quality": s.quality or None,
         }
         for s in book.states
     ]

@@ -59,6 +59,8 @@ def detail_text(row: DriverRow | None) -> Text:
         text.append(f" · since {clean(row.since, 20)}", style="dim")
     if row.detail:
         text.append(f"\n{clean(row.detail, 240)}", style="dim")
+    if row.quality:
+        text.append(f"\n{clean(row.quality, 200)}", style="yellow" if "left out" in row.quality else "dim")
     return text
 
 

@@ -13,6 +13,7 @@ _STYLE = {
     "paused": "yellow",
     "waiting": "dim",
     "stale": "yellow",
+    "suspect": "yellow",
     "retrying": "yellow",
     "offline": "red",
     "unavailable": "red",
@@ -22,13 +23,14 @@ _GLYPH = {
     "paused": "‖",
     "waiting": "○",
     "stale": "◐",
+    "suspect": "?",
     "retrying": "↻",
     "offline": "✕",
     "unavailable": "⊘",
 }
 
 
-_RANK = {"live": 0, "paused": 1, "waiting": 2, "stale": 3, "retrying": 4, "offline": 5, "unavailable": 6}
+_RANK = {"live": 0, "paused": 1, "waiting": 2, "stale": 3, "suspect": 4, "retrying": 5, "offline": 6, "unavailable": 7}
 
 
 def status_text(view: StatusView, width: int = 200) -> Text:

@@ -222,6 +222,7 @@ class DriverRow:
     meaning: str
     detail: str = ""  # all conditions, e.g. "streak 2d >= 3 ✗ or min day -$300M < -$250M ✓"
     note: str = ""  # why the value is missing or stale, e.g. "needs 30d of /global snapshots"
+    quality: str = ""  # what the figures rest on, e.g. "counting bybit, okx; left out: binance silent 3m"
 
 
 @dataclass(frozen=True)

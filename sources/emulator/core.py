@@ -69,7 +69,7 @@ class Fault:
     """A fault to inject on matching paths (see :mod:`sources.emulator.faults` for every kind)."""
 
     #: status | timeout | slow | reset | truncated | malformed | empty | garbage_numbers | nan_inf |
-    #: missing_field | renamed_field
+    #: missing_field | renamed_field | frozen
     kind: str
     status: int = 500
     retry_after: float | None = None
@@ -120,7 +120,12 @@ class Emulator:
             response = handler(request, self)
         except BadRequest as exc:
             return EmuResponse.json({"code": -1100, "msg": str(exc)}, status=400)
-        if fault is not None:
+        if fault is not None and fault.kind == "frozen":
+            from sources.emulator.faults import restamp
+
+            key = ("frozen", request.method, request.path, tuple(sorted(request.query.items())), request.body)
+            response = restamp(self.cache.setdefault(key, response), self.now_ms())
+        elif fault is not None:
             from sources.emulator.faults import mangle
 
             response = mangle(response, fault)

@@ -18,10 +18,14 @@ or ``--fault`` / ``/_emulator/fault?spec=...`` on the served emulator). The kind
 ``nan_inf``        every number (or only ``field``'s) replaced by NaN / Infinity / 1e999
 ``missing_field``  the key ``field`` removed everywhere (a CSV column of that header)
 ``renamed_field``  the key ``field`` renamed to ``rename_to`` (default ``field + "_v2"``)
+``frozen``         the first answer to each URL served again every time, its time stamps refreshed (a stuck
+                   upstream behind a live front: 200s stamped "now" whose figures never move, which only the
+                   console's frozen-data check can catch)
 =================  ====================================================================================
 
 Status, timeout, slow and reset happen before the handler runs (in :mod:`~sources.emulator.transport` and
-:mod:`~sources.emulator.server`); the body kinds are applied here by :func:`mangle`. Websocket faults (drop,
+:mod:`~sources.emulator.server`); the body kinds are applied here by :func:`mangle`; ``frozen`` by the emulator,
+which keeps the first answer. Websocket faults (drop,
 silent, refuse) live on :class:`sources.emulator.ws_streams.WsHub`.
 """
 
@@ -39,7 +43,9 @@ PRE_KINDS = ("status", "timeout", "slow", "reset")
 BODY_KINDS = (
     "truncated", "malformed", "empty", "garbage_numbers", "nan_inf", "missing_field", "renamed_field",
 )  # fmt: skip
-KINDS = PRE_KINDS + BODY_KINDS
+#: Kinds that need the emulator's memory (applied in :meth:`sources.emulator.core.Emulator.handle`).
+STATE_KINDS = ("frozen",)
+KINDS = PRE_KINDS + BODY_KINDS + STATE_KINDS
 
 _GARBAGE = ("n/a", "1,2O3.x", "--", "", "0x1F", "12.3.4", "∞", "null")
 _NON_FINITE: tuple[Any, ...] = (float("nan"), float("inf"), float("-inf"))
@@ -77,6 +83,36 @@ def mangle(response: EmuResponse, fault: Fault) -> EmuResponse:
         new = None if fault.kind == "missing_field" else (fault.rename_to or f"{fault.field}_v2")
         body = _rename(kind, body, fault.field, new)
     return EmuResponse(response.status, body, dict(response.headers))
+
+
+#: JSON keys that carry "when this answer was made" (refreshed by the ``frozen`` fault so only the values freeze).
+TIME_KEYS = frozenset({"closeTime", "time", "ts", "E", "serverTime", "updated_at", "T"})
+
+
+def restamp(response: EmuResponse, now_ms: int) -> EmuResponse:
+    """``response`` with every time-stamp key set to ``now_ms`` (seconds where the stored value was seconds)."""
+    if body_format(response) != "json":
+        return response
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        return response
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k in TIME_KEYS and isinstance(v, int | str) and str(v).isdigit():
+                    stamp = now_ms if int(v) > 10**11 else now_ms // 1000
+                    out[k] = stamp if isinstance(v, int) else str(stamp)
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return EmuResponse(response.status, json.dumps(walk(payload)).encode(), dict(response.headers))
 
 
 def _malformed(kind: str) -> bytes:

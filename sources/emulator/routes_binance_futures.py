@@ -4,7 +4,9 @@ the Bybit, OKX and Hyperliquid routes.
 Served from ``MarketDataset.funding`` (one row per settlement) and ``.open_interest`` at the virtual time:
 nothing stamped after ``emu.now_ms()`` is visible, and a coin whose settlements stop (a file that ends) stops
 being listed two intervals later rather than repeating its last rate for ever. The *predicted* funding of the
-running period is the last settled rate of that coin on that venue (premia persist). The mark price is the
+running period is, in replayed history, the last settled rate of that coin on that venue (premia persist; the
+files know nothing in between); in the simulated market it moves from the last settlement towards the next one
+as the period elapses, as a live prediction does. The mark price is the
 venue's own market where the dataset has it (Binance USD-M mark or traded klines, Bybit linear klines), else
 spot, whichever has the most recent information, never a price from after ``now``
 (:func:`~sources.emulator.klines.latest_price`).
@@ -110,7 +112,14 @@ def current_funding(emu: Emulator, exchange: str, coin: str, now: int) -> Curren
     if i == len(series.times) - 1 and now - last > 2 * step:
         return None
     next_ms = last + step * ((now - last) // step + 1)
-    return Current(float(series.values[i]), interval, last, float(series.values[i]), next_ms)
+    settled = float(series.values[i])
+    rate = settled
+    if emu.dataset.simulated and i + 1 < len(series.times):
+        # A real predicted rate moves with the premium all period long; the simulation knows where it settles,
+        # so it walks there. (Replayed history knows only settlements: its prediction is the last one, no more.)
+        frac = min(1.0, max(0.0, (now - last) / max(1, int(series.times[i + 1]) - last)))
+        rate = settled + frac * (float(series.values[i + 1]) - settled)
+    return Current(rate, interval, last, settled, next_ms)
 
 
 def listed_coins(emu: Emulator, exchange: str, now: int) -> list[str]:
@@ -386,3 +395,26 @@ def open_interest_hist(request: EmuRequest, emu: Emulator) -> EmuResponse:
             "sumOpenInterestValue": f"{base * price:.8f}", "timestamp": int(t),
         })  # fmt: skip
     return EmuResponse.json(rows, headers={WEIGHT_HEADER: "0"})
+
+
+@route("GET", "/fapi/v1/exchangeInfo")
+def exchange_info(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    """Every perpetual the dataset lists, in the real shape (trimmed to the fields a console reads), plus one
+    stock perpetual and one delivery contract as Binance lists them in 2026, which a console must leave out."""
+    now = emu.now_ms()
+    symbols = [
+        {"symbol": venue_symbol(EXCHANGE, c)[0], "pair": venue_symbol(EXCHANGE, c)[0], "contractType": "PERPETUAL",
+         "status": "TRADING", "baseAsset": c, "quoteAsset": "USDT", "marginAsset": "USDT", "underlyingType": "COIN",
+         "onboardDate": 1_569_398_400_000, "deliveryDate": 4_133_404_800_000}
+        for c in listed_coins(emu, EXCHANGE, now)
+    ]  # fmt: skip
+    symbols += [
+        {"symbol": "TSLAUSDT", "pair": "TSLAUSDT", "contractType": "TRADIFI_PERPETUAL", "status": "TRADING",
+         "baseAsset": "TSLA", "quoteAsset": "USDT", "marginAsset": "USDT", "underlyingType": "EQUITY"},
+        {"symbol": "BTCUSDT_261225", "pair": "BTCUSDT", "contractType": "CURRENT_QUARTER", "status": "TRADING",
+         "baseAsset": "BTC", "quoteAsset": "USDT", "marginAsset": "USDT", "underlyingType": "COIN"},
+    ]  # fmt: skip
+    body = {"timezone": "UTC", "serverTime": now,
+            "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400}],
+            "assets": [], "symbols": symbols}  # fmt: skip
+    return EmuResponse.json(body, headers={WEIGHT_HEADER: "1"})

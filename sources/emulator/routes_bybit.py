@@ -64,8 +64,11 @@ def _ticker(emu: Emulator, coin: str, now: int) -> dict[str, str] | None:
         "lowPrice24h": dec(min(day.low if day else mark, mark) * mult),
         "prevPrice1h": dec(prev_1h * mult),
         # A venue's funding never depends on an unrelated figure: without an OI sample the field is "" (unknown).
-        "openInterest": f"{oi[1] / mult:.3f}" if oi else "",
-        "openInterestValue": f"{oi[1] * mark:.2f}" if oi else "",
+        # Bybit counts both sides in openInterest(Value), one side in the single* fields (the dataset's figure).
+        "openInterest": f"{2 * oi[1] / mult:.3f}" if oi else "",
+        "openInterestValue": f"{2 * oi[1] * mark:.2f}" if oi else "",
+        "singleOpenInterest": f"{oi[1] / mult:.3f}" if oi else "",
+        "singleOpenInterestValue": f"{oi[1] * mark:.2f}" if oi else "",
         "turnover24h": f"{day.quote_volume if day else 0.0:.4f}",
         "volume24h": f"{(day.volume if day else 0.0) / mult:.4f}",
         "fundingRate": f"{current.rate:.8f}".rstrip("0").rstrip(".") or "0",
@@ -139,3 +142,32 @@ def funding_history(request: EmuRequest, emu: Emulator) -> EmuResponse:
         if start is None or series.times[i] >= start
     ]
     return _envelope(emu, {"category": "linear", "list": rows})
+
+
+PAGE_DEFAULT = 500
+
+
+@route("GET", "/v5/market/instruments-info")
+def instruments_info(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    """``category=linear`` instruments: every listed perpetual plus a stock perpetual (Bybit lists TradFi perps
+    under linear since 2026-03), paged with ``limit`` (default 500, max 1000) and ``nextPageCursor``."""
+    if request.query.get("category") != "linear":
+        return _error(emu, 10001, "params error: category only supports linear in the emulator")
+    try:
+        limit = int_param(request, "limit") or PAGE_DEFAULT
+    except BadRequest:
+        return _error(emu, 10001, "params error")
+    if not 1 <= limit <= 1000:
+        return _error(emu, 10001, "params error: limit must be in [1, 1000]")
+    items = [
+        {"symbol": venue_symbol(EXCHANGE, c)[0], "contractType": "LinearPerpetual", "status": "Trading",
+         "baseCoin": c, "quoteCoin": "USDT", "symbolType": "", "fundingInterval": 480, "settleCoin": "USDT"}
+        for c in listed_coins(emu, EXCHANGE, emu.now_ms())
+    ]  # fmt: skip
+    stock = {"symbol": "TSLAUSDT", "contractType": "LinearPerpetual", "status": "Trading", "baseCoin": "TSLA",
+             "quoteCoin": "USDT", "symbolType": "stock", "fundingInterval": 480, "settleCoin": "USDT"}  # fmt: skip
+    items.append(stock)
+    start = int(request.query.get("cursor") or 0) if (request.query.get("cursor") or "0").isdigit() else 0
+    page = items[start : start + limit]
+    cursor = str(start + limit) if start + limit < len(items) else ""
+    return _envelope(emu, {"category": "linear", "list": page, "nextPageCursor": cursor})

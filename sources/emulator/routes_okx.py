@@ -7,15 +7,16 @@ predicted rate (here: the last settled one) and ``settFundingRate`` the last set
 first, ``limit`` max 400 (default 400), ``after`` = older than, ``before`` = newer than, three months kept.
 ``open-interest`` needs ``instType`` and returns all swaps without ``instId``; ``oi`` is in contracts of
 ``ctVal`` coins (a power of ten chosen so one contract is worth 10-100 USD at the coin's first price),
-``oiCcy`` in coins, ``oiUsd`` in USD. Errors: HTTP 200 with ``code`` ``51001`` (unknown instrument) or
-``50014`` (missing parameter) [HTTP status of these unverified].
+``oiCcy`` in coins, ``oiUsd`` in USD. Errors carry ``code`` in the envelope and the HTTP status of OKX's REST
+error-code table (docs page copy of 2026-07-13): ``50014``/``50015``/``51000`` (bad or missing parameter) with
+400, ``51001`` (unknown instrument) with 200, ``50011`` (rate limit) with 429. ``/api/v5/public/instruments``
+serves the emulator's contract sizes (:mod:`sources.emulator.okx_contracts`).
 """
 
 from __future__ import annotations
 
-import math
-
 from sources.emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from sources.emulator.okx_contracts import contract_value
 from sources.emulator.routes_binance_futures import (
     DAY,
     current_funding,
@@ -38,8 +39,16 @@ def _ok(data: list[dict[str, object]]) -> EmuResponse:
     return EmuResponse.json({"code": "0", "msg": "", "data": data})
 
 
+#: HTTP status of each OKX error code (OKX "REST API error codes"; unlisted codes come with 200).
+HTTP_STATUS = {"50011": 429, "50013": 429, "50014": 400, "50015": 400, "51000": 400, "50005": 410}
+
+
+def error_response(code: str, message: str) -> EmuResponse:
+    return EmuResponse.json({"code": code, "msg": message, "data": []}, status=HTTP_STATUS.get(code, 200))
+
+
 def _error(code: str, message: str) -> EmuResponse:
-    return EmuResponse.json({"code": code, "msg": message, "data": []})
+    return error_response(code, message)
 
 
 def _funding_item(emu: Emulator, coin: str, now: int) -> dict[str, object] | None:
@@ -122,11 +131,36 @@ def funding_rate_history(request: EmuRequest, emu: Emulator) -> EmuResponse:
     return _ok(data)
 
 
-def contract_value(emu: Emulator, coin: str) -> float:
-    """Coins per contract: a power of ten putting one contract at 10-100 USD at the first OI price."""
-    series = oi_series(emu, EXCHANGE).get(coin)
-    first = float(series.extra[0]) if series is not None and len(series.extra) else 1.0
-    return 10.0 ** math.ceil(math.log10(10.0 / first))
+@route("GET", "/api/v5/public/instruments")
+def instruments(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    """Every listed USDT swap with its contract size (the table the console sizes ``sz`` with)."""
+    inst_type = request.query.get("instType", "")
+    if not inst_type:
+        return _error("50014", "Parameter instType can not be empty")
+    if inst_type != "SWAP":
+        return _ok([])
+    now = emu.now_ms()
+    coins = sorted(set(listed_coins(emu, EXCHANGE, now)) | set(oi_series(emu, EXCHANGE)) | _liquidated(emu))
+    inst_id = request.query.get("instId")
+    if inst_id:
+        coins = [c for c in coins if f"{c}-USDT-SWAP" == inst_id]
+    data = [
+        {
+            "instType": "SWAP", "instId": f"{c}-USDT-SWAP", "uly": f"{c}-USDT", "instFamily": f"{c}-USDT",
+            "instCategory": "1", "ctVal": dec(contract_value(emu, c), 12), "ctMult": "1", "ctValCcy": c,
+            "ctType": "linear", "settleCcy": "USDT", "state": "live", "listTime": "1606468572000",
+            "expTime": "", "lotSz": "0.01", "minSz": "0.01", "tickSz": "0.0001", "ruleType": "normal",
+        }
+        for c in coins
+    ]
+    return _ok(data)
+
+
+def _liquidated(emu: Emulator) -> set[str]:
+    frame = emu.dataset.liquidations
+    if frame is None or not len(frame):
+        return set()
+    return {str(c) for c in frame.loc[frame["exchange"] == EXCHANGE, "coin"].unique()}
 
 
 @route("GET", "/api/v5/public/open-interest")

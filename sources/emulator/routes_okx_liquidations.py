@@ -1,12 +1,13 @@
 """Emulated OKX ``GET /api/v5/public/liquidation-orders``: the REST fallback for liquidations, from the
 dataset.
 
-Semantics follow the OKX docs copies quoted in shared/sources.md §3: ``instType`` is required; for ``SWAP``
-one of ``uly`` / ``instFamily`` (``BTC-USDT``) is required, else error ``50015``; ``state=filled``
-(``unfilled`` has no rows here); ``limit`` 1..100 (default 100); ``after``/``before`` page by ``ts`` (older
-than / newer than). Rows are the dataset's OKX liquidations up to the virtual now and at most 7 days old,
-newest first, ``sz`` in contracts of :data:`~sources.liquidations.DEMO_OKX_CT_VAL`. Errors come back as HTTP
-200 with ``code != "0"`` [unverified, as in §3].
+Semantics follow older OKX doc copies and 2026 third-party probes (the endpoint is no longer in OKX's 2026
+docs but still answers): ``instType`` is required; for ``SWAP`` one of ``uly`` / ``instFamily`` (``BTC-USDT``)
+is required, else error ``50015``; ``state=filled`` (``unfilled`` has no rows here); ``limit`` 1..100 (default
+100); ``after``/``before`` page by ``ts`` (older than / newer than). Rows are the dataset's OKX liquidations up
+to the virtual now and at most 7 days old, newest first, ``sz`` in contracts of the emulator's instrument table
+(:mod:`sources.emulator.okx_contracts`). Errors carry the HTTP status OKX's error-code table gives them (50014,
+50015, 51000: 400; 51001: 200; see :data:`sources.emulator.routes_okx.HTTP_STATUS`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 from sources.emulator.core import Emulator, EmuRequest, EmuResponse, route
+from sources.emulator.okx_contracts import contract_value
 from sources.emulator.ws_streams import decimal_str, venue_tape
-from sources.liquidations import DEMO_OKX_CT_VAL, OKX, OKX_REST_PATH
+from sources.liquidations import OKX, OKX_REST_PATH
 
 HISTORY_MS = 7 * 24 * 3_600_000
 
 
 def _error(code: str, msg: str) -> EmuResponse:
-    return EmuResponse.json({"code": code, "msg": msg, "data": []})
+    from sources.emulator.routes_okx import error_response
+
+    return error_response(code, msg)
 
 
 class _ParamError(Exception):
@@ -60,13 +64,13 @@ def liquidation_orders(request: EmuRequest, emu: Emulator) -> EmuResponse:
         return _error("51000", f"Parameter {exc} error")
     limit = 100 if limit is None else max(1, min(limit, 100))
     inst_id = f"{family}-SWAP"
-    ct_val = DEMO_OKX_CT_VAL.get(inst_id)
-    if ct_val is None or family.count("-") != 1:
+    if family.count("-") != 1 or not family.endswith("-USDT"):
         return _error("51001", "Instrument ID does not exist")
     if state == "unfilled":
         return EmuResponse.json({"code": "0", "msg": "", "data": []})
 
     coin = family.split("-")[0]
+    ct_val = contract_value(emu, coin)
     now = emu.now_ms()
     tape = venue_tape(emu, OKX)
     window = tape.between(now - HISTORY_MS, now + 1)

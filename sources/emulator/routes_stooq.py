@@ -3,7 +3,8 @@
 ``Date,Open,High,Low,Close,Volume``, ISO dates (New York session date), oldest first, only sessions that have
 closed by ``emu.now_ms()`` (Stooq publishes end-of-day bars). Unknown symbols or intervals other than ``d``
 answer ``No data`` as text with HTTP 200, like the real site. ``spy.us`` maps to the dataset's ``SPY``;
-``^spx`` to ``^GSPC``.
+``^spx`` to ``^GSPC``. Since about March 2026 Stooq serves its CSV only with an API key (pandas-datareader#1012):
+without ``apikey`` the emulator answers, as Stooq does, an HTML page with HTTP 200 telling the caller to get one.
 """
 
 from __future__ import annotations
@@ -28,8 +29,16 @@ def _num(x: float) -> str:
     return f"{x:.4f}".rstrip("0").rstrip(".")
 
 
+KEY_PAGE = (
+    "<html><head><title>Stooq</title></head><body><p>Access to the data requires an API key. Get your apikey: "
+    "<a href='https://stooq.com/q/d/?s={s}&get_apikey'>here</a></p></body></html>"
+)
+
+
 @route("GET", "/q/d/l/")
 def daily_csv(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    if not request.query.get("apikey"):
+        return EmuResponse.text(KEY_PAGE.format(s=request.query.get("s", "")), content_type="text/html")
     symbol = dataset_symbol(request.query.get("s", ""))
     frame = emu.dataset.equities.get(symbol)
     if frame is None or request.query.get("i", "d") != "d":

@@ -5,15 +5,21 @@ They replay ``MarketDataset.liquidations`` (``time`` ms, ``exchange``, ``coin``,
 ``price`` USD) in real time at the emulator's :class:`~sources.emulator.clock.VirtualClock`, each in its
 venue's wire format, so :class:`sources.ws.LiquidationStream` cannot tell them from the real thing:
 
-- **Binance** (path ``/ws/!forceOrder@arr``): streams on connect, no subscription. Snapshot semantics as
-  documented: per symbol and per 1000 ms window only the *latest* order is pushed (so Binance totals
-  undercount, as live). Symbols and sizes are in Binance's units (``1000PEPEUSDT``: qty /1000, price x1000).
+- **Binance** on the routed ``/market`` tier, as since 2026-04-23: ``/market/ws/!forceOrder@arr`` streams on
+  connect, ``/market/stream?streams=!forceOrder@arr`` wraps each event as ``{"stream","data"}``, and the bare
+  ``/market/ws`` waits for ``{"method":"SUBSCRIBE","params":["!forceOrder@arr"],"id":N}`` (acknowledged with
+  ``{"result":null,"id":N}``). The retired unrouted paths (``/ws/...``, ``/ws``, ``/stream``) behave as the real
+  server does now: the handshake completes, a SUBSCRIBE is acknowledged, and **nothing is ever sent** (a console
+  still on a legacy URL sees a silent "live" feed). Snapshot semantics as documented: per symbol and per 1000
+  ms window only the *latest* order is pushed (so Binance totals undercount, as live). Symbols and sizes are
+  in Binance's units (``1000PEPEUSDT``: qty /1000, price x1000).
 - **Bybit** (path ``/v5/public/linear``): ``{"op":"subscribe","args":[...]}`` with at most 10 topics per
   request (more is refused, the emulator is strict); every subscribed symbol's liquidations are pushed in 500
   ms batches; ``{"op":"ping"}`` answers a pong.
 - **OKX** (path ``/ws/v5/public``): subscribe to ``liquidation-orders``/``SWAP``; 1000 ms batches, one message
-  per instrument, ``sz`` in contracts using :data:`~sources.liquidations.DEMO_OKX_CT_VAL`; the text ``ping``
-  answers ``pong``. Coins missing from that table are not emitted on OKX.
+  per instrument, ``sz`` in contracts of the emulated instrument table (:mod:`sources.emulator.okx_contracts`,
+  what ``/api/v5/public/instruments`` serves); the text ``ping``
+  answers ``pong``.
 
 A connection starts at the virtual "now" (no backlog, like a real socket). Faults for tests:
 :meth:`WsHub.drop` (cut every open connection now), ``set_fault("silent")`` (connections stay open but send
@@ -35,20 +41,42 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pandas as pd
 
 from sources.emulator.core import Emulator
+from sources.emulator.okx_contracts import contract_value
 from sources.errors import SourceUnavailable
-from sources.liquidations import BINANCE, BYBIT, DEMO_OKX_CT_VAL, OKX, okx_inst_id, venue_symbol
+from sources.liquidations import BINANCE, BYBIT, OKX, okx_inst_id, venue_symbol
 from sources.symbols import SCALED_COINS
 from sources.ws import WsClosed, WsConnection, WsOpener
 
 #: URL path -> venue. Hosts are ignored, as for the HTTP routes.
-PATHS: dict[str, str] = {"/ws/!forceOrder@arr": BINANCE, "/v5/public/linear": BYBIT, "/ws/v5/public": OKX}
+PATHS: dict[str, str] = {"/market/ws/!forceOrder@arr": BINANCE, "/v5/public/linear": BYBIT, "/ws/v5/public": OKX}
 VENUE_PATH = {venue: path for path, venue in PATHS.items()}
+BINANCE_STREAM = "!forceOrder@arr"
+
+
+def route_path(path: str, query: str = "") -> tuple[str, str] | None:
+    """(venue, mode) of a websocket URL path, or None. Binance modes: ``raw`` (events as sent), ``wrapped``
+    (combined-stream envelope), ``subscribe`` (bare ``/market/ws``: nothing until a SUBSCRIBE) and ``legacy``
+    (a retired unrouted path: handshake and acks only, never an event)."""
+    if path in ("/v5/public/linear",):
+        return BYBIT, "raw"
+    if path == "/ws/v5/public":
+        return OKX, "raw"
+    if path == f"/market/ws/{BINANCE_STREAM}":
+        return BINANCE, "raw"
+    if path == "/market/stream":
+        streams = dict(parse_qsl(query)).get("streams", "")
+        return (BINANCE, "wrapped") if BINANCE_STREAM in streams.split("/") else None
+    if path == "/market/ws":
+        return BINANCE, "subscribe"
+    if path in ("/ws", "/stream") or (path.startswith("/ws/") and "@" in path):
+        return BINANCE, "legacy"
+    return None
 BATCH_MS = {BINANCE: 1000, BYBIT: 500, OKX: 1000}
 BYBIT_MAX_ARGS = 10
 _conn_ids = itertools.count(1)
@@ -111,9 +139,10 @@ class EmulatedSession:
     """The server side of one emulated connection: ``feed`` takes client frames, ``next_frame`` yields server
     ones."""
 
-    def __init__(self, hub: WsHub, venue: str) -> None:
+    def __init__(self, hub: WsHub, venue: str, mode: str = "raw") -> None:
         self.hub = hub
         self.venue = venue
+        self.mode = mode  # Binance: raw | wrapped | subscribe | legacy (see route_path)
         self.conn_id = f"emu-{next(_conn_ids)}"
         self.tape = venue_tape(hub.emulator, venue)
         batch = BATCH_MS[venue]
@@ -136,8 +165,28 @@ class EmulatedSession:
             self._bybit_request(text)
         elif self.venue == OKX:
             self._okx_request(text)
-        # Binance raw streams ignore client text (SUBSCRIBE requests are not emulated).
+        else:
+            self._binance_request(text)
         self._wake.set()
+
+    def _binance_request(self, text: str) -> None:
+        """SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS as Binance answers them (a legacy path acks and stays silent)."""
+        try:
+            request = json.loads(text)
+        except ValueError:
+            return  # Binance ignores what it cannot read on a stream connection
+        if not isinstance(request, dict) or "method" not in request:
+            return
+        method, ident = request.get("method"), request.get("id")
+        params = request.get("params") if isinstance(request.get("params"), list) else []
+        if method == "SUBSCRIBE":
+            self.subscribed.update(str(p) for p in params)
+            self._reply({"result": None, "id": ident})
+        elif method == "UNSUBSCRIBE":
+            self.subscribed.difference_update(str(p) for p in params)
+            self._reply({"result": None, "id": ident})
+        elif method == "LIST_SUBSCRIPTIONS":
+            self._reply({"result": sorted(self.subscribed), "id": ident})
 
     def _bybit_request(self, text: str) -> None:
         try:
@@ -267,12 +316,18 @@ class EmulatedSession:
         self.cursor = cutoff
         if rows.start == rows.stop:
             return
-        if self.venue == BINANCE:
+        if self.venue == BINANCE and self._binance_streams():
             self._emit_binance(rows, start)
         elif self.venue == BYBIT and self.subscribed:
             self._emit_bybit(rows, start)
         elif self.venue == OKX and "SWAP" in self.subscribed:
             self._emit_okx(rows, start)
+
+    def _binance_streams(self) -> bool:
+        """Whether this Binance connection gets events: never on a retired path, only once subscribed on a bare one."""
+        if self.mode == "legacy":
+            return False
+        return self.mode != "subscribe" or BINANCE_STREAM in self.subscribed
 
     def _emit_binance(self, rows: slice, start: int) -> None:
         t = self.tape
@@ -292,25 +347,24 @@ class EmulatedSession:
             price = decimal_str(t.price[j] * mult)
             ms = int(t.time[j])
             push = start + (int(window[i]) + 1) * 1000
-            self._reply(
-                {
-                    "e": "forceOrder",
-                    "E": push,
-                    "o": {
-                        "s": venue_symbol(coin, BINANCE),
-                        "S": "SELL" if t.long[j] else "BUY",
-                        "o": "LIMIT",
-                        "f": "IOC",
-                        "q": qty,
-                        "p": price,
-                        "ap": price,
-                        "X": "FILLED",
-                        "l": qty,
-                        "z": qty,
-                        "T": ms,
-                    },
-                }
-            )
+            event = {
+                "e": "forceOrder",
+                "E": push,
+                "o": {
+                    "s": venue_symbol(coin, BINANCE),
+                    "S": "SELL" if t.long[j] else "BUY",
+                    "o": "LIMIT",
+                    "f": "IOC",
+                    "q": qty,
+                    "p": price,
+                    "ap": price,
+                    "X": "FILLED",
+                    "l": qty,
+                    "z": qty,
+                    "T": ms,
+                },
+            }
+            self._reply({"stream": BINANCE_STREAM, "data": event} if self.mode == "wrapped" else event)
 
     def _emit_bybit(self, rows: slice, start: int) -> None:
         t = self.tape
@@ -341,9 +395,7 @@ class EmulatedSession:
         batches: dict[tuple[int, str], list[dict[str, Any]]] = {}
         for j in range(rows.start, rows.stop):
             inst = okx_inst_id(str(t.coin[j]))
-            ct = DEMO_OKX_CT_VAL.get(inst)
-            if ct is None:
-                continue
+            ct = contract_value(self.hub.emulator, str(t.coin[j]))
             contracts = round(t.qty[j] / ct, 2)
             if contracts <= 0:
                 continue
@@ -422,17 +474,18 @@ class WsHub:
             session.close("connection dropped (emulated fault)")
         return len(victims)
 
-    def open_session(self, path: str) -> EmulatedSession:
-        venue = PATHS.get(path)
-        if venue is None:
+    def open_session(self, path: str, query: str = "") -> EmulatedSession:
+        routed = route_path(path, query)
+        if routed is None:
             raise WsClosed(f"emulator: no websocket at {path}")
+        venue, mode = routed
         if self.fault_for(venue) == "refuse":
             raise ConnectionRefusedError(111, "emulated: connection refused")
         liquidations = self.emulator.dataset.liquidations
         if liquidations is None or not (liquidations["exchange"] == venue).any():
             # A replay without liquidation files has no tape to stream: say so instead of a "live", empty feed.
             raise SourceUnavailable(venue, path, "no liquidation data in this replay dataset")
-        session = EmulatedSession(self, venue)
+        session = EmulatedSession(self, venue, mode)
         self.sessions.add(session)
         return session
 
@@ -445,7 +498,8 @@ class WsHub:
 
         @asynccontextmanager
         async def open_ws(url: str) -> AsyncIterator[WsConnection]:
-            session = self.open_session(urlsplit(url).path)
+            parts = urlsplit(url)
+            session = self.open_session(parts.path, parts.query)
             try:
                 yield _InProcessConnection(session)
             finally:
@@ -506,9 +560,9 @@ async def serve_ws(hub: WsHub, host: str = "127.0.0.1", port: int = 0) -> Any:
     from websockets.exceptions import ConnectionClosed
 
     async def handler(connection: Any) -> None:
-        path = urlsplit(connection.request.path).path
+        parts = urlsplit(connection.request.path)
         try:
-            session = hub.open_session(path)
+            session = hub.open_session(parts.path, parts.query)
         except (WsClosed, ConnectionRefusedError, SourceUnavailable) as exc:
             await connection.close(
                 code=1011 if isinstance(exc, ConnectionRefusedError) else 4404, reason=str(exc)[:100]
@@ -546,7 +600,7 @@ def asgi_app(hub: WsHub) -> Callable[[dict[str, Any], Any, Any], Awaitable[None]
         if first["type"] != "websocket.connect":
             return
         try:
-            session = hub.open_session(scope["path"])
+            session = hub.open_session(scope["path"], scope.get("query_string", b"").decode("latin-1"))
         except (WsClosed, ConnectionRefusedError, SourceUnavailable):
             await send({"type": "websocket.close", "code": 4404})
             return
