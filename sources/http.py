@@ -85,7 +85,40 @@ DEFAULT_BUDGETS: dict[str, tuple[float, float]] = {
     "fred.stlouisfed.org": (20, 60),
     "farside.co.uk": (4, 60),
 }
+DEFAULT_BUDGETS.update({
+    # OKX's regional sites (EEA, US) keep the global limits.
+    "eea.okx.com": DEFAULT_BUDGETS["www.okx.com"], "us.okx.com": DEFAULT_BUDGETS["www.okx.com"],
+})  # fmt: skip
 DEFAULT_BUDGET = (60.0, 60.0)
+#: The host whose budget a provider's requests get when they go to a local address (an emulator on 127.0.0.1
+#: stands in for the real host and is budgeted like it): provider -> (path prefix, host), first match wins.
+PROVIDER_HOSTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "binance": (("/fapi/", "fapi.binance.com"), ("/futures/", "fapi.binance.com"), ("", "data-api.binance.vision")),
+    "bybit": (("", "api.bybit.com"),),
+    "okx": (("", "www.okx.com"),),
+    "hyperliquid": (("", "api.hyperliquid.xyz"),),
+    "coingecko": (("", "api.coingecko.com"),),
+    "alternative.me": (("", "api.alternative.me"),),
+    "yahoo": (("", "query2.finance.yahoo.com"),),
+    "stooq": (("", "stooq.com"),),
+    "fred": (("", "fred.stlouisfed.org"),),
+    "farside": (("", "farside.co.uk"),),
+}
+
+
+def _is_local(host: str) -> bool:
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def budget_host(host: str, provider: str, path: str, known: dict[str, tuple[float, float]]) -> str:
+    """The budget a request spends from: its host's, or, for a local emulator address with no budget of its own,
+    the real host's the provider would use for that path."""
+    if host in known or not _is_local(host):
+        return host
+    for prefix, real in PROVIDER_HOSTS.get(provider, ()):
+        if path.startswith(prefix):
+            return real
+    return host
 
 
 @dataclass
@@ -189,12 +222,14 @@ class HttpClient:
 
         ``group`` names an endpoint family with a request limit of its own (``"funding"`` on fapi): each attempt
         also spends one request of ``host#group``'s budget."""
-        host = httpx.URL(url).host
+        parsed = httpx.URL(url)
+        host = parsed.host
+        pool = budget_host(host, provider, parsed.path, self._budget_spec)
         attempt = 0
         while True:
             if group is not None:
-                await self._spend(f"{host}#{group}", 1.0)
-            await self._spend(host, weight)
+                await self._spend(f"{pool}#{group}", 1.0)
+            await self._spend(pool, weight)
             self.log.add(host)
             try:
                 response = await self._client.request(method, url, params=params, json=json_body, headers=headers)
@@ -203,7 +238,7 @@ class HttpClient:
             except httpx.TransportError as exc:
                 error = SourceError(provider, endpoint, f"connection failed ({type(exc).__name__})")
             else:
-                self._note_server_weight(host, response)
+                self._note_server_weight(pool, response)
                 status = response.status_code
                 if 200 <= status < 300:
                     return response

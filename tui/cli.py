@@ -1,4 +1,5 @@
-"""``altpulse`` command line: the console (live, ``--demo`` or ``--replay DIR``) and ``altpulse snapshot``.
+"""``altpulse`` command line: the console (live, ``--demo`` or ``--replay DIR``), ``snapshot``, ``status`` and
+``doctor``.
 
 Errors in arguments or config print one clear line on stderr and exit 2; no traceback ever reaches the terminal
 (``--log-file`` keeps the details).
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     from tui.status_line import add_arguments as add_status_arguments
 
     add_status_arguments(status)
+    doctor = sub.add_parser("doctor", help="check every provider once (reachability, status, format) and exit")
+    doctor.add_argument("--config", type=Path, metavar="PATH", default=argparse.SUPPRESS,
+                        help="config file overriding the user's config")  # fmt: skip
+    doctor.add_argument("--log-file", type=Path, metavar="PATH", default=argparse.SUPPRESS, help="write a debug log")
+    from tui.doctor import add_arguments as add_doctor_arguments
+
+    add_doctor_arguments(doctor)
     return parser
 
 
@@ -138,6 +146,10 @@ def _main(argv: list[str]) -> int:
 
         return run_status(args, load_config=lambda: _load(args), resolve_mode=lambda: _mode(args))
     config = _load(args)
+    if args.command == "doctor":
+        from tui.doctor import run_doctor
+
+        return run_doctor(config, args)
     mode = _mode(args)
     if args.command == "snapshot":
         from tui.modes import UsageError

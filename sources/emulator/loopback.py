@@ -122,8 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sources.emulator.loopback", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="write the console's config.toml here")
     parser.add_argument("--coins", default="", help="basket for the config (comma-separated); default: config.toml's")
+    parser.add_argument("--speed", type=float, default=1.0, help="the simulated market's clock speed (default 1)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="a fault to switch on at start (as for python -m sources.emulator); repeatable")
     args = parser.parse_args(argv)
-    with ServedEmulator() as served:
+    from sources.emulator.demo import demo_emulator
+
+    with ServedEmulator(demo_emulator(speed=args.speed), pre_faults=args.fault) as served:
         coins = [c.strip().upper() for c in args.coins.split(",") if c.strip()] or None
         write_config(args.config, served.port, coins=coins)
         print(f"serving on port {served.port}; config in {args.config}", flush=True)
