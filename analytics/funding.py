@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from sources.symbols import BASELINE_RATE_8H, FundingQuote, times_ms
+from records.derivs import BASELINE_RATE_8H, FundingQuote, times_ms
 
 EIGHT_HOURS_MS = 8 * 3_600_000
 _MINUTE_MS = 60_000

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sources.liquidations import TAPE_COLUMNS, Liquidation
+from records.liquidations import TAPE_COLUMNS, Liquidation
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

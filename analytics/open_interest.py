@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.funding import column_ms, group_codes
-from sources.symbols import OpenInterest
+from records.derivs import OpenInterest
 
 
 def oi_matrix(records: Iterable[OpenInterest]) -> pd.DataFrame:

@@ -39,7 +39,7 @@ TARGET_MS = 50.0
 
 def history_4_venues(rng: np.random.Generator, coins: list[str], periods: int) -> pd.DataFrame:
     """Settlements on 4 venues (Hyperliquid hourly, the others every 8 h) over ``periods`` 8 h buckets."""
-    from sources.symbols import funding_history_frame
+    from records.derivs import funding_history_frame
 
     frames = []
     for venue in VENUES:

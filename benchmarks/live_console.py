@@ -2,7 +2,7 @@
 
 ``altpulse --demo`` carries its simulated exchanges in-process (their dataset and the work of answering), so its
 memory and CPU are not what a live console costs. Here the emulator runs in another process
-(:mod:`sources.emulator.loopback`: one loopback address per provider, the real hosts' request budgets), and the
+(:mod:`emulator.loopback`: one loopback address per provider, the real hosts' request budgets), and the
 console, in live mode with every ``[sources]`` URL pointed at it, runs under ``../shared/tools/ttyprobe.py`` at
 160x45. Printed: first paint, steady-state bytes/s, CPU (whole run and steady state), peak RSS of the console alone.
 
@@ -30,19 +30,19 @@ def child(config: str) -> int:
     The budgets are mapped when the boot thread builds the runtime, as the console imports the HTTP stack there:
     importing it here would add its import time to the first paint.
     """
-    import tui.modes
+    import tui.runtime.modes
     from tui.cli import main as cli_main
 
-    build = tui.modes.build_runtime
+    build = tui.runtime.modes.build_runtime
 
     def build_runtime(*args: object, **kwargs: object) -> object:
+        from emulator.loopback import map_budgets
         from sources import http
-        from sources.emulator.loopback import map_budgets
 
         map_budgets(http.DEFAULT_BUDGETS)
         return build(*args, **kwargs)
 
-    tui.modes.build_runtime = build_runtime  # type: ignore[assignment]
+    tui.runtime.modes.build_runtime = build_runtime  # type: ignore[assignment]
     return cli_main(["--config", config])
 
 
@@ -60,7 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         env = {**os.environ, "XDG_DATA_HOME": str(Path(tmp) / "data"), "XDG_CONFIG_HOME": str(Path(tmp) / "cfg")}
-        server = subprocess.Popen([sys.executable, "-m", "sources.emulator.loopback", "--config", str(config)],
+        server = subprocess.Popen([sys.executable, "-m", "emulator.loopback", "--config", str(config)],
                                   cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
             deadline = time.monotonic() + 60

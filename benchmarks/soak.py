@@ -99,13 +99,13 @@ async def soak(
     on_sample: Callable[[Sample], None] | None = None,
 ) -> SoakResult:
     """Run the accelerated day; returns the samples (one every ``hours / samples`` simulated hours)."""
-    from tui.config import load_config
-    from tui.feeds import build_feeds
-    from tui.feeds_derivs import start_liquidation_tape
-    from tui.modes import build_runtime
-    from tui.scheduler import Scheduler
-    from tui.state import MarketState
-    from tui.views import ViewBuilder
+    from tui.runtime.config import load_config
+    from tui.runtime.feeds import build_feeds
+    from tui.runtime.feeds_derivs import start_liquidation_tape
+    from tui.runtime.modes import build_runtime
+    from tui.runtime.scheduler import Scheduler
+    from tui.runtime.state import MarketState
+    from tui.views.builder import ViewBuilder
 
     config = load_config(use_user_file=False)
     if coins is not None:
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--step-min", type=float, default=3.0, help="simulated minutes per step")
     parser.add_argument("--coins", type=int, default=20, help="basket size (the first N of the default basket)")
     args = parser.parse_args()
-    from tui.config import load_config
+    from tui.runtime.config import load_config
 
     basket = [c for c in load_config(use_user_file=False).coins if c != "BTC"][: args.coins]
     keys = ("btc_intraday", "alt_hourly_max", "alt_daily_max", "liq_tape", "funding_history", "oi_history",

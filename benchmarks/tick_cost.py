@@ -72,7 +72,7 @@ def klines(rng: np.random.Generator, start_ms: int, end_ms: int, step_ms: int, p
 
 
 def derivs_snapshot(rng: np.random.Generator, venue: str, coins: list[str], now_ms: int) -> Any:
-    from sources.symbols import DerivsSnapshot, FundingQuote, OpenInterest
+    from records.derivs import DerivsSnapshot, FundingQuote, OpenInterest
 
     stamp = pd.Timestamp(now_ms, unit="ms", tz="UTC")
     interval = 1.0 if venue == "hyperliquid" else 8.0
@@ -87,7 +87,7 @@ def derivs_snapshot(rng: np.random.Generator, venue: str, coins: list[str], now_
 
 
 def funding_history(rng: np.random.Generator, coins: list[str], now_ms: int, periods: int) -> pd.DataFrame:
-    from sources.symbols import funding_history_frame
+    from records.derivs import funding_history_frame
 
     start = (now_ms // (8 * HOUR_MS) - periods - 1) * 8 * HOUR_MS
     times = np.arange(start, now_ms, 8 * HOUR_MS, dtype=np.int64)
@@ -100,7 +100,7 @@ def funding_history(rng: np.random.Generator, coins: list[str], now_ms: int, per
 
 
 def oi_history(rng: np.random.Generator, coins: list[str], now_ms: int) -> pd.DataFrame:
-    from sources.symbols import oi_history_frame
+    from records.derivs import oi_history_frame
 
     times = np.arange(now_ms // HOUR_MS * HOUR_MS - 25 * HOUR_MS, now_ms, HOUR_MS, dtype=np.int64)
     frames = []
@@ -129,11 +129,11 @@ def liquidation_tape(rng: np.random.Generator, coins: list[str], now_ms: int, ro
 
 def demo_extras(now_ms: int = NOW_MS) -> dict[str, Any]:
     """ETF, sentiment and macro containers (``state.extra``) from the demo market, fetched once."""
-    from tui.config import load_config
-    from tui.feeds_macro import build_macro_feeds
-    from tui.modes import build_runtime
-    from tui.scheduler import Scheduler
-    from tui.state import MarketState
+    from tui.runtime.config import load_config
+    from tui.runtime.feeds_macro import build_macro_feeds
+    from tui.runtime.modes import build_runtime
+    from tui.runtime.scheduler import Scheduler
+    from tui.runtime.state import MarketState
 
     async def run() -> dict[str, Any]:
         config = load_config(use_user_file=False)
@@ -166,7 +166,7 @@ def fill_state(state: Any, n: int, seed: int = 7, now_ms: int = NOW_MS, extras: 
                                  pd.Timestamp(now_ms, unit="ms", tz="UTC"))  # fmt: skip
     state.derivs = {v: derivs_snapshot(rng, v, ["BTC", *coins], now_ms) for v in VENUES}
     marks = {q.coin: q.mark_price for q in state.derivs["binance"].funding}
-    from sources.symbols import OpenInterest
+    from records.derivs import OpenInterest
 
     stamp = pd.Timestamp(now_ms, unit="ms", tz="UTC")
     state.binance_oi = [OpenInterest(c, "binance", 1e5, 1e5 * (marks[c] or 1), stamp, f"{c}USDT")
@@ -223,12 +223,12 @@ def _copy(value: Any) -> Any:
 
 def build_views(n: int, extras: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(ViewBuilder, state, scheduler) over N synthetic coins; every feed's health is fresh."""
-    from tui.config import load_config
-    from tui.feeds import build_feeds
-    from tui.modes import build_runtime
-    from tui.scheduler import Scheduler
-    from tui.state import MarketState
-    from tui.views import ViewBuilder
+    from tui.runtime.config import load_config
+    from tui.runtime.feeds import build_feeds
+    from tui.runtime.modes import build_runtime
+    from tui.runtime.scheduler import Scheduler
+    from tui.runtime.state import MarketState
+    from tui.views.builder import ViewBuilder
 
     config = load_config(use_user_file=False)
     runtime = build_runtime(config, "demo", now_ms=NOW_MS)

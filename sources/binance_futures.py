@@ -25,21 +25,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sources.errors import SourceError
-from sources.http import HttpClient
-from sources.symbols import (
+from records.derivs import (
     DerivsSnapshot,
     FundingQuote,
     OpenInterest,
-    binance_symbol,
     empty_funding_history,
     funding_history_frame,
-    infer_interval_hours,
     ms_to_ts,
     oi_history_frame,
     rate_8h,
     times_ms,
 )
+from sources.errors import SourceError
+from sources.http import HttpClient
+from sources.symbols import binance_symbol, infer_interval_hours
 from sources.values import expect_list, field, req_float, to_int
 
 PROVIDER = "binance"

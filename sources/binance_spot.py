@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from records.klines import empty_klines
 from sources.errors import SourceError
 from sources.http import HttpClient
 from sources.values import expect_list, field, req_float, to_float, to_int
@@ -65,10 +66,6 @@ def parse_ticker_24hr(raw: Any, endpoint: str = "/api/v3/ticker/24hr") -> Ticker
     )  # fmt: skip
 
 
-KLINE_FRAME_COLUMNS = [
-    "open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
-    "taker_buy_base", "taker_buy_quote", "provisional",
-]  # fmt: skip
 _NUMERIC_FIELDS = {1: "open", 2: "high", 3: "low", 4: "close", 5: "volume", 7: "quote_volume"}
 _TAKER_FIELDS = {9: "taker_buy_base", 10: "taker_buy_quote"}
 
@@ -124,19 +121,6 @@ def parse_klines(raw: Any, now_ms: int, endpoint: str = "/api/v3/klines") -> pd.
         index=pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True).as_unit("ms"), name="open_time"),
     )
     return frame
-
-
-def empty_klines() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "open": pd.Series(dtype=float), "high": pd.Series(dtype=float), "low": pd.Series(dtype=float),
-            "close": pd.Series(dtype=float), "volume": pd.Series(dtype=float),
-            "quote_volume": pd.Series(dtype=float), "trades": pd.Series(dtype=np.int64),
-            "taker_buy_base": pd.Series(dtype=float), "taker_buy_quote": pd.Series(dtype=float),
-            "close_time": pd.Series(dtype="datetime64[ms, UTC]"), "provisional": pd.Series(dtype=bool),
-        },
-        index=pd.DatetimeIndex([], tz="UTC", name="open_time").as_unit("ms"),
-    )  # fmt: skip
 
 
 class BinanceSpot:

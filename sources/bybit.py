@@ -24,20 +24,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sources.errors import RateLimited, SourceError
-from sources.http import HttpClient
-from sources.symbols import (
+from records.derivs import (
     DerivsSnapshot,
     FundingQuote,
     OpenInterest,
-    bybit_symbol,
     empty_funding_history,
     funding_history_frame,
-    infer_interval_hours,
     ms_to_ts,
     rate_8h,
     times_ms,
 )
+from sources.errors import RateLimited, SourceError
+from sources.http import HttpClient
+from sources.symbols import bybit_symbol, infer_interval_hours
 from sources.values import expect_list, field, to_float, to_int
 
 PROVIDER = "bybit"

@@ -1,7 +1,7 @@
 """The one HTTP client every source shares: timeouts, connection limits, per-host request budgets and retries.
 
 Live, demo and replay differ only in the ``transport`` given here: live uses the network, demo and replay an
-in-process emulator that answers the same URLs (see :mod:`sources.emulator`).
+in-process emulator that answers the same URLs (see :mod:`emulator`).
 
 Retry policy, per call: transient failures (timeouts, connection errors, HTTP 5xx) are retried a few times with
 exponential back-off and full jitter. Rate limits (429, Binance's 418 auto-ban) are *not* retried here: they raise

@@ -31,19 +31,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sources.errors import SourceError
-from sources.http import HttpClient, decode_json
-from sources.symbols import (
+from records.derivs import (
     DerivsSnapshot,
     FundingQuote,
     OpenInterest,
     empty_funding_history,
     funding_history_frame,
-    hyperliquid_symbol,
     ms_to_ts,
     rate_8h,
     times_ms,
 )
+from sources.errors import SourceError
+from sources.http import HttpClient, decode_json
+from sources.symbols import hyperliquid_symbol
 from sources.values import expect_list, field, to_float, to_int
 
 PROVIDER = "hyperliquid"

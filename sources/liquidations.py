@@ -35,22 +35,13 @@ map them back to the coin (``PEPE``) and rescale qty x1000 and price /1000, so t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-
+from records.liquidations import BINANCE, BYBIT, OKX, Liquidation, Side
 from sources.errors import SourceError
 from sources.symbols import SCALED_COINS  # the one table of 1000x listings, shared with funding/OI
 from sources.values import field, req_float, to_int
-
-Side = Literal["long", "short"]
-
-BINANCE = "binance"
-BYBIT = "bybit"
-OKX = "okx"
 
 #: Binance routes USD-M streams by tier since 2026-04-23; liquidations are on /market (sources.binance_routes).
 BINANCE_WS_URL = "wss://fstream.binance.com/market/ws/!forceOrder@arr"
@@ -62,33 +53,6 @@ OKX_REST_PATH = "/api/v5/public/liquidation-orders"
 BINANCE_ENDPOINT = "ws !forceOrder@arr"
 BYBIT_ENDPOINT = "ws allLiquidation"
 OKX_WS_ENDPOINT = "ws liquidation-orders"
-
-#: Columns of a liquidation tape frame (what :func:`records_to_frame` builds and analytics reads).
-TAPE_COLUMNS = ["time", "exchange", "coin", "side", "qty", "price", "notional_usd"]
-
-
-@dataclass(frozen=True)
-class Liquidation:
-    """One forced liquidation.
-
-    time: epoch ms (UTC) of the fill as the venue reports it; ``side``: the *position* that was liquidated;
-    ``qty``: coins (venue scaling such as 1000PEPE undone); ``price``: USD per coin (USDT = USD);
-    ``notional_usd``: qty x price as the venue defines it (see module docstring); ``symbol``: the venue's own
-    instrument name, kept for display and debugging.
-    """
-
-    time: int
-    exchange: str
-    coin: str
-    side: Side
-    qty: float
-    price: float
-    notional_usd: float
-    symbol: str = ""
-
-    @property
-    def timestamp(self) -> pd.Timestamp:
-        return pd.Timestamp(self.time, unit="ms", tz="UTC")
 
 
 # --- symbols ------------------------------------------------------------------------------------------------
@@ -391,23 +355,3 @@ def parse_okx_liquidation_orders(
 # --- frames -------------------------------------------------------------------------------------------------
 
 
-def records_to_frame(records: Iterable[Liquidation]) -> pd.DataFrame:
-    """Records -> a tape frame with :data:`TAPE_COLUMNS` (``time`` int64 epoch ms), sorted by time."""
-    rows = list(records)
-    frame = pd.DataFrame(
-        {
-            "time": np.fromiter((r.time for r in rows), dtype=np.int64, count=len(rows)),
-            "exchange": [r.exchange for r in rows],
-            "coin": [r.coin for r in rows],
-            "side": [r.side for r in rows],
-            "qty": np.fromiter((r.qty for r in rows), dtype=np.float64, count=len(rows)),
-            "price": np.fromiter((r.price for r in rows), dtype=np.float64, count=len(rows)),
-            "notional_usd": np.fromiter((r.notional_usd for r in rows), dtype=np.float64, count=len(rows)),
-        },
-        columns=TAPE_COLUMNS,
-    )
-    return frame.sort_values("time", kind="stable", ignore_index=True)
-
-
-def empty_tape() -> pd.DataFrame:
-    return records_to_frame([])

@@ -24,20 +24,19 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from sources.errors import RateLimited, SourceError
-from sources.http import HttpClient
-from sources.symbols import (
+from records.derivs import (
     DerivsSnapshot,
     FundingQuote,
     OpenInterest,
     empty_funding_history,
     funding_history_frame,
-    infer_interval_hours,
     ms_to_ts,
-    okx_symbol,
     rate_8h,
     times_ms,
 )
+from sources.errors import RateLimited, SourceError
+from sources.http import HttpClient
+from sources.symbols import infer_interval_hours, okx_symbol
 from sources.values import expect_list, field, to_float, to_int
 
 log = logging.getLogger(__name__)

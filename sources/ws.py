@@ -7,7 +7,7 @@ must show a dropped feed as down (``retrying``/``offline``), never its last numb
 
 One path for every mode: a :data:`WsOpener` is ``open_ws(url) -> async context manager -> WsConnection``
 (``send(str)``, ``recv() -> str``). Live uses :func:`websockets_opener`
-(``websockets.asyncio.client.connect``); demo and replay use :meth:`sources.emulator.ws_streams.WsHub.opener`,
+(``websockets.asyncio.client.connect``); demo and replay use :meth:`emulator.ws_streams.WsHub.opener`,
 an in-process connection that answers the same URLs in the same formats. Nothing else changes.
 
 Venues (shared/sources.md §1.5, §2.3, §3):
@@ -44,21 +44,18 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from records.liquidations import BINANCE, BYBIT, OKX, Liquidation
 from sources.errors import SourceError, SourceUnavailable
 from sources.http import HttpClient
 from sources.liquidations import (
-    BINANCE,
     BINANCE_ENDPOINT,
     BINANCE_WS_URL,
-    BYBIT,
     BYBIT_ENDPOINT,
     BYBIT_WS_URL,
-    OKX,
     OKX_REST_BASE,
     OKX_REST_PATH,
     OKX_WS_ENDPOINT,
     OKX_WS_URL,
-    Liquidation,
     parse_binance_force_order,
     parse_bybit_all_liquidation,
     parse_okx_instruments,

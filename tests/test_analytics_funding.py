@@ -8,7 +8,7 @@ import pytest
 
 from analytics.funding import annualised, funding_history_matrix, funding_matrix, funding_stats
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
-from sources.symbols import FundingQuote, OpenInterest
+from records.derivs import FundingQuote, OpenInterest
 
 H = 3_600_000
 

@@ -14,10 +14,10 @@ from analytics.liquidations import (
     venue_totals,
     window_totals,
 )
-from sources.emulator import demo_liquidations
-from sources.emulator.dataset import MarketDataset
-from sources.emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
-from sources.liquidations import Liquidation, records_to_frame
+from emulator import demo_liquidations
+from emulator.dataset import MarketDataset
+from emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
+from records.liquidations import Liquidation, records_to_frame
 
 NOW = 1_760_000_000_000 // HOUR * HOUR  # an hour boundary
 

@@ -7,8 +7,8 @@ import io
 import pytest
 
 from tests.conftest import FROZEN_NOW_MS, run_in_palette
-from tui.app import AltpulseApp
-from tui.config import load_config
+from tui.app.app import AltpulseApp
+from tui.runtime.config import load_config
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.status_bar import ModeBanner, StatusBar
@@ -211,8 +211,8 @@ async def test_keys_remap_from_config_and_refresh_rate_keys() -> None:
 
 
 async def test_command_palette_runs_every_key_action_and_opens_coins_from_the_dashboard() -> None:
-    from tui.coin_screen import CoinScreen
-    from tui.keys import KeyCommands
+    from tui.app.coin_screen import CoinScreen
+    from tui.runtime.keys import KeyCommands
 
     app = demo_app()
     async with app.run_test(size=(160, 45)) as pilot:

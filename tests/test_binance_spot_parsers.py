@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sources.binance_spot import KLINE_FRAME_COLUMNS, parse_klines, parse_ticker_24hr
+from records.klines import KLINE_FRAME_COLUMNS
+from sources.binance_spot import parse_klines, parse_ticker_24hr
 from sources.errors import SourceError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real" / "binance"

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FROZEN_NOW_MS
-from tui.config import load_config
-from tui.feeds import build_feeds
-from tui.modes import build_runtime
-from tui.scheduler import Scheduler
-from tui.state import INTRADAY_KEEP_MS, MarketState
+from tui.runtime.config import load_config
+from tui.runtime.feeds import build_feeds
+from tui.runtime.modes import build_runtime
+from tui.runtime.scheduler import Scheduler
+from tui.runtime.state import INTRADAY_KEEP_MS, MarketState
 
 HOUR_MS = 3_600_000
 COINS = ["ETH", "SOL"]
@@ -94,7 +94,7 @@ async def test_derivative_histories_are_replaced_not_appended(rig: Rig) -> None:
 
 
 async def test_global_history_keeps_45_days() -> None:
-    from tui.feeds_macro import GLOBAL_HISTORY_DAYS, GlobalHistory
+    from tui.runtime.feeds_macro import GLOBAL_HISTORY_DAYS, GlobalHistory
 
     history = GlobalHistory(None)
 
@@ -113,7 +113,7 @@ async def test_global_history_keeps_45_days() -> None:
 
 def test_liquidation_tape_is_trimmed_by_age_and_capped_by_rows() -> None:
     from analytics.liquidations import LiquidationTape
-    from sources.liquidations import Liquidation
+    from records.liquidations import Liquidation
 
     tape = LiquidationTape(max_rows=500, max_age=pd.Timedelta(days=2))
     now = FROZEN_NOW_MS
@@ -128,7 +128,7 @@ def test_liquidation_tape_is_trimmed_by_age_and_capped_by_rows() -> None:
 
 
 async def test_okx_rest_fallback_feeds_a_bounded_tape(rig: Rig) -> None:
-    from tui.feeds_derivs import start_liquidation_tape
+    from tui.runtime.feeds_derivs import start_liquidation_tape
 
     start_liquidation_tape(rig.config, rig.runtime, rig.state)
     tape = rig.state.liq_tape
@@ -145,7 +145,7 @@ async def test_okx_rest_fallback_feeds_a_bounded_tape(rig: Rig) -> None:
 async def test_okx_rest_fallback_never_records_a_liquidation_twice(rig: Rig) -> None:
     """The REST fallback answers with OKX's latest orders, which the seeded tape (or the websocket before it
     dropped) already holds: they must not be counted again."""
-    from tui.feeds_derivs import start_liquidation_tape
+    from tui.runtime.feeds_derivs import start_liquidation_tape
 
     start_liquidation_tape(rig.config, rig.runtime, rig.state)
     tape = rig.state.liq_tape
@@ -169,7 +169,7 @@ async def test_okx_rest_fallback_never_records_a_liquidation_twice(rig: Rig) -> 
 
 
 def test_emulator_request_log_is_bounded(rig: Rig) -> None:
-    from sources.emulator.core import EmuRequest
+    from emulator.core import EmuRequest
 
     emulator = rig.runtime.emulator
     for _ in range(12_000):

@@ -13,20 +13,20 @@ from rich.text import Text
 from textual.geometry import Region
 
 from analytics.liquidations import LiquidationTape
-from sources.symbols import DerivsSnapshot, FundingQuote, OpenInterest
+from records.derivs import DerivsSnapshot, FundingQuote, OpenInterest
+from records.viewmodels import CoinView, PaneStatus
 from tests.conftest import FROZEN_NOW_MS, run_in_palette
 from tests.test_app import demo_app, wait_for_data
-from tui.coin_screen import CoinCommands, CoinScreen, coins_in, open_coin
-from tui.config import load_config
-from tui.dashboard import DashboardScreen
-from tui.health import FeedHealth
-from tui.modes import Runtime
-from tui.state import MarketState
-from tui.views import ViewBuilder
-from tui.views_coin import WINDOWS, build_coin_view, next_window, window_bars
-from widgets.coin_detail import CoinDetail, CoinView, header, sparkline
+from tui.app.coin_screen import CoinCommands, CoinScreen, coins_in, open_coin
+from tui.app.dashboard import DashboardScreen
+from tui.runtime.config import load_config
+from tui.runtime.health import FeedHealth
+from tui.runtime.modes import Runtime
+from tui.runtime.state import MarketState
+from tui.views.builder import ViewBuilder
+from tui.views.coin import WINDOWS, build_coin_view, next_window, window_bars
+from widgets.coin_detail import CoinDetail, header, sparkline
 from widgets.format import money, pct, price
-from widgets.viewmodels import PaneStatus
 
 NOW = pd.Timestamp(FROZEN_NOW_MS, unit="ms", tz="UTC")  # 2026-11-23 12:00 UTC
 HOUR = pd.Timedelta(hours=1)
@@ -257,7 +257,7 @@ async def test_btc_unknown_coin_backspace_and_no_busy_rebuilds(monkeypatch: pyte
         screen = app.screen
         assert isinstance(screen, CoinScreen)
         # keyed on the data versions it depends on (cvd_daily only here: it moves every 300 s in the demo)
-        monkeypatch.setattr("tui.coin_screen.data_feeds", lambda coin: ("cvd_daily",))
+        monkeypatch.setattr("tui.app.coin_screen.data_feeds", lambda coin: ("cvd_daily",))
         screen.rebuild(force=True)
         view = screen.view
         screen.rebuild()

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tui.config import DEFAULTS, ConfigError, load_config, user_config_path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from tui.runtime.config import DEFAULTS, ConfigError, load_config, user_config_path
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests of the demo market's spot klines (``sources.emulator.demo_spot``) and the demo builders (``demo``).
+"""Tests of the demo market's spot klines (``emulator.demo_spot``) and the demo builders (``demo``).
 
 They check what the console relies on: determinism, the kline invariants every parser enforces, hourly bars
 that equal rolled-up minute bars, realistic levels and volumes, and the story the key-drivers checklist reads
@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sources.emulator
-from sources.emulator import demo
-from sources.emulator.dataset import KLINE_COLUMNS
-from sources.emulator.demo_spot import DEMO_SEED, PROFILES, coin_draws, simulate_spot
-from sources.emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
+import emulator
+from emulator import demo
+from emulator.dataset import KLINE_COLUMNS
+from emulator.demo_spot import DEMO_SEED, PROFILES, coin_draws, simulate_spot
+from emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
 
 # 2026-11-20 13:37 UTC: deliberately not on the hour, so the minute range and the last hourly bar are ragged.
 ANCHOR = int(pd.Timestamp("2026-11-20T13:37:00Z").value // 1_000_000)
@@ -365,8 +365,8 @@ def test_same_anchor_gives_identical_frames(offset: int) -> None:
 
 _DIGEST_SCRIPT = """
 import hashlib
-from sources.emulator.demo_spot import simulate_spot
-from sources.emulator.scenario import Scenario
+from emulator.demo_spot import simulate_spot
+from emulator.scenario import Scenario
 frames = simulate_spot(Scenario(anchor_ms={anchor}, seed={seed}, coins=("BTC", "ETH", "ZZZ")))
 print(hashlib.sha256(b"".join(f[b].to_numpy().tobytes() for f in frames.values() for b in sorted(f))).hexdigest())
 """
@@ -411,20 +411,20 @@ def test_demo_emulator_clock_starts_at_the_anchor() -> None:
 
 @pytest.fixture
 def extra_emulator_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Lets a test drop a module into ``sources.emulator`` without touching the package on disk."""
-    monkeypatch.setattr(sources.emulator, "__path__", [*sources.emulator.__path__, str(tmp_path)])
+    """Lets a test drop a module into ``emulator`` without touching the package on disk."""
+    monkeypatch.setattr(emulator, "__path__", [*emulator.__path__, str(tmp_path)])
 
     def write(name: str, source: str) -> str:
         (tmp_path / f"{name}.py").write_text(source)
-        monkeypatch.delitem(sys.modules, f"sources.emulator.{name}", raising=False)
+        monkeypatch.delitem(sys.modules, f"emulator.{name}", raising=False)
         return name
 
     yield write
-    for name in [m for m in sys.modules if m.startswith("sources.emulator.demo_test_")]:
+    for name in [m for m in sys.modules if m.startswith("emulator.demo_test_")]:
         del sys.modules[name]
         # Importing a submodule also binds it on the package; leave the package as it was.
-        if hasattr(sources.emulator, name.rsplit(".", 1)[1]):
-            delattr(sources.emulator, name.rsplit(".", 1)[1])
+        if hasattr(emulator, name.rsplit(".", 1)[1]):
+            delattr(emulator, name.rsplit(".", 1)[1])
 
 
 def test_fillers_are_called_when_present(extra_emulator_module, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,28 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from sources.emulator.core import Fault
-from sources.emulator.demo import demo_emulator
-from sources.emulator.transport import EmulatorTransport
-from sources.emulator.ws_streams import get_hub
+from emulator.core import Fault
+from emulator.demo import demo_emulator
+from emulator.transport import EmulatorTransport
+from emulator.ws_streams import get_hub
 from sources.http import HttpClient
 from tests.conftest import FROZEN_NOW_MS
-from tui.config import load_config
-from tui.doctor import OK_STATES, document, run_checks
+from tui.commands.doctor import OK_STATES, document, run_checks
+from tui.runtime.config import load_config
 
 SPEED = 60.0  # one wall second, one market minute: the streams deliver within a second or two
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    from sources.emulator.demo import build_demo_dataset
+    from emulator.demo import build_demo_dataset
 
     return build_demo_dataset(FROZEN_NOW_MS)
 
 
 def emulator(dataset):
-    from sources.emulator.clock import VirtualClock
-    from sources.emulator.core import Emulator
+    from emulator.clock import VirtualClock
+    from emulator.core import Emulator
 
     return Emulator(dataset, VirtualClock(start_ms=FROZEN_NOW_MS, speed=SPEED))
 
@@ -123,7 +123,7 @@ async def test_legacy_binance_url_is_caught(dataset) -> None:
 
 def test_doctor_cli_against_the_served_loopback_emulator(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("uvicorn")
-    from sources.emulator.loopback import ServedEmulator, write_config
+    from emulator.loopback import ServedEmulator, write_config
     from tui.cli import main
 
     with ServedEmulator(demo_emulator(speed=SPEED)) as served:

@@ -498,10 +498,10 @@ def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
     are the same number, including when a venue starts reporting mid-window (which is not growth)."""
     import pandas as pd
 
-    from tui.config import load_config
-    from tui.state import MarketState
-    from tui.views import ViewBuilder
-    from tui.views_derivs import snapshot_derivs
+    from tui.runtime.config import load_config
+    from tui.runtime.state import MarketState
+    from tui.views.builder import ViewBuilder
+    from tui.views.derivs import snapshot_derivs
 
     hours = pd.date_range("2026-11-20", periods=30, freq="1h", tz="UTC")
     rows = [{"time": t, "coin": "BTC", "exchange": "binance", "symbol": "BTCUSDT", "oi_base": 1.0,
@@ -509,7 +509,7 @@ def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
     # ETH starts reporting 6 hours ago: summing whatever exists at each time would read it as a jump.
     rows += [{"time": t, "coin": "ETH", "exchange": "binance", "symbol": "ETHUSDT", "oi_base": 1.0,
               "oi_usd": 500.0} for t in hours[-6:]]  # fmt: skip
-    from sources.symbols import DerivsSnapshot, FundingQuote
+    from records.derivs import DerivsSnapshot, FundingQuote
 
     quote = FundingQuote("BTC", "binance", 0.0001, 8.0, 0.0001, None, 100.0, "BTCUSDT", hours[-1])
     state = MarketState(oi_history=pd.DataFrame(rows), derivs={"binance": DerivsSnapshot("binance", [quote], [],

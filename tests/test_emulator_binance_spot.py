@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from emulator import Emulator, EmulatorTransport, MarketDataset, VirtualClock
+from emulator.demo_spot import simulate_spot
+from emulator.scenario import DAY, HOUR, MINUTE, Scenario
 from sources.binance_spot import BinanceSpot, parse_klines, parse_ticker_24hr
-from sources.emulator import Emulator, EmulatorTransport, MarketDataset, VirtualClock
-from sources.emulator.demo_spot import simulate_spot
-from sources.emulator.scenario import DAY, HOUR, MINUTE, Scenario
 from sources.http import HttpClient
 
 BASE = "https://data-api.binance.vision"

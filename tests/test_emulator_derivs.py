@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from emulator import Emulator, EmulatorTransport, MarketDataset, VirtualClock, demo_derivs
+from emulator.scenario import DAY, HOUR, MINUTE, Scenario
 from sources.binance_futures import BinanceFutures
 from sources.bybit import Bybit
-from sources.emulator import Emulator, EmulatorTransport, MarketDataset, VirtualClock, demo_derivs
-from sources.emulator.scenario import DAY, HOUR, MINUTE, Scenario
 from sources.errors import SourceError
 from sources.http import HttpClient
 from sources.hyperliquid import Hyperliquid
@@ -225,7 +225,7 @@ async def test_perpetual_listings_leave_out_stock_perps(dataset: MarketDataset, 
     listings the console loads keep crypto perpetuals only, and the heatmap follows them."""
     from sources.binance_futures import parse_exchange_info
     from sources.bybit import parse_instruments
-    from tui.feeds_derivs import only_listed
+    from tui.runtime.feeds_derivs import only_listed
 
     emu = emulator(dataset, scenario.anchor_ms)
     http = HttpClient(transport=EmulatorTransport(emu))

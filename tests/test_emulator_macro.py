@@ -8,16 +8,16 @@ import pytest
 
 from analytics import etf as etf_an
 from analytics import macro as macro_an
+from emulator import demo_macro
+from emulator.clock import VirtualClock
+from emulator.core import Emulator, Fault
+from emulator.dataset import MarketDataset
+from emulator.demo import build_demo_dataset
+from emulator.routes_farside import visible_flows
+from emulator.scenario import DAY, HOUR, Scenario
+from emulator.transport import EmulatorTransport
 from sources.alternative_me import AlternativeMe
 from sources.coingecko import CoinGecko
-from sources.emulator import demo_macro
-from sources.emulator.clock import VirtualClock
-from sources.emulator.core import Emulator, Fault
-from sources.emulator.dataset import MarketDataset
-from sources.emulator.demo import build_demo_dataset
-from sources.emulator.routes_farside import visible_flows
-from sources.emulator.scenario import DAY, HOUR, Scenario
-from sources.emulator.transport import EmulatorTransport
 from sources.errors import SourceError, SourceUnavailable
 from sources.farside import FarsideEtf
 from sources.fred import Fred

@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, DataTable
 
-from tui.export import (
+from tui.app.export import (
     cell_text,
     copy_text,
     export_dir,

@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator import loopback
+from emulator.loopback import PROVIDERS, WS_HOST
 from sources import http as http_mod
-from sources.emulator import loopback
-from sources.emulator.loopback import PROVIDERS, WS_HOST
-from tui.app import AltpulseApp
-from tui.config import load_config
+from tui.app.app import AltpulseApp
+from tui.runtime.config import load_config
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.etf_pane import EtfPane
@@ -163,7 +163,7 @@ async def test_console_survives_every_fault_and_recovers(served: ServedEmulator,
         # Once the figures age past their threshold, the panes say stale and show the reason.
         await wait_until(pilot, lambda: app.screen.query_one(BtcPane).has_class("-stale"), 10, "BTC pane stale")
         # Every venue's funding is stale: each is marked "not current" in the funding pane (the pane's own border
-        # is decided by tui.views._healths, see test_funding_pane_border_follows_the_venues below).
+        # is decided by tui.views.builder._healths, see test_funding_pane_border_follows_the_venues below).
         await wait_until(pilot, lambda: not any(v.fresh for v in app.views.funding(time.time()).venues), 12,
                          "every funding venue stale")  # fmt: skip
         btc_subtitle = str(app.screen.query_one(BtcPane).border_subtitle)
@@ -210,9 +210,9 @@ async def test_console_survives_every_fault_and_recovers(served: ServedEmulator,
 
 
 def test_funding_pane_border_follows_the_venues() -> None:
-    from tui.health import FeedHealth
-    from tui.scheduler import Feed
-    from tui.views import PANE_FEEDS, ViewBuilder, pane_status
+    from tui.runtime.health import FeedHealth
+    from tui.runtime.scheduler import Feed
+    from tui.views.builder import PANE_FEEDS, ViewBuilder, pane_status
 
     now = time.time()
 

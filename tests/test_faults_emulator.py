@@ -12,17 +12,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from emulator.clock import VirtualClock
+from emulator.core import Emulator, EmuResponse, Fault
+from emulator.dataset import MarketDataset
+from emulator.demo import build_demo_dataset
+from emulator.faults import BODY_KINDS, KINDS, body_format, mangle
+from emulator.transport import EmulatorTransport
 from sources.alternative_me import AlternativeMe
 from sources.binance_futures import BinanceFutures
 from sources.binance_spot import BinanceSpot
 from sources.bybit import Bybit
 from sources.coingecko import CoinGecko
-from sources.emulator.clock import VirtualClock
-from sources.emulator.core import Emulator, EmuResponse, Fault
-from sources.emulator.dataset import MarketDataset
-from sources.emulator.demo import build_demo_dataset
-from sources.emulator.faults import BODY_KINDS, KINDS, body_format, mangle
-from sources.emulator.transport import EmulatorTransport
 from sources.errors import RateLimited, SourceError, SourceUnavailable
 from sources.farside import FarsideEtf
 from sources.fred import Fred
@@ -273,6 +273,6 @@ def test_mangle_csv_details() -> None:
 
 
 def test_every_kind_is_known() -> None:
-    from sources.emulator.faults import PRE_KINDS, STATE_KINDS
+    from emulator.faults import PRE_KINDS, STATE_KINDS
 
     assert set(KINDS) == set(PRE_KINDS) | set(BODY_KINDS) | set(STATE_KINDS)

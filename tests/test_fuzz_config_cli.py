@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.config import SCHEMA, ConfigError, load_config
+from tui.runtime.config import SCHEMA, ConfigError, load_config
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -123,9 +123,9 @@ def test_cli_never_shows_a_traceback(argv: list[str], capsys: pytest.CaptureFixt
     # Parse and config stages only: the console, the snapshot's data pass and the status line's refresh are
     # replaced by stubs (no network); a fuzzed --log-file lands in a temporary directory, not the checkout.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("tui.snapshot.run_snapshot", lambda *a, **k: 0)
-    monkeypatch.setattr("tui.status_line.run_status", lambda *a, **k: 0)
-    monkeypatch.setattr("tui.app.AltpulseApp.run", lambda self, *a, **k: None)
+    monkeypatch.setattr("tui.commands.snapshot.run_snapshot", lambda *a, **k: 0)
+    monkeypatch.setattr("tui.commands.status_line.run_status", lambda *a, **k: 0)
+    monkeypatch.setattr("tui.app.app.AltpulseApp.run", lambda self, *a, **k: None)
     argv = [a for a in argv if "\x00" not in a]
     with pytest.raises(SystemExit) as info:
         cli.main(argv)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 
-from sources.emulator.core import Fault
+from emulator.core import Fault
 from tests.conftest import FROZEN_NOW_MS
-from tui.app import AltpulseApp
-from tui.config import load_config
+from tui.app.app import AltpulseApp
+from tui.runtime.config import load_config
 from widgets.format import clean, safe
 
 HOSTILE_COIN = "[bold]EVIL\x1b[2J\x07"

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from sources.emulator.okx_contracts import CT_VAL
+from emulator.okx_contracts import CT_VAL
+from records.liquidations import records_to_frame
 from sources.errors import SourceError
 from sources.liquidations import (
     parse_binance_force_order,
     parse_bybit_all_liquidation,
     parse_okx_instruments,
     parse_okx_liquidation_orders,
-    records_to_frame,
     split_venue_symbol,
     venue_symbol,
 )

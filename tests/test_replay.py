@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from emulator.clock import VirtualClock
+from emulator.core import Emulator
+from emulator.replay import load_replay, load_replay_dataset
+from emulator.transport import EmulatorTransport
 from sources.alternative_me import AlternativeMe
-from sources.emulator.clock import VirtualClock
-from sources.emulator.core import Emulator
-from sources.emulator.replay import load_replay, load_replay_dataset
-from sources.emulator.transport import EmulatorTransport
 from sources.farside import FarsideEtf
 from sources.http import HttpClient
 from sources.yahoo import YahooChart

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tui.config import load_config
-from tui.modes import UsageError
-from tui.snapshot import collect_snapshot
+from tui.commands.snapshot import collect_snapshot
+from tui.runtime.config import load_config
+from tui.runtime.modes import UsageError
 
 HOUR = 3_600_000
 H4 = 4 * HOUR
@@ -124,7 +124,7 @@ def snapshot(root: Path, at: str | None) -> dict:
 
 
 def test_loader_reports_seam_duplicates_and_holidays(dataset_dir: Path) -> None:
-    from sources.emulator.replay import load_replay
+    from emulator.replay import load_replay
 
     load = load_replay(dataset_dir)
     notes = "\n".join(load.notes)
@@ -173,10 +173,10 @@ def test_seam_and_gap_are_filled_from_the_coarse_bars(dataset_dir: Path) -> None
 
     import httpx
 
-    from sources.emulator.clock import VirtualClock
-    from sources.emulator.core import Emulator
-    from sources.emulator.replay import load_replay_dataset
-    from sources.emulator.transport import EmulatorTransport
+    from emulator.clock import VirtualClock
+    from emulator.core import Emulator
+    from emulator.replay import load_replay_dataset
+    from emulator.transport import EmulatorTransport
 
     emu = Emulator(load_replay_dataset(dataset_dir), VirtualClock(start_ms=ms("2025-11-27 00:00"), speed=0))
 

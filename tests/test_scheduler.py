@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from sources.errors import RateLimited, SourceError, SourceUnavailable
-from tui.health import FeedHealth, format_age
-from tui.scheduler import Feed, Scheduler
+from tui.runtime.health import FeedHealth, format_age
+from tui.runtime.scheduler import Feed, Scheduler
 
 
 class Clock:
@@ -154,7 +154,7 @@ def test_waiting_before_first_fetch() -> None:
 async def test_data_age_on_the_market_clock_and_frozen_values():
     """A feed's data goes stale when its newest figure is old on the market clock (a replay's hour), and a feed
     that answers the same values poll after poll for longer than ``frozen_after`` is suspect, not live."""
-    from tui.scheduler import Delivered
+    from tui.runtime.scheduler import Delivered
 
     wall = [1_000.0]
     market = [5_000_000.0]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from sources.emulator.core import Fault
-from tui.config import load_config
+from emulator.core import Fault
+from tui.runtime.config import load_config
 
 LEGACY = "wss://fstream.binance.com/ws/!forceOrder@arr"  # what a console without the 2026 migration would use
 SPEED = 60.0  # one wall second is one market minute: the demo's peers deliver several records a second
@@ -22,7 +22,7 @@ def legacy_config():
 
 
 async def test_silent_binance_in_snapshot_json_within_the_stated_time() -> None:
-    from tui.snapshot import collect_snapshot
+    from tui.commands.snapshot import collect_snapshot
 
     config = legacy_config()
     silent_after = float(config["liquidations"]["silent_after"])  # 120 s of market time
@@ -41,7 +41,7 @@ async def test_silent_binance_in_snapshot_json_within_the_stated_time() -> None:
 
 
 async def test_routed_binance_url_is_not_silent() -> None:
-    from tui.snapshot import collect_snapshot
+    from tui.commands.snapshot import collect_snapshot
 
     config = load_config(use_user_file=False)
     doc = await collect_snapshot(config, "demo", None, None, listen=6, speed=SPEED)
@@ -51,7 +51,7 @@ async def test_routed_binance_url_is_not_silent() -> None:
 
 
 async def test_silent_binance_on_screen() -> None:
-    from tui.app import AltpulseApp
+    from tui.app.app import AltpulseApp
     from widgets.liquidations_pane import LiquidationsPane
     from widgets.status_bar import StatusBar
 
@@ -74,14 +74,14 @@ async def test_silent_binance_on_screen() -> None:
 
 async def test_frozen_rest_answers_are_suspect() -> None:
     """A price that has not moved for an hour, served with HTTP 200 (a stuck cache): suspect, not live."""
-    from sources.emulator.demo import demo_emulator
-    from sources.emulator.transport import EmulatorTransport
+    from emulator.demo import demo_emulator
+    from emulator.transport import EmulatorTransport
     from sources.http import HttpClient
     from tests.conftest import FROZEN_NOW_MS
-    from tui.feeds import build_feeds
-    from tui.modes import Runtime
-    from tui.scheduler import Scheduler
-    from tui.state import MarketState
+    from tui.runtime.feeds import build_feeds
+    from tui.runtime.modes import Runtime
+    from tui.runtime.scheduler import Scheduler
+    from tui.runtime.state import MarketState
 
     emu = demo_emulator(FROZEN_NOW_MS, speed=0)
     emu.faults["/api/v3/ticker/24hr"] = Fault("frozen")

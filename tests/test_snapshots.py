@@ -14,8 +14,8 @@ import pytest
 import time_machine
 
 from tests.conftest import FROZEN_NOW_MS
-from tui.app import AltpulseApp
-from tui.config import load_config
+from tui.app.app import AltpulseApp
+from tui.runtime.config import load_config
 
 FROZEN = dt.datetime.fromtimestamp(FROZEN_NOW_MS / 1000, dt.UTC)
 

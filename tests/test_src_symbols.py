@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from records.derivs import CoinKey, annualise, rate_8h
 from sources.symbols import (
-    CoinKey,
-    annualise,
     binance_symbol,
     bybit_symbol,
     hyperliquid_symbol,
     infer_interval_hours,
     okx_symbol,
-    rate_8h,
     venue_symbol,
 )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from records.viewmodels import SourceLine, StatusView
 from widgets.status_bar import status_text
-from widgets.viewmodels import SourceLine, StatusView
 
 PROVIDERS = ["binance", "bybit", "okx", "hyperliquid", "farside", "alternative.me", "coingecko", "yahoo", "fred"]
 

@@ -1,7 +1,7 @@
 """``altpulse status``: the line's formats from a fixed snapshot document, the snapshot cache, and the command.
 
-No network: every snapshot pass here is the demo market or a patched ``tui.snapshot.collect_snapshot``. The user
-cache dir is redirected to a temporary directory (``XDG_CACHE_HOME``) in every test.
+No network: every snapshot pass here is the demo market or a patched ``tui.commands.snapshot.collect_snapshot``. The
+user cache dir is redirected to a temporary directory (``XDG_CACHE_HOME``) in every test.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tui import cache as cache_mod
-from tui.cache import (
+from tui.commands import cache as cache_mod
+from tui.commands.cache import (
     cache_key,
     cache_path,
     has_headline_figures,
@@ -26,7 +26,7 @@ from tui.cache import (
     refresh_lock,
     write_snapshot_cache,
 )
-from tui.status_line import age_text, format_offline, format_status, short_money
+from tui.commands.status_line import age_text, format_offline, format_status, short_money
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = 1_760_184_000.0  # 2025-10-11T12:00:00Z
@@ -414,13 +414,13 @@ def test_refresh_lock_is_exclusive() -> None:
 
 
 def test_snapshot_command_writes_the_cache(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from tui.snapshot import run_snapshot
+    from tui.commands.snapshot import run_snapshot
 
     async def fake_collect(config: Any, mode: str, replay_dir: Any, at: Any, **_: Any) -> dict[str, Any]:
         return snapshot_doc(mode)
 
-    monkeypatch.setattr("tui.snapshot.collect_snapshot", fake_collect)
-    from tui.config import load_config
+    monkeypatch.setattr("tui.commands.snapshot.collect_snapshot", fake_collect)
+    from tui.runtime.config import load_config
 
     assert run_snapshot(load_config(use_user_file=False), "demo", replay_dir=None, at=None, as_json=True) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "demo"
@@ -447,7 +447,7 @@ def no_feeds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(mode)
         raise RuntimeError("feeds must not run")
 
-    monkeypatch.setattr("tui.snapshot.collect_snapshot", boom)
+    monkeypatch.setattr("tui.commands.snapshot.collect_snapshot", boom)
     return calls
 
 
@@ -456,7 +456,7 @@ def test_status_reads_a_fresh_cache_without_running_feeds(
 ) -> None:
     write_snapshot_cache(snapshot_doc(), "live")
     # The config is not even loaded on this path.
-    monkeypatch.setattr("tui.config.load_config", lambda *a, **k: pytest.fail("config loaded"))
+    monkeypatch.setattr("tui.runtime.config.load_config", lambda *a, **k: pytest.fail("config loaded"))
     code, out, err = _main(["status", "--format", "plain"], capsys)
     assert (code, out, err) == (0, PLAIN + "\n", "")
     assert no_feeds == []
@@ -486,7 +486,7 @@ def test_status_recomputes_a_stale_cache(monkeypatch: pytest.MonkeyPatch, capsys
     async def collect(config: Any, mode: str, replay_dir: Any, at: Any) -> dict[str, Any]:
         return fresh
 
-    monkeypatch.setattr("tui.snapshot.collect_snapshot", collect)
+    monkeypatch.setattr("tui.commands.snapshot.collect_snapshot", collect)
     code, out, err = _main(["status"], capsys)
     assert (code, err) == (0, "")
     assert out.startswith("BTC 101,000 -3.4% · ") and "stale" not in out
@@ -512,7 +512,7 @@ def test_status_when_no_feed_answers(monkeypatch: pytest.MonkeyPatch, capsys: py
     async def collect(config: Any, mode: str, replay_dir: Any, at: Any) -> dict[str, Any]:
         return empty
 
-    monkeypatch.setattr("tui.snapshot.collect_snapshot", collect)
+    monkeypatch.setattr("tui.commands.snapshot.collect_snapshot", collect)
     code, out, err = _main(["status", "--format", "tmux"], capsys)
     assert code == 1 and out == "#[fg=red]altpulse: offline#[default]\n"
     assert (
@@ -529,7 +529,7 @@ def test_status_timeout_is_bounded(monkeypatch: pytest.MonkeyPatch, capsys: pyte
         await asyncio.sleep(3600)
         raise AssertionError("not reached")
 
-    monkeypatch.setattr("tui.snapshot.collect_snapshot", slow)
+    monkeypatch.setattr("tui.commands.snapshot.collect_snapshot", slow)
     code, out, err = _main(["status", "--timeout", "0.2", "--format", "json"], capsys)
     assert code == 1
     assert json.loads(out)["offline"] is True

@@ -10,18 +10,7 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from widgets.drivers_pane import DriversPane
-from widgets.etf_pane import EtfPane, macro_text, streak_text
-from widgets.funding_pane import FundingPane
-from widgets.heat import (
-    heat_cell,
-    heat_glyph,
-    heat_level,
-    heat_style,
-    rate_text,
-)
-from widgets.liquidations_pane import LiquidationsPane, meter_bar
-from widgets.viewmodels import (
+from records.viewmodels import (
     CascadeView,
     DriverRow,
     DriversView,
@@ -37,6 +26,17 @@ from widgets.viewmodels import (
     PaneStatus,
     VenueStatus,
 )
+from widgets.drivers_pane import DriversPane
+from widgets.etf_pane import EtfPane, macro_text, streak_text
+from widgets.funding_pane import FundingPane
+from widgets.heat import (
+    heat_cell,
+    heat_glyph,
+    heat_level,
+    heat_style,
+    rate_text,
+)
+from widgets.liquidations_pane import LiquidationsPane, meter_bar
 
 CSS = Path(__file__).resolve().parents[1] / "widgets" / "panes.tcss"
 LIVE = PaneStatus(True, "live", "12:00:00 UTC")

@@ -14,14 +14,15 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
-from sources.emulator.clock import VirtualClock
-from sources.emulator.core import Emulator
-from sources.emulator.okx_contracts import CT_VAL
-from sources.emulator.transport import EmulatorTransport
-from sources.emulator.ws_streams import asgi_app, get_hub, serve_ws, ws_urls
+from emulator.clock import VirtualClock
+from emulator.core import Emulator
+from emulator.okx_contracts import CT_VAL
+from emulator.transport import EmulatorTransport
+from emulator.ws_streams import asgi_app, get_hub, serve_ws, ws_urls
+from records.liquidations import Liquidation
 from sources.errors import SourceError
 from sources.http import HttpClient
-from sources.liquidations import Liquidation, venue_symbol
+from sources.liquidations import venue_symbol
 from sources.ws import LiquidationStream, OkxContracts, OkxLiquidationPoller, websockets_opener
 from tests.test_analytics_liquidations import make_demo_dataset
 
@@ -436,7 +437,7 @@ async def test_binance_routes_as_since_april_2026(demo: tuple) -> None:
 
 
 def test_legacy_binance_url_in_a_config_is_moved_to_market(tmp_path) -> None:
-    from tui.config import load_config
+    from tui.runtime.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[sources]\nbinance_ws = "wss://fstream.binance.com/ws/!forceOrder@arr"\n')

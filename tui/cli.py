@@ -57,14 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also listen to the liquidation streams for this long before printing")  # fmt: skip
     status = sub.add_parser("status", help="one short line for a tmux status bar (from the cached snapshot)")
     _mode_args(status, sub=True)
-    from tui.status_line import add_arguments as add_status_arguments
+    from tui.commands.status_line import add_arguments as add_status_arguments
 
     add_status_arguments(status)
     doctor = sub.add_parser("doctor", help="check every provider once (reachability, status, format) and exit")
     doctor.add_argument("--config", type=Path, metavar="PATH", default=argparse.SUPPRESS,
                         help="config file overriding the user's config")  # fmt: skip
     doctor.add_argument("--log-file", type=Path, metavar="PATH", default=argparse.SUPPRESS, help="write a debug log")
-    from tui.doctor import add_arguments as add_doctor_arguments
+    from tui.commands.doctor import add_arguments as add_doctor_arguments
 
     add_doctor_arguments(doctor)
     return parser
@@ -87,7 +87,7 @@ def _setup_logging(path: Path | None) -> None:
 
 
 def _load(args: argparse.Namespace):  # -> Config
-    from tui.config import ConfigError, load_config
+    from tui.runtime.config import ConfigError, load_config
 
     try:
         config = load_config(args.config)
@@ -109,7 +109,7 @@ def _mode(args: argparse.Namespace) -> str:
         if args.speed <= 0 or args.speed > 10_000:
             raise CliError(f"altpulse: --speed: expected a number in (0, 10000], got {args.speed}")
         if args.at is not None:
-            from tui.modes import parse_at
+            from tui.runtime.modes import parse_at
 
             try:
                 parse_at(args.at)
@@ -142,18 +142,18 @@ def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.log_file)
     if args.command == "status":  # before the config: a fresh cache is answered without loading it
-        from tui.status_line import run_status
+        from tui.commands.status_line import run_status
 
         return run_status(args, load_config=lambda: _load(args), resolve_mode=lambda: _mode(args))
     config = _load(args)
     if args.command == "doctor":
-        from tui.doctor import run_doctor
+        from tui.commands.doctor import run_doctor
 
         return run_doctor(config, args)
     mode = _mode(args)
     if args.command == "snapshot":
-        from tui.modes import UsageError
-        from tui.snapshot import run_snapshot
+        from tui.commands.snapshot import run_snapshot
+        from tui.runtime.modes import UsageError
 
         try:
             if not 0 <= args.listen <= 3600:
@@ -162,7 +162,7 @@ def _main(argv: list[str]) -> int:
                                 listen=args.listen)  # fmt: skip
         except UsageError as exc:
             raise CliError(f"altpulse: {exc}") from None
-    from tui.app import AltpulseApp
+    from tui.app.app import AltpulseApp
 
     app = AltpulseApp(config, mode, replay_dir=args.replay, at=args.at, speed=args.speed)
     app.run()

@@ -6,11 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from records.viewmodels import BtcView
 from widgets.chart import LineChart
 from widgets.format import pct, price, tone
 from widgets.panes import Pane
 from widgets.text_box import TextBox
-from widgets.viewmodels import BtcView
 
 
 def headline(view: BtcView) -> Text:

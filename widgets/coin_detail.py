@@ -14,13 +14,11 @@ What a trader reads here, top to bottom:
   new leveraged longs; a sharp drop in a sell-off = the flush).
 * **Liquidations** — this coin's forced closes over the last 24 h, long (forced selling) vs short.
 
-The view-models (:class:`CoinView` and its rows) are plain frozen data built by :mod:`tui.views_coin`; the widget
-only draws them. Names from the network are cleaned before display.
+The view-models (:class:`records.viewmodels.CoinView` and its rows) are plain frozen data built by
+:mod:`tui.views.coin`; the widget only draws them. Names from the network are cleaned before display.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from rich.console import Group
 from rich.table import Table
@@ -29,76 +27,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
+from records.viewmodels import CoinView
 from widgets.chart import LineChart
 from widgets.format import clean, money, pct, price, ratio, tone
 from widgets.text_box import TextBox
-from widgets.viewmodels import LiquidationRow, PaneStatus
 
 NARROW = 100  # below this many columns the detail stacks into one scrollable column
 
 _SPARK = "▁▂▃▄▅▆▇█"
-
-
-# -- view-models ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CoinFunding:
-    """One venue's current funding for the coin. ``rate_8h`` is a fraction (0.0001 = 0.01 %/8h)."""
-
-    venue: str
-    fresh: bool
-    status: str  # the venue feed's health: "live", "stale 3m", "not configured"
-    rate_8h: float | None
-    annualised_pct: float | None  # rate_8h x 3 x 365 x 100
-    interval_hours: float | None  # settlement interval on that venue (1 h on Hyperliquid)
-    next_funding: str = ""  # "16:00 UTC (in 4h)"
-
-
-@dataclass(frozen=True)
-class CoinOpenInterest:
-    venue: str
-    fresh: bool
-    usd: float | None
-
-
-@dataclass(frozen=True)
-class CoinView:
-    """Everything the coin detail screen shows for ``coin`` over ``window``. Unknown figures are None."""
-
-    coin: str
-    window: str  # "24h" | "7d" | "30d" | "90d" | "all"
-    status: PaneStatus
-    windows: tuple[str, ...] = ("24h", "7d", "30d", "90d", "all")
-    message: str = ""  # "no data for XYZ yet" when there is no price data at all
-    # price and spot flow over the window
-    price: float | None = None
-    change_pct: float | None = None
-    bars: str = ""  # "1h bars", "1d bars", "5m bars"
-    coverage: str = ""  # "" or e.g. "history covers only 1d 2h" when the window reaches before the data
-    cvd_usd: float | None = None  # sum of (taker buy - taker sell) quote volume over the window's bars
-    cvd_note: str = ""  # why the CVD is unknown ("taker split unknown from ...")
-    ratio: float | None = None  # taker buy / taker sell quote volume over the window
-    share_pct: float | None = None  # share of the basket's cumulative delta (-100..100)
-    share_note: str = ""  # "of basket CVD since 2025-01-01" / "BTC is not in the altcoin basket"
-    price_x: tuple[float, ...] = ()  # epoch seconds (bar open times)
-    price_y: tuple[float, ...] = ()
-    cvd_x: tuple[float, ...] = ()
-    cvd_y: tuple[float, ...] = ()
-    chart_key: tuple[object, ...] = ()  # changes when the chart data changes (redraw only then)
-    # derivatives
-    funding: tuple[CoinFunding, ...] = ()
-    funding_mean_8h: float | None = None  # mean across fresh venues
-    funding_labels: tuple[str, ...] = ()  # 8 h periods, oldest first ("11-22 16h")
-    funding_history: tuple[float | None, ...] = ()  # mean rate_8h across venues per period
-    oi: tuple[CoinOpenInterest, ...] = ()
-    oi_total_usd: float | None = None  # sum over fresh venues
-    oi_change_24h_pct: float | None = None
-    oi_note: str = ""  # which venues the 24 h change is measured on
-    # liquidations, last 24 h
-    liquidations: tuple[LiquidationRow, ...] = ()  # newest first
-    liq_long_usd: float | None = None
-    liq_short_usd: float | None = None
-    liq_count: int = 0
-    liq_note: str = ""
 
 
 # -- text builders (pure; tested without a terminal) ------------------------------------------------------------

@@ -13,12 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from records.viewmodels import DriverRow, DriversView
 from widgets.format import clean
 from widgets.funding_pane import safe_status
 from widgets.panes import Pane
 from widgets.table_fit import ColumnSpec, FittedTable, PaneTable
 from widgets.text_box import TextBox
-from widgets.viewmodels import DriverRow, DriversView
 
 #: state -> (glyph, word, compact letter, style)
 STATES: dict[str, tuple[str, str, str, str]] = {

@@ -21,12 +21,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from records.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 from widgets.format import clean, money
 from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
 from widgets.text_box import TextBox
-from widgets.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 
 BAR_WIDTH = 14  # each side of the axis
 COMPACT_BAR_WIDTH = 8

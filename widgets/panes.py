@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import events
 from textual.containers import Vertical
 
-from widgets.viewmodels import PaneStatus
+from records.viewmodels import PaneStatus
 
 
 class Pane(Vertical, can_focus=True):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from records.viewmodels import StatusView
 from widgets.format import clean
 from widgets.text_box import TextBox
-from widgets.viewmodels import StatusView
 
 _STYLE = {
     "live": "green",

@@ -1,0 +1,13 @@
+"""An in-process fake of every provider the console calls, answering the same URLs in the same formats.
+
+Demo mode feeds it a seeded simulated market, replay mode a dataset loaded from real history files. The sources
+above it cannot tell the difference; only the on-screen banner says which mode is running. The same emulator can be
+served on 127.0.0.1 (``python -m emulator``) for end-to-end, fault and benchmark runs.
+"""
+
+from emulator.clock import VirtualClock
+from emulator.core import Emulator, EmuRequest, EmuResponse
+from emulator.dataset import MarketDataset
+from emulator.transport import EmulatorTransport
+
+__all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorTransport", "MarketDataset", "VirtualClock"]

@@ -1,0 +1,150 @@
+"""Emulated Binance spot market-data endpoints: ``/api/v3/klines`` and ``/api/v3/ticker/24hr``.
+
+Formats and query semantics follow binance-spot-api-docs ``rest-api.md``: numbers as decimal strings, times in
+epoch ms, ``limit`` default 500 and max 1000, ``startTime`` pages forward, the newest bar is still open.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, rolling_24h, window
+from emulator.klines import close_time as kline_close_time
+
+WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+
+
+def _fmt(value: float, decimals: int = 8) -> str:
+    return f"{value:.{decimals}f}"
+
+
+def _int_param(request: EmuRequest, name: str) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(
+            f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'."
+        ) from None
+
+
+def _invalid_symbol() -> EmuResponse:
+    return EmuResponse.json({"code": -1121, "msg": "Invalid symbol."}, status=400)
+
+
+@route("GET", "/api/v3/klines")
+def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    symbol = request.query.get("symbol", "")
+    interval = request.query.get("interval", "")
+    if not symbol:
+        raise BadRequest("Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+    if interval not in BINANCE_INTERVALS:
+        raise BadRequest("Invalid interval.")
+    frames = emu.dataset.spot_klines.get(symbol)
+    if not frames:
+        return _invalid_symbol()
+    limit = _int_param(request, "limit") or 500
+    limit = max(1, min(limit, 1000))
+    interval_ms = BINANCE_INTERVALS[interval]
+    bars = window(
+        frames,
+        interval_ms,
+        emu.now_ms(),
+        _int_param(request, "startTime"),
+        _int_param(request, "endTime"),
+        limit,
+        interpolate=emu.dataset.simulated,
+    )
+    return EmuResponse.json(kline_rows(bars, interval_ms), headers={WEIGHT_HEADER: "2"})
+
+
+def kline_rows(bars: pd.DataFrame, interval_ms: int) -> list[list[object]]:
+    """Frame -> Binance's 12-element kline arrays.
+
+    Unknown taker volumes are sent as null (replay of OHLCV-only history; real Binance always sends them).
+    """
+    if bars.empty:
+        return []
+    opens = bars["open_time"].to_numpy(np.int64)
+    closes = kline_close_time(opens, interval_ms)
+    rows: list[list[object]] = []
+    for i, bar in enumerate(bars.itertuples(index=False)):
+        taker_base = None if np.isnan(bar.taker_buy_volume) else _fmt(bar.taker_buy_volume)
+        taker_quote = None if np.isnan(bar.taker_buy_quote_volume) else _fmt(bar.taker_buy_quote_volume)
+        rows.append([
+            int(opens[i]), _fmt(bar.open), _fmt(bar.high), _fmt(bar.low), _fmt(bar.close), _fmt(bar.volume),
+            int(closes[i]), _fmt(bar.quote_volume), int(bar.count), taker_base, taker_quote, "0",
+        ])  # fmt: skip
+    return rows
+
+
+def ticker_24h(symbol: str, emu: Emulator) -> dict[str, object] | None:
+    """Binance's rolling 24-hour statistics for ``symbol`` at the virtual time (spot bars only, no look-ahead).
+
+    ``closeTime`` is the instant of the latest known price: the request time on a simulated market, a bar's
+    open or close time in replayed history (so a coarse file's price carries its real age).
+    """
+    now = emu.now_ms()
+    day = rolling_24h(emu.dataset.spot_klines.get(symbol), now, interpolate=emu.dataset.simulated)
+    if day is None:
+        return None
+    open_price, last, quote, volume = day["open"], day["last"], day["quote_volume"], day["volume"]
+    return {
+        "symbol": symbol,
+        "priceChange": _fmt(last - open_price),
+        "priceChangePercent": _fmt((last / open_price - 1) * 100, 3),
+        "weightedAvgPrice": _fmt(quote / volume if volume else last),
+        "prevClosePrice": _fmt(day["prev_close"]),
+        "lastPrice": _fmt(last),
+        "lastQty": "0.01000000",
+        "bidPrice": _fmt(last * 0.99999),
+        "bidQty": "1.00000000",
+        "askPrice": _fmt(last * 1.00001),
+        "askQty": "1.00000000",
+        "openPrice": _fmt(open_price),
+        "highPrice": _fmt(day["high"]),
+        "lowPrice": _fmt(day["low"]),
+        "volume": _fmt(volume),
+        "quoteVolume": _fmt(quote),
+        "openTime": now - DAY,
+        "closeTime": int(day["info_ms"]),
+        "firstId": 1,
+        "lastId": int(day["count"]) + 1,
+        "count": int(day["count"]),
+    }
+
+
+@route("GET", "/api/v3/ticker/24hr")
+def ticker(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    if "symbols" in request.query:
+        try:
+            symbols = json.loads(request.query["symbols"])
+        except ValueError:
+            raise BadRequest("Illegal characters found in parameter 'symbols'.") from None
+        if not isinstance(symbols, list) or not symbols:
+            raise BadRequest("Illegal characters found in parameter 'symbols'.")
+        out = []
+        for symbol in symbols:
+            stats = ticker_24h(str(symbol), emu)
+            if stats is None:
+                return _invalid_symbol()
+            out.append(stats)
+        weight = 2 if len(out) <= 20 else 40 if len(out) <= 100 else 80
+        return EmuResponse.json(out, headers={WEIGHT_HEADER: str(weight)})
+    symbol = request.query.get("symbol")
+    if symbol is None:
+        stats_all = [s for sym in emu.dataset.spot_klines if (s := ticker_24h(sym, emu))]
+        return EmuResponse.json(stats_all, headers={WEIGHT_HEADER: "80"})
+    stats = ticker_24h(symbol, emu)
+    if stats is None:
+        return _invalid_symbol()
+    return EmuResponse.json(stats, headers={WEIGHT_HEADER: "2"})
+
+
+__all__ = ["MINUTE", "kline_rows", "ticker_24h"]

@@ -1,0 +1,294 @@
+"""View-models: plain data the widgets draw. Built by :mod:`tui.views` from market state; no pandas here.
+
+A figure that is not fresh carries that fact (``fresh`` False and a ``status`` text like "stale 3m"), so a widget
+can never show an old number as live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PaneStatus:
+    """Health of the data behind a pane: ``fresh`` figures may be shown as current; ``text`` says why not."""
+
+    fresh: bool
+    text: str  # "live", "stale 3m", "retrying in 8s: HTTP 503", "waiting for data"
+    as_of: str = ""  # "12:04:31 UTC" of the newest figure
+
+
+@dataclass(frozen=True)
+class BtcView:
+    """Bitcoin's headline figures. Percentages are plain percent numbers (−3.2 means −3.2 %)."""
+
+    status: PaneStatus
+    price: float | None = None
+    change_24h_pct: float | None = None
+    change_1h_pct: float | None = None
+    ath: float | None = None
+    drawdown_pct: float | None = None
+    high_24h: float | None = None
+    low_24h: float | None = None
+    chart_x: tuple[float, ...] = ()  # epoch seconds
+    chart_y: tuple[float, ...] = ()
+    chart_key: int = 0  # changes when the chart data changes (redraw only then)
+
+
+@dataclass(frozen=True)
+class CvdRow:
+    """One altcoin's spot taker flow. USD figures; ``ratio`` is taker-buy / taker-sell quote volume."""
+
+    coin: str
+    cumulative_usd: float | None
+    delta_24h_usd: float | None
+    delta_30d_usd: float | None
+    ratio_30d: float | None
+    share_pct: float | None  # share of the basket's cumulative delta
+    note: str = ""  # e.g. "unknown: no taker data", "HTTP 400: Invalid symbol."
+
+
+@dataclass(frozen=True)
+class CvdView:
+    """The altcoin basket's cumulative volume delta since ``since``."""
+
+    status: PaneStatus
+    since: str = ""
+    basket_usd: float | None = None
+    basket_change_30d_usd: float | None = None
+    basket_ratio_30d: float | None = None
+    chart_x: tuple[float, ...] = ()
+    chart_y: tuple[float, ...] = ()
+    chart_key: int = 0
+    rows: tuple[CvdRow, ...] = ()
+    excluded: tuple[str, ...] = ()  # coins left out of the basket (unknown data)
+    provisional: bool = False  # today's bar is still open
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    name: str
+    provider: str
+    status: str  # live | stale | retrying | offline | unavailable | waiting | paused
+    text: str
+
+
+@dataclass(frozen=True)
+class StatusView:
+    mode_label: str
+    simulated: bool
+    sources: tuple[SourceLine, ...] = field(default_factory=tuple)
+    paused: bool = False
+    market_time: str = ""
+
+
+# -- derivatives ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VenueStatus:
+    """One exchange's feed health as shown in a column header (``fresh`` False -> its cells are not current)."""
+
+    venue: str  # binance | bybit | okx | hyperliquid
+    fresh: bool
+    text: str  # "live", "stale 3m", "unavailable here: HTTP 451"
+
+
+@dataclass(frozen=True)
+class FundingRow:
+    """A coin's perpetual funding, normalised to a rate per 8 hours (fraction: 0.0001 = 0.01 %/8h).
+
+    Positive funding: longs pay shorts (leverage is long-crowded). ``rates_8h`` follows ``FundingView.venues``.
+    """
+
+    coin: str
+    rates_8h: tuple[float | None, ...]
+    median_8h: float | None
+    annualised_pct: float | None  # median_8h x 3 x 365 x 100
+    oi_usd: float | None  # open interest summed over venues, USD
+    oi_change_24h_pct: float | None
+
+
+@dataclass(frozen=True)
+class FundingView:
+    """Funding heatmap (coins x venues) and its coins x time companion (last N 8h periods, venue median)."""
+
+    status: PaneStatus
+    venues: tuple[VenueStatus, ...] = ()
+    rows: tuple[FundingRow, ...] = ()
+    baseline_8h: float = 0.0001
+    median_8h: float | None = None  # median across coins of each coin's median
+    share_above_baseline: float | None = None  # fraction of coins whose median is above the baseline
+    oi_total_usd: float | None = None
+    oi_change_24h_pct: float | None = None
+    period_labels: tuple[str, ...] = ()  # coins x time columns, oldest first ("11-22 16h")
+    history: tuple[tuple[str, tuple[float | None, ...]], ...] = ()  # (coin, rate_8h per period)
+
+
+@dataclass(frozen=True)
+class LiquidationRow:
+    time: str  # "19:04:31"
+    venue: str
+    coin: str
+    side: str  # "long" (a long was liquidated: forced sell) | "short"
+    notional_usd: float
+    price: float | None
+
+
+@dataclass(frozen=True)
+class LiquidationTotals:
+    """USD liquidated in one trailing window; None when nothing of the window was recorded (unknown, not 0)."""
+
+    window: str  # "1h" | "4h" | "24h"
+    long_usd: float | None
+    short_usd: float | None
+    coverage: float = 1.0  # recorded share of the window: below 1 the sums are a lower bound ("12m recorded")
+
+
+@dataclass(frozen=True)
+class CascadeView:
+    """Liquidation-cascade detector: last hour's long liquidations against their trailing hourly median."""
+
+    active: bool
+    ratio: float | None  # long_1h / median hourly
+    meter: float  # 0..1 (1 = at or beyond the threshold)
+    threshold: float
+    long_1h_usd: float | None
+    median_hourly_usd: float | None
+    btc_change_1h_pct: float | None
+    recorded_for: str  # "6h 12m of tape" / "30d"
+
+
+@dataclass(frozen=True)
+class LiquidationsView:
+    status: PaneStatus
+    venues: tuple[VenueStatus, ...] = ()
+    totals: tuple[LiquidationTotals, ...] = ()
+    tape: tuple[LiquidationRow, ...] = ()  # newest first
+    cascade: CascadeView | None = None
+    lower_bound_note: str = (
+        ""  # e.g. "Binance sends at most 1 per symbol per second: totals are a lower bound"
+    )
+
+
+# -- ETF flows and macro --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EtfDay:
+    date: str  # "2026-11-20"
+    total_usd: float | None  # None: not reported
+    partial: bool = False  # funds still reporting
+
+
+@dataclass(frozen=True)
+class EtfView:
+    """US spot ETF daily net flows (USD; negative = outflow)."""
+
+    status: PaneStatus
+    asset: str = "BTC"
+    days: tuple[EtfDay, ...] = ()  # oldest first, last N trading days
+    last_by_fund: tuple[tuple[str, float | None], ...] = ()  # latest complete day, by fund
+    streak_days: int | None = None  # +N inflow days in a row, -N outflow days
+    largest_outflow: tuple[str, float] | None = None  # (date, usd) within the window
+    cumulative_usd: float | None = None  # sum over the window
+    window_days: int = 10
+    eth_last: EtfDay | None = None
+    eth_streak_days: int | None = None
+
+
+@dataclass(frozen=True)
+class MacroItem:
+    label: str  # "BTC dominance"
+    value: str  # "58.2%"
+    change: str = ""  # "+1.3 pt 30d"
+    tone: str = "dim"  # green | red | yellow | dim
+    fresh: bool = True
+    note: str = ""  # "as of 2026-11-20", "needs 30 days of snapshots (12 so far)"
+
+
+@dataclass(frozen=True)
+class MacroView:
+    status: PaneStatus
+    items: tuple[MacroItem, ...] = ()
+
+
+# -- key drivers ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DriverRow:
+    id: str
+    name: str
+    state: str  # active | clear | unknown
+    value: str  # current value of the first condition, formatted
+    threshold: str  # "< -$250M"
+    trend: str  # "↑" "↓" "→" or ""
+    since: str  # "19:02 UTC" / "3d"
+    meaning: str
+    detail: str = ""  # all conditions, e.g. "streak 2d >= 3 ✗ or min day -$300M < -$250M ✓"
+    note: str = ""  # why the value is missing or stale, e.g. "needs 30d of /global snapshots"
+    quality: str = ""  # what the figures rest on, e.g. "counting bybit, okx; left out: binance silent 3m"
+
+
+@dataclass(frozen=True)
+class DriversView:
+    status: PaneStatus
+    summary: str = ""  # "7 of 12 drivers active · 2 unknown"
+    rows: tuple[DriverRow, ...] = ()
+
+
+# -- view-models ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoinFunding:
+    """One venue's current funding for the coin. ``rate_8h`` is a fraction (0.0001 = 0.01 %/8h)."""
+
+    venue: str
+    fresh: bool
+    status: str  # the venue feed's health: "live", "stale 3m", "not configured"
+    rate_8h: float | None
+    annualised_pct: float | None  # rate_8h x 3 x 365 x 100
+    interval_hours: float | None  # settlement interval on that venue (1 h on Hyperliquid)
+    next_funding: str = ""  # "16:00 UTC (in 4h)"
+
+
+@dataclass(frozen=True)
+class CoinOpenInterest:
+    venue: str
+    fresh: bool
+    usd: float | None
+
+
+@dataclass(frozen=True)
+class CoinView:
+    """Everything the coin detail screen shows for ``coin`` over ``window``. Unknown figures are None."""
+
+    coin: str
+    window: str  # "24h" | "7d" | "30d" | "90d" | "all"
+    status: PaneStatus
+    windows: tuple[str, ...] = ("24h", "7d", "30d", "90d", "all")
+    message: str = ""  # "no data for XYZ yet" when there is no price data at all
+    # price and spot flow over the window
+    price: float | None = None
+    change_pct: float | None = None
+    bars: str = ""  # "1h bars", "1d bars", "5m bars"
+    coverage: str = ""  # "" or e.g. "history covers only 1d 2h" when the window reaches before the data
+    cvd_usd: float | None = None  # sum of (taker buy - taker sell) quote volume over the window's bars
+    cvd_note: str = ""  # why the CVD is unknown ("taker split unknown from ...")
+    ratio: float | None = None  # taker buy / taker sell quote volume over the window
+    share_pct: float | None = None  # share of the basket's cumulative delta (-100..100)
+    share_note: str = ""  # "of basket CVD since 2025-01-01" / "BTC is not in the altcoin basket"
+    price_x: tuple[float, ...] = ()  # epoch seconds (bar open times)
+    price_y: tuple[float, ...] = ()
+    cvd_x: tuple[float, ...] = ()
+    cvd_y: tuple[float, ...] = ()
+    chart_key: tuple[object, ...] = ()  # changes when the chart data changes (redraw only then)
+    # derivatives
+    funding: tuple[CoinFunding, ...] = ()
+    funding_mean_8h: float | None = None  # mean across fresh venues
+    funding_labels: tuple[str, ...] = ()  # 8 h periods, oldest first ("11-22 16h")
+    funding_history: tuple[float | None, ...] = ()  # mean rate_8h across venues per period
+    oi: tuple[CoinOpenInterest, ...] = ()
+    oi_total_usd: float | None = None  # sum over fresh venues
+    oi_change_24h_pct: float | None = None
+    oi_note: str = ""  # which venues the 24 h change is measured on
+    # liquidations, last 24 h
+    liquidations: tuple[LiquidationRow, ...] = ()  # newest first
+    liq_long_usd: float | None = None
+    liq_short_usd: float | None = None
+    liq_count: int = 0
+    liq_note: str = ""

@@ -1,0 +1,157 @@
+"""What each feed fetches and where it puts it. One function per feed; the scheduler decides when.
+
+Every feed makes one bulk call per provider where the provider offers one. Per-coin feeds fetch coins a few at a
+time and record a coin that fails (e.g. an unknown symbol) in ``state.coin_errors`` instead of failing the whole
+basket; the feed fails only when every coin fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sources.errors import SourceError
+from tui.runtime.config import Config
+from tui.runtime.modes import Runtime
+from tui.runtime.scheduler import Delivered, Feed
+from tui.runtime.state import INTRADAY_KEEP_MS, MarketState
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+BTC_LISTING_MS = 1_501_545_600_000  # 2017-08-01: BTCUSDT's first month on Binance
+
+
+def _ms(date: Any) -> int:
+    import pandas as pd
+
+    return int(pd.Timestamp(date).tz_localize("UTC").value // 1_000_000)
+
+
+async def _per_coin(
+    coins: list[str], fetch: Callable[[str], Awaitable[Any]], state: MarketState, concurrency: int = 4
+) -> dict[str, Any]:
+    """Run ``fetch`` per coin with bounded concurrency; failures go to ``state.coin_errors``."""
+    gate = asyncio.Semaphore(concurrency)
+    results: dict[str, Any] = {}
+    errors: dict[str, SourceError] = {}
+
+    async def one(coin: str) -> None:
+        async with gate:
+            try:
+                results[coin] = await fetch(coin)
+            except SourceError as exc:
+                errors[coin] = exc
+
+    await asyncio.gather(*(one(c) for c in coins))
+    for coin in results:
+        state.coin_errors.pop(coin, None)
+    for coin, exc in errors.items():
+        state.coin_errors[coin] = exc.detail if exc.status is None else f"HTTP {exc.status}: {exc.detail}"
+    if coins and not results:
+        raise next(iter(errors.values()))
+    return results
+
+
+def last_closed_ms(frame: Any) -> float | None:
+    """Close time (epoch ms) of the newest *finished* bar of a kline frame: how old its data really is (the
+    running bar's volumes are still growing, and in replayed history only its open is known)."""
+    if frame is None or not len(frame):
+        return None
+    closed = frame[~frame["provisional"]] if "provisional" in frame.columns else frame
+    if not len(closed):
+        return None
+    return float(closed["close_time"].iloc[-1].value // 1_000_000 + 1)
+
+
+def newest_closed_ms(frames: dict[str, Any]) -> float | None:
+    times = [t for f in frames.values() if (t := last_closed_ms(f)) is not None]
+    return max(times) if times else None
+
+
+def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
+    """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.runtime.feeds_derivs`, ETF and macro in
+    :mod:`tui.runtime.feeds_macro`."""
+    from sources.binance_spot import BinanceSpot
+
+    spot = BinanceSpot(runtime.http, config["sources"]["binance_spot"])
+    quote = config["general"]["quote"]
+    cadence = config["cadence"]
+    coins = [c for c in config.coins if c != "BTC"]
+    start_ms = _ms(config.cvd_start)
+    hourly_days = int(config["cvd"]["hourly_days"])
+
+    async def btc_ticker() -> Delivered:
+        tickers = await spot.ticker_24hr([f"BTC{quote}"])
+        ticker = tickers[f"BTC{quote}"]
+        state.btc_ticker = ticker
+        state.bump("btc_ticker")
+        # closeTime is when the last price is from; the price and volume together must move as trading goes on.
+        return Delivered(ticker.close_time.value // 1_000_000, (ticker.last, ticker.quote_volume))
+
+    async def btc_intraday() -> Delivered:
+        now = runtime.now_ms()
+        # 5-minute bars for the last ~26 h; a history without them (a replay of coarser files) falls back.
+        for interval, minutes in (("5m", 5), ("15m", 15), ("1h", 60)):
+            frame = await spot.klines(
+                f"BTC{quote}", interval, limit=int(INTRADAY_KEEP_MS / (minutes * 60_000)), now_ms=now
+            )
+            if len(frame) >= 2 and frame.index[-1].value // 1_000_000 >= now - 3 * minutes * 60_000:
+                break
+        if not len(frame):
+            # Binance always has recent bars; none at all (a replay without fine BTC spot files) is no data.
+            raise SourceError("binance", "/api/v3/klines", f"no intraday bars for BTC{quote} (5m, 15m or 1h)")
+        state.btc_intraday = frame
+        state.bump("btc_intraday")
+        return Delivered(last_closed_ms(frame))
+
+    async def btc_ath() -> None:
+        now = runtime.now_ms()
+        state.btc_monthly = await spot.klines(f"BTC{quote}", "1M", start_ms=BTC_LISTING_MS, now_ms=now)
+        state.bump("btc_ath")
+
+    async def cvd_daily() -> Delivered:
+        now = runtime.now_ms()
+
+        async def fetch(coin: str) -> Any:
+            return await spot.klines(f"{coin}{quote}", "1d", start_ms=start_ms, now_ms=now)
+
+        state.alt_daily.update(await _per_coin(coins, fetch, state))
+        state.bump("cvd_daily")
+        return Delivered(newest_closed_ms(state.alt_daily))
+
+    async def cvd_hourly() -> Delivered:
+        import pandas as pd
+
+        now = runtime.now_ms()
+        window_start = max(start_ms, now - hourly_days * DAY_MS)
+
+        async def fetch(coin: str) -> Any:
+            old = state.alt_hourly.get(coin)
+            if old is None or old.empty:
+                return await spot.klines(f"{coin}{quote}", "1h", start_ms=window_start, now_ms=now)
+            # Incremental: re-fetch from the first provisional (or the last) bar onwards.
+            provisional = old[old["provisional"]]
+            since = provisional.index[0] if len(provisional) else old.index[-1]
+            fresh = await spot.klines(f"{coin}{quote}", "1h", start_ms=int(since.value // 1_000_000), now_ms=now)
+            merged = pd.concat([old[old.index < since], fresh])
+            return merged[merged.index >= pd.Timestamp(window_start, unit="ms", tz="UTC")]
+
+        state.alt_hourly.update(await _per_coin(coins, fetch, state))
+        state.bump("cvd_hourly")
+        return Delivered(newest_closed_ms(state.alt_hourly))
+
+    from tui.runtime.feeds_derivs import build_derivs_feeds
+    from tui.runtime.feeds_macro import build_macro_feeds
+
+    return [
+        # A BTC price older than 5 minutes is not "the price"; one that has not moved for an hour is suspect.
+        Feed("btc_ticker", "binance", cadence["btc_ticker"], btc_ticker, max_data_age=300.0, frozen_after=3600.0),
+        # The chart and the 1 h change: the newest finished bar may be at most ~2 bars old (1 h bars in a replay).
+        Feed("btc_intraday", "binance", cadence["btc_intraday"], btc_intraday, max_data_age=2 * 3600.0),
+        Feed("btc_ath", "binance", cadence["btc_ath"], btc_ath),
+        Feed("cvd_daily", "binance", cadence["cvd_daily"], cvd_daily, max_data_age=2 * 86400.0),
+        Feed("cvd_hourly", "binance", cadence["cvd_hourly"], cvd_hourly, max_data_age=3 * 3600.0),
+        *build_derivs_feeds(config, runtime, state),
+        *build_macro_feeds(config, runtime, state),
+    ]

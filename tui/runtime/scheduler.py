@@ -1,0 +1,195 @@
+"""The polling scheduler: each feed runs as its own loop on its own cadence, never overlapping itself.
+
+On failure a feed backs off exponentially with full jitter (capped), honours a provider's ``Retry-After`` on rate
+limits, and polls a source that refuses us for good reason (HTTP 451/403) only every ``unavailable_retry`` seconds.
+``refresh_now`` wakes every feed; ``pause`` holds them. The Textual app runs each loop as a worker; the snapshot
+CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested with plain asyncio.
+
+A fetch may say what it delivered (:class:`Delivered`): the market time of its newest figure (the feed's data is
+stale once that is older than ``Feed.max_data_age``) and a fingerprint of its values. A provider that answers 200
+with the very same values poll after poll for longer than ``Feed.frozen_after`` (a price that has not moved for an
+hour, every funding rate identical) is marked *suspect*: frozen data is not live data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+from sources.errors import RateLimited, SourceError, SourceUnavailable
+from tui.runtime.health import FeedHealth, format_age
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What one fetch delivered: ``data_ms``, the market time (epoch ms) of its newest figure, and a
+    ``fingerprint`` of its values (equal fingerprints: nothing moved)."""
+
+    data_ms: float | None = None
+    fingerprint: Hashable | None = None
+
+
+@dataclass
+class Feed:
+    """A named fetch that updates the market state; ``run`` raises SourceError on failure and may return what
+    it delivered (:class:`Delivered`).
+
+    ``max_data_age``: seconds on the market clock after which the newest figure is stale (None: the feed has no
+    data time). ``frozen_after``: seconds of identical fingerprints after which the data is suspect.
+    """
+
+    name: str
+    provider: str
+    cadence: float
+    run: Callable[[], Awaitable[Delivered | None]]
+    stale_after: float = 0.0
+    max_data_age: float | None = None
+    frozen_after: float | None = None
+    health: FeedHealth = field(init=False)
+    _fingerprint: Hashable | None = field(default=None, init=False, repr=False)
+    _unchanged_since: float | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.stale_after:
+            self.stale_after = max(3 * self.cadence, 30.0)
+        self.health = FeedHealth(self.name, self.provider, self.stale_after, max_data_age=self.max_data_age)
+
+    def delivered(self, result: Delivered | None, now: float) -> None:
+        """Record a good fetch's data time and fingerprint; mark the feed suspect when its values froze."""
+        health = self.health
+        if result is None:
+            return
+        if result.data_ms is not None:
+            health.data_as_of = float(result.data_ms) / 1000.0
+        if result.fingerprint is None or self.frozen_after is None:
+            return
+        if result.fingerprint != self._fingerprint or self._unchanged_since is None:
+            self._fingerprint, self._unchanged_since = result.fingerprint, now
+            health.suspect = None
+        elif now - self._unchanged_since > self.frozen_after:
+            health.suspect = f"frozen {format_age(now - self._unchanged_since)}: identical values every poll"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        feeds: list[Feed],
+        on_update: Callable[[str], None] = lambda name: None,
+        *,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 300.0,
+        unavailable_retry: float = 1800.0,
+        clock: Callable[[], float] = time.time,
+        market_clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.feeds = {feed.name: feed for feed in feeds}
+        #: Market time in epoch seconds (the replayed time in a replay); the wall clock when not given.
+        self.market_clock = market_clock or clock
+        for feed in feeds:
+            feed.health.offset = self.market_offset
+        self.on_update = on_update
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.unavailable_retry = unavailable_retry
+        self.clock = clock
+        self._wake: dict[str, asyncio.Event] = {}
+        self._running = asyncio.Event()
+        self._running.set()
+        self.speed = 1.0  # cadence multiplier divisor (+/- keys)
+
+    def market_offset(self) -> float:
+        """Market time minus wall time, in seconds."""
+        return self.market_clock() - self.clock()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+        for feed in self.feeds.values():
+            feed.health.paused = True
+
+    def resume(self) -> None:
+        self._running.set()
+        for feed in self.feeds.values():
+            feed.health.paused = False
+        self.refresh_now()
+
+    def refresh_now(self) -> None:
+        for event in self._wake.values():
+            event.set()
+
+    async def run_once(self, name: str) -> bool:
+        """Run one fetch of ``name`` and record its health; returns True on success."""
+        feed = self.feeds[name]
+        health = feed.health
+        try:
+            result = await feed.run()
+        except RateLimited as exc:
+            self._failed(health, str(exc), exc.retry_after)
+            return False
+        except SourceUnavailable as exc:
+            health.unavailable = True
+            self._failed(health, _brief(exc), self.unavailable_retry)
+            return False
+        except SourceError as exc:
+            self._failed(health, _brief(exc), self._backoff(health.failures + 1))
+            return False
+        except Exception as exc:  # a bug in a parser must not kill the feed loop or the app
+            log.exception("feed %s crashed", name)
+            self._failed(health, f"internal error: {type(exc).__name__}: {exc}", self._backoff(health.failures + 1))
+            return False
+        health.as_of = self.clock()
+        health.market_as_of = self.market_clock()
+        feed.delivered(result if isinstance(result, Delivered) else None, health.market_as_of)
+        health.failures = 0
+        health.error = None
+        health.retry_at = None
+        health.unavailable = False
+        self.on_update(name)
+        return True
+
+    def _failed(self, health: FeedHealth, reason: str, delay: float) -> None:
+        health.failures += 1
+        health.error = reason
+        health.retry_at = self.clock() + delay
+        self.on_update(health.name)
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** min(failures, 16))
+        # Full jitter, but never hammer: at least the base delay.
+        return max(self.backoff_base, random.uniform(0, ceiling))
+
+    async def run_feed(self, name: str) -> None:
+        """The feed's loop: fetch, then sleep its cadence (or its back-off) unless woken by refresh."""
+        feed = self.feeds[name]
+        wake = self._wake.setdefault(name, asyncio.Event())
+        while True:
+            await self._running.wait()
+            wake.clear()
+            ok = await self.run_once(name)
+            if ok:
+                delay = feed.cadence / self.speed
+            else:
+                delay = max(0.0, (feed.health.retry_at or self.clock()) - self.clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=delay)
+
+    async def run_all_once(self, names: list[str] | None = None) -> dict[str, bool]:
+        """One pass of every feed, concurrently (the snapshot CLI)."""
+        selected = names or list(self.feeds)
+        results = await asyncio.gather(*(self.run_once(n) for n in selected))
+        return dict(zip(selected, results, strict=True))
+
+
+def _brief(exc: SourceError) -> str:
+    text = str(exc)
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -1,0 +1,345 @@
+"""Builds the coin detail view-model (:class:`widgets.coin_detail.CoinView`) from market state and analytics.
+
+Market meaning of each figure, over the chosen window (the last N bars, the latest possibly still open):
+
+* ``change_pct = (last close / open of the window's first bar - 1) x 100`` — how far price moved.
+* ``cvd_usd = sum(2 x taker_buy_quote - quote_volume)`` over the window's bars — net USD market-bought minus
+  market-sold (:func:`analytics.cvd.cvd`). A bar with an unknown taker split makes the total unknown (never 0).
+* ``ratio = sum(taker_buy_quote) / sum(quote_volume - taker_buy_quote)`` — above 1 buyers were more aggressive.
+* ``share_pct`` — the coin's ``share_of_basket`` in the daily basket since ``cvd.start`` (the CVD pane's
+  "Share" column): its cumulative delta over the sum of the known coins' absolute cumulative deltas.
+* Funding per venue is the current predicted rate normalised to 8 h; the history is the mean across venues per
+  8 h settlement period (:func:`analytics.funding.funding_history_matrix`); annualised = rate_8h x 3 x 365.
+* Open interest per venue in USD; the 24 h change is :func:`analytics.open_interest.oi_change` on the hourly OI
+  history (venues with a sample at both ends only).
+* Liquidations: this coin's rows of the recorded tape with ``now - 24h <= time <= now``, newest first.
+
+Bars: hourly klines (kept for ``cvd.hourly_days``) for windows up to 30 days, daily klines beyond; BTC uses the
+5-minute intraday bars and the monthly history (or alt frames if BTC is configured as a basket coin). The finest
+frame that reaches back over the whole window is used; if none does, the one with most bars in the window, and the
+view says how much history it covers. Pure: reads state, computes with analytics, returns frozen data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.cvd import buy_sell_ratio, cvd
+from analytics.funding import funding_history_matrix
+from analytics.open_interest import oi_change
+from analytics.price import downsample
+from records.derivs import times_ms
+from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, LiquidationRow, PaneStatus
+from tui.runtime.health import FeedHealth
+from tui.views.builder import CHART_POINTS, PANE_FEEDS, ViewBuilder, epoch_seconds, pane_status
+from tui.views.derivs import VENUES, venue_status
+
+#: Time windows, in the order ``[`` / ``]`` / ``t`` step through them.
+WINDOWS: tuple[str, ...] = ("24h", "7d", "30d", "90d", "all")
+WINDOW_SPAN: dict[str, pd.Timedelta | None] = {
+    "24h": pd.Timedelta(days=1),
+    "7d": pd.Timedelta(days=7),
+    "30d": pd.Timedelta(days=30),
+    "90d": pd.Timedelta(days=90),
+    "all": None,
+}
+LIQ_ROWS = 15
+DAY_MS = 86_400_000
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def normalise_coin(coin: str) -> str:
+    """``" sol "`` -> ``"SOL"``; keeps only the characters a ticker can have."""
+    return "".join(ch for ch in str(coin).strip().upper() if ch.isalnum())[:20]
+
+
+def next_window(window: str, step: int = 1) -> str:
+    """The window ``step`` places after ``window`` in :data:`WINDOWS`, wrapping around."""
+    index = WINDOWS.index(window) if window in WINDOWS else 0
+    return WINDOWS[(index + step) % len(WINDOWS)]
+
+
+# -- bars -------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Bars:
+    feed: str  # the feed that fills this frame (its version keys the charts, its health the status)
+    frame: pd.DataFrame
+    label: str  # "1h bars"
+
+
+def _interval(frame: pd.DataFrame) -> pd.Timedelta:
+    """Bar length from Binance's ``close_time = open_time + interval - 1 ms`` (else the smallest step)."""
+    if "close_time" in frame.columns and len(frame):
+        return pd.Timestamp(frame["close_time"].iat[0]) + pd.Timedelta(milliseconds=1) - frame.index[0]
+    if len(frame) > 1:
+        return pd.Timedelta(np.diff(frame.index.asi8).min(), unit=frame.index.unit)
+    return pd.Timedelta(0)
+
+
+def _label(interval: pd.Timedelta) -> str:
+    seconds = interval.total_seconds()
+    if seconds >= 27 * 86_400:
+        return "1M bars"
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:.0f}d bars"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f}h bars"
+    return f"{seconds / 60:.0f}m bars"
+
+
+def _candidates(state: Any, coin: str) -> list[_Bars]:
+    """The coin's kline frames, finest bars first."""
+    found: list[tuple[str, Any]] = [
+        ("cvd_hourly", state.alt_hourly.get(coin)),
+        ("cvd_daily", state.alt_daily.get(coin)),
+    ]
+    if coin == "BTC":
+        found += [("btc_intraday", state.btc_intraday), ("btc_ath", state.btc_monthly)]
+    bars = [
+        _Bars(feed, frame, _label(_interval(frame)))
+        for feed, frame in found
+        if frame is not None and len(frame) and {"close", "quote_volume", "taker_buy_quote"} <= set(frame.columns)
+    ]
+    return sorted(bars, key=lambda b: _interval(b.frame))
+
+
+def window_bars(frame: pd.DataFrame, window: str) -> pd.DataFrame:
+    """The bars of ``window``: those opened after ``last open - span`` (all bars for "all")."""
+    span = WINDOW_SPAN[window]
+    if span is None or not len(frame):
+        return frame
+    start = frame.index[-1] - span
+    return frame.iloc[frame.index.searchsorted(start, side="right") :]
+
+
+def _covers(frame: pd.DataFrame, window: str) -> bool:
+    span = WINDOW_SPAN[window]
+    if span is None:
+        return True
+    return frame.index[0] - _interval(frame) <= frame.index[-1] - span
+
+
+def choose_bars(candidates: list[_Bars], window: str) -> _Bars | None:
+    """Finest frame covering the whole window with at least 2 bars in it; else the one with most bars in it.
+
+    For "all", the frame reaching back furthest (finest among equals).
+    """
+    if not candidates:
+        return None
+    if WINDOW_SPAN[window] is None:
+        return min(candidates, key=lambda b: b.frame.index[0])  # stable: finest first among equal starts
+    for bars in candidates:
+        if _covers(bars.frame, window) and len(window_bars(bars.frame, window)) >= 2:
+            return bars
+    return max(candidates, key=lambda b: len(window_bars(b.frame, window)))
+
+
+def _span_text(td: pd.Timedelta) -> str:
+    hours = td.total_seconds() / 3600
+    if hours >= 48:
+        return f"{hours / 24:.0f}d"
+    if hours >= 1:
+        return f"{hours:.0f}h"
+    return f"{td.total_seconds() / 60:.0f}m"
+
+
+# -- sections ---------------------------------------------------------------------------------------------------
+def _status(views: ViewBuilder, feeds: tuple[str, ...], now: float) -> PaneStatus:
+    healths = views.health_map()
+    chosen = [healths.get(name) or FeedHealth(name, "", 30.0) for name in feeds]
+    return pane_status(chosen, now, views.clock_offset(now))
+
+
+def _share(views: ViewBuilder, coin: str) -> tuple[float | None, str]:
+    if coin == "BTC":
+        return None, "BTC is not in the altcoin basket"
+    daily, _ = views.cvd_baskets()
+    since = f"of basket CVD since {views.config.cvd_start.isoformat()}"
+    if daily is None:
+        return None, since
+    if coin in daily.unknown_reasons:
+        return None, f"excluded from basket: {daily.unknown_reasons[coin]}"
+    rows = daily.summary[daily.summary["coin"] == coin]
+    if not len(rows):
+        return None, "not in the basket"
+    share = _num(rows["share_of_basket"].iat[0])
+    return (None if share is None else share * 100), since
+
+
+def _next_funding(ts: Any, now_ms: int) -> str:
+    if ts is None:
+        return ""
+    stamp = pd.Timestamp(ts)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    minutes = int((stamp.value // 1_000_000 - now_ms) // 60_000)
+    text = f"{stamp:%H:%M} UTC"
+    if minutes >= 0:
+        text += f" (in {minutes // 60}h{minutes % 60:02d})" if minutes >= 60 else f" (in {minutes}m)"
+    return text
+
+
+def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str, Any]:
+    state = views.state
+    healths = views.health_map()
+    rows: list[CoinFunding] = []
+    fresh_rates: list[float] = []
+    oi_rows: list[CoinOpenInterest] = []
+    for venue in VENUES:
+        snap = state.derivs.get(venue)
+        if snap is None:
+            continue
+        status = venue_status(healths.get(f"funding_{venue}"), venue, now)
+        for quote in snap.funding:
+            if quote.coin != coin:
+                continue
+            rate = _num(quote.rate_8h)
+            rows.append(CoinFunding(
+                venue, status.fresh, status.text, rate, None if rate is None else rate * 3 * 365 * 100,
+                _num(quote.interval_hours), _next_funding(quote.next_funding_time, now_ms),
+            ))  # fmt: skip
+            if status.fresh and rate is not None:
+                fresh_rates.append(rate)
+            break
+        records = list(snap.open_interest) + (list(state.binance_oi) if venue == "binance" else [])
+        usd = [r.oi_usd for r in records if r.coin == coin and _num(r.oi_usd) is not None]
+        if usd:
+            oi_rows.append(CoinOpenInterest(venue, status.fresh, float(usd[-1])))
+    fresh_oi = [r.usd for r in oi_rows if r.fresh and r.usd is not None]
+    change, note = None, ""
+    history = state.oi_history
+    if history is not None and len(history):
+        mine = history[history["coin"] == coin]
+        if len(mine):
+            change = _num(oi_change(mine, pd.Timedelta(hours=24)).get(coin))
+            note = "+".join(sorted({str(v) for v in mine["exchange"].unique()}))
+    labels: tuple[str, ...] = ()
+    values: tuple[float | None, ...] = ()
+    fh = state.funding_history
+    if fh is not None and len(fh):
+        mine = fh[fh["coin"] == coin]
+        if len(mine):
+            periods = int(views.config["funding"]["history_periods"])
+            matrix = funding_history_matrix(mine, None, periods)
+            if coin in matrix.index:
+                labels = tuple(f"{c:%m-%d %Hh}" for c in matrix.columns)
+                values = tuple(_num(v) for v in matrix.loc[coin])
+    return {
+        "funding": tuple(rows),
+        "funding_mean_8h": sum(fresh_rates) / len(fresh_rates) if fresh_rates else None,
+        "funding_labels": labels,
+        "funding_history": values,
+        "oi": tuple(oi_rows),
+        "oi_total_usd": sum(fresh_oi) if fresh_oi else None,
+        "oi_change_24h_pct": change,
+        "oi_note": note,
+    }
+
+
+def _clock(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%H:%M:%S")
+
+
+def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
+    tape = state.liq_tape
+    if tape is None:
+        return {"liq_note": "liquidation tape not started"}
+    frame = tape.frame(now_ms - DAY_MS)
+    frame = frame[(frame["coin"] == coin) & (times_ms(frame["time"]) <= now_ms)]
+    if not len(frame):
+        return {"liq_note": f"none recorded for {coin} in the last 24h", "liq_long_usd": 0.0, "liq_short_usd": 0.0}
+    longs = frame["side"] == "long"
+    notional = frame["notional_usd"].astype(float)
+    newest = frame.iloc[::-1].head(LIQ_ROWS)
+    columns = (times_ms(newest["time"]), newest["exchange"], newest["coin"], newest["side"],
+               newest["notional_usd"], newest["price"])  # fmt: skip
+    rows = tuple(
+        LiquidationRow(_clock(int(t)), str(ex), str(c), str(side), float(usd), _num(px))
+        for t, ex, c, side, usd, px in zip(*columns, strict=True)
+    )
+    recorded = tape.recorded_since_ms
+    note = ""
+    if recorded is not None and recorded > now_ms - DAY_MS:
+        note = f"recorded for {_span_text(pd.Timedelta(milliseconds=now_ms - recorded))} only"
+    return {
+        "liquidations": rows,
+        "liq_long_usd": float(notional[longs].sum()),
+        "liq_short_usd": float(notional[~longs].sum()),
+        "liq_count": len(frame),
+        "liq_note": note,
+    }
+
+
+# -- the view ---------------------------------------------------------------------------------------------------
+def data_feeds(coin: str) -> tuple[str, ...]:
+    """The state versions a coin's view depends on (the screen rebuilds only when one of them moves)."""
+    spot = PANE_FEEDS["btc"] if coin == "BTC" else ()
+    return (*spot, "cvd_daily", "cvd_hourly", "funding", "liquidations")
+
+
+def build_coin_view(views: ViewBuilder, coin: str, window: str, now: float | None = None) -> CoinView:
+    """The coin detail view-model for ``coin`` over ``window`` (one of :data:`WINDOWS`)."""
+    now = time.time() if now is None else now
+    coin = normalise_coin(coin)
+    window = window if window in WINDOWS else WINDOWS[0]
+    state = views.state
+    now_ms = int(views.runtime.now_ms())
+    derivs = _funding(views, coin, now, now_ms)
+    liqs = _liquidations(state, coin, now_ms)
+    bars = choose_bars(_candidates(state, coin), window)
+    if bars is None:
+        error = state.coin_errors.get(coin)
+        message = f"no data for {coin}: {error}" if error else f"no data for {coin} yet"
+        if not state.alt_daily and not state.alt_hourly and state.btc_ticker is None:
+            status = PaneStatus(False, "waiting for data")
+        else:
+            status = PaneStatus(False, "no spot data")
+        return CoinView(coin, window, status, message=message, **derivs, **liqs)
+
+    frame = bars.frame
+    feeds = (bars.feed, *(f for f in (PANE_FEEDS["btc"] if coin == "BTC" else PANE_FEEDS["cvd"]) if f != bars.feed))
+    status = _status(views, feeds, now)
+    recent = window_bars(frame, window)
+    closes = recent["close"].astype(float)
+    last = _num(closes.iat[-1])
+    if coin == "BTC" and state.btc_ticker is not None:
+        last = _num(state.btc_ticker.last) or last
+    first_open = _num(recent["open"].iat[0]) if "open" in recent.columns else None
+    change = None if last is None or not first_open else (last / first_open - 1) * 100
+    coverage = ""
+    if not _covers(frame, window):
+        covered = recent.index[-1] + _interval(frame) - recent.index[0]
+        coverage = f"history covers only {_span_text(covered)}"
+    cumulative = cvd(frame, recent.index[0])
+    total = _num(cumulative.iat[-1]) if len(cumulative) else None
+    cvd_note = ""
+    if total is None and len(cumulative):
+        unknown = cumulative.index[np.isnan(cumulative.to_numpy(float))]
+        cvd_note = f"taker split unknown from {unknown[0]:%Y-%m-%d %H:%M}" if len(unknown) else "CVD unknown"
+    share, share_note = _share(views, coin)
+    price_series = downsample(closes, CHART_POINTS)
+    cvd_series = downsample(cumulative.dropna(), CHART_POINTS)
+    version = state.version.get(bars.feed, 0)
+    return CoinView(
+        coin, window, status,
+        price=last, change_pct=change, bars=bars.label, coverage=coverage,
+        cvd_usd=total, cvd_note=cvd_note, ratio=_num(buy_sell_ratio(frame, recent.index[0])),
+        share_pct=share, share_note=share_note,
+        price_x=epoch_seconds(price_series.index), price_y=tuple(price_series.tolist()),
+        cvd_x=epoch_seconds(cvd_series.index), cvd_y=tuple(cvd_series.astype(float).tolist()),
+        chart_key=(coin, window, bars.feed, version, len(recent), int(recent.index[-1].value)),
+        **derivs, **liqs,
+    )  # fmt: skip
