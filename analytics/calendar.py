@@ -37,3 +37,12 @@ def is_us_session(dates: Iterable[dt.date]) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     closed = us_market_holidays(d.year for d in days)
     return np.array([d.weekday() < 5 and d not in closed for d in days], dtype=bool)
+
+
+def parse_utc_ms(text: str) -> int:
+    """An ISO-8601 time (``2025-10-11T12:00:00Z``; without a zone, UTC is assumed) as epoch milliseconds."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(text)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value // 1_000_000)

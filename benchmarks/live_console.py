@@ -30,10 +30,10 @@ def child(config: str) -> int:
     The budgets are mapped when the boot thread builds the runtime, as the console imports the HTTP stack there:
     importing it here would add its import time to the first paint.
     """
-    import tui.runtime.modes
+    import tui.boot
     from tui.cli import main as cli_main
 
-    build = tui.runtime.modes.build_runtime
+    build = tui.boot.build_runtime
 
     def build_runtime(*args: object, **kwargs: object) -> object:
         from emulator.loopback import map_budgets
@@ -42,7 +42,7 @@ def child(config: str) -> int:
         map_budgets(http.DEFAULT_BUDGETS)
         return build(*args, **kwargs)
 
-    tui.runtime.modes.build_runtime = build_runtime  # type: ignore[assignment]
+    tui.boot.build_runtime = build_runtime  # type: ignore[assignment]
     return cli_main(["--config", config])
 
 

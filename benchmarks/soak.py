@@ -64,7 +64,7 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def container_sizes(state: Any, runtime: Any) -> dict[str, int]:
+def container_sizes(state: Any, emulator: Any) -> dict[str, int]:
     """Rows held by each MarketState container (and the emulator's bookkeeping)."""
 
     def rows(frame: Any) -> int:
@@ -86,8 +86,8 @@ def container_sizes(state: Any, runtime: Any) -> dict[str, int]:
         "global_history": 0 if history is None else len(history.frame),
         "extra_keys": len(state.extra),
         "versions": len(state.version),
-        "emulator_requests": len(runtime.emulator.requests),
-        "emulator_cache": len(runtime.emulator.cache),
+        "emulator_requests": len(emulator.requests),
+        "emulator_cache": len(emulator.cache),
     }
 
 
@@ -99,10 +99,10 @@ async def soak(
     on_sample: Callable[[Sample], None] | None = None,
 ) -> SoakResult:
     """Run the accelerated day; returns the samples (one every ``hours / samples`` simulated hours)."""
+    from tui.boot import build_runtime
     from tui.runtime.config import load_config
     from tui.runtime.feeds import build_feeds
     from tui.runtime.feeds_derivs import start_liquidation_tape
-    from tui.runtime.modes import build_runtime
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
@@ -110,8 +110,9 @@ async def soak(
     config = load_config(use_user_file=False)
     if coins is not None:
         config = config.with_overrides("general", coins=coins)
-    runtime = build_runtime(config, "demo", now_ms=START_MS)
-    clock = runtime.emulator.clock
+    runtime, emulator = build_runtime(config, "demo", now_ms=START_MS)
+    assert emulator is not None
+    clock = emulator.clock
 
     async def virtual_sleep(seconds: float) -> None:
         clock.advance(int(seconds * 1000))  # a rate-limit or retry wait costs simulated, not wall, time
@@ -156,7 +157,7 @@ async def soak(
             views.drivers(now), views.status(scheduler, now)
             if now_ms >= next_sample or now_ms + step_ms > end_ms:
                 gc.collect()
-                sample = Sample((now_ms - START_MS) / 3_600_000, rss_mb(), container_sizes(state, runtime))
+                sample = Sample((now_ms - START_MS) / 3_600_000, rss_mb(), container_sizes(state, emulator))
                 result.samples.append(sample)
                 if on_sample is not None:
                     on_sample(sample)

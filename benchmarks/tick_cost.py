@@ -129,15 +129,15 @@ def liquidation_tape(rng: np.random.Generator, coins: list[str], now_ms: int, ro
 
 def demo_extras(now_ms: int = NOW_MS) -> dict[str, Any]:
     """ETF, sentiment and macro containers (``state.extra``) from the demo market, fetched once."""
+    from tui.boot import build_runtime
     from tui.runtime.config import load_config
     from tui.runtime.feeds_macro import build_macro_feeds
-    from tui.runtime.modes import build_runtime
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
 
     async def run() -> dict[str, Any]:
         config = load_config(use_user_file=False)
-        runtime = build_runtime(config, "demo", now_ms=now_ms)
+        runtime, _ = build_runtime(config, "demo", now_ms=now_ms)
         state = MarketState()
         await Scheduler(build_macro_feeds(config, runtime, state)).run_all_once()
         await runtime.aclose()
@@ -223,15 +223,15 @@ def _copy(value: Any) -> Any:
 
 def build_views(n: int, extras: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(ViewBuilder, state, scheduler) over N synthetic coins; every feed's health is fresh."""
+    from tui.boot import build_runtime
     from tui.runtime.config import load_config
     from tui.runtime.feeds import build_feeds
-    from tui.runtime.modes import build_runtime
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
 
     config = load_config(use_user_file=False)
-    runtime = build_runtime(config, "demo", now_ms=NOW_MS)
+    runtime, _ = build_runtime(config, "demo", now_ms=NOW_MS)
     state = MarketState()
     scheduler = Scheduler(build_feeds(config, runtime, state))
     fill_state(state, n, extras=extras)

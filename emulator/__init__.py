@@ -6,8 +6,9 @@ served on 127.0.0.1 (``python -m emulator``) for end-to-end, fault and benchmark
 """
 
 from emulator.clock import VirtualClock
-from emulator.core import Emulator, EmuRequest, EmuResponse
+from emulator.core import Emulator
 from emulator.dataset import MarketDataset
 from emulator.transport import EmulatorTransport
+from emulator.wire import EmuRequest, EmuResponse
 
 __all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorTransport", "MarketDataset", "VirtualClock"]

@@ -32,11 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     from emulator.server import EmulatorASGI, apply_fault_spec
 
     if args.replay is not None:
+        from analytics.calendar import parse_utc_ms
         from emulator.replay import load_replay_dataset
-        from tui.runtime.modes import parse_at
 
         dataset = load_replay_dataset(args.replay)
-        start = parse_at(args.at) if args.at else (dataset.end_ms or 0)
+        start = parse_utc_ms(args.at) if args.at else (dataset.end_ms or 0)
         emulator = Emulator(dataset, VirtualClock(start_ms=start, speed=args.speed))
     else:
         from emulator.demo import demo_emulator

@@ -7,47 +7,13 @@ needs no host: served on 127.0.0.1 every source's base URL simply points at the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from emulator.clock import VirtualClock
 from emulator.dataset import MarketDataset
-
-
-@dataclass
-class EmuRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes = b""
-
-    def json(self) -> Any:
-        return json.loads(self.body or b"null")
-
-    @classmethod
-    def from_parts(cls, method: str, path: str, query_string: str, body: bytes = b"") -> EmuRequest:
-        return cls(method.upper(), path, dict(parse_qsl(query_string, keep_blank_values=True)), body)
-
-
-@dataclass
-class EmuResponse:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> EmuResponse:
-        merged = {"Content-Type": "application/json"}
-        merged.update(headers or {})
-        return cls(status, json.dumps(payload, separators=(",", ":")).encode(), merged)
-
-    @classmethod
-    def text(cls, text: str, content_type: str = "text/plain", status: int = 200) -> EmuResponse:
-        return cls(status, text.encode(), {"Content-Type": f"{content_type}; charset=utf-8"})
-
+from emulator.faults import mangle, restamp
+from emulator.wire import BadRequest, EmuRequest, EmuResponse, Fault
 
 Handler = Callable[[EmuRequest, "Emulator"], EmuResponse]
 
@@ -64,18 +30,6 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
     return register
 
 
-@dataclass
-class Fault:
-    """A fault to inject on matching paths (see :mod:`emulator.faults` for every kind)."""
-
-    #: status | timeout | slow | reset | truncated | malformed | empty | garbage_numbers | nan_inf |
-    #: missing_field | renamed_field | frozen
-    kind: str
-    status: int = 500
-    retry_after: float | None = None
-    delay_s: float = 0.0
-    field: str | None = None  # missing/renamed field; garbage_numbers/nan_inf: only this key (None: every number)
-    rename_to: str | None = None  # renamed_field: the new key (default: field + "_v2")
 
 
 class Emulator:
@@ -121,19 +75,13 @@ class Emulator:
         except BadRequest as exc:
             return EmuResponse.json({"code": -1100, "msg": str(exc)}, status=400)
         if fault is not None and fault.kind == "frozen":
-            from emulator.faults import restamp
-
             key = ("frozen", request.method, request.path, tuple(sorted(request.query.items())), request.body)
             response = restamp(self.cache.setdefault(key, response), self.now_ms())
         elif fault is not None:
-            from emulator.faults import mangle
-
             response = mangle(response, fault)
         return response
 
 
-class BadRequest(Exception):
-    """A handler rejects the request's parameters the way the provider would (HTTP 400)."""
 
 
 _loaded = False

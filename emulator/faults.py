@@ -36,7 +36,7 @@ import json
 import re
 from typing import Any
 
-from emulator.core import EmuResponse, Fault
+from emulator.wire import EmuResponse, Fault
 
 #: Kinds applied before the handler (transport/server level) and after it (body level).
 PRE_KINDS = ("status", "timeout", "slow", "reset")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
+from emulator.wire import EmuRequest, EmuResponse
 
 DAY_MS = 86_400_000
 

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
 from emulator.dataset import SPOT
 from emulator.klines import latest_price
+from emulator.wire import BadRequest, EmuRequest, EmuResponse
 from records.derivs import CoinKey
 from sources.symbols import PARSERS, venue_symbol
 

@@ -11,9 +11,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
 from emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, rolling_24h, window
 from emulator.klines import close_time as kline_close_time
+from emulator.wire import BadRequest, EmuRequest, EmuResponse
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 

@@ -10,7 +10,7 @@ interest from the dataset, with the predicted rate being the last settled one (s
 
 from __future__ import annotations
 
-from emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
 from emulator.routes_binance_futures import (
     HOUR,
     current_funding,
@@ -24,6 +24,7 @@ from emulator.routes_binance_futures import (
     spot_24h,
     window_rows,
 )
+from emulator.wire import BadRequest, EmuRequest, EmuResponse
 from sources.symbols import venue_symbol
 
 EXCHANGE = "bybit"

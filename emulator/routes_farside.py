@@ -18,7 +18,8 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
+from emulator.wire import EmuRequest, EmuResponse
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

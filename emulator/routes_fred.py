@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
+from emulator.wire import EmuRequest, EmuResponse
 
 DAY_MS = 86_400_000
 PUBLISH_LAG_MS = DAY_MS + 21 * 3_600_000

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import email.utils
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
 from emulator.routes_binance_futures import (
     current_funding,
     dec,
@@ -24,6 +24,7 @@ from emulator.routes_binance_futures import (
     spot_24h,
     window_rows,
 )
+from emulator.wire import EmuRequest, EmuResponse
 from sources.symbols import hyperliquid_symbol, venue_symbol
 
 EXCHANGE = "hyperliquid"

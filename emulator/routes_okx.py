@@ -15,7 +15,7 @@ serves the emulator's contract sizes (:mod:`emulator.okx_contracts`).
 
 from __future__ import annotations
 
-from emulator.core import BadRequest, Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
 from emulator.okx_contracts import contract_value
 from emulator.routes_binance_futures import (
     DAY,
@@ -29,6 +29,7 @@ from emulator.routes_binance_futures import (
     oi_series,
     resolve,
 )
+from emulator.wire import BadRequest, EmuRequest, EmuResponse
 
 EXCHANGE = "okx"
 HISTORY_DAYS = 92

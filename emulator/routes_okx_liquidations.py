@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
 from emulator.okx_contracts import contract_value
+from emulator.wire import EmuRequest, EmuResponse
 from emulator.ws_streams import decimal_str, venue_tape
 from records.liquidations import OKX
 from sources.liquidations import OKX_REST_PATH

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
+from emulator.wire import EmuRequest, EmuResponse
 
 SESSION_MS = int(6.5 * 3_600_000)
 INDEX_ALIASES = {"^spx": "^GSPC", "^ndq": "^IXIC", "^ndx": "^NDX", "^dji": "^DJI"}

@@ -17,7 +17,8 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
-from emulator.core import Emulator, EmuRequest, EmuResponse, route
+from emulator.core import Emulator, route
+from emulator.wire import EmuRequest, EmuResponse
 
 DAY_S = 86_400
 SESSION_MS = int(6.5 * 3_600_000)

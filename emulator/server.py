@@ -16,7 +16,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from emulator.core import Emulator, EmuRequest, Fault
+from emulator.core import Emulator
+from emulator.wire import EmuRequest, Fault
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -6,7 +6,8 @@ import asyncio
 
 import httpx
 
-from emulator.core import Emulator, EmuRequest
+from emulator.core import Emulator
+from emulator.wire import EmuRequest
 
 
 class EmulatorTransport(httpx.AsyncBaseTransport):

@@ -212,7 +212,7 @@ async def test_keys_remap_from_config_and_refresh_rate_keys() -> None:
 
 async def test_command_palette_runs_every_key_action_and_opens_coins_from_the_dashboard() -> None:
     from tui.app.coin_screen import CoinScreen
-    from tui.runtime.keys import KeyCommands
+    from tui.app.keys import KeyCommands
 
     app = demo_app()
     async with app.run_test(size=(160, 45)) as pilot:

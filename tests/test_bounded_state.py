@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FROZEN_NOW_MS
+from tui.boot import build_runtime
 from tui.runtime.config import load_config
 from tui.runtime.feeds import build_feeds
-from tui.runtime.modes import build_runtime
 from tui.runtime.scheduler import Scheduler
 from tui.runtime.state import INTRADAY_KEEP_MS, MarketState
 
@@ -24,7 +24,7 @@ COINS = ["ETH", "SOL"]
 class Rig:
     def __init__(self) -> None:
         self.config = load_config(use_user_file=False).with_overrides("general", coins=COINS)
-        self.runtime = build_runtime(self.config, "demo", now_ms=FROZEN_NOW_MS)
+        self.runtime, self.emulator = build_runtime(self.config, "demo", now_ms=FROZEN_NOW_MS)
         self.state = MarketState()
         self.scheduler = Scheduler(build_feeds(self.config, self.runtime, self.state))
 
@@ -33,7 +33,7 @@ class Rig:
         assert all(results.values()), {n: self.scheduler.feeds[n].health.error for n in names}
 
     def advance(self, ms: int) -> None:
-        self.runtime.emulator.clock.advance(ms)
+        self.emulator.clock.advance(ms)
 
     def now(self) -> pd.Timestamp:
         return pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")
@@ -169,9 +169,9 @@ async def test_okx_rest_fallback_never_records_a_liquidation_twice(rig: Rig) -> 
 
 
 def test_emulator_request_log_is_bounded(rig: Rig) -> None:
-    from emulator.core import EmuRequest
+    from emulator.wire import EmuRequest
 
-    emulator = rig.runtime.emulator
+    emulator = rig.emulator
     for _ in range(12_000):
         emulator.handle(EmuRequest("GET", "/no/such/route", {}))
     assert len(emulator.requests) <= 10_001

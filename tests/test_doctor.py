@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.core import Fault
 from emulator.demo import demo_emulator
 from emulator.transport import EmulatorTransport
+from emulator.wire import Fault
 from emulator.ws_streams import get_hub
 from sources.http import HttpClient
 from tests.conftest import FROZEN_NOW_MS

@@ -10,12 +10,13 @@ from analytics import etf as etf_an
 from analytics import macro as macro_an
 from emulator import demo_macro
 from emulator.clock import VirtualClock
-from emulator.core import Emulator, Fault
+from emulator.core import Emulator
 from emulator.dataset import MarketDataset
 from emulator.demo import build_demo_dataset
 from emulator.routes_farside import visible_flows
 from emulator.scenario import DAY, HOUR, Scenario
 from emulator.transport import EmulatorTransport
+from emulator.wire import Fault
 from sources.alternative_me import AlternativeMe
 from sources.coingecko import CoinGecko
 from sources.errors import SourceError, SourceUnavailable

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 
 from emulator.clock import VirtualClock
-from emulator.core import Emulator, EmuResponse, Fault
+from emulator.core import Emulator
 from emulator.dataset import MarketDataset
 from emulator.demo import build_demo_dataset
 from emulator.faults import BODY_KINDS, KINDS, body_format, mangle
 from emulator.transport import EmulatorTransport
+from emulator.wire import EmuResponse, Fault
 from sources.alternative_me import AlternativeMe
 from sources.binance_futures import BinanceFutures
 from sources.binance_spot import BinanceSpot

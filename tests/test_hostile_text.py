@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 
-from emulator.core import Fault
+from emulator.wire import Fault
 from tests.conftest import FROZEN_NOW_MS
 from tui.app.app import AltpulseApp
 from tui.runtime.config import load_config
@@ -51,7 +51,7 @@ async def test_hostile_names_in_the_app_are_shown_literally() -> None:
                 break
         assert app.runtime is not None
         # Farside renames a fund column to a hostile name; the feed re-fetches and fails or shows it literally.
-        app.runtime.emulator.faults["/bitcoin-etf-flow-all-data/"] = Fault(
+        app.session.emulator.faults["/bitcoin-etf-flow-all-data/"] = Fault(
             "renamed_field", field="IBIT", rename_to=HOSTILE_FUND
         )
         app.scheduler.refresh_now()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.core import Fault
+from emulator.wire import Fault
 from tui.runtime.config import load_config
 
 LEGACY = "wss://fstream.binance.com/ws/!forceOrder@arr"  # what a console without the 2026 migration would use
@@ -86,7 +86,7 @@ async def test_frozen_rest_answers_are_suspect() -> None:
     emu = demo_emulator(FROZEN_NOW_MS, speed=0)
     emu.faults["/api/v3/ticker/24hr"] = Fault("frozen")
     http = HttpClient(EmulatorTransport(emu), retries=0)
-    runtime = Runtime("demo", "SIMULATED", http, emu.now_ms, emu, simulated=True)
+    runtime = Runtime("demo", "SIMULATED", http, emu.now_ms, simulated=True)
     config = load_config(use_user_file=False)
     feeds = {f.name: f for f in build_feeds(config, runtime, MarketState())}
     wall = [1_000.0]

@@ -109,10 +109,10 @@ def _mode(args: argparse.Namespace) -> str:
         if args.speed <= 0 or args.speed > 10_000:
             raise CliError(f"altpulse: --speed: expected a number in (0, 10000], got {args.speed}")
         if args.at is not None:
-            from tui.runtime.modes import parse_at
+            from analytics.calendar import parse_utc_ms
 
             try:
-                parse_at(args.at)
+                parse_utc_ms(args.at)
             except (ValueError, TypeError):
                 raise CliError(
                     f"altpulse: --at: expected an ISO-8601 time like 2025-10-11T12:00:00Z, got {args.at!r}"

@@ -23,8 +23,8 @@ from textual.command import Provider
 from textual.worker import Worker, WorkerState
 
 from tui.app.dashboard import DashboardScreen
+from tui.app.keys import KeyCommands
 from tui.runtime.config import Config
-from tui.runtime.keys import KeyCommands
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.drivers_pane import DriversPane
@@ -80,6 +80,7 @@ class AltpulseApp(App[None]):
         self.speed = speed
         self.frozen_now_ms = frozen_now_ms
         self.start_feeds = start_feeds
+        self.session: Any = None
         self.runtime: Any = None
         self.scheduler: Any = None
         self.state: Any = None
@@ -122,33 +123,22 @@ class AltpulseApp(App[None]):
     # -- boot -------------------------------------------------------------------------------------------------
     def _boot(self) -> None:
         """Thread worker: build the runtime (imports pandas, builds the demo market) off the event loop."""
-        from tui.runtime.feeds import build_feeds
-        from tui.runtime.modes import build_runtime
-        from tui.runtime.scheduler import Scheduler
-        from tui.runtime.state import MarketState
-        from tui.views.builder import ViewBuilder
+        from tui.boot import boot
 
-        runtime = build_runtime(
-            self.config, self.mode, replay_dir=self.replay_dir, at=self.at, speed=self.speed,
-            now_ms=self.frozen_now_ms,
-        )  # fmt: skip
-        state = MarketState()
-        feeds = build_feeds(self.config, runtime, state)
-        self.runtime, self.state = runtime, state
-        self.views = ViewBuilder(self.config, runtime, state)
-        self.scheduler = Scheduler(feeds, on_update=self._feed_updated, market_clock=lambda: runtime.now_ms() / 1000)
-        self.views.scheduler = self.scheduler
+        session = boot(self.config, self.mode, replay_dir=self.replay_dir, at=self.at, speed=self.speed,
+                       now_ms=self.frozen_now_ms, on_update=self._feed_updated)  # fmt: skip
+        self.session = session
+        self.runtime, self.state, self.views, self.scheduler = (
+            session.runtime, session.state, session.views, session.scheduler)  # fmt: skip
         self.call_from_thread(self._booted)
 
     def _booted(self) -> None:
-        from tui.runtime.feeds_derivs import start_liquidation_tape
-
         self._banner(self.runtime.label, self.runtime.simulated)
         for note in self.config.notes:
             self.notify(note, title="Config", severity="warning", timeout=20)
         for note in self.runtime.notes[:4]:
             self.notify(note, title="Replay data", timeout=12)
-        streams = start_liquidation_tape(self.config, self.runtime, self.state)
+        streams = self.session.start_streams()
         if self.start_feeds:
             for name in self.scheduler.feeds:
                 self.run_worker(self.scheduler.run_feed(name), group="feeds", name=name, exit_on_error=False)
@@ -281,5 +271,5 @@ class AltpulseApp(App[None]):
             self.action_show_help_panel()
 
     async def on_unmount(self) -> None:
-        if self.runtime is not None:
-            await self.runtime.aclose()
+        if self.session is not None:
+            await self.session.aclose()

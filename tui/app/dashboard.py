@@ -11,7 +11,7 @@ from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
-from tui.runtime.keys import dashboard_bindings
+from tui.app.keys import dashboard_bindings
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.drivers_pane import DriversPane

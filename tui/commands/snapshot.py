@@ -87,22 +87,15 @@ async def collect_snapshot(
     """One pass of every feed (and, with ``listen`` seconds, of the liquidation streams), then the document.
 
     ``speed``: the market clock's rate (replay default 0: frozen at ``--at``; demo default 1)."""
-    from tui.runtime.feeds import build_feeds
-    from tui.runtime.modes import build_runtime
-    from tui.runtime.scheduler import Scheduler
-    from tui.runtime.state import MarketState
-    from tui.views.builder import ViewBuilder
+    from tui.boot import boot
 
     if speed is None:
         speed = 0.0 if mode == "replay" else 1.0
-    runtime = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=speed)
+    session = boot(config, mode, replay_dir=replay_dir, at=at, speed=speed)
+    scheduler = session.scheduler
     try:
-        from tui.runtime.feeds_derivs import start_liquidation_tape
-
-        state = MarketState()
-        scheduler = Scheduler(build_feeds(config, runtime, state), market_clock=lambda: runtime.now_ms() / 1000)
         # The recorded tape; the streams run only when asked to listen (a one-pass snapshot has no time to).
-        streams = start_liquidation_tape(config, runtime, state)
+        streams = session.start_streams()
         listening = [asyncio.ensure_future(s.run()) for s in streams] if listen > 0 else []
         # Listings first (they filter the venue snapshots), then the venue snapshots (Binance OI needs their marks).
         listings = [n for n in scheduler.feeds if n.startswith("universe_") or n == "okx_instruments"]
@@ -113,15 +106,13 @@ async def collect_snapshot(
         await scheduler.run_all_once([n for n in scheduler.feeds if n not in done])
         if listening:
             await asyncio.sleep(listen)
-        views = ViewBuilder(config, runtime, state)
-        views.scheduler = scheduler
-        doc = build_snapshot(views, scheduler)
+        doc = build_snapshot(session.views, scheduler)
         for stream in streams:
             stream.stop()
         await asyncio.gather(*listening, return_exceptions=True)
         return doc
     finally:
-        await runtime.aclose()
+        await session.aclose()
 
 
 def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:

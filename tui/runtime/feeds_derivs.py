@@ -235,12 +235,7 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
     # Otherwise the record starts when a stream first goes live: a tape no stream fed knows nothing (its totals
     # are unknown, not $0), e.g. a replay without liquidation files or every venue unreachable.
     state.liq_tape = tape
-    if runtime.emulator is not None:
-        from emulator.ws_streams import get_hub
-
-        opener = get_hub(runtime.emulator).opener()
-    else:
-        opener = websockets_opener()
+    opener = runtime.ws_opener or websockets_opener()
     coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
 
     def on_records(records: list[Any]) -> None:

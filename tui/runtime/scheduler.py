@@ -88,8 +88,11 @@ class Scheduler:
         unavailable_retry: float = 1800.0,
         clock: Callable[[], float] = time.time,
         market_clock: Callable[[], float] | None = None,
+        versions: dict[str, int] | None = None,
     ) -> None:
         self.feeds = {feed.name: feed for feed in feeds}
+        #: feed -> how many times it delivered (the market state's data versions: views rebuild when one moves).
+        self.versions = versions if versions is not None else {}
         #: Market time in epoch seconds (the replayed time in a replay); the wall clock when not given.
         self.market_clock = market_clock or clock
         for feed in feeds:
@@ -154,6 +157,7 @@ class Scheduler:
         health.error = None
         health.retry_at = None
         health.unavailable = False
+        self.versions[name] = self.versions.get(name, 0) + 1
         self.on_update(name)
         return True
 

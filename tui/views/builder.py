@@ -131,11 +131,11 @@ def _memo_handler(handler: Any, source: Any, state: MarketState, stamp_now: bool
 
 
 class ViewBuilder:
-    def __init__(self, config: Config, runtime: Runtime, state: MarketState) -> None:
+    def __init__(self, config: Config, runtime: Runtime, state: MarketState, scheduler: Any = None) -> None:
         self.config = config
         self.runtime = runtime
         self.state = state
-        self.scheduler: Any = None
+        self.scheduler: Any = scheduler
         self._last_status: dict[str, str] = {}
         self._cvd_cache: tuple[tuple[int, int], Any] | None = None
         # Memos keyed by data version (rebuilt only when a feed delivered): ratio windows and the CVD view's data.
