@@ -64,13 +64,13 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def container_sizes(state: Any, emulator: Any) -> dict[str, int]:
-    """Rows held by each MarketState container (and the emulator's bookkeeping)."""
+def container_sizes(state: Any, emulator: Any, views: Any) -> dict[str, int]:
+    """Rows held by each MarketState container (and the emulator's bookkeeping, and the views' memo)."""
 
     def rows(frame: Any) -> int:
         return 0 if frame is None else len(frame)
 
-    history = state.extra.get("global_history")
+    history = state.global_history
     return {
         "btc_intraday": rows(state.btc_intraday),
         "btc_monthly": rows(state.btc_monthly),
@@ -84,8 +84,8 @@ def container_sizes(state: Any, emulator: Any) -> dict[str, int]:
         "oi_history": rows(state.oi_history),
         "liq_tape": rows(state.liq_tape),
         "global_history": 0 if history is None else len(history.frame),
-        "extra_keys": len(state.extra),
         "versions": len(state.version),
+        "memo_entries": len(views.figures.memo),
         "emulator_requests": len(emulator.requests),
         "emulator_cache": len(emulator.cache),
     }
@@ -99,7 +99,7 @@ async def soak(
     on_sample: Callable[[Sample], None] | None = None,
 ) -> SoakResult:
     """Run the accelerated day; returns the samples (one every ``hours / samples`` simulated hours)."""
-    from tui.boot import build_runtime
+    from tui.boot import Launch, build_runtime
     from tui.runtime.config import load_config
     from tui.runtime.feeds import build_feeds
     from tui.runtime.feeds_derivs import start_liquidation_tape
@@ -110,7 +110,7 @@ async def soak(
     config = load_config(use_user_file=False)
     if coins is not None:
         config = config.with_overrides("general", coins=coins)
-    runtime, emulator = build_runtime(config, "demo", now_ms=START_MS)
+    runtime, emulator = build_runtime(config, Launch("demo", now_ms=START_MS))
     assert emulator is not None
     clock = emulator.clock
 
@@ -124,7 +124,7 @@ async def soak(
     runtime.http._sleep = virtual_sleep
     state = MarketState()
     feeds = build_feeds(config, runtime, state)
-    scheduler = Scheduler(feeds, clock=lambda: runtime.now_ms() / 1000)
+    scheduler = Scheduler(feeds, clock=lambda: runtime.now_ms() / 1000, versions=state.version)
     views = ViewBuilder(config, runtime, state)
     views.scheduler = scheduler
     start_liquidation_tape(config, runtime, state)
@@ -157,7 +157,7 @@ async def soak(
             views.drivers(now), views.status(scheduler, now)
             if now_ms >= next_sample or now_ms + step_ms > end_ms:
                 gc.collect()
-                sample = Sample((now_ms - START_MS) / 3_600_000, rss_mb(), container_sizes(state, emulator))
+                sample = Sample((now_ms - START_MS) / 3_600_000, rss_mb(), container_sizes(state, emulator, views))
                 result.samples.append(sample)
                 if on_sample is not None:
                     on_sample(sample)

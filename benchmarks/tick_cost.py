@@ -127,9 +127,17 @@ def liquidation_tape(rng: np.random.Generator, coins: list[str], now_ms: int, ro
     return tape
 
 
+#: The MarketState fields the ETF and macro feeds fill.
+MACRO_FIELDS = ("etf_btc", "etf_eth", "fear_greed", "global_market", "global_history", "coin_markets", "spy", "us2y")
+#: Every feed the synthetic state stands for (its data versions move when the feeds deliver).
+ALL_FEEDS = ("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily", "cvd_hourly", "funding_binance", "funding_bybit",
+             "funding_okx", "funding_hyperliquid", "oi_binance", "oi_history", "funding_history", "etf_btc", "etf_eth",
+             "fear_greed", "cg_global", "cg_markets", "equities", "rates", "liq_tape")
+
+
 def demo_extras(now_ms: int = NOW_MS) -> dict[str, Any]:
-    """ETF, sentiment and macro containers (``state.extra``) from the demo market, fetched once."""
-    from tui.boot import build_runtime
+    """ETF, sentiment and macro fields of MarketState (name -> value) from the demo market, fetched once."""
+    from tui.boot import Launch, build_runtime
     from tui.runtime.config import load_config
     from tui.runtime.feeds_macro import build_macro_feeds
     from tui.runtime.scheduler import Scheduler
@@ -137,11 +145,11 @@ def demo_extras(now_ms: int = NOW_MS) -> dict[str, Any]:
 
     async def run() -> dict[str, Any]:
         config = load_config(use_user_file=False)
-        runtime, _ = build_runtime(config, "demo", now_ms=now_ms)
+        runtime, _ = build_runtime(config, Launch("demo", now_ms=now_ms))
         state = MarketState()
         await Scheduler(build_macro_feeds(config, runtime, state)).run_all_once()
         await runtime.aclose()
-        return state.extra
+        return {name: getattr(state, name) for name in MACRO_FIELDS}
 
     return asyncio.run(run())
 
@@ -174,9 +182,9 @@ def fill_state(state: Any, n: int, seed: int = 7, now_ms: int = NOW_MS, extras: 
     state.funding_history = funding_history(rng, ["BTC", *coins], now_ms, 12)
     state.oi_history = oi_history(rng, ["BTC", *coins], now_ms)
     state.liq_tape = liquidation_tape(rng, coins, now_ms, tape_rows)
-    state.extra.update(extras if extras is not None else demo_extras(now_ms))
-    for name in ("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily", "cvd_hourly", "funding", "etf", "macro",
-                 "liquidations"):  # fmt: skip
+    for name, value in (extras if extras is not None else demo_extras(now_ms)).items():
+        setattr(state, name, value)
+    for name in ALL_FEEDS:
         state.bump(name)
 
 
@@ -184,7 +192,7 @@ def touch_funding(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) ->
     """One feed delivered: a new Binance funding snapshot (new object, new rates)."""
     coins = [q.coin for q in state.derivs["binance"].funding]
     state.derivs["binance"] = derivs_snapshot(rng, "binance", coins, now_ms)
-    state.bump("funding")
+    state.bump("funding_binance")
 
 
 def touch_all(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) -> None:
@@ -204,11 +212,10 @@ def touch_all(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) -> Non
     state.binance_oi = list(state.binance_oi)
     state.funding_history = state.funding_history.copy()
     state.oi_history = state.oi_history.copy()
-    for key, value in list(state.extra.items()):
-        if key != "global_history":
-            state.extra[key] = _copy(value)
-    for name in ("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily", "cvd_hourly", "funding", "etf", "macro",
-                 "liquidations"):  # fmt: skip
+    for name in MACRO_FIELDS:
+        if name != "global_history":
+            setattr(state, name, _copy(getattr(state, name)))
+    for name in ALL_FEEDS:
         state.bump(name)
 
 
@@ -223,7 +230,7 @@ def _copy(value: Any) -> Any:
 
 def build_views(n: int, extras: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(ViewBuilder, state, scheduler) over N synthetic coins; every feed's health is fresh."""
-    from tui.boot import build_runtime
+    from tui.boot import Launch, build_runtime
     from tui.runtime.config import load_config
     from tui.runtime.feeds import build_feeds
     from tui.runtime.scheduler import Scheduler
@@ -231,7 +238,7 @@ def build_views(n: int, extras: dict[str, Any]) -> tuple[Any, Any, Any]:
     from tui.views.builder import ViewBuilder
 
     config = load_config(use_user_file=False)
-    runtime, _ = build_runtime(config, "demo", now_ms=NOW_MS)
+    runtime, _ = build_runtime(config, Launch("demo", now_ms=NOW_MS))
     state = MarketState()
     scheduler = Scheduler(build_feeds(config, runtime, state))
     fill_state(state, n, extras=extras)

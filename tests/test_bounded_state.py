@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FROZEN_NOW_MS
-from tui.boot import build_runtime
+from tui.boot import Launch, build_runtime
 from tui.runtime.config import load_config
 from tui.runtime.feeds import build_feeds
 from tui.runtime.scheduler import Scheduler
@@ -24,7 +24,7 @@ COINS = ["ETH", "SOL"]
 class Rig:
     def __init__(self) -> None:
         self.config = load_config(use_user_file=False).with_overrides("general", coins=COINS)
-        self.runtime, self.emulator = build_runtime(self.config, "demo", now_ms=FROZEN_NOW_MS)
+        self.runtime, self.emulator = build_runtime(self.config, Launch("demo", now_ms=FROZEN_NOW_MS))
         self.state = MarketState()
         self.scheduler = Scheduler(build_feeds(self.config, self.runtime, self.state))
 
@@ -94,7 +94,7 @@ async def test_derivative_histories_are_replaced_not_appended(rig: Rig) -> None:
 
 
 async def test_global_history_keeps_45_days() -> None:
-    from tui.runtime.feeds_macro import GLOBAL_HISTORY_DAYS, GlobalHistory
+    from tui.runtime.global_history import GLOBAL_HISTORY_DAYS, GlobalHistory
 
     history = GlobalHistory(None)
 

@@ -81,7 +81,7 @@ def hourly_state() -> tuple[MarketState, pd.DataFrame]:
 # -- build_coin_view figures ------------------------------------------------------------------------------------
 def test_window_figures_are_sums_over_the_last_n_bars() -> None:
     state, frame = hourly_state()
-    view = build_coin_view(builder(state), "sol", "24h")
+    view = build_coin_view(builder(state).figures, "sol", "24h")
     last24 = frame.iloc[-24:]
     q, b = last24["quote_volume"].to_numpy(), last24["taker_buy_quote"].to_numpy()
     assert view.coin == "SOL" and view.window == "24h" and view.bars == "1h bars" and not view.message
@@ -94,7 +94,7 @@ def test_window_figures_are_sums_over_the_last_n_bars() -> None:
     assert view.cvd_x[0] == last24.index[0].timestamp()
     assert view.coverage == ""
     # the whole 48 h frame for a 7-day window: every bar, and it says the history is short
-    week = build_coin_view(builder(state), "SOL", "7d")
+    week = build_coin_view(builder(state).figures, "SOL", "7d")
     assert week.cvd_usd == pytest.approx(float((2 * frame["taker_buy_quote"] - frame["quote_volume"]).sum()))
     assert week.coverage == "history covers only 2d"
     assert week.chart_key != view.chart_key
@@ -103,9 +103,9 @@ def test_window_figures_are_sums_over_the_last_n_bars() -> None:
 def test_unknown_taker_split_stays_unknown_and_earlier_gaps_do_not_matter() -> None:
     state, frame = hourly_state()
     frame.iloc[5, frame.columns.get_loc("taker_buy_quote")] = np.nan  # before the 24 h window
-    assert build_coin_view(builder(state), "SOL", "24h").cvd_usd is not None
+    assert build_coin_view(builder(state).figures, "SOL", "24h").cvd_usd is not None
     frame.iloc[-3, frame.columns.get_loc("taker_buy_quote")] = np.nan  # inside it
-    view = build_coin_view(builder(state), "SOL", "24h")
+    view = build_coin_view(builder(state).figures, "SOL", "24h")
     assert view.cvd_usd is None and view.ratio is None
     assert view.cvd_note.startswith("taker split unknown from")
     assert len(view.cvd_y) == 21  # the known part is drawn, the rest is not invented
@@ -120,16 +120,16 @@ def test_daily_bars_beyond_thirty_days_and_share_of_basket() -> None:
                         [6.0] * 720)})  # fmt: skip
     state.bump("cvd_daily")
     views = builder(state)
-    view = build_coin_view(views, "SOL", "90d")
+    view = build_coin_view(views.figures, "SOL", "90d")
     assert view.bars == "1d bars" and view.cvd_usd == pytest.approx(90 * 40.0)
     assert view.ratio == pytest.approx(70 / 30)
-    assert build_coin_view(views, "SOL", "30d").bars == "1h bars"
-    assert build_coin_view(views, "SOL", "30d").cvd_usd == pytest.approx(720 * 2.0)
+    assert build_coin_view(views.figures, "SOL", "30d").bars == "1h bars"
+    assert build_coin_view(views.figures, "SOL", "30d").cvd_usd == pytest.approx(720 * 2.0)
     # share = cumulative / sum of |cumulative| of the basket since cvd.start (the daily frame is all after it)
     cum_sol, cum_eth = 120 * 40.0, 120 * -20.0
     assert view.share_pct == pytest.approx(cum_sol / (abs(cum_sol) + abs(cum_eth)) * 100)
     assert "since 2025-01-01" in view.share_note
-    assert build_coin_view(views, "SOL", "all").cvd_usd == pytest.approx(cum_sol)
+    assert build_coin_view(views.figures, "SOL", "all").cvd_usd == pytest.approx(cum_sol)
 
 
 def test_funding_oi_and_liquidations_of_the_coin() -> None:
@@ -165,7 +165,7 @@ def test_funding_oi_and_liquidations_of_the_coin() -> None:
         "funding_binance": live("funding_binance"),
         "funding_hyperliquid": FeedHealth("funding_hyperliquid", "hl", 60.0, as_of=time.time() - 3600),
     }
-    view = build_coin_view(builder(state, healths), "SOL", "24h")
+    view = build_coin_view(builder(state, healths).figures, "SOL", "24h")
     venues = {row.venue: row for row in view.funding}
     assert set(venues) == {"binance", "hyperliquid"}
     assert venues["binance"].fresh and venues["binance"].rate_8h == 0.0003
@@ -187,12 +187,12 @@ def test_unknown_coin_btc_and_window_cycle() -> None:
     state, _ = hourly_state()
     state.coin_errors["XRP"] = "HTTP 400: Invalid symbol."
     views = builder(state)
-    assert build_coin_view(views, "XYZ", "24h").message == "no data for XYZ yet"
-    assert build_coin_view(views, "XRP", "24h").message == "no data for XRP: HTTP 400: Invalid symbol."
-    assert "no data for XYZ yet" in header(build_coin_view(views, "XYZ", "24h")).plain
+    assert build_coin_view(views.figures, "XYZ", "24h").message == "no data for XYZ yet"
+    assert build_coin_view(views.figures, "XRP", "24h").message == "no data for XRP: HTTP 400: Invalid symbol."
+    assert "no data for XYZ yet" in header(build_coin_view(views.figures, "XYZ", "24h")).plain
     state.btc_intraday = klines(NOW, pd.Timedelta(minutes=5), [50.0] * 300, [30.0] * 300)
     state.btc_ticker = SimpleNamespace(last=123.5)
-    btc = build_coin_view(views, "BTC", "24h")
+    btc = build_coin_view(views.figures, "BTC", "24h")
     assert btc.bars == "5m bars" and btc.cvd_usd == pytest.approx(288 * 10.0)
     assert btc.price == 123.5 and btc.share_pct is None and "not in the altcoin basket" in btc.share_note
     assert [next_window(w) for w in WINDOWS] == ["7d", "30d", "90d", "all", "24h"]
@@ -257,7 +257,7 @@ async def test_btc_unknown_coin_backspace_and_no_busy_rebuilds(monkeypatch: pyte
         screen = app.screen
         assert isinstance(screen, CoinScreen)
         # keyed on the data versions it depends on (cvd_daily only here: it moves every 300 s in the demo)
-        monkeypatch.setattr("tui.app.coin_screen.data_feeds", lambda coin: ("cvd_daily",))
+        monkeypatch.setattr("tui.app.coin_screen.coin_feeds", lambda coin: ("cvd_daily",))
         screen.rebuild(force=True)
         view = screen.view
         screen.rebuild()

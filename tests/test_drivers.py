@@ -501,7 +501,7 @@ def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
     from tui.runtime.config import load_config
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
-    from tui.views.derivs import snapshot_derivs
+    from tui.views.funding import snapshot_funding
 
     hours = pd.date_range("2026-11-20", periods=30, freq="1h", tz="UTC")
     rows = [{"time": t, "coin": "BTC", "exchange": "binance", "symbol": "BTCUSDT", "oi_base": 1.0,
@@ -525,6 +525,6 @@ def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
     views = ViewBuilder(load_config(use_user_file=False), Rt(), state)
     driver = views.metrics.lookup("oi_change", "24h").value
     pane = views.funding().oi_change_24h_pct
-    snap = snapshot_derivs(state, {}, 0.0001, Rt.now_ms())["open_interest"]["change_24h_pct"]
+    snap = snapshot_funding(views.figures)["open_interest"]["change_24h_pct"]
     expected = (129.0 / 105.0 - 1) * 100  # BTC only: ETH has no sample 24 h ago
     assert driver == pytest.approx(expected) and pane == pytest.approx(expected) and snap == pytest.approx(expected)

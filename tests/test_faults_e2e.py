@@ -212,7 +212,9 @@ async def test_console_survives_every_fault_and_recovers(served: ServedEmulator,
 def test_funding_pane_border_follows_the_venues() -> None:
     from tui.runtime.health import FeedHealth
     from tui.runtime.scheduler import Feed
-    from tui.views.builder import PANE_FEEDS, ViewBuilder, pane_status
+    from tui.views.common import pane_status
+    from tui.views.figures import Figures
+    from tui.views.registry import PANE_FEEDS
 
     now = time.time()
 
@@ -223,6 +225,6 @@ def test_funding_pane_border_follows_the_venues() -> None:
     for feed in feeds.values():
         feed.health = FeedHealth(feed.name, "x", 5.0, as_of=now - 60)  # every venue 60 s old: stale
     feeds["funding_history"].health = FeedHealth("funding_history", "bybit", 2250.0, as_of=now - 60)  # fresh
-    builder = ViewBuilder.__new__(ViewBuilder)
-    builder.scheduler = type("S", (), {"feeds": feeds})()
-    assert pane_status(builder._healths("funding"), now).fresh is False
+    figures = Figures.__new__(Figures)
+    figures.scheduler = type("S", (), {"feeds": feeds})()
+    assert pane_status(figures.healths("funding"), now).fresh is False

@@ -408,7 +408,7 @@ async def test_etf_bars_partial_day_streak_and_macro() -> None:
         assert "Fear & Greed 22 -8 7d *stale" in macro
         stale_item = macro_text(macro_view())
         assert all("dim" in str(s.style) or "yellow" in str(s.style) for s in stale_item.spans[-4:])
-        pane.set_compact(True)
+        pane.compact = True
         await pilot.pause()
         flows = static_text(app, "#etf-flows")
         assert "by fund (top):" in flows and "BITB" not in flows

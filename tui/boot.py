@@ -27,6 +27,18 @@ if TYPE_CHECKING:
     from tui.views.builder import ViewBuilder
 
 
+@dataclass(frozen=True)
+class Launch:
+    """What to run: the mode and its arguments (``--replay DIR --at TIME --speed X``); ``now_ms`` freezes a demo's
+    clock (tests, layout snapshots)."""
+
+    mode: str = "live"  # "live" | "demo" | "replay"
+    replay_dir: Path | None = None
+    at: str | None = None
+    speed: float = 1.0
+    now_ms: int | None = None
+
+
 @dataclass
 class Session:
     """A booted console: everything the app or a headless command drives."""
@@ -39,12 +51,13 @@ class Session:
     emulator: Emulator | None = None  # demo and replay only; for fault injection and clock control in tests
     streams: list[LiquidationStream] = field(default_factory=list)
 
-    def start_streams(self) -> list[LiquidationStream]:
+    def start_streams(self, on_update: Callable[[str], None] | None = None) -> list[LiquidationStream]:
         """Create the liquidation tape (restored from a recording where there is one) and its three streams, not
-        yet running; returns the streams to run as workers."""
+        yet running; returns the streams to run as workers. ``on_update(TAPE)`` is called when the tape or a
+        stream's state changed."""
         from tui.runtime.feeds_derivs import start_liquidation_tape
 
-        self.streams = start_liquidation_tape(self.config, self.runtime, self.state)
+        self.streams = start_liquidation_tape(self.config, self.runtime, self.state, on_update)
         return self.streams
 
     async def aclose(self) -> None:
@@ -53,24 +66,15 @@ class Session:
         await self.runtime.aclose()
 
 
-def boot(
-    config: Config,
-    mode: str,
-    *,
-    replay_dir: Path | None = None,
-    at: str | None = None,
-    speed: float = 1.0,
-    now_ms: int | None = None,
-    on_update: Callable[[str], None] | None = None,
-) -> Session:
-    """Build the runtime for ``mode`` and everything above it. ``on_update(feed)`` is called when a feed delivers
-    or fails (the app posts a message from it); ``now_ms`` freezes a demo's clock (tests, snapshots)."""
+def boot(config: Config, launch: Launch, on_update: Callable[[str], None] | None = None) -> Session:
+    """Build the runtime for ``launch`` and everything above it. ``on_update(feed)`` is called when a feed
+    delivers or fails (the app posts a message from it)."""
     from tui.runtime.feeds import build_feeds
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
 
-    runtime, emulator = build_runtime(config, mode, replay_dir=replay_dir, at=at, speed=speed, now_ms=now_ms)
+    runtime, emulator = build_runtime(config, launch)
     state = MarketState()
     feeds = build_feeds(config, runtime, state)
     scheduler = Scheduler(feeds, on_update=on_update or (lambda name: None),
@@ -104,19 +108,12 @@ def release_freed_memory() -> None:
         trim(0)
 
 
-def build_runtime(
-    config: Config,
-    mode: str,
-    *,
-    replay_dir: Path | None = None,
-    at: str | None = None,
-    speed: float = 1.0,
-    now_ms: int | None = None,
-) -> tuple[Runtime, Emulator | None]:
-    """The runtime for ``mode``: the shared HTTP client and stream opener wired to the network or to an emulator
+def build_runtime(config: Config, launch: Launch) -> tuple[Runtime, Emulator | None]:
+    """The runtime for ``launch``: the shared HTTP client and stream opener wired to the network or to an emulator
     (returned beside it, None live)."""
     from sources.http import HttpClient
 
+    mode, replay_dir, at, speed, now_ms = launch.mode, launch.replay_dir, launch.at, launch.speed, launch.now_ms
     timeout = float(config["sources"]["timeout_seconds"])
     if mode == "live":
         http = HttpClient(timeout=timeout)

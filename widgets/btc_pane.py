@@ -40,6 +40,8 @@ def headline(view: BtcView) -> Text:
 class BtcPane(Pane):
     """Pane 1."""
 
+    PANE = "btc"
+
     def __init__(self, *, id: str | None = "pane-btc") -> None:
         super().__init__("Bitcoin", number=1, id=id)
 
@@ -47,8 +49,9 @@ class BtcPane(Pane):
         yield TextBox(Text("waiting for data…", style="dim"), id="btc-headline", classes="headline")
         yield LineChart(id="btc-chart")
 
-    def update_view(self, view: BtcView) -> None:
-        self.show_status(view.status)
+    def render_view(self, view: BtcView | None) -> None:
+        if view is None:
+            return
         self.query_one("#btc-headline", Static).update(headline(view))
         self.query_one("#btc-chart", LineChart).set_series(
             view.chart_x, view.chart_y, view.chart_key, y_format=price

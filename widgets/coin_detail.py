@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import var
 from textual.widgets import Static
 
 from records.viewmodels import CoinView
@@ -194,9 +195,11 @@ class CoinDetail(VerticalScroll, can_focus=True):
     CoinDetail { height: 1fr; }
     """
 
+    #: The coin's view-model; every assignment redraws the detail.
+    view: var[CoinView | None] = var(None, init=False, always_update=True)
+
     def __init__(self, *, id: str | None = "coin-detail") -> None:
         super().__init__(id=id)
-        self.view: CoinView | None = None
 
     def compose(self) -> ComposeResult:
         yield TextBox(Text("waiting for data…", style="dim"), id="coin-header")
@@ -215,8 +218,7 @@ class CoinDetail(VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         self.apply_width(self.app.size.width)
-        if self.view is not None:
-            self.update_view(self.view)
+        self.watch_view(self.view)
 
     def on_resize(self) -> None:
         self.apply_width(self.app.size.width)
@@ -229,8 +231,11 @@ class CoinDetail(VerticalScroll, can_focus=True):
         return () if self.view is None else self.view.chart_key
 
     def update_view(self, view: CoinView) -> None:
+        """Show a new view-model (the same as assigning ``view``)."""
         self.view = view
-        if not self.is_mounted:
+
+    def watch_view(self, view: CoinView | None) -> None:
+        if view is None or not self.is_mounted:
             return
         self.query_one("#coin-header", Static).update(header(view))
         window = f" over {view.window}" if not view.message else ""

@@ -77,11 +77,11 @@ def _cells(row: CvdRow) -> dict[str, Text]:
 class CvdPane(Pane):
     """Pane 2."""
 
+    PANE = "cvd"
+
     def __init__(self, *, id: str | None = "pane-cvd") -> None:
         super().__init__("Altcoin spot CVD", number=2, id=id)
         self.sort_key = "d30"
-        self._view: CvdView | None = None
-        self._table: FittedTable | None = None
 
     def compose(self) -> ComposeResult:
         yield TextBox(Text("waiting for data…", style="dim"), id="cvd-summary", classes="headline")
@@ -91,11 +91,11 @@ class CvdPane(Pane):
 
     def on_mount(self) -> None:
         self._table = FittedTable(self.query_one("#cvd-table", DataTable), [spec for _, _, spec in COLUMNS])
-        self._fill()
 
-    def update_view(self, view: CvdView) -> None:
-        self._view = view
-        self.show_status(view.status)
+    def render_view(self, view: CvdView | None) -> None:
+        if view is None:
+            self._fill()
+            return
         self.query_one("#cvd-summary", Static).update(summary(view))
         self.query_one("#cvd-chart", LineChart).set_series(
             view.chart_x,
@@ -118,7 +118,7 @@ class CvdPane(Pane):
         if self._table is None:
             return
         labels = {key: Text(label + (" ▲" if key == self.sort_key else "")) for key, label, _ in COLUMNS}
-        rows = self.sorted_rows(self._view) if self._view is not None else []
+        rows = self.sorted_rows(self.view) if self.view is not None else []
         self._table.sync(labels, [(row.coin, _cells(row)) for row in rows])
 
     def selected_coin(self) -> str | None:

@@ -15,7 +15,6 @@ from textual.widgets import DataTable, Static
 
 from records.viewmodels import DriverRow, DriversView
 from widgets.format import clean
-from widgets.funding_pane import safe_status
 from widgets.panes import Pane
 from widgets.table_fit import ColumnSpec, FittedTable, PaneTable
 from widgets.text_box import TextBox
@@ -67,15 +66,14 @@ def detail_text(row: DriverRow | None) -> Text:
 class DriversPane(Pane):
     """Pane 6: summary, driver checklist (active first) and the highlighted driver's meaning."""
 
+    PANE = "drivers"
+
     #: Compact below this many cells of content width: states as a glyph and a letter (● A).
     COMPACT_BELOW = 70
 
     def __init__(self, *, id: str | None = "pane-drivers") -> None:
         super().__init__("Key drivers", number=6, id=id)
-        self._ready = False  # children composed and mounted
         self.sort_key = "state"
-        self._view: DriversView | None = None
-        self._table: FittedTable | None = None
         self._rows: dict[str, DriverRow] = {}
 
     def compose(self) -> ComposeResult:
@@ -86,24 +84,12 @@ class DriversPane(Pane):
 
     def on_mount(self) -> None:
         self._table = FittedTable(self.query_one("#drivers-table", DataTable), [spec for _, _, spec in COLUMNS])
-        self._ready = True
-        self._refresh_all()
 
     # -- public API ---------------------------------------------------------------------------------------
-    def update_view(self, view: DriversView) -> None:
-        self._view = view
-        self.show_status(safe_status(view.status))
-        self._refresh_all()
-
-    def compact_changed(self) -> None:
-        if self._table is not None:
-            self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
-        self._refresh_all()
-
     def cycle_sort(self) -> str:
         """Order: active first ("state"), config order ("config"), or by name; returns the key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self._refresh_all()
+        self.redraw()
         return self.sort_key
 
     def sorted_rows(self, view: DriversView) -> list[DriverRow]:
@@ -125,10 +111,7 @@ class DriversPane(Pane):
         self.query_one("#drivers-detail", Static).update(detail_text(row))
 
     # -- rendering ----------------------------------------------------------------------------------------
-    def _refresh_all(self) -> None:
-        if not self._ready:
-            return
-        view = self._view
+    def render_view(self, view: DriversView | None) -> None:
         if view is not None:
             text = Text()
             if view.summary:

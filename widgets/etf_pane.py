@@ -19,11 +19,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.reactive import var
 from textual.widgets import Static
 
 from records.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 from widgets.format import clean, money
-from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
 from widgets.text_box import TextBox
@@ -197,6 +197,8 @@ def macro_item(item: MacroItem) -> Text:
 class EtfPane(Pane):
     """Pane 5: ETF flow bars and stats, by fund, ETH, and the macro strip (scrolls with the arrow keys)."""
 
+    PANE = "etf"
+
     BINDINGS = [
         Binding("up,k", "scroll_body(-1)", "Up", show=False),
         Binding("down,j", "scroll_body(1)", "Down", show=False),
@@ -206,14 +208,13 @@ class EtfPane(Pane):
 
     #: Compact below this many cells of content width: shorter bars, the top funds only.
     COMPACT_BELOW = 48
+    #: The macro strip's view-model (the ETF flows are ``view``).
+    macro: var[MacroView | None] = var(None, init=False, always_update=True)
 
     def __init__(self, *, id: str | None = "pane-etf") -> None:
         super().__init__("ETF flows & macro", number=5, id=id)
         self.bar_width: int | None = None  # set from the pane's width; None until laid out
-        self._ready = False  # children composed and mounted
         self.sort_key = "flow"
-        self._view: EtfView | None = None
-        self._macro: MacroView | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="etf-body", can_focus=False):
@@ -221,18 +222,15 @@ class EtfPane(Pane):
             yield TextBox(Text("Macro: waiting for data…", style="dim"), id="etf-macro")
 
     def on_mount(self) -> None:
-        self._ready = True
-        self._render_flows()
+        self._ready = True  # the base's on_mount draws the flows after this
         self._render_macro()
 
     # -- public API ---------------------------------------------------------------------------------------
-    def update_view(self, view: EtfView) -> None:
-        self._view = view
-        self.show_status(safe_status(view.status))
-        self._render_flows()
-
     def update_macro(self, view: MacroView) -> None:
-        self._macro = view
+        """Show a new macro view-model (the same as assigning ``macro``)."""
+        self.macro = view
+
+    def watch_macro(self, view: MacroView | None) -> None:
         self._render_macro()
 
     def fit_to_width(self, width: int) -> None:
@@ -240,27 +238,27 @@ class EtfPane(Pane):
         bar_width = max(3, min(BAR_WIDTH, (width - 19) // 2))
         changed = bar_width != self.bar_width
         self.bar_width = bar_width
-        if not self.set_compact(width < self.COMPACT_BELOW) and changed:
-            self._render_flows()
-
-    def compact_changed(self) -> None:
-        self._render_flows()
+        compact = width < self.COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact  # redraws
+        elif changed:
+            self.redraw()
 
     def cycle_sort(self) -> str:
         """Order of the by-fund line: biggest movers ("flow") or fund name ("fund"); returns the key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self._render_flows()
+        self.redraw()
         return self.sort_key
 
     def action_scroll_body(self, lines: int) -> None:
         self.query_one("#etf-body", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     # -- rendering ----------------------------------------------------------------------------------------
-    def _render_flows(self) -> None:
-        if self._ready and self._view is not None:
-            text = flows_text(self._view, compact=self.compact, fund_sort=self.sort_key, bar_width=self.bar_width)
+    def render_view(self, view: EtfView | None) -> None:
+        if view is not None:
+            text = flows_text(view, compact=self.compact, fund_sort=self.sort_key, bar_width=self.bar_width)
             self.query_one("#etf-flows", Static).update(text)
 
     def _render_macro(self) -> None:
-        if self._ready and self._macro is not None:
-            self.query_one("#etf-macro", Static).update(macro_text(self._macro))
+        if self._ready and self.macro is not None:
+            self.query_one("#etf-macro", Static).update(macro_text(self.macro))

@@ -13,15 +13,15 @@ its header marked and its cells dimmed and suffixed, so a stale number never loo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from records.viewmodels import FundingRow, FundingView, PaneStatus, VenueStatus
-from widgets.format import clean, money, pct, safe
+from records.viewmodels import FundingRow, FundingView, VenueStatus
+from widgets.format import clean, money, pct
 from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
@@ -43,11 +43,6 @@ SORT_LABEL = {"median": "median funding", "oi_change": "OI 24h change", "oi": "o
 
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
-
-
-def safe_status(status: PaneStatus) -> PaneStatus:
-    """The status with its text made safe for the border (which Textual parses as markup)."""
-    return replace(status, text=safe(status.text, 60))
 
 
 def venue_label(venue: str, compact: bool) -> str:
@@ -115,6 +110,7 @@ def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) 
 class FundingPane(Pane):
     """Pane 3: funding heatmap (coins x venues, or coins x time) with open interest."""
 
+    PANE = "funding"
     BINDINGS = [Binding("v", "toggle_view", "View")]
 
     #: Compact below this many cells of content width: short venue names, no heat glyphs (unless NO_COLOR).
@@ -122,11 +118,8 @@ class FundingPane(Pane):
 
     def __init__(self, *, id: str | None = "pane-funding") -> None:
         super().__init__("Funding & OI", number=3, id=id)
-        self._ready = False  # children composed and mounted
         self.sort_key = "median"
         self.mode = "venues"  # venues | time
-        self._view: FundingView | None = None
-        self._table: FittedTable | None = None
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
 
     def compose(self) -> ComposeResult:
@@ -136,24 +129,12 @@ class FundingPane(Pane):
 
     def on_mount(self) -> None:
         self._table = FittedTable(self.query_one("#funding-table", DataTable), [])
-        self._ready = True
-        self._refresh_all()
 
     # -- public API ---------------------------------------------------------------------------------------
-    def update_view(self, view: FundingView) -> None:
-        self._view = view
-        self.show_status(safe_status(view.status))
-        self._refresh_all()
-
-    def compact_changed(self) -> None:
-        if self._table is not None:
-            self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
-        self._refresh_all()
-
     def cycle_sort(self) -> str:
         """Next sort order (median funding, OI 24h change, OI, coin); returns its key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self._refresh_all()
+        self.redraw()
         return self.sort_key
 
     def selected_coin(self) -> str | None:
@@ -164,13 +145,10 @@ class FundingPane(Pane):
     def action_toggle_view(self) -> None:
         """Switch between the coins x venues heatmap and the coins x time table."""
         self.mode = "time" if self.mode == "venues" else "venues"
-        self._refresh_all()
+        self.redraw()
 
     # -- rendering ----------------------------------------------------------------------------------------
-    def _refresh_all(self) -> None:
-        if not self._ready:
-            return
-        view = self._view
+    def render_view(self, view: FundingView | None) -> None:
         columns = self._wanted_columns(view)
         visible = {c.key for c in columns}
         sort_column = SORT_COLUMN[self.sort_key]

@@ -20,7 +20,6 @@ from textual.widgets import DataTable, Static
 
 from records.viewmodels import CascadeView, LiquidationRow, LiquidationsView, VenueStatus
 from widgets.format import clean, money, pct, price
-from widgets.funding_pane import safe_status
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
@@ -148,15 +147,14 @@ def side_text(side: str, dimmed: bool, compact: bool = False) -> Text:
 class LiquidationsPane(Pane):
     """Pane 4: cascade meter, totals per window, venue states, the tape and its lower-bound note."""
 
+    PANE = "liquidations"
+
     #: Compact below this many cells of content width: one-line meter and totals, sides without "liq".
     COMPACT_BELOW = 64
 
     def __init__(self, *, id: str | None = "pane-liqs") -> None:
         super().__init__("Liquidations", number=4, id=id)
-        self._ready = False  # children composed and mounted
         self.sort_key = "time"
-        self._view: LiquidationsView | None = None
-        self._table: FittedTable | None = None
         self._shown: list[LiquidationRow] = []
 
     def compose(self) -> ComposeResult:
@@ -169,24 +167,12 @@ class LiquidationsPane(Pane):
 
     def on_mount(self) -> None:
         self._table = FittedTable(self.query_one("#liqs-tape", DataTable), [spec for _, _, spec in COLUMNS])
-        self._ready = True
-        self._refresh_all()
 
     # -- public API ---------------------------------------------------------------------------------------
-    def update_view(self, view: LiquidationsView) -> None:
-        self._view = view
-        self.show_status(safe_status(view.status))
-        self._refresh_all()
-
-    def compact_changed(self) -> None:
-        if self._table is not None:
-            self._table.reset_widths()  # the compact cells are narrower: let the columns shrink
-        self._refresh_all()
-
     def cycle_sort(self) -> str:
         """Toggle the tape between newest first ("time") and largest first ("size"); returns the key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self._refresh_all()
+        self.redraw()
         return self.sort_key
 
     def selected_coin(self) -> str | None:
@@ -197,10 +183,7 @@ class LiquidationsPane(Pane):
         return self._shown[table.cursor_row].coin
 
     # -- rendering ----------------------------------------------------------------------------------------
-    def _refresh_all(self) -> None:
-        if not self._ready:
-            return
-        view = self._view
+    def render_view(self, view: LiquidationsView | None) -> None:
         if view is not None:
             fresh = view.status.fresh
             head = cascade_line(view.cascade, fresh, self.compact)

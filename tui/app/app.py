@@ -1,8 +1,9 @@
 """The altpulse Textual app: paints the dashboard first, then boots the data runtime and the feed workers.
 
 Heavy modules (pandas, the emulator's dataset) load in a thread worker after the first paint, so the frame appears
-at once even over a slow link. Feeds run as async workers on the app's loop; when one updates, its pane is marked
-dirty and a 1 Hz tick rebuilds only the dirty view-models (no busy redraws) and the status bar's ages.
+at once even over a slow link. Feeds run as async workers on the app's loop; a delivery posts a
+:class:`~tui.app.messages.FeedUpdated` message (pending ones merge), and a 1 Hz tick rebuilds only the view-models
+behind the feeds named (:mod:`tui.views.registry`) and the status bar's ages: no busy redraws.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
@@ -24,14 +26,18 @@ from textual.worker import Worker, WorkerState
 
 from tui.app.dashboard import DashboardScreen
 from tui.app.keys import KeyCommands
+from tui.app.messages import FeedUpdated, FilterChanged
 from tui.runtime.config import Config
-from widgets.btc_pane import BtcPane
-from widgets.cvd_pane import CvdPane
-from widgets.drivers_pane import DriversPane
-from widgets.etf_pane import EtfPane
-from widgets.funding_pane import FundingPane
-from widgets.liquidations_pane import LiquidationsPane
+from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
+
+if TYPE_CHECKING:
+    from analytics.drivers import DriverState
+    from tui.boot import Session
+    from tui.runtime.modes import Runtime
+    from tui.runtime.scheduler import Scheduler
+    from tui.runtime.state import MarketState
+    from tui.views.builder import ViewBuilder
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +47,6 @@ def _coin_commands() -> type[Provider]:
 
     return CoinCommands
 
-
-#: The liquidations pane repaints at most this often when records arrive, and at least this often regardless.
-LIQ_REPAINT_MIN_S = 3.0
-LIQ_REPAINT_MAX_S = 5.0
 
 MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY"}
 
@@ -80,27 +82,25 @@ class AltpulseApp(App[None]):
         self.speed = speed
         self.frozen_now_ms = frozen_now_ms
         self.start_feeds = start_feeds
-        self.session: Any = None
-        self.runtime: Any = None
-        self.scheduler: Any = None
-        self.state: Any = None
-        self.views: Any = None
-        self._dirty: set[str] = set()
+        self.session: Session | None = None
+        self.runtime: Runtime | None = None
+        self.scheduler: Scheduler | None = None
+        self.state: MarketState | None = None
+        self.views: ViewBuilder | None = None
+        self._dirty: set[str] = set()  # feeds delivered since the last tick
+        self._painted: dict[str, float] = {}  # view-model key -> when it was last rebuilt
         self.banner: tuple[str, bool] = (MODE_LABEL.get(mode, mode), mode == "demo")
         self.boot_error: str | None = None
-        self._seen_liq = -1
-        self._last_liq_paint = 0.0
-        self._last_drivers = 0.0
         # No animations by default: they cost bytes on a slow link (TEXTUAL_ANIMATIONS overrides).
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
-        theme = config["general"]["theme"]
+        theme = config.general.theme
         if theme in self.available_themes:
             self.theme = theme
 
     def on_mount(self) -> None:
-        if self.config["keys"]:
-            self.set_keymap(dict(self.config["keys"]))
+        if self.config.keys:
+            self.set_keymap(dict(self.config.keys))
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             # The terminal went away (SSH dropped, tmux pane killed): leave cleanly instead of writing into the void.
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
@@ -112,7 +112,7 @@ class AltpulseApp(App[None]):
         self.set_interval(1.0, self._tick, name="tick")
 
     def _start_boot(self) -> None:
-        self.run_worker(self._boot, thread=True, name="boot", exit_on_error=False)
+        self._boot()
 
     def _banner(self, label: str, simulated: bool) -> None:
         """Set the mode banner (the dashboard applies it on mount if it is not composed yet)."""
@@ -121,12 +121,13 @@ class AltpulseApp(App[None]):
             banner.update_mode(label, simulated)
 
     # -- boot -------------------------------------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, name="boot")
     def _boot(self) -> None:
         """Thread worker: build the runtime (imports pandas, builds the demo market) off the event loop."""
-        from tui.boot import boot
+        from tui.boot import Launch, boot
 
-        session = boot(self.config, self.mode, replay_dir=self.replay_dir, at=self.at, speed=self.speed,
-                       now_ms=self.frozen_now_ms, on_update=self._feed_updated)  # fmt: skip
+        launch = Launch(self.mode, self.replay_dir, self.at, self.speed, self.frozen_now_ms)
+        session = boot(self.config, launch, on_update=self._feed_updated)
         self.session = session
         self.runtime, self.state, self.views, self.scheduler = (
             session.runtime, session.state, session.views, session.scheduler)  # fmt: skip
@@ -138,7 +139,8 @@ class AltpulseApp(App[None]):
             self.notify(note, title="Config", severity="warning", timeout=20)
         for note in self.runtime.notes[:4]:
             self.notify(note, title="Replay data", timeout=12)
-        streams = self.session.start_streams()
+        assert self.session is not None and self.scheduler is not None and self.runtime is not None
+        streams = self.session.start_streams(on_update=self._feed_updated)
         if self.start_feeds:
             for name in self.scheduler.feeds:
                 self.run_worker(self.scheduler.run_feed(name), group="feeds", name=name, exit_on_error=False)
@@ -148,7 +150,7 @@ class AltpulseApp(App[None]):
         self._tick()
 
     def _trim_tape(self) -> None:
-        if self.state is not None and self.state.liq_tape is not None:
+        if self.state is not None and self.state.liq_tape is not None and self.runtime is not None:
             self.state.liq_tape.trim(self.runtime.now_ms())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -166,7 +168,12 @@ class AltpulseApp(App[None]):
             self.notify(str(error), title="altpulse could not start its data feeds", severity="error", timeout=30)
 
     def _feed_updated(self, name: str) -> None:
-        self._dirty.add(name)
+        """The scheduler's and the streams' hook (on the app's loop): tell the app the Textual way."""
+        self.post_message(FeedUpdated(name))
+
+    @on(FeedUpdated)
+    def _mark_dirty(self, message: FeedUpdated) -> None:
+        self._dirty |= message.feeds
 
     # -- refresh ----------------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -180,51 +187,43 @@ class AltpulseApp(App[None]):
             self.notify(f"display error: {type(exc).__name__}: {exc}", severity="error", timeout=10)
 
     def _refresh_views(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        screen = self.screen
-        now = time.time()
-        if dirty & {"btc_ticker", "btc_intraday", "btc_ath"} or self.views.status_changed("btc", now):
-            screen.query_one(BtcPane).update_view(self.views.btc(now))
-        if dirty & {"cvd_daily", "cvd_hourly"} or self.views.status_changed("cvd", now):
-            screen.query_one(CvdPane).update_view(self.views.cvd(now))
-        funding_feeds = {"funding_binance", "funding_bybit", "funding_okx", "funding_hyperliquid", "oi_binance",
-                         "oi_history", "funding_history"}  # fmt: skip
-        if dirty & funding_feeds or self.views.status_changed("funding", now):
-            screen.query_one(FundingPane).update_view(self.views.funding(now))
-        liq_version = self.state.version.get("liquidations", 0)
-        since_paint = now - self._last_liq_paint
-        if (liq_version != self._seen_liq and since_paint >= LIQ_REPAINT_MIN_S) or since_paint >= LIQ_REPAINT_MAX_S:
-            # A new liquidation shifts every tape row (the whole table goes down the link again), so a burst is
-            # shown every few seconds, not on each record; the windows and the meter slide on their own.
-            self._seen_liq, self._last_liq_paint = liq_version, now
-            screen.query_one(LiquidationsPane).update_view(self.views.liquidations(now))
-        if dirty & {"etf_btc", "etf_eth"} or self.views.status_changed("etf", now):
-            screen.query_one(EtfPane).update_view(self.views.etf(now))
-        macro_feeds = {"fear_greed", "cg_global", "cg_markets", "equities", "rates"}
-        if dirty & macro_feeds or self.views.status_changed("macro", now):
-            screen.query_one(EtfPane).update_macro(self.views.macro(now))
-        # No driver reads the 2-second ticker, so its updates alone do not re-run the checklist (the cascade
-        # rule scans the whole liquidation tape); everything else does, and every 10 s the tape's news too.
-        if dirty - {"btc_ticker"} or now - self._last_drivers >= 10:
-            self._last_drivers = now
-            flipped = self.views.evaluate_drivers()
-            screen.query_one(DriversPane).update_view(self.views.drivers(now))
-            self._announce(flipped)
-        screen.query_one(StatusBar).update_view(self.views.status(self.scheduler, now))
+        from tui.views.registry import PANES
 
-    def _announce(self, flipped: list[Any]) -> None:
+        assert self.views is not None and self.scheduler is not None
+        dirty, self._dirty = self._dirty, set()
+        now = time.time()
+        panes = {pane.PANE: pane for pane in self.screen.query(Pane)}
+        for spec in PANES:
+            since = now - self._painted.get(spec.key, 0.0)
+            news = dirty.intersection(spec.feeds)
+            due = bool(news) or self.views.status_changed(spec.key, now)
+            if due and since < spec.min_interval:
+                self._dirty |= news  # shown on a later tick: a burst repaints once
+                due = False
+            if spec.max_interval is not None and since >= spec.max_interval:
+                due = True
+            pane = panes.get(spec.pane)
+            if not due or pane is None:
+                continue
+            self._painted[spec.key] = now
+            if spec.key == "drivers":
+                self._announce(self.views.evaluate_drivers())
+            setattr(pane, spec.slot, self.views.build(spec.key, now))
+        self.screen.query_one(StatusBar).update_view(self.views.status(self.scheduler, now))
+
+    def _announce(self, flipped: list[DriverState]) -> None:
         """A driver changing state raises a toast (and the terminal bell when ``general.bell`` is on)."""
         for driver in flipped:
             severity = "warning" if driver.state == "active" else "information"
             self.notify(f"{driver.name}: now {driver.state.upper()} ({driver.display_value})",
                         title="Key driver changed", severity=severity, timeout=8)  # fmt: skip
-        if flipped and self.config["general"]["bell"]:
+        if flipped and self.config.general.bell:
             self.bell()
 
     def refresh_all_views(self) -> None:
         """Rebuild and repaint every pane now (the liquidations pane's repaint throttle included)."""
         self._dirty.update(self.scheduler.feeds if self.scheduler else ())
-        self._seen_liq, self._last_liq_paint = -1, 0.0
+        self._painted.clear()
         self._tick()
 
     # -- actions ----------------------------------------------------------------------------------------------
@@ -239,12 +238,15 @@ class AltpulseApp(App[None]):
             self.notify("Live updates paused (p to resume)", timeout=3)
         self._tick()
 
-    def set_coin_filter(self, text: str) -> None:
-        """Show only coins whose symbol contains ``text`` in the CVD and funding tables (live, as typed)."""
+    @on(FilterChanged)
+    def set_coin_filter(self, message: FilterChanged) -> None:
+        """Show only coins whose symbol contains the text in the CVD and funding tables (live, as typed)."""
+        from tui.views.registry import PANE_FEEDS
+
         if self.views is None:
             return
-        self.views.coin_filter = text.strip().upper()
-        self._dirty.update({"cvd_daily", "funding_bybit"})
+        self.views.coin_filter = message.text.strip().upper()
+        self._dirty.update(PANE_FEEDS["cvd"], PANE_FEEDS["funding"])
         self._tick()
 
     def action_faster(self) -> None:

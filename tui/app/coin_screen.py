@@ -4,7 +4,7 @@ One coin's price and spot CVD over a time window, its taker buy/sell ratio and s
 on each venue and its history, open interest and its 24 h change, and its recent liquidations — the drill-down a
 trader makes after the dashboard flags a coin. ``Esc``/``Backspace`` go back to the dashboard exactly as it was
 (same focus, scroll and sort: the dashboard screen is kept underneath, not rebuilt). ``[`` / ``]`` / ``t`` change
-the window. The view is rebuilt on a 1 s tick only when the coin's data (``state.version``), its health text or
+the window. The view is rebuilt on a 1 s tick only when the coin's data (its feeds' versions), its health text or
 the window changed: no busy redraws over SSH.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -23,15 +23,19 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from records.viewmodels import CoinView, PaneStatus
-from tui.views.coin import WINDOWS, build_coin_view, data_feeds, next_window, normalise_coin
+from tui.views.coin import WINDOWS, build_coin_view, next_window, normalise_coin
+from tui.views.registry import coin_feeds
 from widgets.coin_detail import CoinDetail
 from widgets.format import clean
 from widgets.status_bar import ModeBanner
 
+if TYPE_CHECKING:
+    from tui.views.builder import ViewBuilder
+
 log = logging.getLogger(__name__)
 
 
-def coins_in(views: Any) -> list[str]:
+def coins_in(views: ViewBuilder | None) -> list[str]:
     """Every coin the console holds data for: BTC first, then the basket's coins in config order."""
     if views is None:
         return ["BTC"]
@@ -85,7 +89,7 @@ class CoinScreen(Screen[None]):
         Binding("question_mark", "app.help", "Keys", key_display="?", id="help"),
     ]
 
-    def __init__(self, views: Any, coin: str, window: str = WINDOWS[0]) -> None:
+    def __init__(self, views: ViewBuilder | None, coin: str, window: str = WINDOWS[0]) -> None:
         super().__init__()
         self.views = views
         self.coin = normalise_coin(coin) or "?"
@@ -106,13 +110,13 @@ class CoinScreen(Screen[None]):
         self.set_interval(1.0, self.rebuild, name="coin-tick")
 
     # -- data -----------------------------------------------------------------------------------------------
-    def _views(self) -> Any:
+    def _views(self) -> ViewBuilder | None:
         if self.views is None:
             self.views = getattr(self.app, "views", None)
         return self.views
 
-    def _data_token(self, views: Any, now: float) -> object:
-        versions = tuple(views.state.version.get(name, 0) for name in data_feeds(self.coin))
+    def _data_token(self, views: ViewBuilder, now: float) -> object:
+        versions = views.figures.versions(*coin_feeds(self.coin))
         healths = views.health_map()
         health = tuple(h.status(now) for h in healths.values())
         return (self.coin, self.window, versions, health)
@@ -131,7 +135,7 @@ class CoinScreen(Screen[None]):
             return
         self._token = token
         try:
-            self.view = build_coin_view(views, self.coin, self.window, now)
+            self.view = build_coin_view(views.figures, self.coin, self.window, now)
         except Exception as exc:  # a view bug must not take the console down; the log has the traceback
             log.exception("building the coin view failed")
             self.view = CoinView(self.coin, self.window, PaneStatus(False, "display error"),

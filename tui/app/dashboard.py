@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from tui.app.keys import dashboard_bindings
+from tui.app.messages import FilterChanged
 from widgets.btc_pane import BtcPane
 from widgets.cvd_pane import CvdPane
 from widgets.drivers_pane import DriversPane
@@ -63,7 +64,7 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.apply_layout(self.app.size.width)
-        label, simulated = getattr(self.app, "banner", ("", False))
+        label, simulated = getattr(self.app, "banner", ("", False))  # AltpulseApp.banner (a bare App has none)
         self.query_one(ModeBanner).update_mode(label, simulated)
 
     def apply_layout(self, width: int) -> None:
@@ -97,7 +98,7 @@ class DashboardScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "coin-filter":
-            self.app.set_coin_filter(event.value)  # type: ignore[attr-defined]
+            self.post_message(FilterChanged(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "coin-filter":
@@ -109,7 +110,7 @@ class DashboardScreen(Screen[None]):
         if event.key == "escape" and box.has_focus:
             box.value = ""
             box.add_class("-hidden")
-            self.app.set_coin_filter("")  # type: ignore[attr-defined]
+            self.post_message(FilterChanged(""))
             self.action_focus_pane(2)
             event.stop()
 

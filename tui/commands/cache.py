@@ -75,7 +75,8 @@ def cache_key(
     return ";".join(parts) or None
 
 
-def _figure(doc: dict[str, Any], *path: str) -> float | None:
+def figure(doc: dict[str, Any], *path: str) -> float | None:
+    """The finite number at ``path`` in a snapshot document, else None (missing, null, a bool, NaN)."""
     node: Any = doc
     for part in path:
         if not isinstance(node, dict):
@@ -89,7 +90,7 @@ def _figure(doc: dict[str, Any], *path: str) -> float | None:
 def has_headline_figures(doc: dict[str, Any]) -> bool:
     """True when the document carries at least one figure the status line shows (else it is an offline pass)."""
     return any(
-        _figure(doc, *path) is not None
+        figure(doc, *path) is not None
         for path in (
             ("btc", "price"),
             ("cvd", "basket", "change_30d_usd"),

@@ -87,11 +87,11 @@ async def collect_snapshot(
     """One pass of every feed (and, with ``listen`` seconds, of the liquidation streams), then the document.
 
     ``speed``: the market clock's rate (replay default 0: frozen at ``--at``; demo default 1)."""
-    from tui.boot import boot
+    from tui.boot import Launch, boot
 
     if speed is None:
         speed = 0.0 if mode == "replay" else 1.0
-    session = boot(config, mode, replay_dir=replay_dir, at=at, speed=speed)
+    session = boot(config, Launch(mode, replay_dir, at, speed))
     scheduler = session.scheduler
     try:
         # The recorded tape; the streams run only when asked to listen (a one-pass snapshot has no time to).
@@ -117,7 +117,14 @@ async def collect_snapshot(
 
 def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     """The JSON document described in the module docstring."""
-    from tui.views.builder import _num, iso
+    import pandas as pd
+
+    from tui.views.common import iso, num
+    from tui.views.drivers import snapshot_drivers
+    from tui.views.etf import snapshot_etf
+    from tui.views.funding import snapshot_funding
+    from tui.views.liquidations import snapshot_liquidations
+    from tui.views.macro import snapshot_macro
 
     now = time.time()
     runtime = views.runtime
@@ -136,34 +143,34 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         "market": "binance_spot",
         "status": ticker.health.status(now) if ticker else None,
         "price_as_of": iso(pd_ts(ticker.health.data_as_of)) if ticker and ticker.health.data_as_of else None,
-        "price": _num(figures.price) if figures else None,
-        "change_24h_pct": _num(figures.change_24h_pct) if figures else None,
-        "change_1h_pct": _num(figures.change_1h_pct) if figures else None,
-        "ath": _num(figures.ath) if figures else None,
-        "drawdown_pct": _num(figures.drawdown_pct) if figures else None,
+        "price": num(figures.price) if figures else None,
+        "change_24h_pct": num(figures.change_24h_pct) if figures else None,
+        "change_1h_pct": num(figures.change_1h_pct) if figures else None,
+        "ath": num(figures.ath) if figures else None,
+        "drawdown_pct": num(figures.drawdown_pct) if figures else None,
     }
     daily, hourly = views.cvd_baskets()
     cvd: dict[str, Any] = {"since": views.config.cvd_start.isoformat(), "interval": "1d"}
     coins: dict[str, Any] = {}
     if daily is not None:
-        ratios = views._ratio_30d(daily)
+        ratios = views.ratio_over(daily, pd.Timedelta(days=30))
         cvd["basket"] = {
-            "cumulative_usd": _num(daily.total),
-            "change_30d_usd": _num(daily.change(__import__("pandas").Timedelta(days=30))),
-            "buy_sell_ratio": _num(daily.buy_sell_ratio),
-            "buy_sell_ratio_30d": _num(ratios.get("__basket__")),
+            "cumulative_usd": num(daily.total),
+            "change_30d_usd": num(daily.change(pd.Timedelta(days=30))),
+            "buy_sell_ratio": num(daily.buy_sell_ratio),
+            "buy_sell_ratio_30d": num(ratios.get("__basket__")),
             "excluded": list(daily.unknown_coins),
         }
         d24 = hourly.summary.set_index("coin")["delta_24h_usd"] if hourly is not None else None
         for rec in daily.summary.to_dict("records"):
             coin = str(rec["coin"])
             coins[coin] = {
-                "cumulative_usd": _num(rec["cumulative_usd"]),
-                "buy_sell_ratio": _num(rec["buy_sell_ratio"]),
-                "buy_sell_ratio_30d": _num(ratios.get(coin)),
-                "delta_24h_usd": _num(d24[coin]) if d24 is not None and coin in d24.index else None,
-                "delta_30d_usd": _num(rec["delta_30d_usd"]),
-                "share_of_basket": _num(rec["share_of_basket"]),
+                "cumulative_usd": num(rec["cumulative_usd"]),
+                "buy_sell_ratio": num(rec["buy_sell_ratio"]),
+                "buy_sell_ratio_30d": num(ratios.get(coin)),
+                "delta_24h_usd": num(d24[coin]) if d24 is not None and coin in d24.index else None,
+                "delta_30d_usd": num(rec["delta_30d_usd"]),
+                "share_of_basket": num(rec["share_of_basket"]),
                 "error": daily.unknown_reasons.get(coin),
             }
     else:
@@ -175,13 +182,12 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         coins[coin]["error"] = error
     cvd["coins"] = coins
     doc["cvd"] = cvd
-    from tui.views.derivs import snapshot_derivs
-    from tui.views.macro import snapshot_macro
-
     views.evaluate_drivers()
-    doc.update(snapshot_macro(views.state, views.metrics, views.drivers_book))
-    doc.update(snapshot_derivs(views.state, views.health_map(), float(views.config["funding"]["baseline_8h"]),
-                               runtime.now_ms(), views.stream_health(now)))  # fmt: skip
+    doc["etf"] = snapshot_etf(views.state)
+    doc["macro"] = snapshot_macro(views.state, views.metrics)
+    doc.update(snapshot_drivers(views.drivers_book))
+    doc.update(snapshot_funding(views.figures, now))
+    doc["liquidations"] = snapshot_liquidations(views.figures, now)
     doc["sources"] = {
         feed.name: {
             "provider": feed.provider,

@@ -40,7 +40,14 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from tui.commands.cache import cache_key, has_headline_figures, read_snapshot_cache, refresh_lock, write_snapshot_cache
+from tui.commands.cache import (
+    cache_key,
+    figure,
+    has_headline_figures,
+    read_snapshot_cache,
+    refresh_lock,
+    write_snapshot_cache,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +74,6 @@ TMUX_STYLE = {
 
 
 # -- figures ------------------------------------------------------------------------------------------------------
-def _num(node: Any, *path: str) -> float | None:
-    for part in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    if isinstance(node, bool) or not isinstance(node, int | float):
-        return None
-    value = float(node)
-    return value if math.isfinite(value) else None
 
 
 class StatusFigures(NamedTuple):
@@ -110,7 +108,7 @@ def _parse_iso(text: Any) -> float | None:
 
 def _age(doc: dict[str, Any], now: float) -> float | None:
     """Seconds since the document was made: ``cached_at`` (set by the cache), else a live document's ``as_of``."""
-    made = _num(doc, "cached_at")
+    made = figure(doc, "cached_at")
     if made is None and doc.get("mode") == "live":
         made = _parse_iso(doc.get("as_of"))
     return None if made is None else max(0.0, now - made)
@@ -133,13 +131,13 @@ def extract(doc: dict[str, Any], now: float) -> StatusFigures:
         simulated=doc.get("simulated") is True or mode == "demo",
         as_of=clean(as_of, 40) if isinstance(as_of, str) else None,
         age_seconds=_age(doc, now),
-        btc_price=_num(doc, "btc", "price"),
-        btc_change_24h_pct=_num(doc, "btc", "change_24h_pct"),
-        cvd_change_30d_usd=_num(doc, "cvd", "basket", "change_30d_usd"),
-        funding_median=_num(doc, "funding", "median"),
-        funding_baseline=_num(doc, "funding", "baseline"),
+        btc_price=figure(doc, "btc", "price"),
+        btc_change_24h_pct=figure(doc, "btc", "change_24h_pct"),
+        cvd_change_30d_usd=figure(doc, "cvd", "basket", "change_30d_usd"),
+        funding_median=figure(doc, "funding", "median"),
+        funding_baseline=figure(doc, "funding", "baseline"),
         etf_last_day=etf_day if isinstance(etf_day, str) and _DATE.match(etf_day) else None,
-        etf_net_flow_usd=_num(doc, "etf", "net_flow_usd"),
+        etf_net_flow_usd=figure(doc, "etf", "net_flow_usd"),
         drivers_active=active,
         drivers_total=total,
     )

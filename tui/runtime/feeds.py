@@ -85,7 +85,6 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         tickers = await spot.ticker_24hr([f"BTC{quote}"])
         ticker = tickers[f"BTC{quote}"]
         state.btc_ticker = ticker
-        state.bump("btc_ticker")
         # closeTime is when the last price is from; the price and volume together must move as trading goes on.
         return Delivered(ticker.close_time.value // 1_000_000, (ticker.last, ticker.quote_volume))
 
@@ -102,13 +101,11 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
             # Binance always has recent bars; none at all (a replay without fine BTC spot files) is no data.
             raise SourceError("binance", "/api/v3/klines", f"no intraday bars for BTC{quote} (5m, 15m or 1h)")
         state.btc_intraday = frame
-        state.bump("btc_intraday")
         return Delivered(last_closed_ms(frame))
 
     async def btc_ath() -> None:
         now = runtime.now_ms()
         state.btc_monthly = await spot.klines(f"BTC{quote}", "1M", start_ms=BTC_LISTING_MS, now_ms=now)
-        state.bump("btc_ath")
 
     async def cvd_daily() -> Delivered:
         now = runtime.now_ms()
@@ -117,7 +114,6 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
             return await spot.klines(f"{coin}{quote}", "1d", start_ms=start_ms, now_ms=now)
 
         state.alt_daily.update(await _per_coin(coins, fetch, state))
-        state.bump("cvd_daily")
         return Delivered(newest_closed_ms(state.alt_daily))
 
     async def cvd_hourly() -> Delivered:
@@ -138,7 +134,6 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
             return merged[merged.index >= pd.Timestamp(window_start, unit="ms", tz="UTC")]
 
         state.alt_hourly.update(await _per_coin(coins, fetch, state))
-        state.bump("cvd_hourly")
         return Delivered(newest_closed_ms(state.alt_hourly))
 
     from tui.runtime.feeds_derivs import build_derivs_feeds

@@ -10,13 +10,14 @@ tape; OKX REST is polled only while the OKX stream is down.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sources.errors import SourceError
 from tui.runtime.config import Config
 from tui.runtime.modes import Runtime
 from tui.runtime.scheduler import Delivered, Feed
-from tui.runtime.state import MarketState
+from tui.runtime.state import TAPE, MarketState
 
 HOUR_MS = 3_600_000
 EIGHT_HOURS_MS = 8 * HOUR_MS
@@ -55,7 +56,6 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
                 hint = " (the replay's files have no funding for this venue at this time)" if replay else ""
                 raise SourceError(venue, "funding snapshot", f"empty response: no USDT perpetual in it{hint}")
             state.derivs[venue] = snap
-            state.bump("funding")
             rates = tuple(sorted((q.coin, q.rate) for q in snap.funding))
             return Delivered(snap.as_of.value // 1_000_000, rates)
 
@@ -80,7 +80,6 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
         results = await asyncio.gather(*(one(sym, mark) for sym, mark in marks.items()))
         state.binance_oi = [record for batch in results for record in batch]
-        state.bump("funding")
         times = [r.time.value // 1_000_000 for r in state.binance_oi]
         return Delivered(max(times) if times else None)
 
@@ -98,7 +97,6 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
         frames = [f for f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)]
         state.oi_history = pd.concat(frames, ignore_index=True) if frames else None
-        state.bump("funding")
         return Delivered(_newest_ms(state.oi_history))
 
     async def funding_history() -> Delivered:
@@ -120,13 +118,11 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
         frames = [f for f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)]
         state.funding_history = pd.concat(frames, ignore_index=True) if frames else None
-        state.bump("funding")
         return Delivered(_newest_ms(state.funding_history))
 
     def universe_feed(venue: str) -> Feed:
         async def run() -> Delivered:
             state.perp_universe[venue] = frozenset(await venues[venue].perpetuals())
-            state.bump("funding")
             return Delivered(None)
 
         # The listings change a few times a week: daily, and at start before the first heatmap settles.
@@ -191,7 +187,7 @@ def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState,
         recovered = await poller.load_contract_values()
         if recovered and state.liq_tape is not None:
             state.liq_tape.extend(recovered)  # held liquidations, sized now that OKX listed their instrument
-        state.bump("liquidations")
+        state.bump(TAPE)
 
     async def run() -> None:
         stream = state.liq_streams.get("okx")
@@ -207,7 +203,7 @@ def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState,
         fresh = [r for r in records if r.time > latest.get(r.coin, -1)]
         if fresh:
             tape.extend(fresh)
-            state.bump("liquidations")
+            state.bump(TAPE)
 
     return [
         Feed("okx_instruments", "okx", 86_400.0, instruments),
@@ -215,7 +211,8 @@ def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState,
     ]
 
 
-def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState) -> list[Any]:
+def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState,
+                           on_update: Callable[[str], None] | None = None) -> list[Any]:  # fmt: skip
     """Create the tape and the three streams (not yet running); returns the streams to run as workers.
 
     Demo and replay seed the tape with the dataset's liquidations up to the virtual now, as a recording made
@@ -238,15 +235,19 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState)
     opener = runtime.ws_opener or websockets_opener()
     coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
 
+    changed = on_update or (lambda name: None)
+
     def on_records(records: list[Any]) -> None:
         tape.extend(records)
-        state.bump("liquidations")
+        state.bump(TAPE)
+        changed(TAPE)
 
     def on_status(status: Any) -> None:
         # A stream going live, retrying or offline changes what the pane must say, even with no new record.
         if status.state == "live":
             tape.start_recording(runtime.now_ms())
-        state.bump("liquidations")
+        state.bump(TAPE)
+        changed(TAPE)
 
     src = config["sources"]
     bybit_symbols = [venue_symbol("bybit", c)[0] for c in coins]

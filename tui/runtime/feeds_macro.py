@@ -8,60 +8,13 @@ bounded history (kept in the user's data directory in live mode, so the 30-day c
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
 from tui.runtime.config import Config
+from tui.runtime.global_history import GlobalHistory, global_history_path
 from tui.runtime.modes import Runtime
 from tui.runtime.scheduler import Delivered, Feed
 from tui.runtime.state import MarketState
-
-log = logging.getLogger(__name__)
-GLOBAL_HISTORY_DAYS = 45
-GLOBAL_COLUMNS = ["time", "btc_dominance_pct", "stablecoin_share_pct", "total_mcap_usd"]
-
-
-def global_history_path() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("altpulse", appauthor=False)) / "coingecko_global.csv"
-
-
-class GlobalHistory:
-    """Bounded history of CoinGecko ``/global`` snapshots (one row per fetch, last 45 days)."""
-
-    def __init__(self, path: Path | None) -> None:
-        import pandas as pd
-
-        self.path = path
-        self.frame = pd.DataFrame(columns=GLOBAL_COLUMNS)
-        if path is not None and path.is_file():
-            try:
-                loaded = pd.read_csv(path)
-                if list(loaded.columns) == GLOBAL_COLUMNS:
-                    loaded["time"] = pd.to_datetime(loaded["time"], utc=True)
-                    self.frame = loaded.dropna()
-            except (OSError, ValueError) as exc:  # a damaged file is not worth failing the feed for
-                log.warning("ignoring unreadable %s: %s", path, exc)
-
-    def add(self, snapshot: Any) -> None:
-        import pandas as pd
-
-        row = pd.DataFrame([{
-            "time": pd.Timestamp(snapshot.time), "btc_dominance_pct": snapshot.btc_dominance_pct,
-            "stablecoin_share_pct": snapshot.stablecoin_share_pct, "total_mcap_usd": snapshot.total_mcap_usd,
-        }])  # fmt: skip
-        frame = pd.concat([self.frame, row], ignore_index=True) if len(self.frame) else row
-        frame = frame.drop_duplicates("time", keep="last").sort_values("time")
-        cutoff = frame["time"].iloc[-1] - pd.Timedelta(days=GLOBAL_HISTORY_DAYS)
-        self.frame = frame[frame["time"] >= cutoff].reset_index(drop=True)
-        if self.path is not None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.frame.to_csv(self.path, index=False)
-            except OSError as exc:
-                log.warning("cannot save %s: %s", self.path, exc)
 
 
 def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
@@ -82,47 +35,40 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     stooq = Stooq(runtime.http, src["stooq"], src["stooq_apikey"]) if src["stooq_apikey"] else None
     fred = Fred(runtime.http, src["fred"])
     history = GlobalHistory(global_history_path() if runtime.mode == "live" else None)
-    state.extra["global_history"] = history
+    state.global_history = history
 
     async def etf_btc() -> Delivered:
         flows = await farside.btc_flows()
-        state.extra["etf_btc"] = flows
-        state.bump("etf")
+        state.etf_btc = flows
         return Delivered(_day_ms(flows.last_complete))
 
     async def etf_eth() -> Delivered:
         flows = await farside.eth_flows()
-        state.extra["etf_eth"] = flows
-        state.bump("etf")
+        state.etf_eth = flows
         return Delivered(_day_ms(flows.last_complete))
 
     async def fear_greed() -> Delivered:
         fng_data = await fng.fear_greed(limit=60)
-        state.extra["fear_greed"] = fng_data
-        state.bump("macro")
+        state.fear_greed = fng_data
         return Delivered(_day_ms(fng_data.as_of))
 
     async def global_market() -> Delivered:
         snapshot = await gecko.global_market()
-        state.extra["global"] = snapshot
+        state.global_market = snapshot
         history.add(snapshot)
-        state.bump("macro")
         return Delivered(_day_ms(snapshot.time))
 
     async def coin_markets() -> None:
-        state.extra["coin_markets"] = await gecko.coin_markets(per_page=100)
-        state.bump("macro")
+        state.coin_markets = await gecko.coin_markets(per_page=100)
 
     async def equities() -> Delivered:
         bars = await us_equities(yahoo, stooq, runtime.now_ms())
-        state.extra["spy"] = bars
-        state.bump("macro")
+        state.spy = bars
         return Delivered(_day_ms(bars.as_of))
 
     async def rates() -> Delivered:
         series = await fred.series("DGS2")
-        state.extra["dgs2"] = series
-        state.bump("macro")
+        state.us2y = series
         return Delivered(_day_ms(series.as_of))
 
     day = 86_400.0

@@ -2,42 +2,68 @@
 
 Feeds write here; view-model builders read. Frames are trimmed on every write (intraday to 26 h, hourly to the
 configured window, daily from the CVD start), so a console left open for days holds a constant amount of data.
+Each field is named and typed for what it holds; feeds *replace* what they store (never mutate it in place), and
+the scheduler bumps ``version[feed]`` after every delivery: those versions are the keys the view layer's memo
+rebuilds on (:mod:`tui.views.memo`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pandas before first paint)
+    import pandas as pd
+
+    from analytics.liquidations import LiquidationTape
+    from records.derivs import DerivsSnapshot, OpenInterest
+    from sources.alternative_me import FearGreed
+    from sources.binance_spot import Ticker24h
+    from sources.coingecko import GlobalMarket
+    from sources.farside import EtfFlows
+    from sources.fred import FredSeries
+    from sources.ws import LiquidationStream, OkxContracts
+    from sources.yahoo import EquityBars
+    from tui.runtime.global_history import GlobalHistory
 
 INTRADAY_KEEP_MS = 26 * 3_600_000
+#: The version key of the liquidation tape: streams bump it on records and on state changes (it is no polled feed).
+TAPE = "liq_tape"
 
 
 @dataclass
 class MarketState:
-    """Plain containers; pandas frames are typed ``Any`` so importing this module stays cheap."""
+    """The console's market data, one named field per kind; None until its feed first delivers."""
 
-    btc_ticker: Any = None  # sources.binance_spot.Ticker24h
-    btc_intraday: Any = None  # 5m klines, last ~24 h
-    btc_monthly: Any = None  # 1M klines since listing (all-time high)
-    alt_daily: dict[str, Any] = field(default_factory=dict)  # coin -> 1d klines since cvd.start
-    alt_hourly: dict[str, Any] = field(default_factory=dict)  # coin -> 1h klines, last cvd.hourly_days
+    # Bitcoin and the altcoin basket (Binance spot).
+    btc_ticker: Ticker24h | None = None
+    btc_intraday: pd.DataFrame | None = None  # 5m klines, last ~26 h
+    btc_monthly: pd.DataFrame | None = None  # 1M klines since listing (all-time high)
+    alt_daily: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> 1d klines since cvd.start
+    alt_hourly: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> 1h klines, last cvd.hourly_days
     coin_errors: dict[str, str] = field(default_factory=dict)  # coin -> why its data is missing
     # Derivatives: the latest bulk snapshot per venue, Binance OI, funding and OI history, the liquidation tape.
-    derivs: dict[str, Any] = field(default_factory=dict)  # venue -> sources.symbols.DerivsSnapshot
-    binance_oi: list[Any] = field(default_factory=list)  # sources.symbols.OpenInterest (one call per coin)
-    funding_history: Any = None  # long frame (time, coin, exchange, rate_8h), last N 8h periods
-    oi_history: Any = None  # long frame (time, coin, exchange, oi_usd), last ~25 h
-    liq_tape: Any = None  # analytics.liquidations.LiquidationTape (bounded: 35 days / 1M rows)
-    liq_streams: dict[str, Any] = field(default_factory=dict)  # venue -> sources.ws.LiquidationStream
-    okx_contracts: Any = None  # sources.ws.OkxContracts: OKX contract sizes, shared by stream and REST fallback
+    derivs: dict[str, DerivsSnapshot] = field(default_factory=dict)  # venue -> its latest bulk snapshot
+    binance_oi: list[OpenInterest] = field(default_factory=list)  # one call per coin (no bulk OI on Binance)
+    funding_history: pd.DataFrame | None = None  # long frame (time, coin, exchange, rate_8h), last N 8h periods
+    oi_history: pd.DataFrame | None = None  # long frame (time, coin, exchange, oi_usd), last ~25 h
+    liq_tape: LiquidationTape | None = None  # bounded: 35 days / 1M rows
+    liq_streams: dict[str, LiquidationStream] = field(default_factory=dict)  # venue -> its stream
+    okx_contracts: OkxContracts | None = None  # OKX contract sizes, shared by stream and REST fallback
     #: venue -> symbols of its crypto USDT perpetuals trading now (exchangeInfo / instruments lists); a venue
     #: missing here is not filtered (yet): stock and commodity perps are dropped once the list is known.
     perp_universe: dict[str, frozenset[str]] = field(default_factory=dict)
-    # ETF, sentiment and macro feeds fill these (see tui/runtime/feeds_macro.py).
-    extra: dict[str, Any] = field(default_factory=dict)
-    version: dict[str, int] = field(default_factory=dict)  # feed -> bumps on each update (cheap change checks)
-    #: The last liquidation-cascade evaluations (key -> result): the pane and the driver both ask each tick.
-    cascade_memo: dict[Any, Any] = field(default_factory=dict)
+    # ETF flows, sentiment and macro (tui/runtime/feeds_macro.py).
+    etf_btc: EtfFlows | None = None  # US spot BTC ETF daily net flows (Farside)
+    etf_eth: EtfFlows | None = None  # US spot ETH ETF daily net flows (Farside)
+    fear_greed: FearGreed | None = None  # alternative.me Fear & Greed
+    global_market: GlobalMarket | None = None  # CoinGecko /global: dominance, stablecoin share
+    global_history: GlobalHistory | None = None  # the /global snapshots kept (CoinGecko has no free history)
+    coin_markets: pd.DataFrame | None = None  # CoinGecko /coins/markets top 100 (small vs large caps)
+    spy: EquityBars | None = None  # SPY daily bars, or the S&P 500 index standing in (``proxy_for``)
+    us2y: FredSeries | None = None  # FRED DGS2, the US 2-year Treasury yield
+    #: feed (or :data:`TAPE`) -> how many times it delivered: the data versions views rebuild on.
+    version: dict[str, int] = field(default_factory=dict)
 
     def bump(self, name: str) -> None:
         self.version[name] = self.version.get(name, 0) + 1

@@ -22,8 +22,6 @@ view says how much history it covers. Pure: reads state, computes with analytics
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +36,9 @@ from analytics.price import downsample
 from records.derivs import times_ms
 from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, LiquidationRow, PaneStatus
 from tui.runtime.health import FeedHealth
-from tui.views.builder import CHART_POINTS, PANE_FEEDS, ViewBuilder, epoch_seconds, pane_status
-from tui.views.derivs import VENUES, venue_status
+from tui.views.common import CHART_POINTS, clock_text, epoch_seconds, num, pane_status, span_text
+from tui.views.figures import Figures, venue_status
+from tui.views.registry import PANE_FEEDS, VENUES
 
 #: Time windows, in the order ``[`` / ``]`` / ``t`` step through them.
 WINDOWS: tuple[str, ...] = ("24h", "7d", "30d", "90d", "all")
@@ -52,14 +51,6 @@ WINDOW_SPAN: dict[str, pd.Timedelta | None] = {
 }
 LIQ_ROWS = 15
 DAY_MS = 86_400_000
-
-
-def _num(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def normalise_coin(coin: str) -> str:
@@ -148,27 +139,19 @@ def choose_bars(candidates: list[_Bars], window: str) -> _Bars | None:
     return max(candidates, key=lambda b: len(window_bars(b.frame, window)))
 
 
-def _span_text(td: pd.Timedelta) -> str:
-    hours = td.total_seconds() / 3600
-    if hours >= 48:
-        return f"{hours / 24:.0f}d"
-    if hours >= 1:
-        return f"{hours:.0f}h"
-    return f"{td.total_seconds() / 60:.0f}m"
-
 
 # -- sections ---------------------------------------------------------------------------------------------------
-def _status(views: ViewBuilder, feeds: tuple[str, ...], now: float) -> PaneStatus:
-    healths = views.health_map()
+def _status(figures: Figures, feeds: tuple[str, ...], now: float) -> PaneStatus:
+    healths = figures.health_map()
     chosen = [healths.get(name) or FeedHealth(name, "", 30.0) for name in feeds]
-    return pane_status(chosen, now, views.clock_offset(now))
+    return pane_status(chosen, now, figures.clock_offset(now))
 
 
-def _share(views: ViewBuilder, coin: str) -> tuple[float | None, str]:
+def _share(figures: Figures, coin: str) -> tuple[float | None, str]:
     if coin == "BTC":
         return None, "BTC is not in the altcoin basket"
-    daily, _ = views.cvd_baskets()
-    since = f"of basket CVD since {views.config.cvd_start.isoformat()}"
+    daily, _ = figures.cvd_baskets()
+    since = f"of basket CVD since {figures.config.cvd.start.isoformat()}"
     if daily is None:
         return None, since
     if coin in daily.unknown_reasons:
@@ -176,7 +159,7 @@ def _share(views: ViewBuilder, coin: str) -> tuple[float | None, str]:
     rows = daily.summary[daily.summary["coin"] == coin]
     if not len(rows):
         return None, "not in the basket"
-    share = _num(rows["share_of_basket"].iat[0])
+    share = num(rows["share_of_basket"].iat[0])
     return (None if share is None else share * 100), since
 
 
@@ -192,9 +175,9 @@ def _next_funding(ts: Any, now_ms: int) -> str:
     return text
 
 
-def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str, Any]:
-    state = views.state
-    healths = views.health_map()
+def _funding(figures: Figures, coin: str, now: float, now_ms: int) -> dict[str, Any]:
+    state = figures.state
+    healths = figures.health_map()
     rows: list[CoinFunding] = []
     fresh_rates: list[float] = []
     oi_rows: list[CoinOpenInterest] = []
@@ -206,16 +189,16 @@ def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str
         for quote in snap.funding:
             if quote.coin != coin:
                 continue
-            rate = _num(quote.rate_8h)
+            rate = num(quote.rate_8h)
             rows.append(CoinFunding(
                 venue, status.fresh, status.text, rate, None if rate is None else rate * 3 * 365 * 100,
-                _num(quote.interval_hours), _next_funding(quote.next_funding_time, now_ms),
+                num(quote.interval_hours), _next_funding(quote.next_funding_time, now_ms),
             ))  # fmt: skip
             if status.fresh and rate is not None:
                 fresh_rates.append(rate)
             break
         records = list(snap.open_interest) + (list(state.binance_oi) if venue == "binance" else [])
-        usd = [r.oi_usd for r in records if r.coin == coin and _num(r.oi_usd) is not None]
+        usd = [r.oi_usd for r in records if r.coin == coin and num(r.oi_usd) is not None]
         if usd:
             oi_rows.append(CoinOpenInterest(venue, status.fresh, float(usd[-1])))
     fresh_oi = [r.usd for r in oi_rows if r.fresh and r.usd is not None]
@@ -224,7 +207,7 @@ def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str
     if history is not None and len(history):
         mine = history[history["coin"] == coin]
         if len(mine):
-            change = _num(oi_change(mine, pd.Timedelta(hours=24)).get(coin))
+            change = num(oi_change(mine, pd.Timedelta(hours=24)).get(coin))
             note = "+".join(sorted({str(v) for v in mine["exchange"].unique()}))
     labels: tuple[str, ...] = ()
     values: tuple[float | None, ...] = ()
@@ -232,11 +215,11 @@ def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str
     if fh is not None and len(fh):
         mine = fh[fh["coin"] == coin]
         if len(mine):
-            periods = int(views.config["funding"]["history_periods"])
+            periods = figures.config.funding.history_periods
             matrix = funding_history_matrix(mine, None, periods)
             if coin in matrix.index:
                 labels = tuple(f"{c:%m-%d %Hh}" for c in matrix.columns)
-                values = tuple(_num(v) for v in matrix.loc[coin])
+                values = tuple(num(v) for v in matrix.loc[coin])
     return {
         "funding": tuple(rows),
         "funding_mean_8h": sum(fresh_rates) / len(fresh_rates) if fresh_rates else None,
@@ -247,10 +230,6 @@ def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str
         "oi_change_24h_pct": change,
         "oi_note": note,
     }
-
-
-def _clock(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%H:%M:%S")
 
 
 def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
@@ -267,13 +246,13 @@ def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
     columns = (times_ms(newest["time"]), newest["exchange"], newest["coin"], newest["side"],
                newest["notional_usd"], newest["price"])  # fmt: skip
     rows = tuple(
-        LiquidationRow(_clock(int(t)), str(ex), str(c), str(side), float(usd), _num(px))
+        LiquidationRow(clock_text(int(t)), str(ex), str(c), str(side), float(usd), num(px))
         for t, ex, c, side, usd, px in zip(*columns, strict=True)
     )
     recorded = tape.recorded_since_ms
     note = ""
     if recorded is not None and recorded > now_ms - DAY_MS:
-        note = f"recorded for {_span_text(pd.Timedelta(milliseconds=now_ms - recorded))} only"
+        note = f"recorded for {span_text((now_ms - recorded) / 1000)} only"
     return {
         "liquidations": rows,
         "liq_long_usd": float(notional[longs].sum()),
@@ -284,20 +263,14 @@ def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
 
 
 # -- the view ---------------------------------------------------------------------------------------------------
-def data_feeds(coin: str) -> tuple[str, ...]:
-    """The state versions a coin's view depends on (the screen rebuilds only when one of them moves)."""
-    spot = PANE_FEEDS["btc"] if coin == "BTC" else ()
-    return (*spot, "cvd_daily", "cvd_hourly", "funding", "liquidations")
-
-
-def build_coin_view(views: ViewBuilder, coin: str, window: str, now: float | None = None) -> CoinView:
+def build_coin_view(figures: Figures, coin: str, window: str, now: float | None = None) -> CoinView:
     """The coin detail view-model for ``coin`` over ``window`` (one of :data:`WINDOWS`)."""
     now = time.time() if now is None else now
     coin = normalise_coin(coin)
     window = window if window in WINDOWS else WINDOWS[0]
-    state = views.state
-    now_ms = int(views.runtime.now_ms())
-    derivs = _funding(views, coin, now, now_ms)
+    state = figures.state
+    now_ms = int(figures.runtime.now_ms())
+    derivs = _funding(figures, coin, now, now_ms)
     liqs = _liquidations(state, coin, now_ms)
     bars = choose_bars(_candidates(state, coin), window)
     if bars is None:
@@ -311,32 +284,32 @@ def build_coin_view(views: ViewBuilder, coin: str, window: str, now: float | Non
 
     frame = bars.frame
     feeds = (bars.feed, *(f for f in (PANE_FEEDS["btc"] if coin == "BTC" else PANE_FEEDS["cvd"]) if f != bars.feed))
-    status = _status(views, feeds, now)
+    status = _status(figures, feeds, now)
     recent = window_bars(frame, window)
     closes = recent["close"].astype(float)
-    last = _num(closes.iat[-1])
+    last = num(closes.iat[-1])
     if coin == "BTC" and state.btc_ticker is not None:
-        last = _num(state.btc_ticker.last) or last
-    first_open = _num(recent["open"].iat[0]) if "open" in recent.columns else None
+        last = num(state.btc_ticker.last) or last
+    first_open = num(recent["open"].iat[0]) if "open" in recent.columns else None
     change = None if last is None or not first_open else (last / first_open - 1) * 100
     coverage = ""
     if not _covers(frame, window):
         covered = recent.index[-1] + _interval(frame) - recent.index[0]
-        coverage = f"history covers only {_span_text(covered)}"
+        coverage = f"history covers only {span_text(covered.total_seconds())}"
     cumulative = cvd(frame, recent.index[0])
-    total = _num(cumulative.iat[-1]) if len(cumulative) else None
+    total = num(cumulative.iat[-1]) if len(cumulative) else None
     cvd_note = ""
     if total is None and len(cumulative):
         unknown = cumulative.index[np.isnan(cumulative.to_numpy(float))]
         cvd_note = f"taker split unknown from {unknown[0]:%Y-%m-%d %H:%M}" if len(unknown) else "CVD unknown"
-    share, share_note = _share(views, coin)
+    share, share_note = _share(figures, coin)
     price_series = downsample(closes, CHART_POINTS)
     cvd_series = downsample(cumulative.dropna(), CHART_POINTS)
     version = state.version.get(bars.feed, 0)
     return CoinView(
         coin, window, status,
         price=last, change_pct=change, bars=bars.label, coverage=coverage,
-        cvd_usd=total, cvd_note=cvd_note, ratio=_num(buy_sell_ratio(frame, recent.index[0])),
+        cvd_usd=total, cvd_note=cvd_note, ratio=num(buy_sell_ratio(frame, recent.index[0])),
         share_pct=share, share_note=share_note,
         price_x=epoch_seconds(price_series.index), price_y=tuple(price_series.tolist()),
         cvd_x=epoch_seconds(cvd_series.index), cvd_y=tuple(cvd_series.astype(float).tolist()),

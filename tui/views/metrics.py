@@ -7,9 +7,9 @@ snapshots, have 2 h").
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -19,35 +19,15 @@ from analytics import macro as macro_an
 from analytics.drivers import MetricValue, parse_window
 from analytics.price import observed_closes, pct_change_over
 from tui.runtime.health import FeedHealth
+from tui.views.common import num
+from tui.views.figures import Figures, counted_venues, venues_note
+from tui.views.registry import METRIC_FEEDS
 
-#: Which feeds a metric rests on; the metric is stale when none of them is fresh.
-METRIC_FEEDS: dict[str, tuple[str, ...]] = {
-    "etf_net_flow_sum": ("etf_btc",),
-    "etf_outflow_streak": ("etf_btc",),
-    "etf_min_daily_flow": ("etf_btc",),
-    "basket_cvd_change": ("cvd_daily",),
-    "basket_buy_sell_ratio": ("cvd_daily",),
-    "funding_median_8h": ("funding_binance", "funding_bybit", "funding_okx", "funding_hyperliquid"),
-    "funding_share_above_baseline": ("funding_binance", "funding_bybit", "funding_okx", "funding_hyperliquid"),
-    "long_liq_vs_median": ("btc_intraday",),
-    "btc_change": ("btc_intraday",),
-    "oi_change": ("oi_history",),
-    "smallcap_vs_largecap": ("cg_markets",),
-    "btc_dominance_change": ("cg_global",),
-    "stablecoin_share_change": ("cg_global",),
-    "fear_greed": ("fear_greed",),
-    "spy_change": ("equities",),
-    "us2y_change": ("rates",),
-}
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
+#: Metrics computed from one feed's data only: memoised on that feed's data version and the window.
+DATA_ONLY = {"smallcap_vs_largecap", "btc_dominance_change", "stablecoin_share_change", "oi_change",
+             "etf_net_flow_sum", "etf_outflow_streak", "etf_min_daily_flow", "spy_change", "us2y_change"}  # fmt: skip
+#: Of those, the ones whose as-of is the time of the lookup (not of the data): re-stamped on every hit.
+STAMPED_NOW = {"smallcap_vs_largecap"}
 
 def _ts(value: Any) -> pd.Timestamp | None:
     if value is None:
@@ -57,11 +37,11 @@ def _ts(value: Any) -> pd.Timestamp | None:
 
 
 class Metrics:
-    """``lookup(metric, window)`` for :func:`analytics.drivers.evaluate`, over the views' state."""
+    """``lookup(metric, window)`` for :func:`analytics.drivers.evaluate`, over the console's figures."""
 
-    def __init__(self, views: Any) -> None:
-        self.views = views
-        self.state = views.state
+    def __init__(self, figures: Figures) -> None:
+        self.figures = figures
+        self.state = figures.state
         self._handlers: dict[str, Callable[[str | None], MetricValue]] = {
             "etf_net_flow_sum": self._etf_sum,
             "etf_outflow_streak": self._etf_streak,
@@ -85,13 +65,19 @@ class Metrics:
         handler = self._handlers.get(metric)
         if handler is None:
             return None
-        value = handler(window)
+        if metric in DATA_ONLY:
+            key = self.figures.versions(*METRIC_FEEDS[metric])
+            value = self.figures.memo.get(("metric", metric, window), key, lambda: handler(window))
+            if metric in STAMPED_NOW and value.as_of is not None:
+                value = replace(value, as_of=pd.Timestamp.now(tz="UTC"))
+        else:
+            value = handler(window)
         if self._stale(metric):
             return MetricValue(value.value, value.as_of, stale=True, note=value.note or "data is stale")
         return value
 
     def _stale(self, metric: str) -> bool:
-        healths: dict[str, FeedHealth] = self.views.health_map()
+        healths: dict[str, FeedHealth] = self.figures.health_map()
         names = METRIC_FEEDS.get(metric, ())
         present = [healths[n] for n in names if n in healths]
         if not present:
@@ -101,7 +87,7 @@ class Metrics:
 
     # -- ETF ------------------------------------------------------------------------------------------------
     def _etf(self) -> Any:
-        return self.state.extra.get("etf_btc")
+        return self.state.etf_btc
 
     def _etf_sum(self, window: str | None) -> MetricValue:
         flows = self._etf()
@@ -109,7 +95,7 @@ class Metrics:
             return MetricValue(None, None, note="no ETF data yet")
         days = int(parse_window(window or "3d").days)
         fig = etf_an.net_flow_sum(flows.frame, days, flows.partial_last)
-        return MetricValue(_finite(fig.value), _ts(fig.as_of), note=fig.note)
+        return MetricValue(num(fig.value), _ts(fig.as_of), note=fig.note)
 
     def _etf_streak(self, window: str | None) -> MetricValue:
         flows = self._etf()
@@ -123,47 +109,40 @@ class Metrics:
         if flows is None:
             return MetricValue(None, None, note="no ETF data yet")
         fig = etf_an.largest_outflow(flows.frame, int(parse_window(window or "10d").days), flows.partial_last)
-        return MetricValue(_finite(fig.value), _ts(fig.as_of), note=fig.note)
+        return MetricValue(num(fig.value), _ts(fig.as_of), note=fig.note)
 
     # -- CVD ------------------------------------------------------------------------------------------------
     def _cvd_change(self, window: str | None) -> MetricValue:
-        daily, _ = self.views.cvd_baskets()
+        daily, _ = self.figures.cvd_baskets()
         if daily is None:
             return MetricValue(None, None, note="no CVD data yet")
-        value = _finite(daily.change(parse_window(window or "30d")))
+        value = num(daily.change(parse_window(window or "30d")))
         note = "" if value is not None else "CVD unknown (no taker split) or history shorter than the window"
         return MetricValue(value, daily.as_of, note=note)
 
     def _cvd_ratio(self, window: str | None) -> MetricValue:
-        daily, _ = self.views.cvd_baskets()
+        daily, _ = self.figures.cvd_baskets()
         if daily is None:
             return MetricValue(None, None, note="no CVD data yet")
-        ratios = self.views.ratio_over(daily, parse_window(window or "30d"))
-        return MetricValue(_finite(ratios.get("__basket__")), daily.as_of)
+        ratios = self.figures.ratio_over(daily, parse_window(window or "30d"))
+        return MetricValue(num(ratios.get("__basket__")), daily.as_of)
 
     # -- derivatives ----------------------------------------------------------------------------------------
     def _funding(self, index: int) -> MetricValue:
-        from tui.views.derivs import funding_figures
-
-        healths = self.views.health_map()
-        now = time.time()
-        fresh = {v for v in self.state.derivs if (h := healths.get(f"funding_{v}")) and h.is_fresh(now)}
+        fresh = self.figures.fresh_venues() & set(self.state.derivs)
         if not fresh:
             return MetricValue(None, None, note="no fresh funding data")
-        fig = funding_figures(self.state, fresh, float(self.views.config["funding"]["baseline_8h"]))
-        value = fig["median"] if index == 0 else fig["share"]
-        return MetricValue(_finite(value), pd.Timestamp.now(tz="UTC"))
+        fig = self.figures.funding(fresh)
+        return MetricValue(num(fig.median if index == 0 else fig.share), pd.Timestamp.now(tz="UTC"))
 
     def _liq_ratio(self, window: str | None) -> MetricValue:
-        from tui.views.derivs import cascade_figures, counted_venues, venues_note
-
         if self.state.liq_tape is None:
             return MetricValue(None, None, note="no liquidation tape")
-        now_ms = self.views.runtime.now_ms()
-        health = self.views.stream_health()
-        result = cascade_figures(self.state, now_ms, lookback=parse_window(window or "30d"),
-                                 venues=counted_venues(health))  # fmt: skip
-        return MetricValue(_finite(result.ratio), pd.Timestamp(now_ms, unit="ms", tz="UTC"), note=result.reason,
+        now_ms = self.figures.runtime.now_ms()
+        health = self.figures.stream_health()
+        result = self.figures.cascade(now_ms, lookback=parse_window(window or "30d"), venues=counted_venues(health))
+        assert result is not None  # the tape exists
+        return MetricValue(num(result.ratio), pd.Timestamp(now_ms, unit="ms", tz="UTC"), note=result.reason,
                            quality=venues_note(health))  # fmt: skip
 
     def _oi_change(self, window: str | None) -> MetricValue:
@@ -172,7 +151,7 @@ class Metrics:
         history = self.state.oi_history
         if history is None or not len(history):
             return MetricValue(None, None, note="no open-interest history")
-        value = _finite(total_oi_change(history, parse_window(window or "24h")))
+        value = num(total_oi_change(history, parse_window(window or "24h")))
         note = "" if value is not None else "open-interest history shorter than the window"
         return MetricValue(value, _ts(history["time"].max()), note=note)
 
@@ -181,21 +160,21 @@ class Metrics:
         intraday = self.state.btc_intraday
         if intraday is None or not len(intraday):
             return MetricValue(None, None, note="no BTC intraday data")
-        closes = observed_closes(intraday, self.views.runtime.now_ms())
+        closes = observed_closes(intraday, self.figures.runtime.now_ms())
         value = pct_change_over(closes, parse_window(window or "1h"))
-        return MetricValue(_finite(value), closes.index[-1])
+        return MetricValue(num(value), closes.index[-1])
 
     def _small_caps(self, window: str | None) -> MetricValue:
-        markets = self.state.extra.get("coin_markets")
+        markets = self.state.coin_markets
         if markets is None:
             return MetricValue(None, None, note="no CoinGecko markets yet")
         if window not in (None, "30d"):
             return MetricValue(None, None, note="CoinGecko gives 30-day changes only")
         split = macro_an.small_vs_large_cap_return(markets)
-        return MetricValue(_finite(split.value_pp), pd.Timestamp.now(tz="UTC"), note=split.note)
+        return MetricValue(num(split.value_pp), pd.Timestamp.now(tz="UTC"), note=split.note)
 
     def _global_change(self, window: str | None, column: str) -> MetricValue:
-        history = self.state.extra.get("global_history")
+        history = self.state.global_history
         if history is None or not len(history.frame):
             return MetricValue(None, None, note="no CoinGecko /global snapshot yet")
         series = history.frame.set_index("time")[column].astype(float)
@@ -203,25 +182,25 @@ class Metrics:
         note = change.note
         if change.value != change.value:  # NaN: history too short
             note = f"needs {window or '30d'} of /global snapshots (CoinGecko keeps no free history); {note}"
-        return MetricValue(_finite(change.value), _ts(change.end_time), note=note)
+        return MetricValue(num(change.value), _ts(change.end_time), note=note)
 
     def _fear_greed(self, window: str | None) -> MetricValue:
-        fng = self.state.extra.get("fear_greed")
+        fng = self.state.fear_greed
         if fng is None:
             return MetricValue(None, None, note="no Fear & Greed data yet")
-        return MetricValue(_finite(fng.latest_value), _ts(fng.as_of), note=fng.latest_classification)
+        return MetricValue(num(fng.latest_value), _ts(fng.as_of), note=fng.latest_classification)
 
     def _spy(self, window: str | None) -> MetricValue:
-        bars = self.state.extra.get("spy")
+        bars = self.state.spy
         if bars is None:
             return MetricValue(None, None, note="no SPY data yet")
         sessions = int(parse_window(window or "5d").days)
         change = macro_an.spy_change(bars.frame["close"], sessions)
-        return MetricValue(_finite(change.value), _ts(change.end_time), note=change.note)
+        return MetricValue(num(change.value), _ts(change.end_time), note=change.note)
 
     def _us2y(self, window: str | None) -> MetricValue:
-        series = self.state.extra.get("dgs2")
+        series = self.state.us2y
         if series is None:
             return MetricValue(None, None, note="no FRED DGS2 data yet")
         change = macro_an.yield_change(series.values, int(parse_window(window or "10d").days))
-        return MetricValue(_finite(change.value), _ts(change.end_time), note=change.note)
+        return MetricValue(num(change.value), _ts(change.end_time), note=change.note)

@@ -1,0 +1,31 @@
+"""The Bitcoin pane's view-model: last price, 24 h and 1 h change, drawdown from the all-time high, intraday chart.
+
+Every figure is from one market, Binance spot (price, 24 h base, ATH and the intraday bars alike).
+"""
+
+from __future__ import annotations
+
+from records.viewmodels import BtcView, PaneStatus
+from tui.views.common import epoch_seconds, num
+from tui.views.figures import Figures
+
+
+def btc_view(figures: Figures, status: PaneStatus) -> BtcView:
+    fig = figures.btc()
+    ticker = figures.state.btc_ticker
+    if fig is None or ticker is None:
+        return BtcView(status)
+    series = fig.intraday_series
+    return BtcView(
+        status,
+        price=num(fig.price),
+        change_24h_pct=num(fig.change_24h_pct),
+        change_1h_pct=num(fig.change_1h_pct),
+        ath=num(fig.ath),
+        drawdown_pct=num(fig.drawdown_pct),
+        high_24h=num(ticker.high),
+        low_24h=num(ticker.low),
+        chart_x=epoch_seconds(series.index) if len(series) else (),
+        chart_y=tuple(series.astype(float).tolist()),
+        chart_key=figures.state.version.get("btc_intraday", 0),
+    )

@@ -1,0 +1,311 @@
+"""The market figures every pane, driver metric and snapshot reads, computed from MarketState and memoised.
+
+One :class:`Figures` per console. Each figure is rebuilt only when the data it rests on changed (the data versions
+the scheduler bumps, the tape's revision; see :mod:`tui.views.memo`), so the pane, the key driver and the snapshot
+asking for the same figure in one tick share one computation. Health comes from the scheduler's feeds; a figure
+from a venue whose feed is not fresh is left out, never shown as current.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from analytics.cvd import basket
+from analytics.funding import funding_matrix, funding_stats
+from analytics.liquidations import DEFAULT_LOOKBACK, cascade, venue_silence
+from analytics.open_interest import aggregate_oi, oi_change, oi_matrix, total_oi_change
+from analytics.price import btc_figures, observed_closes
+from records.viewmodels import PaneStatus, VenueStatus
+from tui.runtime.health import FeedHealth, format_age
+from tui.runtime.state import TAPE
+from tui.views.common import CHART_POINTS, pane_status
+from tui.views.memo import Memo
+from tui.views.registry import FUNDING_VENUE_FEEDS, PANE_FEEDS, VENUES
+
+if TYPE_CHECKING:
+    from analytics.cvd import BasketCVD
+    from analytics.liquidations import Cascade
+    from analytics.price import BtcFigures
+    from tui.runtime.config import Config
+    from tui.runtime.modes import Runtime
+    from tui.runtime.scheduler import Scheduler
+    from tui.runtime.state import MarketState
+
+#: The open-interest change window of the heatmap, the snapshot and the ``oi_change`` driver's default.
+OI_WINDOW = pd.Timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class FundingFigures:
+    """Funding and open interest across the fresh venues. Rates are fractions per 8 h; OI in USD."""
+
+    matrix: pd.DataFrame  # coin x venue, rate_8h
+    per_coin_median: pd.Series
+    median: float  # median across coins of each coin's venue median
+    share: float  # share of coins above the baseline
+    oi: pd.Series  # coin -> USD over the venues
+    oi_total: float
+    oi_change: pd.Series  # coin -> 24 h change, percent (Binance history)
+    oi_total_change: float
+
+
+@dataclass(frozen=True)
+class StreamHealth:
+    """One liquidation stream as the console judges it: ``state`` is live | silent | connecting | retrying |
+    offline; ``counted`` says whether the cascade figures include the venue (live and delivering)."""
+
+    venue: str
+    state: str
+    text: str
+    counted: bool
+    silent_s: float | None = None  # how long a live stream has delivered nothing (None when not live)
+    records: int = 0
+    lower_bound: bool = False
+
+    @property
+    def fresh(self) -> bool:
+        return self.state == "live"
+
+    def as_venue(self) -> VenueStatus:
+        return VenueStatus(self.venue, self.fresh, self.text)
+
+
+class Figures:
+    """Memoised figures over one console's state; ``scheduler`` (None in some tests) supplies feed health."""
+
+    def __init__(self, config: Config, runtime: Runtime, state: MarketState, scheduler: Scheduler | None = None):
+        self.config = config
+        self.runtime = runtime
+        self.state = state
+        self.scheduler = scheduler
+        self.memo = Memo()
+
+    # -- versions and health ----------------------------------------------------------------------------------
+    def versions(self, *feeds: str) -> tuple[int, ...]:
+        """The data versions of ``feeds``: equal tuples mean nothing they delivered changed."""
+        version = self.state.version
+        return tuple(version.get(feed, 0) for feed in feeds)
+
+    def health_map(self) -> dict[str, FeedHealth]:
+        return {} if self.scheduler is None else {n: f.health for n, f in self.scheduler.feeds.items()}
+
+    def healths(self, pane: str) -> list[FeedHealth]:
+        """The health of the feeds behind ``pane``, the one deciding "live" first."""
+        names = [name for name in PANE_FEEDS[pane] if name != TAPE]
+        if self.scheduler is None:
+            return [FeedHealth(name, "", 30.0) for name in names]
+        healths = [self.scheduler.feeds[n].health for n in names if n in self.scheduler.feeds]
+        if pane == "funding":
+            # Fresh when any venue's rate snapshot is fresh: put one first so it decides the pane's "live". The
+            # history and OI feeds never do: a fresh 15-minute history poll says nothing about today's rates.
+            healths.sort(key=lambda h: not (h.name in FUNDING_VENUE_FEEDS and h.is_fresh()))
+        return healths
+
+    def clock_offset(self, now: float) -> float:
+        """Market time minus wall time, in seconds (0 when live)."""
+        return self.runtime.now_ms() / 1000 - now if self.runtime is not None else 0.0
+
+    def pane_status(self, pane: str, now: float) -> PaneStatus:
+        return pane_status(self.healths(pane), now, self.clock_offset(now))
+
+    def fresh_venues(self, now: float | None = None) -> set[str]:
+        """The venues whose funding snapshot is fresh (only their rates and OI count)."""
+        now = time.time() if now is None else now
+        healths = self.health_map()
+        return {v for v in VENUES if (h := healths.get(f"funding_{v}")) is not None and h.is_fresh(now)}
+
+    # -- Bitcoin ----------------------------------------------------------------------------------------------
+    def btc(self) -> BtcFigures | None:
+        """Price, 24 h and 1 h change, ATH and drawdown, the intraday series (None before the first ticker)."""
+        state = self.state
+        if state.btc_ticker is None:
+            return None
+        history = state.btc_monthly if state.btc_monthly is not None else pd.DataFrame({"high": []})
+        intraday = state.btc_intraday if state.btc_intraday is not None else pd.DataFrame({"close": [], "high": []})
+        return btc_figures(state.btc_ticker.last, state.btc_ticker.change_pct, history, intraday,
+                           max_points=CHART_POINTS, now_ms=self.runtime.now_ms())  # fmt: skip
+
+    def btc_closes(self, now_ms: int | None = None) -> pd.Series:
+        """BTC closes at the instants they were observed (the running bar's at ``now``)."""
+        intraday = self.state.btc_intraday
+        if intraday is None or not len(intraday):
+            return pd.Series(dtype=float)
+        return observed_closes(intraday, now_ms)
+
+    # -- CVD --------------------------------------------------------------------------------------------------
+    def cvd_baskets(self) -> tuple[BasketCVD | None, BasketCVD | None]:
+        """(daily basket since cvd.start, hourly basket over the hourly window)."""
+        return self.memo.get("cvd_baskets", self.versions("cvd_daily", "cvd_hourly"), self._cvd_baskets)
+
+    def _cvd_baskets(self) -> tuple[BasketCVD | None, BasketCVD | None]:
+        state = self.state
+        since = pd.Timestamp(self.config.cvd.start, tz="UTC")
+        daily = basket(state.alt_daily, since) if state.alt_daily else None
+        hourly = None
+        if state.alt_hourly:
+            first = min((f.index[0] for f in state.alt_hourly.values() if len(f)), default=None)
+            if first is not None:
+                hourly = basket(state.alt_hourly, first)
+        return daily, hourly
+
+    def ratio_over(self, daily: BasketCVD, window: pd.Timedelta) -> dict[str, float]:
+        """Buy/sell quote-volume ratio over the last ``window`` of daily bars, per coin and ``__basket__``."""
+        if daily.as_of is None:
+            return {}
+        window = pd.Timedelta(window)
+        key = (self.versions("cvd_daily"), daily.as_of)
+        return dict(self.memo.get(("ratio", window), key, lambda: self._ratio_over(daily, window)))
+
+    def _ratio_over(self, daily: BasketCVD, window: pd.Timedelta) -> dict[str, float]:
+        since = daily.as_of - window + pd.Timedelta(days=1)
+        recent = {
+            c: f.iloc[f.index.searchsorted(since, side="left") :]  # sorted index: same as f[f.index >= since]
+            for c, f in self.state.alt_daily.items()
+            if c not in daily.unknown_coins
+        }
+        if not recent:
+            return {}
+        window_basket = basket(recent, since)
+        ratios = dict(zip(window_basket.summary["coin"], window_basket.summary["buy_sell_ratio"], strict=True))
+        ratios["__basket__"] = window_basket.buy_sell_ratio
+        return ratios
+
+    # -- funding and open interest ----------------------------------------------------------------------------
+    def funding(self, fresh_venues: set[str]) -> FundingFigures:
+        """Matrix, per-coin median, stats and OI from the venues whose data is fresh (stale venues are excluded)."""
+        fresh = frozenset(fresh_venues)
+        baseline = self.config.funding.baseline_8h
+        return self.memo.get(("funding", fresh), self.funding_key(fresh), lambda: self._funding(fresh, baseline))
+
+    def funding_key(self, fresh_venues: frozenset[str]) -> Hashable:
+        """The data the funding figures of ``fresh_venues`` rest on: what derived figures memoise on too."""
+        feeds = [f"funding_{v}" for v in sorted(fresh_venues)]
+        return (self.versions(*feeds, "oi_binance", "oi_history"), self.config.funding.baseline_8h)
+
+    def _funding(self, fresh_venues: frozenset[str], baseline: float) -> FundingFigures:
+        state = self.state
+        quotes = [q for venue, snap in state.derivs.items() if venue in fresh_venues for q in snap.funding]
+        matrix = funding_matrix(quotes).reindex(columns=list(VENUES))
+        per_coin = matrix.median(axis=1, skipna=True) if len(matrix) else pd.Series(dtype=float)
+        median, share = funding_stats(matrix, baseline) if len(matrix) else (float("nan"), float("nan"))
+        oi_records = [r for venue, snap in state.derivs.items() if venue in fresh_venues for r in snap.open_interest]
+        if "binance" in fresh_venues:
+            oi_records += list(state.binance_oi)
+        oi_per_coin, oi_total = (
+            aggregate_oi(oi_matrix(oi_records)) if oi_records else (pd.Series(dtype=float), float("nan"))
+        )
+        change = pd.Series(dtype=float)
+        history = state.oi_history
+        if history is not None and len(history):
+            change = oi_change(history, OI_WINDOW)
+        return FundingFigures(matrix, per_coin, median, share, oi_per_coin, oi_total, change,
+                              total_oi_change(history, OI_WINDOW))  # fmt: skip
+
+    # -- liquidations -----------------------------------------------------------------------------------------
+    def stream_health(self, now: float | None = None) -> dict[str, StreamHealth]:
+        """Each liquidation stream's health, a connected stream that delivers nothing while its peers deliver being
+        *silent (suspect)* (:func:`analytics.liquidations.venue_silence`). One judgement per second and tape
+        revision: the pane, the status bar, the cascade driver and the snapshot read the same one."""
+        now = time.time() if now is None else now
+        tape = self.state.liq_tape
+        key: Hashable = (int(now), None if tape is None else tape.revision,
+                         tuple((n, s.state) for n, s in self.state.liq_streams.items()))  # fmt: skip
+        return self.memo.get("stream_health", key, self._stream_health)
+
+    def _stream_health(self) -> dict[str, StreamHealth]:
+        state = self.state
+        now_ms = self.runtime.now_ms()
+        silent_after_ms = int(self.config.liquidations.silent_after * 1000)
+        statuses = {name: s.status() for name, s in state.liq_streams.items()}
+        listening = {
+            name: int(st.connected_at * 1000)
+            for name, st in statuses.items()
+            if st.state == "live" and st.connected_at is not None
+        }
+        silence = {}
+        tape = state.liq_tape
+        if listening and tape is not None:
+            times = tape.times_by_exchange(min(listening.values()))
+            silence = venue_silence(times, listening, now_ms, silent_after_ms=silent_after_ms,
+                                    peer_min=self.config.liquidations.silent_peers)  # fmt: skip
+        out: dict[str, StreamHealth] = {}
+        for name, st in statuses.items():
+            if st.state == "live":
+                quiet = silence.get(name)
+                if quiet is not None and quiet.suspect:
+                    text = (f"silent {format_age(quiet.silent_ms / 1000)} (suspect): no liquidation while the "
+                            f"other venues sent {quiet.peer_records}")  # fmt: skip
+                    out[name] = StreamHealth(name, "silent", text, False, quiet.silent_ms / 1000, st.records,
+                                             st.lower_bound)  # fmt: skip
+                    continue
+                text = "live" + (" (lower bound)" if st.lower_bound else "")
+                silent_s = None if quiet is None else quiet.silent_ms / 1000
+                out[name] = StreamHealth(name, "live", text, True, silent_s, st.records, st.lower_bound)
+                continue
+            text = st.state
+            if st.retry_in_s is not None:
+                text += f" in {int(st.retry_in_s) + 1}s"
+            if st.error:
+                text += f": {st.error}"
+            out[name] = StreamHealth(name, st.state, text, False, None, st.records, st.lower_bound)
+        return out
+
+    def cascade(self, now_ms: int, threshold: float = 5.0, drop: float = -2.0, lookback: pd.Timedelta | None = None,
+                venues: frozenset[str] | None = None) -> Cascade | None:  # fmt: skip
+        """The cascade detector on the tape, counting ``venues`` only (None: all), once per tape revision, BTC
+        bars and second for each set of parameters (it scans the whole 35-day tape; the liquidations pane and the
+        key driver both want it on the same tick)."""
+        tape = self.state.liq_tape
+        if tape is None:
+            return None
+        lookback = DEFAULT_LOOKBACK if lookback is None else lookback
+        key = (tape.revision, self.versions("btc_intraday"), now_ms // 1000)
+        return self.memo.get(
+            ("cascade", threshold, drop, lookback, venues), key,
+            lambda: cascade(tape, self.btc_closes(now_ms), now_ms, ratio_threshold=threshold, btc_drop_pct=drop,
+                            lookback=lookback, venues=venues),
+        )  # fmt: skip
+
+
+def counted_venues(health: dict[str, StreamHealth]) -> frozenset[str] | None:
+    """The venues the cascade counts: live and delivering ones; None (every venue on the tape) without streams,
+    e.g. a snapshot reading a recorded tape."""
+    if not health:
+        return None
+    return frozenset(name for name, h in health.items() if h.counted)
+
+
+def venues_note(health: dict[str, StreamHealth]) -> str:
+    """The cascade's data-quality line: which venues it counts and why the others are left out."""
+    if not health:
+        return ""
+    counted = sorted(n for n, h in health.items() if h.counted)
+    left = [f"{n} {h.text.split(':')[0]}" for n, h in sorted(health.items()) if not h.counted]
+    text = f"counting {', '.join(counted)}" if counted else "no venue delivering"
+    return text + (f"; left out: {', '.join(left)}" if left else "")
+
+
+def venue_status(health: FeedHealth | None, venue: str, now: float) -> VenueStatus:
+    """A venue feed's health as the panes show it ("not configured" when the console has no such feed)."""
+    if health is None:
+        return VenueStatus(venue, False, "not configured")
+    return VenueStatus(venue, health.is_fresh(now), health.describe(now))
+
+
+def stream_status(stream: Any, now: float) -> VenueStatus:
+    """A liquidation stream's health: live only while connected and hearing from the venue."""
+    status = stream.status()
+    if status.state == "live":
+        text = "live" + (" (lower bound)" if status.lower_bound else "")
+        return VenueStatus(status.venue, True, text)
+    text = status.state
+    if status.retry_in_s is not None:
+        text += f" in {int(status.retry_in_s) + 1}s"
+    if status.error:
+        text += f": {status.error}"
+    return VenueStatus(status.venue, False, text)

@@ -1,0 +1,106 @@
+"""The funding heatmap's view-model and snapshot section: perp funding per coin and venue (per 8 h), its recent
+history, open interest and its 24 h change.
+
+Rates are the venues' current (predicted) funding normalised to 8 hours, a fraction (0.0001 = 0.01 %/8h;
+positive: longs pay shorts). Only venues whose snapshot is fresh count; the others say why in the venue line.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.funding import funding_history_matrix
+from records.viewmodels import FundingRow, FundingView, PaneStatus
+from tui.views.common import num
+from tui.views.figures import Figures, FundingFigures, venue_status
+from tui.views.registry import VENUES
+
+HistoryRow = tuple[str, tuple[float | None, ...]]
+
+
+def funding_view(figures: Figures, status: PaneStatus, now: float | None = None, coin_filter: str = "") -> FundingView:
+    now = time.time() if now is None else now
+    healths = figures.health_map()
+    baseline = figures.config.funding.baseline_8h
+    periods = figures.config.funding.history_periods
+    venues = tuple(venue_status(healths.get(f"funding_{v}"), v, now) for v in VENUES)
+    fresh = {v.venue for v in venues if v.fresh}
+    state = figures.state
+    if not state.derivs:
+        return FundingView(status, venues=venues, baseline_8h=baseline)
+    fig = figures.funding(fresh)
+    rows = figures.memo.get(("funding_rows", frozenset(fresh)), figures.funding_key(frozenset(fresh)),
+                            lambda: _funding_rows(fig))  # fmt: skip
+    labels, history_rows = figures.memo.get("funding_history_rows", (figures.versions("funding_history"), periods),
+                                            lambda: _history_rows(state.funding_history, periods))  # fmt: skip
+    view = FundingView(
+        status, venues=venues, rows=rows, baseline_8h=baseline,
+        median_8h=num(fig.median), share_above_baseline=num(fig.share),
+        oi_total_usd=num(fig.oi_total), oi_change_24h_pct=num(fig.oi_total_change),
+        period_labels=labels, history=history_rows,
+    )  # fmt: skip
+    if coin_filter:
+        view = replace(
+            view,
+            rows=tuple(r for r in view.rows if coin_filter in r.coin),
+            history=tuple(h for h in view.history if coin_filter in h[0]),
+        )
+    return view
+
+
+def _funding_rows(fig: FundingFigures) -> tuple[FundingRow, ...]:
+    matrix = fig.matrix
+    values = matrix.to_numpy(float) if len(matrix) else np.empty((0, len(VENUES)))
+    rows = []
+    for i, coin in enumerate(matrix.index):
+        rates = tuple(num(v) for v in values[i])
+        med = num(fig.per_coin_median.get(coin))
+        rows.append(FundingRow(
+            coin=str(coin), rates_8h=rates, median_8h=med,
+            annualised_pct=None if med is None else med * 3 * 365 * 100,
+            oi_usd=num(fig.oi.get(coin)), oi_change_24h_pct=num(fig.oi_change.get(coin)),
+        ))  # fmt: skip
+    return tuple(rows)
+
+
+def _history_rows(history: pd.DataFrame | None, periods: int) -> tuple[tuple[str, ...], tuple[HistoryRow, ...]]:
+    if history is None or not len(history):
+        return (), ()
+    hist = funding_history_matrix(history, None, periods)
+    labels = tuple(f"{c:%m-%d %Hh}" for c in hist.columns)
+    values = hist.to_numpy(float)
+    return labels, tuple((str(coin), tuple(num(v) for v in values[i])) for i, coin in enumerate(hist.index))
+
+
+def snapshot_funding(figures: Figures, now: float | None = None) -> dict[str, Any]:
+    """The ``funding`` and ``open_interest`` sections of the snapshot JSON (fresh venues only)."""
+    baseline = figures.config.funding.baseline_8h
+    fig = figures.funding(figures.fresh_venues(now))
+    matrix = fig.matrix
+    rates = {
+        str(coin): {v: num(matrix.at[coin, v]) for v in VENUES if num(matrix.at[coin, v]) is not None}
+        for coin in matrix.index
+    }
+    oi = {
+        str(coin): {"usd": num(usd), "change_24h_pct": num(fig.oi_change.get(coin))}
+        for coin, usd in fig.oi.items()
+    }
+    return {
+        "funding": {
+            "interval_hours": 8,
+            "baseline": baseline,
+            "median": num(fig.median),
+            "share_above_baseline": num(fig.share),
+            "rates": rates,
+        },
+        "open_interest": {
+            "total_usd": num(fig.oi_total),
+            "change_24h_pct": num(fig.oi_total_change),
+            **oi,
+        },
+    }
