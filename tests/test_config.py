@@ -1,4 +1,4 @@
-"""Config loading: defaults documented in config.toml, key-by-key overrides, errors naming file, line and key."""
+"""Config loading: every default in the shipped config.toml, key-by-key overrides, errors naming file, line and key."""
 
 from __future__ import annotations
 
@@ -7,18 +7,53 @@ from pathlib import Path
 
 import pytest
 
-from tui.runtime.config import DEFAULTS, ConfigError, load_config, user_config_path
+from tui.runtime.config import SCHEMA, ConfigError, load_config, user_config_path
 
-REPO = Path(__file__).resolve().parents[1]
+SHIPPED = Path(__file__).resolve().parents[1] / "config.toml"
 
 
-def test_config_toml_documents_exactly_the_defaults() -> None:
-    documented = tomllib.loads((REPO / "config.toml").read_text())
-    drivers = documented.pop("drivers", None)
-    assert documented == DEFAULTS
-    from analytics.drivers import default_rules
+def test_shipped_file_parses_and_sets_every_schema_key() -> None:
+    shipped = tomllib.loads(SHIPPED.read_text())
+    for section, specs in SCHEMA.items():
+        for key in specs:
+            assert key in shipped[section], f"config.toml does not set {section}.{key}"
+    config = load_config(use_user_file=False)
+    assert config.drivers_file == str(SHIPPED)
+    assert config.drivers_raw == shipped["drivers"]
+    assert config["cadence"]["funding"] == shipped["cadence"]["funding"]
 
-    assert drivers == default_rules()
+
+def test_a_key_missing_from_the_shipped_file_is_an_error_naming_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "config.toml"
+    broken.write_text(SHIPPED.read_text().replace("hourly_days = 30", ""))
+    monkeypatch.setattr("tui.runtime.config.CHECKOUT_CONFIG", broken)
+    with pytest.raises(ConfigError) as info:
+        load_config(use_user_file=False)
+    assert str(broken) in str(info.value) and "missing key 'cvd.hourly_days'" in str(info.value)
+
+
+def test_the_shipped_file_is_validated_like_a_user_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "config.toml"
+    broken.write_text(SHIPPED.read_text().replace("bell = false", 'bell = "no"'))
+    monkeypatch.setattr("tui.runtime.config.CHECKOUT_CONFIG", broken)
+    with pytest.raises(ConfigError, match=r"config\.toml:\d+: general\.bell: expected true or false, got 'no'"):
+        load_config(use_user_file=False)
+
+
+def test_the_installed_copy_is_used_without_a_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = tmp_path / "share" / "altpulse" / "config.toml"
+    installed.parent.mkdir(parents=True)
+    installed.write_text(SHIPPED.read_text().replace("btc_ticker = 2.0", "btc_ticker = 7.0"))
+    monkeypatch.setattr("tui.runtime.config.CHECKOUT_CONFIG", tmp_path / "absent" / "config.toml")
+    monkeypatch.setattr("sys.prefix", str(tmp_path))
+    config = load_config(use_user_file=False)
+    assert config["cadence"]["btc_ticker"] == 7.0
+    assert config.drivers_file == str(installed)
+    installed.unlink()
+    with pytest.raises(ConfigError, match=r"shipped config\.toml .* is missing"):
+        load_config(use_user_file=False)
 
 
 def test_defaults_load_without_files() -> None:
@@ -31,13 +66,18 @@ def test_defaults_load_without_files() -> None:
 def test_user_file_overrides_key_by_key_and_explicit_file_wins(tmp_path: Path) -> None:
     user = user_config_path()
     user.parent.mkdir(parents=True)
-    user.write_text('[general]\ncoins = ["SOL"]\n[cadence]\nbtc_ticker = 5\n')
+    user.write_text('[general]\ncoins = ["SOL"]\n[cadence]\nbtc_ticker = 5\n[[drivers]]\nid = "mine"\nname = "Mine"\n'
+                    'meaning = "Mine."\nconditions = [{ metric = "fear_greed", op = "<", threshold = 10 }]\n')
     explicit = tmp_path / "x.toml"
     explicit.write_text("[cadence]\nbtc_ticker = 9.5\n")
+    shipped = tomllib.loads(SHIPPED.read_text())
     config = load_config(explicit)
     assert config.coins == ["SOL"]
     assert config["cadence"]["btc_ticker"] == 9.5
-    assert config["cadence"]["cvd_daily"] == DEFAULTS["cadence"]["cvd_daily"]
+    assert config["cadence"]["cvd_daily"] == shipped["cadence"]["cvd_daily"]  # untouched keys keep the default
+    assert config["general"]["theme"] == shipped["general"]["theme"]
+    assert [r["id"] for r in config.drivers_raw] == ["mine"]  # [[drivers]] in a file replaces the whole list
+    assert config.drivers_file == str(user)
     assert config.files == [str(user), str(explicit)]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,46 +121,6 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     },
     "keys": {},  # action -> key; checked against tui.runtime.keys.ACTIONS at load time
 }
-
-DEFAULTS: dict[str, Any] = {
-    "general": {
-        "coins": [
-            "ETH", "XRP", "BNB", "SOL", "DOGE", "TRX", "ADA", "LINK", "AVAX", "SUI",
-            "XLM", "BCH", "HBAR", "LTC", "DOT", "TON", "UNI", "NEAR", "AAVE", "PEPE",
-        ],
-        "quote": "USDT",
-        "bell": False,
-        "theme": "textual-dark",
-        "stale_factor": 3.0,
-    },
-    "cvd": {"start": "2025-01-01", "hourly_days": 30},
-    "funding": {"baseline_8h": 0.0001, "history_periods": 12},
-    "cadence": {
-        "btc_ticker": 2.0, "btc_intraday": 30.0, "btc_ath": 3600.0, "cvd_daily": 300.0, "cvd_hourly": 60.0,
-        "funding": 30.0, "open_interest": 60.0, "liquidations_rest": 30.0, "etf": 1800.0, "fear_greed": 3600.0,
-        "coingecko": 300.0, "equities": 900.0, "rates": 3600.0,
-    },
-    "sources": {
-        "binance_spot": "https://data-api.binance.vision",
-        "binance_futures": "https://fapi.binance.com",
-        "binance_ws": "wss://fstream.binance.com/market/ws/!forceOrder@arr",
-        "bybit": "https://api.bybit.com",
-        "bybit_ws": "wss://stream.bybit.com/v5/public/linear",
-        "okx": "https://www.okx.com",
-        "okx_ws": "wss://ws.okx.com:8443/ws/v5/public",
-        "hyperliquid": "https://api.hyperliquid.xyz",
-        "farside": "https://farside.co.uk",
-        "alternative_me": "https://api.alternative.me",
-        "coingecko": "https://api.coingecko.com",
-        "yahoo": "https://query2.finance.yahoo.com",
-        "stooq": "https://stooq.com",
-        "stooq_apikey": "",
-        "fred": "https://fred.stlouisfed.org",
-        "timeout_seconds": 10.0,
-    },
-    "liquidations": {"silent_after": 120.0, "silent_peers": 20},
-    "keys": {},
-}  # fmt: skip
 
 
 @dataclass
@@ -294,13 +255,46 @@ def merge_file(
     return drivers
 
 
-def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> Config:
-    """Defaults, then the user's file (if any), then ``explicit`` (which must exist)."""
-    from analytics.drivers import default_rules
+#: The shipped config.toml in a source checkout or an editable install (the repository's top level).
+CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
-    data = copy.deepcopy(DEFAULTS)
-    drivers: list[dict[str, Any]] = default_rules()
-    drivers_file = "<built-in defaults>"
+
+def installed_config_path() -> Path:
+    """Where a wheel puts the shipped config.toml (``[tool.setuptools.data-files]`` in pyproject)."""
+    return Path(sys.prefix) / "share" / APP_NAME / "config.toml"
+
+
+def shipped_config_path() -> Path:
+    """The config.toml that holds every default: the checkout's, else the installed copy."""
+    for path in (CHECKOUT_CONFIG, installed_config_path()):
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"the shipped config.toml (every default) is missing: looked for {CHECKOUT_CONFIG} and "
+        f"{installed_config_path()}; reinstall altpulse"
+    )
+
+
+def _require_every_key(data: dict[str, Any], path: str, text: str) -> None:
+    """The shipped file is the only source of defaults: a key it does not set would have no value at all."""
+    for section, specs in SCHEMA.items():
+        for key, (_, expected) in specs.items():
+            if key not in data[section]:
+                raise ConfigError(f"{_where(path, text, section, '')}: missing key '{section}.{key}' "
+                                  f"(the shipped config.toml sets every key; expected {expected})")  # fmt: skip
+
+
+def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> Config:
+    """The shipped config.toml, then the user's file (if any), then ``explicit`` (which must exist)."""
+    shipped = shipped_config_path()
+    data: dict[str, Any] = {section: {} for section in SCHEMA}
+    notes: list[str] = []
+    raw, text = read_toml(shipped)
+    found = merge_file(data, raw, str(shipped), text, notes)
+    _require_every_key(data, str(shipped), text)
+    if found is None:
+        raise ConfigError(f"{shipped}: the shipped config.toml sets no [[drivers]]")
+    drivers, drivers_file = found, str(shipped)
     files: list[str] = []
     candidates: list[Path] = []
     if use_user_file:
@@ -311,7 +305,6 @@ def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> 
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: config file not found")
         candidates.append(explicit)
-    notes: list[str] = []
     for path in candidates:
         raw, text = read_toml(path)
         found = merge_file(data, raw, str(path), text, notes)
