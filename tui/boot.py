@@ -117,7 +117,7 @@ def build_runtime(
     (returned beside it, None live)."""
     from sources.http import HttpClient
 
-    timeout = float(config["sources"]["timeout_seconds"])
+    timeout = config.sources.timeout_seconds
     if mode == "live":
         http = HttpClient(timeout=timeout)
         return Runtime("live", "LIVE", http, lambda: int(time.time() * 1000)), None

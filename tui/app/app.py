@@ -94,13 +94,13 @@ class AltpulseApp(App[None]):
         # No animations by default: they cost bytes on a slow link (TEXTUAL_ANIMATIONS overrides).
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
-        theme = config["general"]["theme"]
+        theme = config.general.theme
         if theme in self.available_themes:
             self.theme = theme
 
     def on_mount(self) -> None:
-        if self.config["keys"]:
-            self.set_keymap(dict(self.config["keys"]))
+        if self.config.keys:
+            self.set_keymap(dict(self.config.keys))
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             # The terminal went away (SSH dropped, tmux pane killed): leave cleanly instead of writing into the void.
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
@@ -218,7 +218,7 @@ class AltpulseApp(App[None]):
             severity = "warning" if driver.state == "active" else "information"
             self.notify(f"{driver.name}: now {driver.state.upper()} ({driver.display_value})",
                         title="Key driver changed", severity=severity, timeout=8)  # fmt: skip
-        if flipped and self.config["general"]["bell"]:
+        if flipped and self.config.general.bell:
             self.bell()
 
     def refresh_all_views(self) -> None:

@@ -143,7 +143,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         "drawdown_pct": _num(figures.drawdown_pct) if figures else None,
     }
     daily, hourly = views.cvd_baskets()
-    cvd: dict[str, Any] = {"since": views.config.cvd_start.isoformat(), "interval": "1d"}
+    cvd: dict[str, Any] = {"since": views.config.cvd.start.isoformat(), "interval": "1d"}
     coins: dict[str, Any] = {}
     if daily is not None:
         ratios = views._ratio_30d(daily)
@@ -180,7 +180,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
 
     views.evaluate_drivers()
     doc.update(snapshot_macro(views.state, views.metrics, views.drivers_book))
-    doc.update(snapshot_derivs(views.state, views.health_map(), float(views.config["funding"]["baseline_8h"]),
+    doc.update(snapshot_derivs(views.state, views.health_map(), views.config.funding.baseline_8h,
                                runtime.now_ms(), views.stream_health(now)))  # fmt: skip
     doc["sources"] = {
         feed.name: {

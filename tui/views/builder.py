@@ -175,8 +175,8 @@ class ViewBuilder:
         from tui.views.derivs import funding_view
 
         now = time.time() if now is None else now
-        view = funding_view(self.state, self.health_map(), float(self.config["funding"]["baseline_8h"]),
-                            int(self.config["funding"]["history_periods"]),
+        view = funding_view(self.state, self.health_map(), self.config.funding.baseline_8h,
+                            self.config.funding.history_periods,
                             self.pane_status("funding", now), now)  # fmt: skip
         if self.coin_filter:
             view = replace(
@@ -197,8 +197,8 @@ class ViewBuilder:
                tuple((n, s.state) for n, s in self.state.liq_streams.items()))  # fmt: skip
         if self._stream_memo is not None and self._stream_memo[0] == key:
             return self._stream_memo[1]
-        cfg = self.config["liquidations"]
-        health = stream_health(self.state, self.runtime.now_ms(), float(cfg["silent_after"]), int(cfg["silent_peers"]))
+        cfg = self.config.liquidations
+        health = stream_health(self.state, self.runtime.now_ms(), cfg.silent_after, cfg.silent_peers)
         self._stream_memo = (key, health)
         return health
 
@@ -264,7 +264,7 @@ class ViewBuilder:
         key = (self.state.version.get("cvd_daily", 0), self.state.version.get("cvd_hourly", 0))
         if self._cvd_cache is not None and self._cvd_cache[0] == key:
             return self._cvd_cache[1]
-        since = pd.Timestamp(self.config.cvd_start, tz="UTC")
+        since = pd.Timestamp(self.config.cvd.start, tz="UTC")
         daily = basket(self.state.alt_daily, since) if self.state.alt_daily else None
         hourly = None
         if self.state.alt_hourly:
@@ -293,7 +293,7 @@ class ViewBuilder:
 
     def _cvd_view(self, status: PaneStatus) -> CvdView:
         daily, hourly = self.cvd_baskets()
-        since = self.config.cvd_start.isoformat()
+        since = self.config.cvd.start.isoformat()
         errors = self.state.coin_errors
         if daily is None:
             rows = tuple(CvdRow(c, None, None, None, None, None, note=errors[c]) for c in sorted(errors))

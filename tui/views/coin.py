@@ -168,7 +168,7 @@ def _share(views: ViewBuilder, coin: str) -> tuple[float | None, str]:
     if coin == "BTC":
         return None, "BTC is not in the altcoin basket"
     daily, _ = views.cvd_baskets()
-    since = f"of basket CVD since {views.config.cvd_start.isoformat()}"
+    since = f"of basket CVD since {views.config.cvd.start.isoformat()}"
     if daily is None:
         return None, since
     if coin in daily.unknown_reasons:
@@ -232,7 +232,7 @@ def _funding(views: ViewBuilder, coin: str, now: float, now_ms: int) -> dict[str
     if fh is not None and len(fh):
         mine = fh[fh["coin"] == coin]
         if len(mine):
-            periods = int(views.config["funding"]["history_periods"])
+            periods = views.config.funding.history_periods
             matrix = funding_history_matrix(mine, None, periods)
             if coin in matrix.index:
                 labels = tuple(f"{c:%m-%d %Hh}" for c in matrix.columns)

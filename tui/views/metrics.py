@@ -150,7 +150,7 @@ class Metrics:
         fresh = {v for v in self.state.derivs if (h := healths.get(f"funding_{v}")) and h.is_fresh(now)}
         if not fresh:
             return MetricValue(None, None, note="no fresh funding data")
-        fig = funding_figures(self.state, fresh, float(self.views.config["funding"]["baseline_8h"]))
+        fig = funding_figures(self.state, fresh, self.views.config.funding.baseline_8h)
         value = fig["median"] if index == 0 else fig["share"]
         return MetricValue(_finite(value), pd.Timestamp.now(tz="UTC"))
 
