@@ -3,9 +3,10 @@ logic.
 
 A *driver* is a named market condition a trader watches ("ETF outflows", "Crowded leverage", ...). Each is a
 :class:`Rule` of one or more :class:`Condition` s ``metric(window) op threshold``, combined with ``all`` or
-``any``. Rules come from ``config.toml``'s ``[[drivers]]`` array of tables (validated by :func:`parse_rules`;
-the shipped set is :func:`default_rules`, design.md section 4). Metric values come from elsewhere through a
-lookup callable, so this module knows nothing about where a number comes from.
+``any``. Rules come from ``config.toml``'s ``[[drivers]]`` array of tables (validated by :func:`parse_rules`).
+The shipped set (design.md section 4) lives in the top-level config.toml beside every other default and reaches
+this module through the console's config loader: analytics does no file I/O. Metric values come from elsewhere
+through a lookup callable, so this module knows nothing about where a number comes from.
 
 Three-valued logic. A condition is *true*, *false* or *unknown* (its metric is missing, None, NaN or stale):
 
@@ -50,7 +51,6 @@ __all__ = [
     "MetricValue",
     "Rule",
     "RuleError",
-    "default_rules",
     "evaluate",
     "format_metric",
     "parse_rules",
@@ -374,64 +374,6 @@ def parse_rules(raw: Any, file: str) -> list[Rule]:
             Rule(id=rule_id, name=name, meaning=meaning, conditions=conditions, mode=mode, enabled=enabled)
         )
     return rules
-
-
-# ---------------------------------------------------------------------------------------------- defaults
-
-
-def default_rules() -> list[dict[str, Any]]:
-    """The shipped driver set (design.md section 4) in the same structure as config.toml's ``[[drivers]]``.
-
-    Returned fresh on each call, so callers may mutate it. ``parse_rules(default_rules(), ...)`` always
-    passes.
-    """
-
-    def cond(metric: str, op: str, threshold: float, window: str | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"metric": metric, "op": op, "threshold": threshold}
-        if window is not None:
-            out["window"] = window
-        return out
-
-    return [
-        {"id": "etf_outflows", "name": "ETF outflows",
-         "meaning": "Spot BTC ETFs lost money over the last 3 trading days: institutional demand is fading.",
-         "conditions": [cond("etf_net_flow_sum", "<", 0, "3d")]},
-        {"id": "institutional_selling", "name": "Institutional selling", "mode": "any",
-         "meaning": "ETF outflows 3+ days running or a day below -$250M: institutions are distributing.",
-         "conditions": [cond("etf_outflow_streak", ">=", 3), cond("etf_min_daily_flow", "<", -250e6, "10d")]},
-        {"id": "alt_selling_pressure", "name": "Altcoin spot selling pressure",
-         "meaning": "Altcoin CVD down over 30 days and sellers outpace buyers: spot money leaves alts.",
-         "conditions": [cond("basket_cvd_change", "<", 0, "30d"),
-                        cond("basket_buy_sell_ratio", "<", 0.97, "30d")]},
-        {"id": "crowded_leverage", "name": "Crowded leverage", "mode": "any",
-         "meaning": "Longs pay above-baseline funding across perps: crowded positioning, squeeze-prone.",
-         "conditions": [cond("funding_median_8h", ">", 0.0001),
-                        cond("funding_share_above_baseline", ">", 0.6)]},
-        {"id": "liquidation_cascade", "name": "Liquidation cascade",
-         "meaning": "Long liquidations over 5x normal, BTC down over 2% in an hour: forced selling.",
-         "conditions": [cond("long_liq_vs_median", ">", 5, "30d"), cond("btc_change", "<", -2, "1h")]},
-        {"id": "oi_rebuilding", "name": "Open interest rebuilding",
-         "meaning": "Open interest up over 5% in 24h with positive funding: leverage is piling back in.",
-         "conditions": [cond("oi_change", ">", 5, "24h"), cond("funding_median_8h", ">", 0)]},
-        {"id": "small_caps_lagging", "name": "Small caps lagging",
-         "meaning": "Small caps trail large caps by over 10 points in 30 days: risk appetite is thin.",
-         "conditions": [cond("smallcap_vs_largecap", "<", -10, "30d")]},
-        {"id": "btc_dominance_rising", "name": "Bitcoin dominance rising",
-         "meaning": "BTC dominance up over 1 point in 30 days: money rotates out of alts into bitcoin.",
-         "conditions": [cond("btc_dominance_change", ">", 1, "30d")]},
-        {"id": "stablecoin_rotation", "name": "Stablecoin rotation",
-         "meaning": "Stablecoins' share of the market up over 0.5 point in 30 days: holders are de-risking.",
-         "conditions": [cond("stablecoin_share_change", ">", 0.5, "30d")]},
-        {"id": "extreme_fear", "name": "Extreme fear",
-         "meaning": "Fear & Greed at 25 or below: sentiment is washed out (often contrarian).",
-         "conditions": [cond("fear_greed", "<=", 25)]},
-        {"id": "stock_weakness", "name": "Stock-market weakness",
-         "meaning": "SPY down over 2% in 5 days: risk-off in equities tends to spill into crypto.",
-         "conditions": [cond("spy_change", "<", -2, "5d")]},
-        {"id": "rates_uncertainty", "name": "Rates / Fed uncertainty",
-         "meaning": "2-year yield up over 0.15 points in 10 days: hawkish repricing tightens liquidity.",
-         "conditions": [cond("us2y_change", ">", 0.15, "10d")]},
-    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- formatting

@@ -128,7 +128,7 @@ async def soak(
     views = ViewBuilder(config, runtime, state)
     views.scheduler = scheduler
     start_liquidation_tape(config, runtime, state)
-    result = SoakResult(hourly_cap=int(config["cvd"]["hourly_days"]) * 24)
+    result = SoakResult(hourly_cap=config.cvd.hourly_days * 24)
     last_run: dict[str, int] = {}
     last_trim = START_MS
     step_ms = int(step_min * MINUTE_MS)
@@ -179,7 +179,7 @@ def main() -> None:
     args = parser.parse_args()
     from tui.runtime.config import load_config
 
-    basket = [c for c in load_config(use_user_file=False).coins if c != "BTC"][: args.coins]
+    basket = [c for c in load_config(use_user_file=False).general.coins if c != "BTC"][: args.coins]
     keys = ("btc_intraday", "alt_hourly_max", "alt_daily_max", "liq_tape", "funding_history", "oi_history",
             "global_history", "emulator_requests")  # fmt: skip
     print(f"{'sim h':>6s} {'RSS MB':>8s} " + " ".join(f"{k:>17s}" for k in keys))

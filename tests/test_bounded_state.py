@@ -57,7 +57,7 @@ async def test_btc_intraday_keeps_about_26_hours(rig: Rig) -> None:
 
 
 async def test_hourly_frames_stay_within_the_hourly_window(rig: Rig) -> None:
-    days = int(rig.config["cvd"]["hourly_days"])
+    days = rig.config.cvd.hourly_days
     sizes = []
     for _ in range(6):
         await rig.run("cvd_hourly")
@@ -81,7 +81,7 @@ async def test_daily_frames_grow_only_by_the_days_that_pass(rig: Rig) -> None:
 
 
 async def test_derivative_histories_are_replaced_not_appended(rig: Rig) -> None:
-    periods = int(rig.config["funding"]["history_periods"])
+    periods = rig.config.funding.history_periods
     coins = len(COINS) + 1  # BTC too
     for _ in range(3):
         await rig.run("funding_history", "oi_history", "funding_binance", "funding_bybit")

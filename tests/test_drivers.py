@@ -19,15 +19,23 @@ from analytics.drivers import (
     MetricValue,
     Rule,
     RuleError,
-    default_rules,
     evaluate,
     format_metric,
     parse_rules,
     parse_window,
     summary,
 )
+from tui.runtime.config import load_config
 
 FILE = "/home/u/.config/altpulse/config.toml"
+
+
+def shipped_rules() -> list[dict[str, Any]]:
+    """The shipped [[drivers]] as the console reads them: config.toml through the config loader (analytics has no
+    defaults of its own)."""
+    return load_config(use_user_file=False).drivers_raw
+
+
 T1 = pd.Timestamp("2024-05-01 12:00", tz="UTC")
 T2 = T1 + pd.Timedelta(minutes=1)
 T3 = T1 + pd.Timedelta(minutes=2)
@@ -88,8 +96,8 @@ def test_parse_window_invalid(text: Any) -> None:
 # ----------------------------------------------------------------------------------------------- parse_rules
 
 
-def test_default_rules_parse_and_match_design() -> None:
-    rules = parse_rules(default_rules(), "defaults")
+def test_shipped_rules_parse_and_match_design() -> None:
+    rules = parse_rules(shipped_rules(), "defaults")
     assert [r.id for r in rules] == [
         "etf_outflows", "institutional_selling", "alt_selling_pressure", "crowded_leverage",
         "liquidation_cascade", "oi_rebuilding", "small_caps_lagging", "btc_dominance_rising",
@@ -110,10 +118,10 @@ def test_default_rules_parse_and_match_design() -> None:
     assert by_id["extreme_fear"].conditions == [Condition("fear_greed", "<=", 25.0, None)]
     assert by_id["rates_uncertainty"].conditions == [Condition("us2y_change", ">", 0.15, "10d")]
     assert all(r.enabled and r.meaning and r.name for r in rules)
-    # fresh copies: mutating one does not change the next
-    first = default_rules()
+    # each load reads the file afresh: mutating one config's rules does not change the next
+    first = shipped_rules()
     first[0]["id"] = "changed"
-    assert default_rules()[0]["id"] == "etf_outflows"
+    assert shipped_rules()[0]["id"] == "etf_outflows"
 
 
 def test_parse_rules_defaults_and_types() -> None:
@@ -127,7 +135,7 @@ def test_parse_rules_defaults_and_types() -> None:
 
 
 def test_rule_error_message_format() -> None:
-    raw = default_rules()
+    raw = shipped_rules()
     raw[3]["conditions"][0]["op"] = "=<"
     with pytest.raises(RuleError) as info:
         parse_rules(raw, "config.toml")
@@ -209,7 +217,7 @@ def test_parse_rules_errors_name_file_path_and_expectation(
 
 
 def test_error_path_points_at_the_right_driver_and_condition() -> None:
-    raw = default_rules()
+    raw = shipped_rules()
     raw[1]["conditions"][1]["window"] = "ten days"
     with pytest.raises(RuleError, match=r"drivers\[1\]\.conditions\[1\]\.window: .*got 'ten days'"):
         parse_rules(raw, FILE)
@@ -265,8 +273,8 @@ def test_parse_rules_only_ever_raises_rule_error(raw: Any) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(index=st.integers(0, 11), key=st.sampled_from(["op", "threshold", "window", "metric"]), value=_SCALARS)
-def test_mutated_default_rules_only_raise_rule_error(index: int, key: str, value: Any) -> None:
-    raw = default_rules()
+def test_mutated_shipped_rules_only_raise_rule_error(index: int, key: str, value: Any) -> None:
+    raw = shipped_rules()
     raw[index]["conditions"][0][key] = value
     try:
         parse_rules(raw, FILE)
@@ -372,7 +380,7 @@ def test_lookup_receives_metric_and_window() -> None:
         calls.append((metric, window))
         return None
 
-    evaluate(parse_rules(default_rules(), FILE), lookup, None, T1)
+    evaluate(parse_rules(shipped_rules(), FILE), lookup, None, T1)
     assert ("etf_net_flow_sum", "3d") in calls
     assert ("fear_greed", None) in calls
     assert ("long_liq_vs_median", "30d") in calls and ("btc_change", "1h") in calls
@@ -436,7 +444,7 @@ def test_trend() -> None:
 
 
 def test_display_strings() -> None:
-    rules = parse_rules(default_rules(), FILE)
+    rules = parse_rules(shipped_rules(), FILE)
     values = {
         "etf_net_flow_sum": MetricValue(-120e6, T1),
         "etf_outflow_streak": MetricValue(2.0, T1),
@@ -483,7 +491,7 @@ def test_summary() -> None:
 
 
 def test_evaluate_does_not_mutate_inputs() -> None:
-    raw = default_rules()
+    raw = shipped_rules()
     snapshot = copy.deepcopy(raw)
     rules = parse_rules(raw, FILE)
     first = evaluate(rules, lookup_from({}), None, T1)
@@ -498,7 +506,6 @@ def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
     are the same number, including when a venue starts reporting mid-window (which is not growth)."""
     import pandas as pd
 
-    from tui.runtime.config import load_config
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
     from tui.views.funding import snapshot_funding

@@ -178,3 +178,53 @@ async def test_data_age_on_the_market_clock_and_frozen_values():
     wall[0] += 10.0
     assert await scheduler.run_once("t")
     assert feed.health.status(wall[0]) == "live" and feed.health.is_fresh(wall[0])
+
+
+async def test_general_stale_factor_decides_when_every_built_feed_reads_stale() -> None:
+    """config.toml's ``general.stale_factor``: a feed's figures are stale after that many cadences (min 30 s)."""
+    from sources.http import HttpClient
+    from tui.runtime.config import load_config
+    from tui.runtime.feeds import build_feeds
+    from tui.runtime.modes import Runtime
+    from tui.runtime.state import MarketState
+
+    http = HttpClient(retries=0)  # never asked: building feeds makes no request
+    runtime = Runtime("demo", "SIMULATED", http, lambda: 1_795_435_200_000, simulated=True)
+    shipped = load_config(use_user_file=False)
+    assert shipped.general.stale_factor == 3.0
+    try:
+        usual = {f.name: f for f in build_feeds(shipped, runtime, MarketState())}
+        patient = {f.name: f for f in build_feeds(shipped.with_overrides("general", stale_factor=10),
+                                                  runtime, MarketState())}  # fmt: skip
+    finally:
+        await http.aclose()
+    assert usual.keys() == patient.keys() and {"btc_intraday", "funding_okx", "etf_btc"} <= usual.keys()
+    for name, feed in usual.items():  # BTC, CVD, derivatives and macro feeds alike
+        assert feed.health.stale_after == max(3.0 * feed.cadence, 30.0), name
+        assert patient[name].health.stale_after == max(10.0 * feed.cadence, 30.0), name
+
+    async def delivered() -> None:
+        return None
+
+    clock = Clock()
+    feeds = [usual["btc_intraday"], patient["btc_intraday"]]  # a 30 s cadence
+    for feed in feeds:
+        feed.run = delivered
+        assert await Scheduler([feed], clock=clock).run_once(feed.name)
+    clock.now += 100.0  # past 3 x 30 s, short of 10 x 30 s
+    assert [f.health.status(clock.now) for f in feeds] == ["stale", "live"]
+    clock.now += 201.0
+    assert [f.health.status(clock.now) for f in feeds] == ["stale", "stale"]
+
+
+def test_a_feed_with_its_own_stale_after_keeps_it() -> None:
+    async def run() -> None:
+        return None
+
+    feed = Feed("f", "x", 10.0, run, stale_after=45.0)
+    feed.set_stale_factor(10.0)
+    assert feed.stale_after == feed.health.stale_after == 45.0
+    derived = Feed("g", "x", 5.0, run)
+    assert derived.health.stale_after == 30.0  # 3 x 5 s, raised to the 30 s floor
+    derived.set_stale_factor(8.0)
+    assert derived.stale_after == derived.health.stale_after == 40.0

@@ -25,7 +25,7 @@ async def test_silent_binance_in_snapshot_json_within_the_stated_time() -> None:
     from tui.commands.snapshot import collect_snapshot
 
     config = legacy_config()
-    silent_after = float(config["liquidations"]["silent_after"])  # 120 s of market time
+    silent_after = config.liquidations.silent_after  # 120 s of market time
     listen = 2 * silent_after / SPEED + 4  # the threshold, plus time for the peers' records to pile up
     doc = await collect_snapshot(config, "demo", None, None, listen=listen, speed=SPEED)
     venues = doc["liquidations"]["venues"]

@@ -442,6 +442,6 @@ def test_legacy_binance_url_in_a_config_is_moved_to_market(tmp_path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[sources]\nbinance_ws = "wss://fstream.binance.com/ws/!forceOrder@arr"\n')
     config = load_config(path, use_user_file=False)
-    assert config["sources"]["binance_ws"] == "wss://fstream.binance.com/market/ws/!forceOrder@arr"
+    assert config.sources.binance_ws == "wss://fstream.binance.com/market/ws/!forceOrder@arr"
     assert len(config.notes) == 1 and f"{path}:2: sources.binance_ws: unrouted" in config.notes[0]
-    assert load_config(use_user_file=False).notes == []  # the default is already routed
+    assert load_config(use_user_file=False).notes == ()  # the default is already routed

@@ -114,7 +114,7 @@ def build_runtime(config: Config, launch: Launch) -> tuple[Runtime, Emulator | N
     from sources.http import HttpClient
 
     mode, replay_dir, at, speed, now_ms = launch.mode, launch.replay_dir, launch.at, launch.speed, launch.now_ms
-    timeout = float(config["sources"]["timeout_seconds"])
+    timeout = config.sources.timeout_seconds
     if mode == "live":
         http = HttpClient(timeout=timeout)
         return Runtime("live", "LIVE", http, lambda: int(time.time() * 1000)), None

@@ -40,7 +40,7 @@ def coins_in(views: ViewBuilder | None) -> list[str]:
     if views is None:
         return ["BTC"]
     state = views.state
-    ordered = [c for c in getattr(views.config, "coins", []) if c in state.alt_daily or c in state.alt_hourly]
+    ordered = [c for c in views.config.general.coins if c in state.alt_daily or c in state.alt_hourly]
     extra = sorted((set(state.alt_daily) | set(state.alt_hourly)) - set(ordered) - {"BTC"})
     return ["BTC", *[c for c in ordered if c != "BTC"], *extra]
 

@@ -129,11 +129,11 @@ def rest_checks(
     from sources.ws import OkxLiquidationPoller
     from sources.yahoo import YahooChart
 
-    src = config["sources"]
-    spot, fut = BinanceSpot(http, src["binance_spot"]), BinanceFutures(http, src["binance_futures"])
-    bybit, okx, hl = Bybit(http, src["bybit"]), Okx(http, src["okx"]), Hyperliquid(http, src["hyperliquid"])
-    gecko, yahoo = CoinGecko(http, src["coingecko"]), YahooChart(http, src["yahoo"])
-    poller = OkxLiquidationPoller(http, ["BTC"], base_url=src["okx"])
+    src = config.sources
+    spot, fut = BinanceSpot(http, src.binance_spot), BinanceFutures(http, src.binance_futures)
+    bybit, okx, hl = Bybit(http, src.bybit), Okx(http, src.okx), Hyperliquid(http, src.hyperliquid)
+    gecko, yahoo = CoinGecko(http, src.coingecko), YahooChart(http, src.yahoo)
+    poller = OkxLiquidationPoller(http, ["BTC"], base_url=src.okx)
 
     def check(provider: str, endpoint: str, base: str) -> Check:
         return Check(provider, endpoint, "rest", base.rstrip("/") + endpoint.split(" ")[0])
@@ -212,11 +212,11 @@ def rest_checks(
         return f"{_require(frame, 'settlements', 'hyperliquid', 'fundingHistory')} settlements"
 
     async def farside(asset: str) -> str:
-        flows = await FarsideEtf(http, src["farside"]).flows(asset)
+        flows = await FarsideEtf(http, src.farside).flows(asset)
         return f"{len(flows.funds)} funds, newest {flows.as_of}" + (" (partial)" if flows.partial_last else "")
 
     async def fng() -> str:
-        data = await AlternativeMe(http, src["alternative_me"]).fear_greed(limit=2)
+        data = await AlternativeMe(http, src.alternative_me).fear_greed(limit=2)
         return f"{data.latest_value:.0f} {data.latest_classification}"
 
     async def cg_global() -> str:
@@ -232,41 +232,41 @@ def rest_checks(
         return f"{_require(bars.frame, 'sessions', 'yahoo', '/v8/finance/chart/SPY')} sessions"
 
     async def stooq() -> str:
-        bars = await Stooq(http, src["stooq"], src["stooq_apikey"]).daily("SPY")
+        bars = await Stooq(http, src.stooq, src.stooq_apikey).daily("SPY")
         return f"{len(bars.frame)} sessions"
 
     async def fred() -> str:
-        series = await Fred(http, src["fred"]).series("DGS2")
+        series = await Fred(http, src.fred).series("DGS2")
         return f"DGS2 {series.latest:.2f}% as of {series.as_of:%Y-%m-%d}"
 
     out = [
-        (check("binance", "/api/v3/ticker/24hr", src["binance_spot"]), ticker),
-        (check("binance", "/api/v3/klines", src["binance_spot"]), klines),
-        (check("binance", "/fapi/v1/exchangeInfo", src["binance_futures"]), perps),
-        (check("binance", "/fapi/v1/premiumIndex + fundingInfo", src["binance_futures"]), premium),
-        (check("binance", "/fapi/v1/fundingRate", src["binance_futures"]), funding_hist),
-        (check("binance", "/fapi/v1/openInterest", src["binance_futures"]), oi),
-        (check("binance", "/futures/data/openInterestHist", src["binance_futures"]), oi_hist),
-        (check("bybit", "/v5/market/tickers", src["bybit"]), bybit_tickers),
-        (check("bybit", "/v5/market/instruments-info", src["bybit"]), bybit_instruments),
-        (check("bybit", "/v5/market/funding/history", src["bybit"]), bybit_hist),
-        (check("okx", "/api/v5/public/funding-rate", src["okx"]), okx_funding),
-        (check("okx", "/api/v5/public/open-interest", src["okx"]), okx_oi),
-        (check("okx", "/api/v5/public/instruments", src["okx"]), okx_instruments),
-        (check("okx", "/api/v5/public/funding-rate-history", src["okx"]), okx_hist),
-        (check("okx", "/api/v5/public/liquidation-orders", src["okx"]), okx_liq),
-        (check("hyperliquid", "/info metaAndAssetCtxs", src["hyperliquid"]), hl_ctxs),
-        (check("hyperliquid", "/info fundingHistory", src["hyperliquid"]), hl_hist),
-        (check("farside", "/bitcoin-etf-flow-all-data/", src["farside"]), lambda: farside("btc")),
-        (check("farside", "/ethereum-etf-flow-all-data/", src["farside"]), lambda: farside("eth")),
-        (check("alternative.me", "/fng/", src["alternative_me"]), fng),
-        (check("coingecko", "/api/v3/global", src["coingecko"]), cg_global),
-        (check("coingecko", "/api/v3/coins/markets", src["coingecko"]), cg_markets),
-        (check("yahoo", "/v8/finance/chart/SPY", src["yahoo"]), spy),
-        (check("fred", "/graph/fredgraph.csv", src["fred"]), fred),
+        (check("binance", "/api/v3/ticker/24hr", src.binance_spot), ticker),
+        (check("binance", "/api/v3/klines", src.binance_spot), klines),
+        (check("binance", "/fapi/v1/exchangeInfo", src.binance_futures), perps),
+        (check("binance", "/fapi/v1/premiumIndex + fundingInfo", src.binance_futures), premium),
+        (check("binance", "/fapi/v1/fundingRate", src.binance_futures), funding_hist),
+        (check("binance", "/fapi/v1/openInterest", src.binance_futures), oi),
+        (check("binance", "/futures/data/openInterestHist", src.binance_futures), oi_hist),
+        (check("bybit", "/v5/market/tickers", src.bybit), bybit_tickers),
+        (check("bybit", "/v5/market/instruments-info", src.bybit), bybit_instruments),
+        (check("bybit", "/v5/market/funding/history", src.bybit), bybit_hist),
+        (check("okx", "/api/v5/public/funding-rate", src.okx), okx_funding),
+        (check("okx", "/api/v5/public/open-interest", src.okx), okx_oi),
+        (check("okx", "/api/v5/public/instruments", src.okx), okx_instruments),
+        (check("okx", "/api/v5/public/funding-rate-history", src.okx), okx_hist),
+        (check("okx", "/api/v5/public/liquidation-orders", src.okx), okx_liq),
+        (check("hyperliquid", "/info metaAndAssetCtxs", src.hyperliquid), hl_ctxs),
+        (check("hyperliquid", "/info fundingHistory", src.hyperliquid), hl_hist),
+        (check("farside", "/bitcoin-etf-flow-all-data/", src.farside), lambda: farside("btc")),
+        (check("farside", "/ethereum-etf-flow-all-data/", src.farside), lambda: farside("eth")),
+        (check("alternative.me", "/fng/", src.alternative_me), fng),
+        (check("coingecko", "/api/v3/global", src.coingecko), cg_global),
+        (check("coingecko", "/api/v3/coins/markets", src.coingecko), cg_markets),
+        (check("yahoo", "/v8/finance/chart/SPY", src.yahoo), spy),
+        (check("fred", "/graph/fredgraph.csv", src.fred), fred),
     ]
-    stooq_check = check("stooq", "/q/d/l/", src["stooq"])
-    if src["stooq_apikey"]:
+    stooq_check = check("stooq", "/q/d/l/", src.stooq)
+    if src.stooq_apikey:
         out.append((stooq_check, stooq))
     else:
         stooq_check.status, stooq_check.detail = "skipped", "no [sources] stooq_apikey (Stooq needs a key since 2026)"
@@ -315,12 +315,12 @@ def ws_checks(config: Any, seconds: float, opener: Any = None) -> list[Awaitable
     from sources.symbols import venue_symbol
     from sources.ws import BinanceVenue, BybitVenue, OkxContracts, OkxVenue, websockets_opener
 
-    src = config["sources"]
+    src = config.sources
     opener = opener or websockets_opener(open_timeout=10)
-    coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
-    binance = BinanceVenue(src["binance_ws"])
-    bybit = BybitVenue([venue_symbol("bybit", c)[0] for c in coins], src["bybit_ws"])
-    okx = OkxVenue(OkxContracts(), src["okx_ws"])  # no sizes needed: a held OKX entry proves delivery as well
+    coins = ["BTC", *[c for c in config.general.coins if c != "BTC"]]
+    binance = BinanceVenue(src.binance_ws)
+    bybit = BybitVenue([venue_symbol("bybit", c)[0] for c in coins], src.bybit_ws)
+    okx = OkxVenue(OkxContracts(), src.okx_ws)  # no sizes needed: a held OKX entry proves delivery as well
 
     def coins_of(venue: Any) -> Callable[[str], str | None]:
         def handle(raw: str) -> str | None:
@@ -357,7 +357,7 @@ async def run_checks(config: Any, *, ws_seconds: float, http: Any = None, opener
     from sources.http import HttpClient
 
     own = http is None
-    http = http or HttpClient(timeout=float(config["sources"]["timeout_seconds"]), retries=0)
+    http = http or HttpClient(timeout=config.sources.timeout_seconds, retries=0)
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     try:
         by_provider: dict[str, list[tuple[Check, Any]]] = {}

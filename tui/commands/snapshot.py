@@ -150,7 +150,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
         "drawdown_pct": num(figures.drawdown_pct) if figures else None,
     }
     daily, hourly = views.cvd_baskets()
-    cvd: dict[str, Any] = {"since": views.config.cvd_start.isoformat(), "interval": "1d"}
+    cvd: dict[str, Any] = {"since": views.config.cvd.start.isoformat(), "interval": "1d"}
     coins: dict[str, Any] = {}
     if daily is not None:
         ratios = views.ratio_over(daily, pd.Timedelta(days=30))

@@ -1,194 +1,109 @@
-"""Configuration: built-in defaults, overridden key by key by the user's file and then by ``--config PATH``.
+"""Configuration: every setting the console reads, parsed once into typed, frozen sections.
 
-The defaults live here (``DEFAULTS``) and ``config.toml`` at the repository root documents every one of them; a
-test keeps the two identical. Files are read with :mod:`tomllib`. An unknown key or a
-value of the wrong type is a :class:`ConfigError` that names the file, the line (when it can be found), the key and
-the expected type. The ``[[drivers]]`` rules are validated by :func:`analytics.drivers.parse_rules`.
+Precedence, key by key: the shipped ``config.toml``, then the user's file (``$XDG_CONFIG_HOME/altpulse/config.toml``,
+platformdirs elsewhere), then ``--config PATH``. A ``[[drivers]]`` array in a later file replaces the whole rule list.
+
+Where the defaults live: only in the shipped ``config.toml``, which documents every key beside its value. It is the
+repository's top-level file in a source checkout or editable install, else the copy a wheel installs as
+``<prefix>/share/altpulse/config.toml``. It goes through the same checks as a user's file and must set every key the
+schema declares, so no default can exist in code and drift from the file. The key-driver rules are defaults like the
+rest: they are its ``[[drivers]]`` (analytics stays pure and reads no file).
+
+The schema is the section dataclasses of :mod:`tui.runtime.config_schema`. An unknown section or key, or a value of
+the wrong type, is a :class:`ConfigError` naming the file, the line (when it can be found), the key and the expected
+type; ``[keys]`` is checked against :data:`tui.runtime.keys.ACTIONS` and ``[[drivers]]`` by
+:func:`analytics.drivers.parse_rules`. Values are converted once, here, so call sites read
+``config.funding.baseline_8h`` as a float and never cast.
 """
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import re
+import sys
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from tui.runtime.config_schema import (
+    SCHEMA,
+    SECTIONS,
+    Cadence,
+    Cvd,
+    Funding,
+    General,
+    KeySpec,
+    Liquidations,
+    Sources,
+)
+
+__all__ = [
+    "CHECKOUT_CONFIG",
+    "SCHEMA",
+    "Cadence",
+    "Config",
+    "ConfigError",
+    "Cvd",
+    "Funding",
+    "General",
+    "KeySpec",
+    "Liquidations",
+    "Sources",
+    "installed_config_path",
+    "load_config",
+    "read_toml",
+    "shipped_config_path",
+    "user_config_path",
+    "validate_drivers",
+]
+
 APP_NAME = "altpulse"
+
+#: The shipped config.toml in a source checkout or an editable install (the repository's top level).
+CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
 class ConfigError(ValueError):
     """A configuration problem, with a message that names file, line and key."""
 
 
-def _is_str(v: Any) -> bool:
-    return isinstance(v, str)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _is_bool(v: Any) -> bool:
-    return isinstance(v, bool)
-
-
-def _is_str_list(v: Any) -> bool:
-    return isinstance(v, list) and all(isinstance(x, str) and x for x in v)
-
-
-def _is_date(v: Any) -> bool:
-    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return True
-    if isinstance(v, str):
-        try:
-            dt.date.fromisoformat(v)
-        except ValueError:
-            return False
-        return True
-    return False
-
-
-def _is_url(v: Any) -> bool:
-    return isinstance(v, str) and re.match(r"^(https?|wss?)://[^\s/]+", v) is not None
-
-
-def _positive(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda v: check(v) and v > 0
-
-
-#: key -> (validator, expected-type text). Sections are TOML tables.
-SCHEMA: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
-    "general": {
-        "coins": (_is_str_list, 'a list of coin symbols, e.g. ["ETH", "SOL"]'),
-        "quote": (_is_str, 'a quote asset string, e.g. "USDT"'),
-        "bell": (_is_bool, "true or false"),
-        "theme": (_is_str, "a Textual theme name"),
-        "stale_factor": (_positive(_is_number), "a positive number"),
-    },
-    "cvd": {
-        "start": (_is_date, "a date like 2025-01-01"),
-        "hourly_days": (_positive(_is_int), "a positive integer (days)"),
-    },
-    "funding": {
-        "baseline_8h": (_is_number, "a number (fraction per 8h, e.g. 0.0001)"),
-        "history_periods": (_positive(_is_int), "a positive integer"),
-    },
-    "cadence": {
-        "btc_ticker": (_positive(_is_number), "seconds (a positive number)"),
-        "btc_intraday": (_positive(_is_number), "seconds (a positive number)"),
-        "btc_ath": (_positive(_is_number), "seconds (a positive number)"),
-        "cvd_daily": (_positive(_is_number), "seconds (a positive number)"),
-        "cvd_hourly": (_positive(_is_number), "seconds (a positive number)"),
-        "funding": (_positive(_is_number), "seconds (a positive number)"),
-        "open_interest": (_positive(_is_number), "seconds (a positive number)"),
-        "liquidations_rest": (_positive(_is_number), "seconds (a positive number)"),
-        "etf": (_positive(_is_number), "seconds (a positive number)"),
-        "fear_greed": (_positive(_is_number), "seconds (a positive number)"),
-        "coingecko": (_positive(_is_number), "seconds (a positive number)"),
-        "equities": (_positive(_is_number), "seconds (a positive number)"),
-        "rates": (_positive(_is_number), "seconds (a positive number)"),
-    },
-    "sources": {
-        "binance_spot": (_is_url, "an http(s) URL"),
-        "binance_futures": (_is_url, "an http(s) URL"),
-        "binance_ws": (_is_url, "a ws(s) URL"),
-        "bybit": (_is_url, "an http(s) URL"),
-        "bybit_ws": (_is_url, "a ws(s) URL"),
-        "okx": (_is_url, "an http(s) URL"),
-        "okx_ws": (_is_url, "a ws(s) URL"),
-        "hyperliquid": (_is_url, "an http(s) URL"),
-        "farside": (_is_url, "an http(s) URL"),
-        "alternative_me": (_is_url, "an http(s) URL"),
-        "coingecko": (_is_url, "an http(s) URL"),
-        "yahoo": (_is_url, "an http(s) URL"),
-        "stooq": (_is_url, "an http(s) URL"),
-        "stooq_apikey": (_is_str, 'a string (your Stooq API key; "" leaves Stooq out)'),
-        "fred": (_is_url, "an http(s) URL"),
-        "timeout_seconds": (_positive(_is_number), "seconds (a positive number)"),
-    },
-    "liquidations": {
-        "silent_after": (_positive(_is_number), "seconds (a positive number)"),
-        "silent_peers": (_positive(_is_int), "a positive integer (records)"),
-    },
-    "keys": {},  # action -> key; checked against tui.runtime.keys.ACTIONS at load time
-}
-
-DEFAULTS: dict[str, Any] = {
-    "general": {
-        "coins": [
-            "ETH", "XRP", "BNB", "SOL", "DOGE", "TRX", "ADA", "LINK", "AVAX", "SUI",
-            "XLM", "BCH", "HBAR", "LTC", "DOT", "TON", "UNI", "NEAR", "AAVE", "PEPE",
-        ],
-        "quote": "USDT",
-        "bell": False,
-        "theme": "textual-dark",
-        "stale_factor": 3.0,
-    },
-    "cvd": {"start": "2025-01-01", "hourly_days": 30},
-    "funding": {"baseline_8h": 0.0001, "history_periods": 12},
-    "cadence": {
-        "btc_ticker": 2.0, "btc_intraday": 30.0, "btc_ath": 3600.0, "cvd_daily": 300.0, "cvd_hourly": 60.0,
-        "funding": 30.0, "open_interest": 60.0, "liquidations_rest": 30.0, "etf": 1800.0, "fear_greed": 3600.0,
-        "coingecko": 300.0, "equities": 900.0, "rates": 3600.0,
-    },
-    "sources": {
-        "binance_spot": "https://data-api.binance.vision",
-        "binance_futures": "https://fapi.binance.com",
-        "binance_ws": "wss://fstream.binance.com/market/ws/!forceOrder@arr",
-        "bybit": "https://api.bybit.com",
-        "bybit_ws": "wss://stream.bybit.com/v5/public/linear",
-        "okx": "https://www.okx.com",
-        "okx_ws": "wss://ws.okx.com:8443/ws/v5/public",
-        "hyperliquid": "https://api.hyperliquid.xyz",
-        "farside": "https://farside.co.uk",
-        "alternative_me": "https://api.alternative.me",
-        "coingecko": "https://api.coingecko.com",
-        "yahoo": "https://query2.finance.yahoo.com",
-        "stooq": "https://stooq.com",
-        "stooq_apikey": "",
-        "fred": "https://fred.stlouisfed.org",
-        "timeout_seconds": 10.0,
-    },
-    "liquidations": {"silent_after": 120.0, "silent_peers": 20},
-    "keys": {},
-}  # fmt: skip
-
-
-@dataclass
+@dataclass(frozen=True)
 class Config:
-    """The merged configuration. ``data`` mirrors the TOML tables; ``drivers`` holds the raw rule tables."""
+    """The merged configuration: one typed section per TOML table, plus what loading found.
 
-    data: dict[str, Any]
+    ``drivers_raw`` holds the ``[[drivers]]`` tables as read (the views parse them into rules) and ``drivers_file``
+    the file they came from; ``files`` the user files read, in order (the shipped one is not listed); ``notes``
+    what loading changed or wants the user to know (e.g. a retired Binance URL moved to /market), one line each.
+    """
+
+    general: General
+    cvd: Cvd
+    funding: Funding
+    cadence: Cadence
+    sources: Sources
+    liquidations: Liquidations
+    #: action id -> key name(s), only the remapped actions (read-only).
+    keys: Mapping[str, str]
     drivers_raw: list[dict[str, Any]]
     drivers_file: str
-    files: list[str]
-    #: What loading changed or wants the user to know (e.g. a retired Binance URL moved to /market), one line each.
-    notes: list[str] = field(default_factory=list)
-
-    def __getitem__(self, section: str) -> dict[str, Any]:
-        return self.data[section]
-
-    @property
-    def coins(self) -> list[str]:
-        return [c.upper() for c in self.data["general"]["coins"]]
-
-    @property
-    def cvd_start(self) -> dt.date:
-        start = self.data["cvd"]["start"]
-        return start if isinstance(start, dt.date) else dt.date.fromisoformat(start)
+    files: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def with_overrides(self, section: str, **values: Any) -> Config:
-        data = copy.deepcopy(self.data)
-        data[section].update(values)
-        return Config(data, self.drivers_raw, self.drivers_file, self.files, list(self.notes))
+        """A copy with some keys of ``section`` replaced, each value checked and converted as a file's would be.
+
+        A retired Binance stream URL is not migrated here (only files are): tests use that to stand for a console
+        that did not migrate."""
+        where = f"override of [{section}]"
+        if section == "keys":
+            bindings = {action: _binding(action, key, lambda: where) for action, key in values.items()}
+            return replace(self, keys=MappingProxyType({**self.keys, **bindings}))
+        if section not in SECTIONS:
+            raise ConfigError(_unknown_section(where, section))
+        converted = {key: _accept(section, key, value, lambda: where) for key, value in values.items()}
+        return replace(self, **{section: replace(getattr(self, section), **converted)})
 
 
 def user_config_path() -> Path:
@@ -196,6 +111,25 @@ def user_config_path() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def installed_config_path() -> Path:
+    """Where a wheel puts the shipped config.toml (``[tool.setuptools.data-files]`` in pyproject)."""
+    return Path(sys.prefix) / "share" / APP_NAME / "config.toml"
+
+
+def shipped_config_path() -> Path:
+    """The config.toml that holds every default: the checkout's, else the installed copy."""
+    for path in (CHECKOUT_CONFIG, installed_config_path()):
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"the shipped config.toml (every default) is missing: looked for {CHECKOUT_CONFIG} and "
+        f"{installed_config_path()}; reinstall altpulse"
+    )
+
+
+# ------------------------------------------------------------------------------------------------- errors
 
 
 def _line_of(text: str, section: str | None, key: str) -> int | None:
@@ -219,6 +153,36 @@ def _where(path: str, text: str, section: str | None, key: str) -> str:
     return f"{path}:{line}" if line else path
 
 
+def _unknown_section(where: str, section: str) -> str:
+    return f"{where}: unknown section [{section}] (expected one of: {', '.join([*SCHEMA, 'drivers'])})"
+
+
+# ----------------------------------------------------------------------------------------------- checking
+# ``where`` is a callable: finding a key's line scans the file, so it is done only for the key that is wrong.
+
+
+def _accept(section: str, key: str, value: Any, where: Callable[[], str]) -> Any:
+    """``section.key``'s value converted to its field's type, or a ConfigError naming where, key and type."""
+    specs = SCHEMA[section]
+    spec = specs.get(key)
+    if spec is None:
+        raise ConfigError(f"{where()}: unknown key '{section}.{key}' (expected one of: {', '.join(specs)})")
+    if not spec.check(value):
+        raise ConfigError(f"{where()}: {section}.{key}: expected {spec.expected}, got {value!r}")
+    return spec.convert(value)
+
+
+def _binding(action: str, key: Any, where: Callable[[], str]) -> str:
+    """A ``[keys]`` entry: a known action (the app's remappable ones) bound to a non-empty key name."""
+    from tui.runtime.keys import ACTIONS
+
+    if action not in ACTIONS:
+        raise ConfigError(f"{where()}: unknown key action 'keys.{action}' (expected one of: {', '.join(ACTIONS)})")
+    if not isinstance(key, str) or not key.strip():
+        raise ConfigError(f'{where()}: keys.{action}: expected a key name string like "ctrl+r" or "F5"')
+    return key
+
+
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -232,10 +196,10 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def merge_file(
-    data: dict[str, Any], raw: dict[str, Any], path: str, text: str, notes: list[str] | None = None
+def _merge_file(
+    values: dict[str, dict[str, Any]], raw: dict[str, Any], path: str, text: str, notes: list[str]
 ) -> list[dict[str, Any]] | None:
-    """Validate ``raw`` against the schema and merge it into ``data``; returns its ``[[drivers]]`` if any.
+    """Check and convert ``raw``'s values into ``values`` (section -> key -> value); returns its ``[[drivers]]``.
 
     A retired Binance futures stream URL (unrouted ``fstream.binance.com/ws/...``, which connects but has delivered
     no liquidation since 2026-04-23) is moved to the ``/market`` tier, with a line in ``notes`` naming file, line
@@ -249,58 +213,49 @@ def merge_file(
             drivers = table
             continue
         if section not in SCHEMA:
-            raise ConfigError(
-                f"{_where(path, text, section, '')}: unknown section [{section}] "
-                f"(expected one of: {', '.join([*SCHEMA, 'drivers'])})"
-            )
+            raise ConfigError(_unknown_section(_where(path, text, section, ""), section))
         if not isinstance(table, dict):
             raise ConfigError(f"{_where(path, text, None, section)}: '{section}' must be a table ([{section}])")
-        if section == "keys":
-            from tui.runtime.keys import ACTIONS
-
-            for action, key in table.items():
-                if action not in ACTIONS:
-                    raise ConfigError(
-                        f"{_where(path, text, section, action)}: unknown key action 'keys.{action}' "
-                        f"(expected one of: {', '.join(ACTIONS)})"
-                    )
-                if not isinstance(key, str) or not key.strip():
-                    raise ConfigError(f"{_where(path, text, section, action)}: keys.{action}: expected a key name "
-                                      "string like \"ctrl+r\" or \"F5\"")  # fmt: skip
-            data["keys"].update(table)
-            continue
         for key, value in table.items():
-            spec = SCHEMA[section].get(key)
-            if spec is None:
-                raise ConfigError(
-                    f"{_where(path, text, section, key)}: unknown key '{section}.{key}' "
-                    f"(expected one of: {', '.join(SCHEMA[section])})"
-                )
-            check, expected = spec
-            if not check(value):
-                raise ConfigError(
-                    f"{_where(path, text, section, key)}: {section}.{key}: expected {expected}, got {value!r}"
-                )
+
+            def where(section: str = section, key: str = key) -> str:
+                return _where(path, text, section, key)
+
+            if section == "keys":
+                values["keys"][key] = _binding(key, value, where)
+                continue
+            accepted = _accept(section, key, value, where)
             if section == "sources" and key == "binance_ws":
                 from sources.binance_routes import binance_ws_problem, market_ws_url
 
-                problem = binance_ws_problem(value)
+                problem = binance_ws_problem(accepted)
                 if problem is not None:
-                    value = market_ws_url(value)
-                    if notes is not None:
-                        notes.append(f"{_where(path, text, section, key)}: sources.binance_ws: {problem}; "
-                                     f"using {value}")  # fmt: skip
-            data[section][key] = value
+                    accepted = market_ws_url(accepted)
+                    notes.append(f"{where()}: sources.binance_ws: {problem}; using {accepted}")
+            values[section][key] = accepted
     return drivers
 
 
-def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> Config:
-    """Defaults, then the user's file (if any), then ``explicit`` (which must exist)."""
-    from analytics.drivers import default_rules
+def _require_every_key(values: dict[str, dict[str, Any]], path: str, text: str) -> None:
+    """The shipped file is the only source of defaults: a key it does not set would have no value at all."""
+    for section, specs in SCHEMA.items():
+        for key, spec in specs.items():
+            if key not in values[section]:
+                raise ConfigError(f"{_where(path, text, section, '')}: missing key '{section}.{key}' "
+                                  f"(the shipped config.toml sets every key; expected {spec.expected})")  # fmt: skip
 
-    data = copy.deepcopy(DEFAULTS)
-    drivers: list[dict[str, Any]] = default_rules()
-    drivers_file = "<built-in defaults>"
+
+def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> Config:
+    """The shipped config.toml, then the user's file (if any), then ``explicit`` (which must exist)."""
+    shipped = shipped_config_path()
+    values: dict[str, dict[str, Any]] = {section: {} for section in SCHEMA}
+    notes: list[str] = []
+    raw, text = read_toml(shipped)
+    drivers = _merge_file(values, raw, str(shipped), text, notes)
+    _require_every_key(values, str(shipped), text)
+    if drivers is None:
+        raise ConfigError(f"{shipped}: the shipped config.toml sets no [[drivers]]")
+    drivers_file = str(shipped)
     files: list[str] = []
     candidates: list[Path] = []
     if use_user_file:
@@ -311,14 +266,15 @@ def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> 
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: config file not found")
         candidates.append(explicit)
-    notes: list[str] = []
     for path in candidates:
         raw, text = read_toml(path)
-        found = merge_file(data, raw, str(path), text, notes)
+        found = _merge_file(values, raw, str(path), text, notes)
         files.append(str(path))
         if found is not None:
             drivers, drivers_file = found, str(path)
-    config = Config(data, drivers, drivers_file, files, notes)
+    sections = {name: cls(**values[name]) for name, cls in SECTIONS.items()}
+    config = Config(**sections, keys=MappingProxyType(values["keys"]), drivers_raw=drivers,
+                    drivers_file=drivers_file, files=tuple(files), notes=tuple(notes))  # fmt: skip
     validate_drivers(config)
     return config
 

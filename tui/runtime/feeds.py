@@ -71,15 +71,16 @@ def newest_closed_ms(frames: dict[str, Any]) -> float | None:
 
 def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
     """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.runtime.feeds_derivs`, ETF and macro in
-    :mod:`tui.runtime.feeds_macro`."""
+    :mod:`tui.runtime.feeds_macro`. Each one's figures read stale after ``general.stale_factor`` x its cadence
+    (min 30 s), set here once for all of them rather than in every builder."""
     from sources.binance_spot import BinanceSpot
 
-    spot = BinanceSpot(runtime.http, config["sources"]["binance_spot"])
-    quote = config["general"]["quote"]
-    cadence = config["cadence"]
-    coins = [c for c in config.coins if c != "BTC"]
-    start_ms = _ms(config.cvd_start)
-    hourly_days = int(config["cvd"]["hourly_days"])
+    spot = BinanceSpot(runtime.http, config.sources.binance_spot)
+    quote = config.general.quote
+    cadence = config.cadence
+    coins = [c for c in config.general.coins if c != "BTC"]
+    start_ms = _ms(config.cvd.start)
+    hourly_days = config.cvd.hourly_days
 
     async def btc_ticker() -> Delivered:
         tickers = await spot.ticker_24hr([f"BTC{quote}"])
@@ -139,14 +140,17 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
     from tui.runtime.feeds_derivs import build_derivs_feeds
     from tui.runtime.feeds_macro import build_macro_feeds
 
-    return [
+    feeds = [
         # A BTC price older than 5 minutes is not "the price"; one that has not moved for an hour is suspect.
-        Feed("btc_ticker", "binance", cadence["btc_ticker"], btc_ticker, max_data_age=300.0, frozen_after=3600.0),
+        Feed("btc_ticker", "binance", cadence.btc_ticker, btc_ticker, max_data_age=300.0, frozen_after=3600.0),
         # The chart and the 1 h change: the newest finished bar may be at most ~2 bars old (1 h bars in a replay).
-        Feed("btc_intraday", "binance", cadence["btc_intraday"], btc_intraday, max_data_age=2 * 3600.0),
-        Feed("btc_ath", "binance", cadence["btc_ath"], btc_ath),
-        Feed("cvd_daily", "binance", cadence["cvd_daily"], cvd_daily, max_data_age=2 * 86400.0),
-        Feed("cvd_hourly", "binance", cadence["cvd_hourly"], cvd_hourly, max_data_age=3 * 3600.0),
+        Feed("btc_intraday", "binance", cadence.btc_intraday, btc_intraday, max_data_age=2 * 3600.0),
+        Feed("btc_ath", "binance", cadence.btc_ath, btc_ath),
+        Feed("cvd_daily", "binance", cadence.cvd_daily, cvd_daily, max_data_age=2 * 86400.0),
+        Feed("cvd_hourly", "binance", cadence.cvd_hourly, cvd_hourly, max_data_age=3 * 3600.0),
         *build_derivs_feeds(config, runtime, state),
         *build_macro_feeds(config, runtime, state),
     ]
+    for feed in feeds:
+        feed.set_stale_factor(config.general.stale_factor)
+    return feeds

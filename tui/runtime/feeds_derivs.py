@@ -31,16 +31,16 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
     from sources.okx import Okx
     from sources.symbols import venue_symbol
 
-    src = config["sources"]
-    cadence = config["cadence"]
+    src = config.sources
+    cadence = config.cadence
     venues = {
-        "binance": BinanceFutures(runtime.http, src["binance_futures"], wall=lambda: runtime.now_ms() / 1000),
-        "bybit": Bybit(runtime.http, src["bybit"]),
-        "okx": Okx(runtime.http, src["okx"]),
-        "hyperliquid": Hyperliquid(runtime.http, src["hyperliquid"]),
+        "binance": BinanceFutures(runtime.http, src.binance_futures, wall=lambda: runtime.now_ms() / 1000),
+        "bybit": Bybit(runtime.http, src.bybit),
+        "okx": Okx(runtime.http, src.okx),
+        "hyperliquid": Hyperliquid(runtime.http, src.hyperliquid),
     }
-    coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
-    periods = int(config["funding"]["history_periods"])
+    coins = ["BTC", *[c for c in config.general.coins if c != "BTC"]]
+    periods = config.funding.history_periods
     replay = runtime.mode == "replay"
 
     def universe(venue: str) -> frozenset[str] | None:
@@ -61,7 +61,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
         # Predicted funding moves with the premium minute by minute; every rate identical for longer than a whole
         # 8 h period means the venue (or a cache in front of it) serves frozen data.
-        return Feed(f"funding_{venue}", venue, cadence["funding"], run, max_data_age=600.0,
+        return Feed(f"funding_{venue}", venue, cadence.funding, run, max_data_age=600.0,
                     frozen_after=9 * 3600.0)  # fmt: skip
 
     async def binance_oi() -> Delivered:
@@ -130,8 +130,8 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
     feeds = [snapshot_feed(v) for v in VENUES]
     feeds += [universe_feed("binance"), universe_feed("bybit")]
-    feeds.append(Feed("oi_binance", "binance", cadence["open_interest"], binance_oi, max_data_age=600.0))
-    feeds.append(Feed("oi_history", "binance", max(300.0, cadence["open_interest"] * 5), oi_history,
+    feeds.append(Feed("oi_binance", "binance", cadence.open_interest, binance_oi, max_data_age=600.0))
+    feeds.append(Feed("oi_history", "binance", max(300.0, cadence.open_interest * 5), oi_history,
                       max_data_age=3 * 3600.0))  # fmt: skip
     # Settlements come every 8 h (4, 2 or 1 h on volatile coins): a day without one means the history stopped.
     feeds.append(Feed("funding_history", "bybit", 900.0, funding_history, max_data_age=86400.0))
@@ -181,7 +181,7 @@ def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState,
 
     contracts = OkxContracts(coins=frozenset(coins))
     state.okx_contracts = contracts
-    poller = OkxLiquidationPoller(runtime.http, coins[:10], contracts=contracts, base_url=config["sources"]["okx"])
+    poller = OkxLiquidationPoller(runtime.http, coins[:10], contracts=contracts, base_url=config.sources.okx)
 
     async def instruments() -> None:
         recovered = await poller.load_contract_values()
@@ -207,7 +207,7 @@ def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState,
 
     return [
         Feed("okx_instruments", "okx", 86_400.0, instruments),
-        Feed("liq_okx_rest", "okx", config["cadence"]["liquidations_rest"], run),
+        Feed("liq_okx_rest", "okx", config.cadence.liquidations_rest, run),
     ]
 
 
@@ -233,7 +233,7 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState,
     # are unknown, not $0), e.g. a replay without liquidation files or every venue unreachable.
     state.liq_tape = tape
     opener = runtime.ws_opener or websockets_opener()
-    coins = ["BTC", *[c for c in config.coins if c != "BTC"]]
+    coins = ["BTC", *[c for c in config.general.coins if c != "BTC"]]
 
     changed = on_update or (lambda name: None)
 
@@ -249,14 +249,14 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState,
         state.bump(TAPE)
         changed(TAPE)
 
-    src = config["sources"]
+    src = config.sources
     bybit_symbols = [venue_symbol("bybit", c)[0] for c in coins]
     common: dict[str, Any] = {"on_status": on_status, "market_clock": lambda: runtime.now_ms() / 1000}
     streams = [
-        LiquidationStream.binance(opener, on_records, url=src["binance_ws"], **common),
-        LiquidationStream.bybit(opener, bybit_symbols, on_records, url=src["bybit_ws"], **common),
+        LiquidationStream.binance(opener, on_records, url=src.binance_ws, **common),
+        LiquidationStream.bybit(opener, bybit_symbols, on_records, url=src.bybit_ws, **common),
         LiquidationStream.okx(
-            opener, on_records, contracts=state.okx_contracts, coins=coins, url=src["okx_ws"], **common
+            opener, on_records, contracts=state.okx_contracts, coins=coins, url=src.okx_ws, **common
         ),
     ]
     state.liq_streams = {s.name: s for s in streams}

@@ -25,15 +25,15 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     from sources.stooq import Stooq
     from sources.yahoo import YahooChart
 
-    src = config["sources"]
-    cadence = config["cadence"]
-    farside = FarsideEtf(runtime.http, src["farside"])
-    fng = AlternativeMe(runtime.http, src["alternative_me"])
-    gecko = CoinGecko(runtime.http, src["coingecko"])
-    yahoo = YahooChart(runtime.http, src["yahoo"])
+    src = config.sources
+    cadence = config.cadence
+    farside = FarsideEtf(runtime.http, src.farside)
+    fng = AlternativeMe(runtime.http, src.alternative_me)
+    gecko = CoinGecko(runtime.http, src.coingecko)
+    yahoo = YahooChart(runtime.http, src.yahoo)
     # Stooq needs a key since 2026: without one it is not asked at all (Yahoo alone, then the S&P index proxy).
-    stooq = Stooq(runtime.http, src["stooq"], src["stooq_apikey"]) if src["stooq_apikey"] else None
-    fred = Fred(runtime.http, src["fred"])
+    stooq = Stooq(runtime.http, src.stooq, src.stooq_apikey) if src.stooq_apikey else None
+    fred = Fred(runtime.http, src.fred)
     history = GlobalHistory(global_history_path() if runtime.mode == "live" else None)
     state.global_history = history
 
@@ -75,14 +75,14 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     return [
         # Daily data has calendar ages: the newest complete ETF day is at most a long weekend old (a Friday seen on
         # a holiday Tuesday evening), Fear & Greed updates every midnight, FRED publishes DGS2 a business day late.
-        Feed("etf_btc", "farside", cadence["etf"], etf_btc, max_data_age=ETF_MAX_AGE_DAYS * day),
-        Feed("etf_eth", "farside", cadence["etf"], etf_eth, max_data_age=ETF_MAX_AGE_DAYS * day),
-        Feed("fear_greed", "alternative.me", cadence["fear_greed"], fear_greed, max_data_age=2 * day),
-        Feed("cg_global", "coingecko", cadence["coingecko"], global_market, max_data_age=3600.0),
+        Feed("etf_btc", "farside", cadence.etf, etf_btc, max_data_age=ETF_MAX_AGE_DAYS * day),
+        Feed("etf_eth", "farside", cadence.etf, etf_eth, max_data_age=ETF_MAX_AGE_DAYS * day),
+        Feed("fear_greed", "alternative.me", cadence.fear_greed, fear_greed, max_data_age=2 * day),
+        Feed("cg_global", "coingecko", cadence.coingecko, global_market, max_data_age=3600.0),
         # /coins/markets changes slowly and CoinGecko's keyless tier is tight: poll it at a third of /global.
-        Feed("cg_markets", "coingecko", cadence["coingecko"] * 3, coin_markets),
-        Feed("equities", "yahoo", cadence["equities"], equities, max_data_age=EQUITY_MAX_AGE_DAYS * day),
-        Feed("rates", "fred", cadence["rates"], rates, max_data_age=7 * day),
+        Feed("cg_markets", "coingecko", cadence.coingecko * 3, coin_markets),
+        Feed("equities", "yahoo", cadence.equities, equities, max_data_age=EQUITY_MAX_AGE_DAYS * day),
+        Feed("rates", "fred", cadence.rates, rates, max_data_age=7 * day),
     ]
 
 

@@ -26,6 +26,12 @@ from tui.runtime.health import FeedHealth, format_age
 
 log = logging.getLogger(__name__)
 
+#: However fast a feed polls, its figures are not called stale sooner than this after its last good fetch.
+MIN_STALE_AFTER = 30.0
+#: A feed's figures are stale after this many of its cadences: config.toml's ``general.stale_factor`` ships the same
+#: value, and :func:`tui.runtime.feeds.build_feeds` sets the configured one on every feed it builds.
+DEFAULT_STALE_FACTOR = 3.0
+
 
 @dataclass(frozen=True)
 class Delivered:
@@ -41,8 +47,10 @@ class Feed:
     """A named fetch that updates the market state; ``run`` raises SourceError on failure and may return what
     it delivered (:class:`Delivered`).
 
-    ``max_data_age``: seconds on the market clock after which the newest figure is stale (None: the feed has no
-    data time). ``frozen_after``: seconds of identical fingerprints after which the data is suspect.
+    ``stale_after``: seconds after the last good fetch at which its figures are stale; 0 derives it as
+    ``stale_factor`` x ``cadence`` (at least :data:`MIN_STALE_AFTER`). ``max_data_age``: seconds on the market clock
+    after which the newest figure is stale (None: the feed has no data time). ``frozen_after``: seconds of identical
+    fingerprints after which the data is suspect.
     """
 
     name: str
@@ -50,16 +58,26 @@ class Feed:
     cadence: float
     run: Callable[[], Awaitable[Delivered | None]]
     stale_after: float = 0.0
+    stale_factor: float = DEFAULT_STALE_FACTOR
     max_data_age: float | None = None
     frozen_after: float | None = None
     health: FeedHealth = field(init=False)
     _fingerprint: Hashable | None = field(default=None, init=False, repr=False)
     _unchanged_since: float | None = field(default=None, init=False, repr=False)
+    _derived_stale: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.stale_after:
-            self.stale_after = max(3 * self.cadence, 30.0)
+        self._derived_stale = not self.stale_after
+        if self._derived_stale:
+            self.stale_after = max(self.stale_factor * self.cadence, MIN_STALE_AFTER)
         self.health = FeedHealth(self.name, self.provider, self.stale_after, max_data_age=self.max_data_age)
+
+    def set_stale_factor(self, factor: float) -> None:
+        """Mark figures stale after ``factor`` x cadence (at least :data:`MIN_STALE_AFTER`) from now on; a feed
+        given its own ``stale_after`` keeps it."""
+        self.stale_factor = factor
+        if self._derived_stale:
+            self.stale_after = self.health.stale_after = max(factor * self.cadence, MIN_STALE_AFTER)
 
     def delivered(self, result: Delivered | None, now: float) -> None:
         """Record a good fetch's data time and fingerprint; mark the feed suspect when its values froze."""
