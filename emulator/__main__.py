@@ -25,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         print("emulator: refusing to listen beyond loopback", file=sys.stderr)
         return 2
 
-    import uvicorn
+    try:
+        import uvicorn
+    except ImportError:
+        print("emulator: serving needs uvicorn: pip install 'altpulse[emulator]'", file=sys.stderr)
+        return 2
 
     from emulator.clock import VirtualClock
     from emulator.core import Emulator

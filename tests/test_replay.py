@@ -19,8 +19,9 @@ from sources.alternative_me import AlternativeMe
 from sources.farside import FarsideEtf
 from sources.http import HttpClient
 from sources.yahoo import YahooChart
+from tests.conftest import SHARED
 
-REPLAY = Path("/work/shared/data/replay")
+REPLAY = SHARED / "data" / "replay"
 needs_replay = pytest.mark.skipif(not REPLAY.is_dir(), reason="shared replay data not present")
 DAY = 86_400_000
 OCT11 = int(pd.Timestamp("2025-10-11", tz="UTC").value // 1_000_000)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from sources.errors import RateLimited, SourceError, SourceUnavailable
 from sources.fred import parse_fredgraph_csv
 from sources.stooq import parse_stooq_csv, stooq_symbol
 from sources.yahoo import parse_chart
+from tests.conftest import SHARED
 
-REAL = Path("/work/shared/fixtures/real")
+REAL = SHARED / "fixtures" / "real"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="shared real fixtures not present")
 
 
