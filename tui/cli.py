@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 EXIT_USAGE = 2
 EXIT_SOURCE_FAILED = 1
@@ -23,6 +24,9 @@ class CliError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CliError(f"{self.prog}: {message}")
+
+if TYPE_CHECKING:
+    from tui.runtime.config import Config
 
 
 def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
@@ -86,7 +90,7 @@ def _setup_logging(path: Path | None) -> None:
     root.setLevel(logging.INFO)
 
 
-def _load(args: argparse.Namespace):  # -> Config
+def _load(args: argparse.Namespace) -> Config:
     from tui.runtime.config import ConfigError, load_config
 
     try:

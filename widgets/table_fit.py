@@ -80,6 +80,10 @@ def cut(cell: Text, width: int | None) -> Text:
     return cut_cell
 
 
+#: Cells of one row by column key (a key or its name).
+CellMap = Mapping[str, Text] | Mapping[ColumnKey, Text] | Mapping[ColumnKey | str, Text]
+
+
 class PaneTable(DataTable[Text]):
     """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row. When a
     :class:`FittedTable` drives it, its columns are refitted whenever its own width changes (a help panel
@@ -108,7 +112,7 @@ class PaneTable(DataTable[Text]):
             return
         self.update_row(row_key, {column_key: value})
 
-    def update_row(self, row_key: RowKey | str, cells: Mapping[ColumnKey | str, Text]) -> None:
+    def update_row(self, row_key: RowKey | str, cells: CellMap) -> None:
         """Replace some cells of one row and repaint that row once."""
         row = RowKey(row_key) if isinstance(row_key, str) else row_key
         if row not in self._row_locations:
@@ -120,7 +124,9 @@ class PaneTable(DataTable[Text]):
                 raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
             data[column] = value
         self._update_count += 1  # part of the row render cache's key: the changed row renders afresh
-        self.refresh_row(self._row_locations.get(row))
+        index = self._row_locations.get(row)
+        if index is not None:
+            self.refresh_row(index)
 
 
 class CoinTable(PaneTable):

@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from tui.app.dashboard import DashboardScreen
@@ -134,12 +135,12 @@ class AltpulseApp(App[None]):
         self.call_from_thread(self._booted)
 
     def _booted(self) -> None:
+        assert self.session is not None and self.scheduler is not None and self.runtime is not None
         self._banner(self.runtime.label, self.runtime.simulated)
         for note in self.config.notes:
             self.notify(note, title="Config", severity="warning", timeout=20)
         for note in self.runtime.notes[:4]:
             self.notify(note, title="Replay data", timeout=12)
-        assert self.session is not None and self.scheduler is not None and self.runtime is not None
         streams = self.session.start_streams(on_update=self._feed_updated)
         if self.start_feeds:
             for name in self.scheduler.feeds:
@@ -214,7 +215,7 @@ class AltpulseApp(App[None]):
     def _announce(self, flipped: list[DriverState]) -> None:
         """A driver changing state raises a toast (and the terminal bell when ``general.bell`` is on)."""
         for driver in flipped:
-            severity = "warning" if driver.state == "active" else "information"
+            severity: SeverityLevel = "warning" if driver.state == "active" else "information"
             self.notify(f"{driver.name}: now {driver.state.upper()} ({driver.display_value})",
                         title="Key driver changed", severity=severity, timeout=8)  # fmt: skip
         if flipped and self.config.general.bell:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.runtime.keys import ACTIONS, KEY_DISPLAY
 
 
-def dashboard_bindings() -> list[Binding]:
+def dashboard_bindings() -> list[BindingType]:
     return [
         Binding(key, action, description, show=show, id=binding_id, key_display=KEY_DISPLAY.get(key))
         for binding_id, (key, action, description, show) in ACTIONS.items()
@@ -45,7 +45,7 @@ class KeyCommands(Provider):
             if name in seen:
                 continue
             seen.add(name)
-            run = partial(self.app.call_later, active.node.run_action, binding.action)
+            run = partial(self.app.call_later, self.app.run_action, binding.action, active.node)
             commands.append((name, _key_label(binding, self.app), run))
         return commands
 

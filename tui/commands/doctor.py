@@ -114,7 +114,7 @@ def _require(items: Any, what: str, provider: str, endpoint: str) -> int:
 
 def rest_checks(
     config: Any, http: Any, now_ms: int, frozen_gap_s: float = 2.0
-) -> list[tuple[Check, Callable[[], Awaitable[str]]]]:
+) -> list[tuple[Check, Callable[[], Awaitable[str]] | None]]:
     """(check, call) for every REST endpoint the console uses (the BTC ticker twice, ``frozen_gap_s`` apart)."""
     from sources.alternative_me import AlternativeMe
     from sources.binance_futures import BinanceFutures
@@ -239,7 +239,7 @@ def rest_checks(
         series = await Fred(http, src.fred).series("DGS2")
         return f"DGS2 {series.latest:.2f}% as of {series.as_of:%Y-%m-%d}"
 
-    out = [
+    out: list[tuple[Check, Callable[[], Awaitable[str]] | None]] = [
         (check("binance", "/api/v3/ticker/24hr", src.binance_spot), ticker),
         (check("binance", "/api/v3/klines", src.binance_spot), klines),
         (check("binance", "/fapi/v1/exchangeInfo", src.binance_futures), perps),
@@ -270,7 +270,7 @@ def rest_checks(
         out.append((stooq_check, stooq))
     else:
         stooq_check.status, stooq_check.detail = "skipped", "no [sources] stooq_apikey (Stooq needs a key since 2026)"
-        out.append((stooq_check, None))  # type: ignore[arg-type]
+        out.append((stooq_check, None))
     return out
 
 
@@ -334,7 +334,7 @@ def ws_checks(config: Any, seconds: float, opener: Any = None) -> list[Awaitable
 
         return handle
 
-    checks = []
+    checks: list[Awaitable[Check]] = []
     for venue, frames in ((binance, []), (bybit, bybit.subscribe_frames()), (okx, okx.subscribe_frames())):
         handle = coins_of(venue)
         check = Check(venue.name, "websocket liquidations", "ws", venue.url)

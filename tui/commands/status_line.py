@@ -125,7 +125,7 @@ def extract(doc: dict[str, Any], now: float) -> StatusFigures:
         active = sum(1 for d in drivers if isinstance(d, dict) and d.get("state") == "active")
     etf_day = doc.get("etf", {}).get("last_day") if isinstance(doc.get("etf"), dict) else None
     as_of = doc.get("as_of")
-    mode = doc.get("mode") if doc.get("mode") in ("live", "demo", "replay") else "live"
+    mode = str(doc["mode"]) if doc.get("mode") in ("live", "demo", "replay") else "live"
     return StatusFigures(
         mode=mode,
         simulated=doc.get("simulated") is True or mode == "demo",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sources.errors import SourceError
 from tui.runtime.config import Config
@@ -19,7 +19,23 @@ from tui.runtime.modes import Runtime
 from tui.runtime.scheduler import Delivered, Feed
 from tui.runtime.state import TAPE, MarketState
 
+if TYPE_CHECKING:
+    from records.derivs import DerivsSnapshot
+
 HOUR_MS = 3_600_000
+
+
+class PerpVenue(Protocol):
+    """A venue's bulk call: every perp's funding (and OI where the venue includes it) in one request."""
+
+    async def snapshot(self) -> DerivsSnapshot: ...
+
+
+class PerpListing(Protocol):
+    """A venue's list of the crypto USDT perpetuals trading now."""
+
+    async def perpetuals(self) -> set[str]: ...
+
 EIGHT_HOURS_MS = 8 * HOUR_MS
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 
@@ -33,12 +49,15 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
     src = config.sources
     cadence = config.cadence
-    venues = {
-        "binance": BinanceFutures(runtime.http, src.binance_futures, wall=lambda: runtime.now_ms() / 1000),
-        "bybit": Bybit(runtime.http, src.bybit),
+    binance = BinanceFutures(runtime.http, src.binance_futures, wall=lambda: runtime.now_ms() / 1000)
+    bybit = Bybit(runtime.http, src.bybit)
+    venues: dict[str, PerpVenue] = {
+        "binance": binance,
+        "bybit": bybit,
         "okx": Okx(runtime.http, src.okx),
         "hyperliquid": Hyperliquid(runtime.http, src.hyperliquid),
     }
+    listings: dict[str, PerpListing] = {"binance": binance, "bybit": bybit}
     coins = ["BTC", *[c for c in config.general.coins if c != "BTC"]]
     periods = config.funding.history_periods
     replay = runtime.mode == "replay"
@@ -72,7 +91,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
         async def one(symbol: str, mark: float) -> list[Any]:
             try:
-                return await venues["binance"].open_interest({symbol: mark})
+                return await binance.open_interest({symbol: mark})
             except SourceError as exc:
                 if _unknown_symbol(exc):
                     return []
@@ -89,7 +108,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
         async def one(coin: str) -> Any:
             symbol, _ = venue_symbol("binance", coin)
             try:
-                return await venues["binance"].open_interest_hist(symbol, "1h", limit=26)
+                return await binance.open_interest_hist(symbol, "1h", limit=26)
             except SourceError as exc:
                 if _unknown_symbol(exc):  # not listed on Binance futures
                     return None
@@ -110,7 +129,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
             symbol, _ = venue_symbol("bybit", coin)
             async with gate:
                 try:
-                    return await venues["bybit"].funding_history(symbol, start, now)
+                    return await bybit.funding_history(symbol, start, now)
                 except SourceError as exc:
                     if _unknown_symbol(exc):
                         return None
@@ -122,7 +141,7 @@ def build_derivs_feeds(config: Config, runtime: Runtime, state: MarketState) -> 
 
     def universe_feed(venue: str) -> Feed:
         async def run() -> Delivered:
-            state.perp_universe[venue] = frozenset(await venues[venue].perpetuals())
+            state.perp_universe[venue] = frozenset(await listings[venue].perpetuals())
             return Delivered(None)
 
         # The listings change a few times a week: daily, and at start before the first heatmap settles.

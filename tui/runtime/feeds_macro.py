@@ -115,7 +115,8 @@ async def us_equities(yahoo: Any, stooq: Any, now_ms: int, sessions: int = 5) ->
     max_age_ms = EQUITY_MAX_AGE_DAYS * 86_400_000
 
     def usable(bars: Any) -> bool:
-        fresh = bars is not None and bars.as_of is not None and now_ms - _day_ms(bars.as_of) <= max_age_ms
+        as_of = None if bars is None else _day_ms(bars.as_of)
+        fresh = as_of is not None and now_ms - as_of <= max_age_ms
         return fresh and int(bars.frame["close"].notna().sum()) > sessions
 
     spy: Any = None

@@ -32,12 +32,12 @@ def _cvd_view(figures: Figures, status: PaneStatus, coin_filter: str) -> CvdView
     since = figures.config.cvd.start.isoformat()
     errors = figures.state.coin_errors
     if daily is None:
-        rows = tuple(CvdRow(c, None, None, None, None, None, note=errors[c]) for c in sorted(errors))
-        return CvdView(status, since=since, rows=rows)
+        return CvdView(status, since=since,
+                       rows=tuple(CvdRow(c, None, None, None, None, None, note=errors[c]) for c in sorted(errors)))
     summary = daily.summary.set_index("coin")
     delta_24h = hourly.summary.set_index("coin")["delta_24h_usd"] if hourly is not None else None
     ratio_30d = figures.ratio_over(daily, THIRTY_DAYS)
-    rows = []
+    rows: list[CvdRow] = []
     for coin, rec in summary.iterrows():
         note = ""
         if rec["unknown"]:

@@ -37,7 +37,7 @@ def macro_view(state: MarketState, metrics: Metrics, healths: dict[str, FeedHeal
     items: list[MacroItem] = []
     glob = state.global_market
     if glob is not None:
-        dom = metrics.lookup("btc_dominance_change", "30d")
+        dom = metrics.get("btc_dominance_change", "30d")
         items.append(MacroItem(
             "BTC dominance", f"{glob.btc_dominance_pct:.1f}%",
             "" if dom.value is None else f"{dom.value:+.2f} pt 30d", _tone(dom.value, "positive"),
@@ -46,7 +46,7 @@ def macro_view(state: MarketState, metrics: Metrics, healths: dict[str, FeedHeal
         items.append(MacroItem(
             "Alt mcap ex BTC/ETH", money(glob.alt_mcap_ex_btc_eth_usd), "", "dim", fresh("cg_global"),
         ))  # fmt: skip
-        stable = metrics.lookup("stablecoin_share_change", "30d")
+        stable = metrics.get("stablecoin_share_change", "30d")
         items.append(MacroItem(
             "Stablecoin share", f"{glob.stablecoin_share_pct:.2f}%",
             "" if stable.value is None else f"{stable.value:+.2f} pt 30d", _tone(stable.value, "positive"),
@@ -54,31 +54,31 @@ def macro_view(state: MarketState, metrics: Metrics, healths: dict[str, FeedHeal
         ))  # fmt: skip
     fng = state.fear_greed
     if fng is not None:
-        value = num(fng.latest_value)
-        tone = "red" if value is not None and value <= 25 else "green" if value and value >= 75 else "yellow"
-        items.append(MacroItem("Fear & Greed", f"{value:.0f}" if value is not None else "—",
+        index = num(fng.latest_value)
+        tone = "red" if index is not None and index <= 25 else "green" if index and index >= 75 else "yellow"
+        items.append(MacroItem("Fear & Greed", f"{index:.0f}" if index is not None else "—",
                                str(fng.latest_classification), tone, fresh("fear_greed"),
                                f"as of {fng.as_of:%Y-%m-%d}"))  # fmt: skip
-    spy = metrics.lookup("spy_change", "5d")
+    spy = metrics.get("spy_change", "5d")
     bars = state.spy
     if bars is not None:
         last = bars.frame["close"].dropna()
         note = f"{bars.source}, as of {bars.as_of:%Y-%m-%d}" if bars.as_of is not None else ""
         change = pct(spy.value) + " 5d" if spy.value is not None else ""
-        value = f"{last.iloc[-1]:.2f}" if len(last) else "—"
+        shown = f"{last.iloc[-1]:.2f}" if len(last) else "—"
         label = "SPY"
         if bars.proxy_for:
             # The S&P 500 index standing in for SPY (same large caps): never shown under SPY's own name.
             label, note = "S&P 500 (SPY proxy)", f"{bars.symbol} index, {note}"
-        items.append(MacroItem(label, value, change, _tone(spy.value, "negative"), fresh("equities"), note))
-    us2y = metrics.lookup("us2y_change", "10d")
+        items.append(MacroItem(label, shown, change, _tone(spy.value, "negative"), fresh("equities"), note))
+    us2y = metrics.get("us2y_change", "10d")
     series = state.us2y
     if series is not None:
         note = f"FRED, as of {series.as_of:%Y-%m-%d}" if series.as_of is not None else ""
         change = "" if us2y.value is None else f"{us2y.value:+.2f} pt 10d"
-        value = f"{series.latest:.2f}%"
-        items.append(MacroItem("US 2y yield", value, change, _tone(us2y.value, "positive"), fresh("rates"), note))
-    small = metrics.lookup("smallcap_vs_largecap", "30d")
+        items.append(MacroItem("US 2y yield", f"{series.latest:.2f}%", change, _tone(us2y.value, "positive"),
+                               fresh("rates"), note))  # fmt: skip
+    small = metrics.get("smallcap_vs_largecap", "30d")
     if state.coin_markets is not None:
         items.append(MacroItem("Small vs large caps", "—" if small.value is None else f"{small.value:+.1f} pp",
                                "30d", _tone(small.value, "negative"), fresh("cg_markets"), small.note))  # fmt: skip

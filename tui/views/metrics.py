@@ -61,6 +61,13 @@ class Metrics:
             "us2y_change": self._us2y,
         }
 
+    def get(self, metric: str, window: str | None) -> MetricValue:
+        """:meth:`lookup` of a metric the console knows (a KeyError for any other)."""
+        value = self.lookup(metric, window)
+        if value is None:
+            raise KeyError(metric)
+        return value
+
     def lookup(self, metric: str, window: str | None) -> MetricValue | None:
         handler = self._handlers.get(metric)
         if handler is None:
