@@ -69,8 +69,8 @@ def _series(snapshots: pd.DataFrame | pd.Series, column: str) -> pd.Series:
         return snapshots
     frame = snapshots
     if "time" in frame.columns:
-        index = pd.to_datetime(frame["time"], unit="ms", utc=True) if np.issubdtype(
-            frame["time"].dtype, np.integer) else pd.to_datetime(frame["time"], utc=True)  # fmt: skip
+        index = pd.to_datetime(frame["time"], unit="ms", utc=True) if pd.api.types.is_integer_dtype(
+            frame["time"].dtype) else pd.to_datetime(frame["time"], utc=True)  # fmt: skip
         return pd.Series(frame[column].to_numpy(np.float64), index=pd.DatetimeIndex(index))
     return frame[column]
 
