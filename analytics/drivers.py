@@ -63,13 +63,13 @@ Mode = Literal["all", "any"]
 State = Literal["active", "clear", "unknown"]
 Trend = Literal["up", "down", "flat"]
 
-OPS: dict[str, Callable[[float, float], bool]] = {
+OPS: dict[Op, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
-MODES = ("all", "any")
+MODES: tuple[Mode, ...] = ("all", "any")
 
 KNOWN_METRICS: dict[str, str] = {
     "etf_net_flow_sum": "US spot BTC ETF net flow, sum of the last N trading days (USD; window in days)",
@@ -251,8 +251,8 @@ def _show(value: Any) -> str:
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
     if isinstance(value, bool | int | float) or value is None:
         return repr(value)
-    kind = {dict: "a table", list: "an array", tuple: "an array"}.get(type(value), type(value).__name__)
-    return kind
+    kinds: dict[type, str] = {dict: "a table", list: "an array", tuple: "an array"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 _RULE_KEYS = ("id", "name", "meaning", "mode", "enabled", "conditions")

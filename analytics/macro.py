@@ -121,7 +121,7 @@ def _basket_return(caps: np.ndarray, changes_pct: np.ndarray) -> float:
     """Market-cap-weighted return of a basket formed at the window start: ``sum(cap_now) /
     sum(cap_now / (1 + r)) - 1`` (percent), i.e. weights are the coins' caps 30 days ago."""
     start_caps = caps / (1 + changes_pct / 100)
-    return (caps.sum() / start_caps.sum() - 1) * 100
+    return float((caps.sum() / start_caps.sum() - 1) * 100)
 
 
 def small_vs_large_cap_return(
