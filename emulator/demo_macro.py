@@ -51,8 +51,8 @@ US_HOLIDAYS = frozenset(pd.to_datetime([
 
 #: (CoinGecko id, symbol, name) of a realistic top-100, largest first; stablecoins are flagged by STABLES.
 TOP_COINS: list[tuple[str, str, str]] = [
-    tuple(line.split(",", 2))  # type: ignore[misc]
-    for line in """
+    (coin_id, symbol, name)
+    for coin_id, symbol, name in (line.split(",", 2) for line in """
 bitcoin,BTC,Bitcoin
 ethereum,ETH,Ethereum
 tether,USDT,Tether
@@ -153,7 +153,7 @@ basic-attention-token,BAT,Basic Attention
 gnosis,GNO,Gnosis
 raydium,RAY,Raydium
 helium,HNT,Helium
-""".strip().splitlines()
+""".strip().splitlines())
 ]
 STABLES = frozenset({"USDT", "USDC", "DAI", "USDE"})
 #: Market caps at the anchor (USD) for the largest coins; the rest follow a power law down to ~$0.5B.
