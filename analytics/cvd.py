@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -189,7 +190,7 @@ def _interval_ns(frames: Mapping[str, pd.DataFrame], union: np.ndarray) -> int |
     """Bar length (ns) from Binance's ``close_time = open_time + interval - 1 ms``, else the smallest step."""
     for frame in frames.values():
         if len(frame) and "close_time" in frame.columns:
-            first_close = pd.Timestamp(frame["close_time"].iat[0])
+            first_close = pd.Timestamp(frame["close_time"].iloc[0])
             return _ts_ns(first_close) + _NS_PER_MS - _ts_ns(frame.index[0])
     if union.size > 1:
         return int(np.diff(union).min())
@@ -231,7 +232,8 @@ def basket(
     since_ts = _utc(since)
     since_ns = _ts_ns(since_ts)
 
-    times = [_ns(frames[coin].index) for coin in coins]
+    # Kline frames are indexed by open time (records.klines), a DatetimeIndex the frame's type does not carry.
+    times = [_ns(cast(pd.DatetimeIndex, frames[coin].index)) for coin in coins]
     union = _union(times)
 
     # Arrays are built coin-major (N x T, each coin a contiguous row) and used transposed as T x N views.

@@ -63,13 +63,13 @@ Mode = Literal["all", "any"]
 State = Literal["active", "clear", "unknown"]
 Trend = Literal["up", "down", "flat"]
 
-OPS: dict[str, Callable[[float, float], bool]] = {
+OPS: dict[Op, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
-MODES = ("all", "any")
+MODES: tuple[Mode, ...] = ("all", "any")
 
 KNOWN_METRICS: dict[str, str] = {
     "etf_net_flow_sum": "US spot BTC ETF net flow, sum of the last N trading days (USD; window in days)",
@@ -251,8 +251,8 @@ def _show(value: Any) -> str:
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
     if isinstance(value, bool | int | float) or value is None:
         return repr(value)
-    kind = {dict: "a table", list: "an array", tuple: "an array"}.get(type(value), type(value).__name__)
-    return kind
+    kinds: dict[type, str] = {dict: "a table", list: "an array", tuple: "an array"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 _RULE_KEYS = ("id", "name", "meaning", "mode", "enabled", "conditions")
@@ -457,6 +457,13 @@ def _lookup(
         return MetricValue(None, None, note=f"lookup failed: {type(exc).__name__}: {exc}")
 
 
+def _decisive(mv: MetricValue) -> float | None:
+    """The value as a float when it can decide a condition (:attr:`MetricValue.usable`), else None."""
+    if mv.value is None or not mv.usable:  # usable implies a value: the first test is for the type checker
+        return None
+    return float(mv.value)
+
+
 def _trend(rule: Rule, current: MetricValue | None, prev: DriverState | None) -> Trend | None:
     """Direction of the first condition's value at its latest update.
 
@@ -465,17 +472,16 @@ def _trend(rule: Rule, current: MetricValue | None, prev: DriverState | None) ->
     the previous trend, so a 1 Hz re-evaluation of a daily figure does not turn every arrow into "flat".
     None when either value is unusable or the first condition changed (rule retuned).
     """
-    if prev is None or not prev.values or current is None or not current.usable:
+    if prev is None or not prev.values or current is None or (b := _decisive(current)) is None:
         return None
     prev_cond, prev_mv, _ = prev.values[0]
     first = rule.conditions[0]
     if (
         prev_mv is None
-        or not prev_mv.usable
+        or (a := _decisive(prev_mv)) is None
         or (prev_cond.metric, prev_cond.window) != (first.metric, first.window)
     ):
         return None
-    a, b = float(prev_mv.value), float(current.value)  # type: ignore[arg-type]
     if current.as_of == prev_mv.as_of and a == b:  # the same datum again
         return prev.trend
     if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12):
@@ -508,7 +514,8 @@ def evaluate(
         results: list[ConditionResult] = []
         for cond in rule.conditions:
             mv = _lookup(metric_lookup, cond)
-            result = cond.test(float(mv.value)) if mv is not None and mv.usable else None  # type: ignore[arg-type]
+            number = _decisive(mv) if mv is not None else None
+            result = cond.test(number) if number is not None else None
             results.append(ConditionResult(cond, mv, result))
         state = _combine([r.result for r in results], rule.mode)
         prev = previous.get(rule.id)

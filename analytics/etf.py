@@ -40,7 +40,7 @@ def completed_totals(flows: pd.DataFrame, partial_last: bool = False) -> pd.Seri
     return total.dropna()
 
 
-def _as_date(label: object) -> date:
+def _as_date(label: date | str) -> date:
     return pd.Timestamp(label).date()
 
 
@@ -86,9 +86,9 @@ def largest_outflow(flows: pd.DataFrame, n: int = 10, partial_last: bool = False
     if totals.empty:
         return FlowFigure(math.nan, None, 0, "no completed days")
     window = totals.iloc[-n:]
-    label = window.idxmin()
+    low = int(window.argmin())  # position of the first minimum, as idxmin() finds its label
     note = "" if len(window) == n else f"only {len(window)} completed days (window {n})"
-    return FlowFigure(float(window.loc[label]), _as_date(label), len(window), note)
+    return FlowFigure(float(window.iloc[low]), _as_date(window.index[low]), len(window), note)
 
 
 def cumulative_flows(flows: pd.DataFrame, partial_last: bool = False) -> pd.Series:

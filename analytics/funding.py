@@ -49,8 +49,8 @@ def group_codes(values: np.ndarray | pd.Series, *, sort: bool = True) -> tuple[n
     change[0] = True
     np.not_equal(arr[1:], arr[:-1], out=change[1:])
     heads = np.flatnonzero(change)
-    head_codes, labels = pd.factorize(arr[heads], sort=sort)
-    return head_codes[np.cumsum(change) - 1], np.asarray(labels, dtype=object)
+    head_codes, head_labels = pd.factorize(arr[heads], sort=sort)
+    return head_codes[np.cumsum(change) - 1], np.asarray(head_labels, dtype=object)
 
 
 def annualised(rate_8h: float | np.ndarray | pd.DataFrame) -> float | np.ndarray | pd.DataFrame:

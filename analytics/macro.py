@@ -69,8 +69,8 @@ def _series(snapshots: pd.DataFrame | pd.Series, column: str) -> pd.Series:
         return snapshots
     frame = snapshots
     if "time" in frame.columns:
-        index = pd.to_datetime(frame["time"], unit="ms", utc=True) if np.issubdtype(
-            frame["time"].dtype, np.integer) else pd.to_datetime(frame["time"], utc=True)  # fmt: skip
+        index = pd.to_datetime(frame["time"], unit="ms", utc=True) if pd.api.types.is_integer_dtype(
+            frame["time"].dtype) else pd.to_datetime(frame["time"], utc=True)  # fmt: skip
         return pd.Series(frame[column].to_numpy(np.float64), index=pd.DatetimeIndex(index))
     return frame[column]
 
@@ -121,7 +121,7 @@ def _basket_return(caps: np.ndarray, changes_pct: np.ndarray) -> float:
     """Market-cap-weighted return of a basket formed at the window start: ``sum(cap_now) /
     sum(cap_now / (1 + r)) - 1`` (percent), i.e. weights are the coins' caps 30 days ago."""
     start_caps = caps / (1 + changes_pct / 100)
-    return (caps.sum() / start_caps.sum() - 1) * 100
+    return float((caps.sum() / start_caps.sum() - 1) * 100)
 
 
 def small_vs_large_cap_return(

@@ -56,7 +56,7 @@ def pct_change_over(series: pd.Series, window: pd.Timedelta) -> float:
     ref = values[pos]
     if ref == 0.0:
         return float("nan")
-    return (values[-1] / ref - 1.0) * 100.0
+    return float((values[-1] / ref - 1.0) * 100.0)
 
 
 def observed_closes(frame: pd.DataFrame, now_ms: int | None = None) -> pd.Series:

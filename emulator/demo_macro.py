@@ -26,6 +26,7 @@ Vectorised; the whole fill takes a few tens of milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -50,8 +51,8 @@ US_HOLIDAYS = frozenset(pd.to_datetime([
 
 #: (CoinGecko id, symbol, name) of a realistic top-100, largest first; stablecoins are flagged by STABLES.
 TOP_COINS: list[tuple[str, str, str]] = [
-    tuple(line.split(",", 2))  # type: ignore[misc]
-    for line in """
+    (coin_id, symbol, name)
+    for coin_id, symbol, name in (line.split(",", 2) for line in """
 bitcoin,BTC,Bitcoin
 ethereum,ETH,Ethereum
 tether,USDT,Tether
@@ -152,7 +153,7 @@ basic-attention-token,BAT,Basic Attention
 gnosis,GNO,Gnosis
 raydium,RAY,Raydium
 helium,HNT,Helium
-""".strip().splitlines()
+""".strip().splitlines())
 ]
 STABLES = frozenset({"USDT", "USDC", "DAI", "USDE"})
 #: Market caps at the anchor (USD) for the largest coins; the rest follow a power law down to ~$0.5B.
@@ -166,7 +167,7 @@ def trading_days(start: date, end: date) -> pd.DatetimeIndex:
     return days[~np.isin(days.date, list(US_HOLIDAYS))]
 
 
-def _price_lookup(dataset: MarketDataset, symbol: str):
+def _price_lookup(dataset: MarketDataset, symbol: str) -> Callable[[np.ndarray], np.ndarray] | None:
     """A vectorised ``times_ms -> close of the hourly bar that ended at or before t`` for ``symbol``, or
     None."""
     frames = dataset.spot_klines.get(symbol)
@@ -184,7 +185,7 @@ def _price_lookup(dataset: MarketDataset, symbol: str):
     return at
 
 
-def _synthetic_path(rng: np.random.Generator, times_ms: np.ndarray, level: float, vol_day: float):
+def _synthetic_path(rng: np.random.Generator, times_ms: np.ndarray, level: float, vol_day: float) -> np.ndarray:
     """A random-walk price at ``times_ms`` ending at ``level`` (used when the dataset has no klines)."""
     steps = np.diff(times_ms, prepend=times_ms[0]) / DAY
     logp = np.cumsum(rng.normal(0, vol_day, len(times_ms)) * np.sqrt(np.maximum(steps, 0)))

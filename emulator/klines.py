@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -183,7 +185,7 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int, *, interpolate: bool 
     out = visible.copy()
     row = len(out) - 1
     for col, value in values.items():
-        out.iloc[row, out.columns.get_loc(col)] = value
+        out.iloc[row, cast(int, out.columns.get_loc(col))] = value  # unique column names: a position
     return out
 
 

@@ -69,7 +69,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -359,7 +359,7 @@ class _Builder:
             fng = parse_fng(raw, endpoint=self.rel(path))
             frame = fng.frame
             self.fear_greed.append(pd.DataFrame({
-                "time": frame.index.as_unit("ms").asi8, "value": frame["value"].to_numpy(),
+                "time": cast(pd.DatetimeIndex, frame.index).as_unit("ms").asi8, "value": frame["value"].to_numpy(),
                 "classification": frame["classification"].to_numpy(),
                 "_ref": [f"{self.rel(path)}:data[{i}]" for i in range(len(frame))],
             }))  # fmt: skip
@@ -370,7 +370,8 @@ class _Builder:
             raise _Unrecognised("JSON layout not recognised (expected alternative.me fng or ETF daily_flows)")
 
     def _etf_json(self, path: Path, raw: dict[str, Any]) -> None:
-        meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        meta = raw.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
         description = str(meta.get("description", ""))
         records = raw["daily_flows"]
         dates, rows, totals, refs = [], [], [], []
@@ -433,7 +434,7 @@ class _Builder:
             series = parse_fredgraph_csv(text)
             values = series.values
             self.rates[series.series_id] = pd.DataFrame({
-                "time": values.index.as_unit("ms").asi8, "value": values.to_numpy(np.float64),
+                "time": cast(pd.DatetimeIndex, values.index).as_unit("ms").asi8, "value": values.to_numpy(np.float64),
             })  # fmt: skip
             self.loaded.append(LoadedFile(self.rel(path), "FRED fredgraph CSV", f"rates[{series.series_id}]",
                                           len(values), f"header {header[0]!r}"))  # fmt: skip
@@ -629,13 +630,13 @@ class _Builder:
         refs = np.array([_line_ref(rel, 2 + i) for i in range(len(frame))], dtype=object)
         parts: list[pd.DataFrame] = []
         if "symbol" in lower and "fundingtime" in lower:
-            coin = frame["symbol"].astype(str).str.replace(r"(USDT|USDC|USD|_PERP)+$", "", regex=True)
+            coins = frame["symbol"].astype(str).str.replace(r"(USDT|USDC|USD|_PERP)+$", "", regex=True)
             parts.append(
                 pd.DataFrame(
                     {
                         "time": _epoch_ms(frame["fundingtime"]),
                         "exchange": "binance",
-                        "coin": coin.to_numpy(),
+                        "coin": coins.to_numpy(),
                         "rate": frame["fundingrate"].astype(float),
                         "_ref": refs,
                     }
@@ -711,11 +712,12 @@ class _Builder:
         bars["day"] = local[regular].normalize().tz_localize(None)
         daily = bars.groupby("day", sort=True).agg(open=("open", "first"), high=("high", "max"),
                                                   low=("low", "min"), close=("close", "last"))  # fmt: skip
-        mask, note = _session_filter(list(daily.index.date), self.rel(path), f"{symbol} session")
+        days = cast(pd.DatetimeIndex, daily.index)  # grouped by the "day" column: tz-naive session dates
+        mask, note = _session_filter(list(days.date), self.rel(path), f"{symbol} session")
         if note:
             self.notes.append(note)
         daily = daily[mask]
-        session_open = (daily.index + pd.Timedelta(hours=9, minutes=30)).tz_localize("America/New_York")
+        session_open = (days[mask] + pd.Timedelta(hours=9, minutes=30)).tz_localize("America/New_York")
         daily.insert(0, "time", session_open.tz_convert("UTC").as_unit("ms").asi8)
         daily["volume"] = np.nan
         self.equities[symbol] = daily.reset_index(drop=True)
@@ -787,10 +789,10 @@ class _Builder:
                     ends.append(int(opens[-1]) + interval - 1)
                     # The last row may be a collector's still-open bar: data is complete up to its open.
                     complete.append((int(opens[-1]), f"{symbol} {_interval_label(interval)} ({market})"))
-        for frame in [dataset.fear_greed, dataset.funding, *dataset.rates.values(), *dataset.equities.values()]:
-            if frame is not None and len(frame):
-                starts.append(int(frame["time"].min()))
-                ends.append(int(frame["time"].max()))
+        for table in [dataset.fear_greed, dataset.funding, *dataset.rates.values(), *dataset.equities.values()]:
+            if table is not None and len(table):
+                starts.append(int(table["time"].min()))
+                ends.append(int(table["time"].max()))
         for flows in dataset.etf_flows.values():
             if len(flows):
                 days = pd.DatetimeIndex(pd.to_datetime(list(flows.index)))

@@ -20,6 +20,7 @@ days). Symbols are the venue's (``1000PEPEUSDT``: prices x1000, quantities /1000
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -325,6 +326,15 @@ def funding_info(request: EmuRequest, emu: Emulator) -> EmuResponse:
     return EmuResponse.json(out, headers={WEIGHT_HEADER: "0"})
 
 
+class _FundingRateRow(TypedDict):
+    """One settlement in ``/fapi/v1/fundingRate``'s answer."""
+
+    symbol: str
+    fundingRate: str
+    fundingTime: int
+    markPrice: str
+
+
 @route("GET", "/fapi/v1/fundingRate")
 def funding_rate(request: EmuRequest, emu: Emulator) -> EmuResponse:
     now = emu.now_ms()
@@ -338,7 +348,7 @@ def funding_rate(request: EmuRequest, emu: Emulator) -> EmuResponse:
         coins = [key.coin]
     else:
         coins = listed_coins(emu, EXCHANGE, now)
-    rows: list[dict[str, object]] = []
+    rows: list[_FundingRateRow] = []
     for coin in coins:
         series = funding_series(emu, EXCHANGE).get(coin)
         if series is None:
@@ -351,7 +361,7 @@ def funding_rate(request: EmuRequest, emu: Emulator) -> EmuResponse:
                 "symbol": sym, "fundingRate": f"{series.values[i]:.8f}", "fundingTime": t,
                 "markPrice": f"{(mark or 0.0) * mult:.8f}",
             })  # fmt: skip
-    rows.sort(key=lambda r: r["fundingTime"])  # type: ignore[arg-type,return-value]
+    rows.sort(key=lambda r: r["fundingTime"])
     rows = rows[:limit] if start is not None else rows[-limit:]
     return EmuResponse.json(rows)
 

@@ -75,12 +75,16 @@ def kline_rows(bars: pd.DataFrame, interval_ms: int) -> list[list[object]]:
     opens = bars["open_time"].to_numpy(np.int64)
     closes = kline_close_time(opens, interval_ms)
     rows: list[list[object]] = []
-    for i, bar in enumerate(bars.itertuples(index=False)):
-        taker_base = None if np.isnan(bar.taker_buy_volume) else _fmt(bar.taker_buy_volume)
-        taker_quote = None if np.isnan(bar.taker_buy_quote_volume) else _fmt(bar.taker_buy_quote_volume)
+    # Plain tuples unpacked by column: on a named tuple the ``count`` field reads as tuple.count to a type checker.
+    columns = ["open", "high", "low", "close", "volume", "quote_volume", "count", "taker_buy_volume",
+               "taker_buy_quote_volume"]  # fmt: skip
+    bar_values = bars[columns].itertuples(index=False, name=None)
+    for i, (o, h, lo, c, volume, quote_volume, count, taker_volume, taker_quote_volume) in enumerate(bar_values):
+        taker_base = None if np.isnan(taker_volume) else _fmt(taker_volume)
+        taker_quote = None if np.isnan(taker_quote_volume) else _fmt(taker_quote_volume)
         rows.append([
-            int(opens[i]), _fmt(bar.open), _fmt(bar.high), _fmt(bar.low), _fmt(bar.close), _fmt(bar.volume),
-            int(closes[i]), _fmt(bar.quote_volume), int(bar.count), taker_base, taker_quote, "0",
+            int(opens[i]), _fmt(o), _fmt(h), _fmt(lo), _fmt(c), _fmt(volume),
+            int(closes[i]), _fmt(quote_volume), int(count), taker_base, taker_quote, "0",
         ])  # fmt: skip
     return rows
 

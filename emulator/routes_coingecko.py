@@ -11,7 +11,7 @@ the field is ``null``, as for a newly listed coin. Errors use CoinGecko's ``{"er
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,7 @@ def _snapshots(emu: Emulator) -> tuple[np.ndarray, dict[int, pd.DataFrame]] | No
     key = ("coingecko_snapshots", id(frame))
     cached = emu.cache.get(key)
     if cached is None:
-        groups = {int(t): g.set_index("id") for t, g in frame.groupby("time", sort=True)}
+        groups = {int(cast(np.int64, t)): g.set_index("id") for t, g in frame.groupby("time", sort=True)}
         cached = (np.array(sorted(groups), dtype=np.int64), groups)
         emu.cache[key] = cached
     return cached
@@ -126,10 +126,10 @@ def coins_markets(request: EmuRequest, emu: Emulator) -> EmuResponse:
         }  # fmt: skip
         changes: dict[str, float | None] = {}
         for w, prev in earlier.items():
-            if prev is not None and coin_id in prev.index and prev.at[coin_id, "price"] > 0:
-                changes[w] = (price / float(prev.at[coin_id, "price"]) - 1) * 100
-            else:
-                changes[w] = None
+            prev_price = 0.0  # no earlier snapshot of the coin: no change
+            if prev is not None and coin_id in prev.index:
+                prev_price = float(cast(float, prev.at[coin_id, "price"]))
+            changes[w] = (price / prev_price - 1) * 100 if prev_price > 0 else None
         item["price_change_percentage_24h"] = changes["24h"]
         item["last_updated"] = stamp
         for w in windows:

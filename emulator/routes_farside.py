@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from html import escape
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -77,8 +78,9 @@ def visible_flows(frame: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, bool]
         reported = int(len(funds) * elapsed / FILL_SPAN_MS)
         order = sorted(funds, key=lambda f: (sum(map(ord, f)) * 7919) % 101)
         pending = order[reported:]
-        out.iloc[-1, [out.columns.get_loc(f) for f in pending]] = np.nan
-        out.iloc[-1, out.columns.get_loc("Total")] = np.nan
+        # Column names are unique, so each name's location is one position.
+        out.iloc[-1, [cast(int, out.columns.get_loc(f)) for f in pending]] = np.nan
+        out.iloc[-1, cast(int, out.columns.get_loc("Total"))] = np.nan
     return out[[*live, "Total"]], partial
 
 
@@ -110,8 +112,8 @@ def render_page(asset: str, flows: pd.DataFrame) -> str:
     complete = flows[flows["Total"].notna()]
     for label, reducer in (("Total", "sum"), ("Average", "mean"), ("Maximum", "max"), ("Minimum", "min")):
         agg = getattr(complete, reducer)() if not complete.empty else pd.Series(np.nan, index=flows.columns)
-        cells = "".join(f"<td>{fmt_millions(float(agg[c]))}</td>" for c in flows.columns)
-        parts.append(f'<tr class="summary"><td>{label}</td>{cells}</tr>')
+        summary = "".join(f"<td>{fmt_millions(float(agg[c]))}</td>" for c in flows.columns)
+        parts.append(f'<tr class="summary"><td>{label}</td>{summary}</tr>')
     parts.append("</tbody></table><p>Source: Farside Investors (emulated)</p></div></body></html>")
     return "\n".join(parts)
 

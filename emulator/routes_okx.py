@@ -15,6 +15,8 @@ serves the emulator's contract sizes (:mod:`emulator.okx_contracts`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from emulator.core import Emulator, route
 from emulator.okx_contracts import contract_value
 from emulator.routes_binance_futures import (
@@ -36,7 +38,7 @@ HISTORY_DAYS = 92
 HISTORY_MAX = 400
 
 
-def _ok(data: list[dict[str, object]]) -> EmuResponse:
+def _ok(data: Sequence[Mapping[str, object]]) -> EmuResponse:
     return EmuResponse.json({"code": "0", "msg": "", "data": data})
 
 

@@ -179,7 +179,8 @@ class EmulatedSession:
         if not isinstance(request, dict) or "method" not in request:
             return
         method, ident = request.get("method"), request.get("id")
-        params = request.get("params") if isinstance(request.get("params"), list) else []
+        params = request.get("params")
+        params = params if isinstance(params, list) else []
         if method == "SUBSCRIBE":
             self.subscribed.update(str(p) for p in params)
             self._reply({"result": None, "id": ident})

@@ -24,11 +24,15 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sources.errors import SourceError, SourceUnavailable
 from sources.http import BROWSER_UA, HttpClient
+
+if TYPE_CHECKING:  # lxml itself is imported when a page is parsed
+    from lxml.html import HtmlElement
 
 PROVIDER = "farside"
 DEFAULT_BASE_URL = "https://farside.co.uk"
@@ -74,15 +78,15 @@ class EtfFlows:
         return None if total.empty else total.index[-1].date()
 
 
-def _cell_text(cell: object) -> str:
-    text = cell.text_content()  # type: ignore[attr-defined]
+def _cell_text(cell: HtmlElement) -> str:
+    text = cell.text_content()
     return _SPACES.sub(" ", text.replace("\xa0", " ").replace("\u2009", "")).strip()
 
 
-def _expand_row(row: object) -> list[str]:
+def _expand_row(row: HtmlElement) -> list[str]:
     """Cells of a ``<tr>`` as text, ``colspan`` expanded so positions line up with the header row."""
     out: list[str] = []
-    for cell in row.xpath("./th|./td"):  # type: ignore[attr-defined]
+    for cell in row.xpath("./th|./td"):
         try:
             span = max(1, min(50, int(cell.get("colspan", "1"))))
         except ValueError:

@@ -261,7 +261,8 @@ def _okx_envelope(raw: Any, endpoint: str) -> list[Any]:
     if isinstance(raw, Mapping) and "code" in raw:
         code = raw.get("code")
         if str(code) != "0":
-            msg = raw.get("msg") if isinstance(raw.get("msg"), str) else ""
+            msg = raw.get("msg")
+            msg = msg if isinstance(msg, str) else ""
             raise SourceError(OKX, endpoint, f"error code {code}: {msg[:120]}", field="code")
     data = field(raw, "data", OKX, endpoint)
     if not isinstance(data, list):

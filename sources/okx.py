@@ -104,8 +104,8 @@ def _each_swap(raw: Any, endpoint: str, parse_one: Callable[[str, Any, Any], T])
             errors.append(exc)
     if errors and len(errors) > len(out):
         raise errors[0]
-    for exc in errors[:3]:
-        log.warning("okx %s: item left out: %s", endpoint, exc)
+    for error in errors[:3]:
+        log.warning("okx %s: item left out: %s", endpoint, error)
     return out
 
 

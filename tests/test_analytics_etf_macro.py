@@ -55,6 +55,18 @@ def test_window_change_notes_short_history():
     assert macro.stablecoin_share_change(frame, 9).value == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("times", [
+    pd.date_range("2025-10-01", periods=10, freq="D", tz="UTC"),  # tz-aware timestamps: a pandas extension dtype
+    pd.date_range("2025-10-01", periods=10, freq="D").strftime("%Y-%m-%d"),  # ISO strings (pandas 3: str dtype)
+    pd.date_range("2025-10-01", periods=10, freq="D", tz="UTC").as_unit("ms").asi8,  # epoch ms
+])  # fmt: skip
+def test_window_change_reads_a_time_column_of_any_kind(times):
+    # numpy cannot interpret pandas' extension dtypes: timestamps and strings once raised TypeError here.
+    frame = pd.DataFrame({"time": times, "btc_dominance_pct": np.linspace(57, 58, 10)})
+    change = macro.btc_dominance_change(frame, 9)
+    assert change.value == pytest.approx(1.0) and change.end_time == pd.Timestamp("2025-10-10", tz="UTC")
+
+
 def test_alt_mcap():
     assert macro.alt_mcap_ex_btc_eth(3.5e12, 58.0, 11.0) == pytest.approx(3.5e12 * 0.31)
 

@@ -74,10 +74,11 @@ class _Bars:
 
 def _interval(frame: pd.DataFrame) -> pd.Timedelta:
     """Bar length from Binance's ``close_time = open_time + interval - 1 ms`` (else the smallest step)."""
+    index = pd.DatetimeIndex(frame.index)
     if "close_time" in frame.columns and len(frame):
-        return pd.Timestamp(frame["close_time"].iat[0]) + pd.Timedelta(milliseconds=1) - frame.index[0]
+        return pd.Timestamp(pd.DatetimeIndex(frame["close_time"])[0]) + pd.Timedelta(milliseconds=1) - index[0]
     if len(frame) > 1:
-        return pd.Timedelta(np.diff(frame.index.asi8).min(), unit=frame.index.unit)
+        return pd.Timedelta(np.diff(index.asi8).min(), unit=index.unit)
     return pd.Timedelta(0)
 
 

@@ -28,9 +28,11 @@ def num(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def epoch_seconds(index: pd.DatetimeIndex) -> tuple[float, ...]:
-    """Epoch seconds of a DatetimeIndex whatever its unit (pandas 3 indexes may be ms or us, not ns)."""
-    return tuple(index.as_unit("s").asi8.astype(float).tolist())
+def epoch_seconds(index: pd.Index) -> tuple[float, ...]:
+    """Epoch seconds of a datetime index whatever its unit (pandas 3 indexes may be ms or us, not ns)."""
+    import pandas as pd
+
+    return tuple(pd.DatetimeIndex(index).as_unit("s").asi8.astype(float).tolist())
 
 
 def iso(ms_or_ts: Any) -> str | None:

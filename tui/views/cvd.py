@@ -38,17 +38,18 @@ def _cvd_view(figures: Figures, status: PaneStatus, coin_filter: str) -> CvdView
     delta_24h = hourly.summary.set_index("coin")["delta_24h_usd"] if hourly is not None else None
     ratio_30d = figures.ratio_over(daily, THIRTY_DAYS)
     rows: list[CvdRow] = []
-    for coin, rec in summary.iterrows():
+    for key, rec in summary.iterrows():
+        coin = str(key)
         note = ""
         if rec["unknown"]:
-            note = daily.unknown_reasons.get(str(coin), "unknown")
+            note = daily.unknown_reasons.get(coin, "unknown")
         d24 = rec["delta_24h_usd"]
         if delta_24h is not None and coin in delta_24h.index:
-            d24 = delta_24h[coin]
+            d24 = delta_24h.get(coin)
         share = num(rec["share_of_basket"])
         rows.append(CvdRow(
-            str(coin), num(rec["cumulative_usd"]), num(d24), num(rec["delta_30d_usd"]),
-            num(ratio_30d.get(str(coin))), None if share is None else share * 100, note,
+            coin, num(rec["cumulative_usd"]), num(d24), num(rec["delta_30d_usd"]),
+            num(ratio_30d.get(coin)), None if share is None else share * 100, note,
         ))  # fmt: skip
     for coin, error in errors.items():
         if coin not in summary.index:

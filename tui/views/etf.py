@@ -24,9 +24,10 @@ ETF_WINDOW_DAYS = 10
 def _days(flows: EtfFlows, n: int) -> tuple[EtfDay, ...]:
     frame = flows.frame.tail(n)
     out = []
-    for i, (label, total) in enumerate(frame["Total"].items()):
+    days = pd.DatetimeIndex(frame.index)
+    for i, (day, total) in enumerate(zip(days, frame["Total"], strict=True)):
         partial = flows.partial_last and i == len(frame) - 1
-        out.append(EtfDay(pd.Timestamp(label).strftime("%Y-%m-%d"), num(total), partial))
+        out.append(EtfDay(day.strftime("%Y-%m-%d"), num(total), partial))
     return tuple(out)
 
 

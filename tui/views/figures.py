@@ -162,6 +162,7 @@ class Figures:
         return dict(self.memo.get(("ratio", window), key, lambda: self._ratio_over(daily, window)))
 
     def _ratio_over(self, daily: BasketCVD, window: pd.Timedelta) -> dict[str, float]:
+        assert daily.as_of is not None  # ratio_over answers {} before the first bar
         since = daily.as_of - window + pd.Timedelta(days=1)
         recent = {
             c: f.iloc[f.index.searchsorted(since, side="left") :]  # sorted index: same as f[f.index >= since]

@@ -58,7 +58,7 @@ def liquidations_view(figures: Figures, now: float | None = None) -> Liquidation
             str(w),
             num(totals_frame.at[w, "long_usd"]),
             num(totals_frame.at[w, "short_usd"]),
-            float(totals_frame.at[w, "coverage"]),
+            num(totals_frame.at[w, "coverage"]) or 0.0,
         )
         for w in totals_frame.index
     )
@@ -102,7 +102,7 @@ def snapshot_liquidations(figures: Figures, now: float | None = None) -> dict[st
     if "1h" in totals.index:
         liq["long_usd"] = num(totals.at["1h", "long_usd"])
         liq["short_usd"] = num(totals.at["1h", "short_usd"])
-        liq["recorded_minutes"] = round(float(totals.at["1h", "coverage"]) * 60, 1)
+        liq["recorded_minutes"] = round((num(totals.at["1h", "coverage"]) or 0.0) * 60, 1)
     counted = counted_venues(streams)
     c = figures.cascade(now_ms, venues=counted)
     if c is not None and tape.recorded_since_ms is not None:

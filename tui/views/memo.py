@@ -24,7 +24,7 @@ class Memo:
     def get(self, name: Hashable, key: Hashable, build: Callable[[], T]) -> T:
         hit = self._entries.get(name)
         if hit is not None and hit[0] == key:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         value = build()
         self._entries[name] = (key, value)
         self.builds += 1
