@@ -28,7 +28,7 @@ import pandas as pd
 from emulator.core import Emulator, route
 from emulator.dataset import SPOT
 from emulator.klines import latest_price
-from emulator.wire import BadRequest, EmuRequest, EmuResponse
+from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 from records.derivs import CoinKey
 from sources.symbols import PARSERS, venue_symbol
 
@@ -69,24 +69,23 @@ def _split(frame: pd.DataFrame, exchange: str, value_col: str, extra_col: str) -
 
 def funding_series(emu: Emulator, exchange: str) -> dict[str, Series]:
     """coin -> settlements on ``exchange`` (memoised per dataset frame)."""
-    frame = emu.dataset.funding
-    if frame is None:
-        return {}
-    key = ("derivs-funding", exchange, id(frame))
-    if key not in emu.cache:
-        emu.cache[key] = _split(frame, exchange, "rate", "interval_hours")
-    return emu.cache[key]
+    return _series(emu, emu.dataset.funding, "derivs-funding", exchange, "rate", "interval_hours")
 
 
 def oi_series(emu: Emulator, exchange: str) -> dict[str, Series]:
     """coin -> open-interest samples on ``exchange`` (memoised per dataset frame)."""
-    frame = emu.dataset.open_interest
+    return _series(emu, emu.dataset.open_interest, "derivs-oi", exchange, "oi_base", "price")
+
+
+def _series(emu: Emulator, frame: pd.DataFrame | None, kind: str, exchange: str, values: str,
+            extra: str) -> dict[str, Series]:  # fmt: skip
     if frame is None:
         return {}
-    key = ("derivs-oi", exchange, id(frame))
+    key = (kind, exchange, id(frame))
     if key not in emu.cache:
-        emu.cache[key] = _split(frame, exchange, "oi_base", "price")
-    return emu.cache[key]
+        emu.cache[key] = _split(frame, exchange, values, extra)
+    result: dict[str, Series] = emu.cache[key]
+    return result
 
 
 @dataclass(frozen=True)
@@ -241,16 +240,6 @@ def dec(value: float, significant: int = 10) -> str:
     decimals = max(0, min(12, significant - 1 - int(np.floor(np.log10(abs(value))))))
     text = f"{value:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def int_param(request: EmuRequest, name: str) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Illegal characters found in parameter '{name}'.") from None
 
 
 def window_rows(

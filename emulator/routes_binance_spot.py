@@ -14,7 +14,7 @@ import pandas as pd
 from emulator.core import Emulator, route
 from emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, rolling_24h, window
 from emulator.klines import close_time as kline_close_time
-from emulator.wire import BadRequest, EmuRequest, EmuResponse
+from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 
@@ -23,16 +23,8 @@ def _fmt(value: float, decimals: int = 8) -> str:
     return f"{value:.{decimals}f}"
 
 
-def _int_param(request: EmuRequest, name: str) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(
-            f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'."
-        ) from None
+#: Binance spot's 400 for a non-integer parameter names the legal range.
+_LEGAL = "; legal range is '^[0-9]{1,20}$'"
 
 
 def _invalid_symbol() -> EmuResponse:
@@ -50,15 +42,15 @@ def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
     frames = emu.dataset.spot_klines.get(symbol)
     if not frames:
         return _invalid_symbol()
-    limit = _int_param(request, "limit") or 500
+    limit = int_param(request, "limit", _LEGAL) or 500
     limit = max(1, min(limit, 1000))
     interval_ms = BINANCE_INTERVALS[interval]
     bars = window(
         frames,
         interval_ms,
         emu.now_ms(),
-        _int_param(request, "startTime"),
-        _int_param(request, "endTime"),
+        int_param(request, "startTime", _LEGAL),
+        int_param(request, "endTime", _LEGAL),
         limit,
         interpolate=emu.dataset.simulated,
     )

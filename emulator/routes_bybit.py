@@ -16,7 +16,6 @@ from emulator.routes_binance_futures import (
     current_funding,
     dec,
     funding_series,
-    int_param,
     listed_coins,
     mark_price,
     oi_at,
@@ -24,7 +23,7 @@ from emulator.routes_binance_futures import (
     spot_24h,
     window_rows,
 )
-from emulator.wire import BadRequest, EmuRequest, EmuResponse
+from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 from sources.symbols import venue_symbol
 
 EXCHANGE = "bybit"

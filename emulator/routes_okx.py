@@ -24,14 +24,13 @@ from emulator.routes_binance_futures import (
     current_funding,
     dec,
     funding_series,
-    int_param,
     listed_coins,
     mark_price,
     oi_at,
     oi_series,
     resolve,
 )
-from emulator.wire import BadRequest, EmuRequest, EmuResponse
+from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 
 EXCHANGE = "okx"
 HISTORY_DAYS = 92

@@ -60,3 +60,15 @@ class Fault:
 
 class BadRequest(Exception):
     """A handler rejects the request's parameters the way the provider would (HTTP 400)."""
+
+
+def int_param(request: EmuRequest, name: str, legal: str = "") -> int | None:
+    """An integer query parameter (None when absent or empty); anything else is the provider's HTTP 400, whose
+    message ``legal`` completes (Binance spot names the legal range, its futures API does not)."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Illegal characters found in parameter '{name}'{legal}.") from None

@@ -226,25 +226,11 @@ class EmulatedSession:
         try:
             request = json.loads(text)
         except ValueError:
-            self._reply(
-                {
-                    "event": "error",
-                    "code": "60012",
-                    "msg": f"Invalid request: {text[:60]}",
-                    "connId": self.conn_id,
-                }
-            )
+            self._invalid(text)
             return
         args = request.get("args") if isinstance(request, dict) else None
         if not isinstance(request, dict) or request.get("op") not in ("subscribe", "unsubscribe") or not args:
-            self._reply(
-                {
-                    "event": "error",
-                    "code": "60012",
-                    "msg": f"Invalid request: {text[:60]}",
-                    "connId": self.conn_id,
-                }
-            )
+            self._invalid(text)
             return
         for arg in args:
             if (
@@ -269,6 +255,10 @@ class EmulatedSession:
         if "id" in request:
             reply = {"id": request["id"], **reply}
         self._reply(reply)
+
+    def _invalid(self, text: str) -> None:
+        """OKX's answer to a frame it cannot use (not JSON, or no subscribe/unsubscribe with args): error 60012."""
+        self._reply({"event": "error", "code": "60012", "msg": f"Invalid request: {text[:60]}", "connId": self.conn_id})
 
     def _reply(self, payload: dict[str, Any]) -> None:
         self.outbox.append(json.dumps(payload, separators=(",", ":")))
