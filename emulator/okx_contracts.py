@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from emulator.core import Emulator
+from emulator.perp_market import oi_series
 
 CT_VAL: dict[str, float] = {
     "BTC": 0.01, "ETH": 0.1, "XRP": 100, "BNB": 0.01, "SOL": 1, "DOGE": 1000, "TRX": 1000, "ADA": 100,
@@ -31,8 +32,6 @@ def contract_value(emu: Emulator, coin: str) -> float:
 
 
 def _first_price(emu: Emulator, coin: str) -> float:
-    from emulator.routes_binance_futures import oi_series
-
     series = oi_series(emu, "okx").get(coin)
     if series is not None and len(series.extra):
         return float(series.extra[0])

@@ -10,19 +10,8 @@ interest from the dataset, with the predicted rate being the last settled one (s
 
 from __future__ import annotations
 
+from emulator import perp_market as market
 from emulator.core import Emulator, route
-from emulator.routes_binance_futures import (
-    HOUR,
-    current_funding,
-    dec,
-    funding_series,
-    listed_coins,
-    mark_price,
-    oi_at,
-    resolve,
-    spot_24h,
-    window_rows,
-)
 from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 from sources.symbols import venue_symbol
 
@@ -42,27 +31,27 @@ def _error(emu: Emulator, code: int, message: str) -> EmuResponse:
 
 
 def _ticker(emu: Emulator, coin: str, now: int) -> dict[str, str] | None:
-    current = current_funding(emu, EXCHANGE, coin, now)
-    mark = mark_price(emu, EXCHANGE, coin, now)
-    oi = oi_at(emu, EXCHANGE, coin, now)
+    current = market.current_funding(emu, EXCHANGE, coin, now)
+    mark = market.mark_price(emu, EXCHANGE, coin, now)
+    oi = market.oi_at(emu, EXCHANGE, coin, now)
     if current is None or mark is None:
         return None
     symbol, mult = venue_symbol(EXCHANGE, coin)
-    day = spot_24h(emu, coin, now)
+    day = market.spot_24h(emu, coin, now)
     prev_24h = day.open if day else mark
-    prev_1h = mark_price(emu, EXCHANGE, coin, now - HOUR) or mark
+    prev_1h = market.mark_price(emu, EXCHANGE, coin, now - market.HOUR) or mark
     last = mark * (1 + current.rate)  # perps trade at a premium when funding is positive
     tick = mark * 1e-5
     return {
         "symbol": symbol,
-        "lastPrice": dec(last * mult),
-        "indexPrice": dec(mark / (1 + current.rate) * mult),
-        "markPrice": dec(mark * mult),
-        "prevPrice24h": dec(prev_24h * mult),
+        "lastPrice": market.dec(last * mult),
+        "indexPrice": market.dec(mark / (1 + current.rate) * mult),
+        "markPrice": market.dec(mark * mult),
+        "prevPrice24h": market.dec(prev_24h * mult),
         "price24hPcnt": f"{last / prev_24h - 1:.6f}",
-        "highPrice24h": dec(max(day.high if day else mark, mark) * mult),
-        "lowPrice24h": dec(min(day.low if day else mark, mark) * mult),
-        "prevPrice1h": dec(prev_1h * mult),
+        "highPrice24h": market.dec(max(day.high if day else mark, mark) * mult),
+        "lowPrice24h": market.dec(min(day.low if day else mark, mark) * mult),
+        "prevPrice1h": market.dec(prev_1h * mult),
         # A venue's funding never depends on an unrelated figure: without an OI sample the field is "" (unknown).
         # Bybit counts both sides in openInterest(Value), one side in the single* fields (the dataset's figure).
         "openInterest": f"{2 * oi[1] / mult:.3f}" if oi else "",
@@ -78,8 +67,8 @@ def _ticker(emu: Emulator, coin: str, now: int) -> dict[str, str] | None:
         "deliveryFeeRate": "",
         "deliveryTime": "0",
         "ask1Size": "1",
-        "bid1Price": dec((last - tick) * mult),
-        "ask1Price": dec((last + tick) * mult),
+        "bid1Price": market.dec((last - tick) * mult),
+        "ask1Price": market.dec((last + tick) * mult),
         "bid1Size": "1",
         "basis": "",
         "preOpenPrice": "",
@@ -87,7 +76,7 @@ def _ticker(emu: Emulator, coin: str, now: int) -> dict[str, str] | None:
         "curPreListingPhase": "",
         "fundingIntervalHour": str(int(current.interval_hours)),
         "basisRateYear": "",
-        "fundingCap": dec(0.02 * current.interval_hours / 8),
+        "fundingCap": market.dec(0.02 * current.interval_hours / 8),
     }
 
 
@@ -100,13 +89,13 @@ def tickers(request: EmuRequest, emu: Emulator) -> EmuResponse:
     now = emu.now_ms()
     symbol = request.query.get("symbol")
     if symbol:
-        key = resolve(EXCHANGE, symbol)
+        key = market.resolve(EXCHANGE, symbol)
         item = _ticker(emu, key.coin, now) if key else None
         if item is None:
             return _error(emu, 10001, "params error: symbol invalid")
         items = [item]
     else:
-        items = [t for c in listed_coins(emu, EXCHANGE, now) if (t := _ticker(emu, c, now))]
+        items = [t for c in market.listed_coins(emu, EXCHANGE, now) if (t := _ticker(emu, c, now))]
     return _envelope(emu, {"category": "linear", "list": items})
 
 
@@ -126,12 +115,12 @@ def funding_history(request: EmuRequest, emu: Emulator) -> EmuResponse:
     if start is not None and end is None:
         return _error(emu, 10001, "params error: endTime is required when startTime is set")
     symbol = request.query.get("symbol", "")
-    key = resolve(EXCHANGE, symbol)
-    series = funding_series(emu, EXCHANGE).get(key.coin) if key else None
+    key = market.resolve(EXCHANGE, symbol)
+    series = market.funding_series(emu, EXCHANGE).get(key.coin) if key else None
     if key is None or series is None:
         return _error(emu, 10001, "params error: symbol invalid")
     # Bybit returns the newest `limit` rows inside the window, newest first
-    idx = window_rows(series.times, None, end, now, limit, oldest_first=False)
+    idx = market.window_rows(series.times, None, end, now, limit, oldest_first=False)
     rows = [
         {
             "symbol": symbol,
@@ -162,7 +151,7 @@ def instruments_info(request: EmuRequest, emu: Emulator) -> EmuResponse:
     items = [
         {"symbol": venue_symbol(EXCHANGE, c)[0], "contractType": "LinearPerpetual", "status": "Trading",
          "baseCoin": c, "quoteCoin": "USDT", "symbolType": "", "fundingInterval": 480, "settleCoin": "USDT"}
-        for c in listed_coins(emu, EXCHANGE, emu.now_ms())
+        for c in market.listed_coins(emu, EXCHANGE, emu.now_ms())
     ]  # fmt: skip
     stock = {"symbol": "TSLAUSDT", "contractType": "LinearPerpetual", "status": "Trading", "baseCoin": "TSLA",
              "quoteCoin": "USDT", "symbolType": "stock", "fundingInterval": 480, "settleCoin": "USDT"}  # fmt: skip

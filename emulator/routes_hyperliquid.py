@@ -13,17 +13,8 @@ from __future__ import annotations
 
 import email.utils
 
+from emulator import perp_market as market
 from emulator.core import Emulator, route
-from emulator.routes_binance_futures import (
-    current_funding,
-    dec,
-    funding_series,
-    listed_coins,
-    mark_price,
-    oi_at,
-    spot_24h,
-    window_rows,
-)
 from emulator.wire import EmuRequest, EmuResponse
 from sources.symbols import hyperliquid_symbol, venue_symbol
 
@@ -46,7 +37,7 @@ def _unprocessable(emu: Emulator) -> EmuResponse:
 
 
 def _universe(emu: Emulator, now: int) -> list[str]:
-    return listed_coins(emu, EXCHANGE, now)
+    return market.listed_coins(emu, EXCHANGE, now)
 
 
 def _asset(coin: str) -> dict[str, object]:
@@ -56,25 +47,25 @@ def _asset(coin: str) -> dict[str, object]:
 
 def _ctx(emu: Emulator, coin: str, now: int) -> dict[str, object]:
     _, mult = venue_symbol(EXCHANGE, coin)
-    current = current_funding(emu, EXCHANGE, coin, now)
-    oracle = (mark_price(emu, EXCHANGE, coin, now) or 0.0) * mult
-    oi = oi_at(emu, EXCHANGE, coin, now)
+    current = market.current_funding(emu, EXCHANGE, coin, now)
+    oracle = (market.mark_price(emu, EXCHANGE, coin, now) or 0.0) * mult
+    oi = market.oi_at(emu, EXCHANGE, coin, now)
     rate = current.rate if current else 0.0
     premium = rate - 0.0000125  # hourly funding = premium + the 0.00125%/h interest component
     mark = oracle * (1 + premium)
-    day = spot_24h(emu, coin, now)
+    day = market.spot_24h(emu, coin, now)
     day_base = (day.volume if day else 0.0) / mult
     return {
-        "funding": dec(rate, 8),
-        "openInterest": dec((oi[1] if oi else 0.0) / mult, 10),
-        "prevDayPx": dec((day.open * mult) if day else oracle, 6),
-        "dayNtlVlm": dec(day_base * mark, 12),
-        "premium": dec(premium, 8),
-        "oraclePx": dec(oracle, 6),
-        "markPx": dec(mark, 6),
-        "midPx": dec(mark, 6),
-        "impactPxs": [dec(mark * 0.99995, 6), dec(mark * 1.00005, 6)],
-        "dayBaseVlm": dec(day_base, 10),
+        "funding": market.dec(rate, 8),
+        "openInterest": market.dec((oi[1] if oi else 0.0) / mult, 10),
+        "prevDayPx": market.dec((day.open * mult) if day else oracle, 6),
+        "dayNtlVlm": market.dec(day_base * mark, 12),
+        "premium": market.dec(premium, 8),
+        "oraclePx": market.dec(oracle, 6),
+        "markPx": market.dec(mark, 6),
+        "midPx": market.dec(mark, 6),
+        "impactPxs": [market.dec(mark * 0.99995, 6), market.dec(mark * 1.00005, 6)],
+        "dayBaseVlm": market.dec(day_base, 10),
     }
 
 
@@ -97,9 +88,9 @@ def info(request: EmuRequest, emu: Emulator) -> EmuResponse:
         mids = {}
         for coin in _universe(emu, now):
             name, mult = venue_symbol(EXCHANGE, coin)
-            price = mark_price(emu, EXCHANGE, coin, now)
+            price = market.mark_price(emu, EXCHANGE, coin, now)
             if price is not None:
-                mids[name] = dec(price * mult, 6)
+                mids[name] = market.dec(price * mult, 6)
         return _json(emu, mids)
     if kind == "fundingHistory":
         return _funding_history(emu, body, now)
@@ -117,15 +108,15 @@ def _funding_history(emu: Emulator, body: dict[str, object], now: int) -> EmuRes
     key = hyperliquid_symbol(name)
     if key is None or venue_symbol(EXCHANGE, key.coin) != (name, key.multiplier):
         return _json(emu, [])
-    series = funding_series(emu, EXCHANGE).get(key.coin)
+    series = market.funding_series(emu, EXCHANGE).get(key.coin)
     if series is None:
         return _json(emu, [])
-    idx = window_rows(series.times, start, end, now, HISTORY_PAGE)
+    idx = market.window_rows(series.times, start, end, now, HISTORY_PAGE)
     rows = [
         {
             "coin": name,
-            "fundingRate": dec(float(series.values[i]), 8),
-            "premium": dec(float(series.values[i]) - 0.0000125, 8),
+            "fundingRate": market.dec(float(series.values[i]), 8),
+            "premium": market.dec(float(series.values[i]) - 0.0000125, 8),
             "time": int(series.times[i]),
         }
         for i in idx

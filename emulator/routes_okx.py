@@ -17,19 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from emulator import perp_market as market
 from emulator.core import Emulator, route
 from emulator.okx_contracts import contract_value
-from emulator.routes_binance_futures import (
-    DAY,
-    current_funding,
-    dec,
-    funding_series,
-    listed_coins,
-    mark_price,
-    oi_at,
-    oi_series,
-    resolve,
-)
 from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 
 EXCHANGE = "okx"
@@ -54,11 +44,11 @@ def _error(code: str, message: str) -> EmuResponse:
 
 
 def _funding_item(emu: Emulator, coin: str, now: int) -> dict[str, object] | None:
-    current = current_funding(emu, EXCHANGE, coin, now)
+    current = market.current_funding(emu, EXCHANGE, coin, now)
     if current is None:
         return None
     step = int(current.interval_hours * 3_600_000)
-    rate = dec(current.rate, 10)
+    rate = market.dec(current.rate, 10)
     return {
         "formulaType": "withRate",
         "fundingRate": rate,
@@ -67,13 +57,13 @@ def _funding_item(emu: Emulator, coin: str, now: int) -> dict[str, object] | Non
         "instId": f"{coin}-USDT-SWAP",
         "instType": "SWAP",
         "interestRate": "0.0001",
-        "maxFundingRate": dec(0.015 * current.interval_hours / 8),
+        "maxFundingRate": market.dec(0.015 * current.interval_hours / 8),
         "method": "current_period",
-        "minFundingRate": dec(-0.015 * current.interval_hours / 8),
+        "minFundingRate": market.dec(-0.015 * current.interval_hours / 8),
         "nextFundingRate": "",
         "nextFundingTime": str(current.next_ms + step),
-        "premium": dec(current.rate - 0.0001 * current.interval_hours / 8, 10),
-        "settFundingRate": dec(current.last_rate, 10),
+        "premium": market.dec(current.rate - 0.0001 * current.interval_hours / 8, 10),
+        "settFundingRate": market.dec(current.last_rate, 10),
         "settState": "settled",
         "ts": str(now),
     }
@@ -86,9 +76,9 @@ def funding_rate(request: EmuRequest, emu: Emulator) -> EmuResponse:
     if not inst_id:
         return _error("50014", "Parameter instId can not be empty")
     if inst_id == "ANY":
-        items = [i for c in listed_coins(emu, EXCHANGE, now) if (i := _funding_item(emu, c, now))]
+        items = [i for c in market.listed_coins(emu, EXCHANGE, now) if (i := _funding_item(emu, c, now))]
         return _ok(items)
-    key = resolve(EXCHANGE, inst_id)
+    key = market.resolve(EXCHANGE, inst_id)
     item = _funding_item(emu, key.coin, now) if key else None
     if item is None:
         return _error("51001", "Instrument ID or Spread ID doesn't exist.")
@@ -107,12 +97,12 @@ def funding_rate_history(request: EmuRequest, emu: Emulator) -> EmuResponse:
     except BadRequest:
         return _error("51000", "Parameter limit/after/before error")
     limit = HISTORY_MAX if limit is None else max(1, min(limit, HISTORY_MAX))
-    key = resolve(EXCHANGE, inst_id)
-    series = funding_series(emu, EXCHANGE).get(key.coin) if key else None
+    key = market.resolve(EXCHANGE, inst_id)
+    series = market.funding_series(emu, EXCHANGE).get(key.coin) if key else None
     if key is None or series is None:
         return _error("51001", "Instrument ID or Spread ID doesn't exist.")
     times = series.times
-    ok = (times <= now) & (times >= now - HISTORY_DAYS * DAY)
+    ok = (times <= now) & (times >= now - HISTORY_DAYS * market.DAY)
     if after is not None:
         ok &= times < after
     if before is not None:
@@ -121,12 +111,12 @@ def funding_rate_history(request: EmuRequest, emu: Emulator) -> EmuResponse:
     data = [
         {
             "formulaType": "withRate",
-            "fundingRate": dec(float(series.values[i]), 10),
+            "fundingRate": market.dec(float(series.values[i]), 10),
             "fundingTime": str(int(times[i])),
             "instId": inst_id,
             "instType": "SWAP",
             "method": "current_period",
-            "realizedRate": dec(float(series.values[i]), 10),
+            "realizedRate": market.dec(float(series.values[i]), 10),
         }
         for i in idx
     ]
@@ -142,14 +132,15 @@ def instruments(request: EmuRequest, emu: Emulator) -> EmuResponse:
     if inst_type != "SWAP":
         return _ok([])
     now = emu.now_ms()
-    coins = sorted(set(listed_coins(emu, EXCHANGE, now)) | set(oi_series(emu, EXCHANGE)) | _liquidated(emu))
+    listed = set(market.listed_coins(emu, EXCHANGE, now)) | set(market.oi_series(emu, EXCHANGE))
+    coins = sorted(listed | _liquidated(emu))
     inst_id = request.query.get("instId")
     if inst_id:
         coins = [c for c in coins if f"{c}-USDT-SWAP" == inst_id]
     data = [
         {
             "instType": "SWAP", "instId": f"{c}-USDT-SWAP", "uly": f"{c}-USDT", "instFamily": f"{c}-USDT",
-            "instCategory": "1", "ctVal": dec(contract_value(emu, c), 12), "ctMult": "1", "ctValCcy": c,
+            "instCategory": "1", "ctVal": market.dec(contract_value(emu, c), 12), "ctMult": "1", "ctValCcy": c,
             "ctType": "linear", "settleCcy": "USDT", "state": "live", "listTime": "1606468572000",
             "expTime": "", "lotSz": "0.01", "minSz": "0.01", "tickSz": "0.0001", "ruleType": "normal",
         }
@@ -176,18 +167,18 @@ def open_interest(request: EmuRequest, emu: Emulator) -> EmuResponse:
     inst_id = request.query.get("instId")
     family = request.query.get("instFamily")
     if inst_id:
-        key = resolve(EXCHANGE, inst_id)
+        key = market.resolve(EXCHANGE, inst_id)
         if key is None:
             return _error("51001", "Instrument ID or Spread ID doesn't exist.")
         coins = [key.coin]
     else:
-        coins = sorted(oi_series(emu, EXCHANGE))
+        coins = sorted(market.oi_series(emu, EXCHANGE))
         if family:
             coins = [c for c in coins if f"{c}-USDT" == family]
     data = []
     for coin in coins:
-        oi = oi_at(emu, EXCHANGE, coin, now)
-        price = mark_price(emu, EXCHANGE, coin, now)
+        oi = market.oi_at(emu, EXCHANGE, coin, now)
+        price = market.mark_price(emu, EXCHANGE, coin, now)
         if oi is None or price is None:
             continue
         ct_val = contract_value(emu, coin)
@@ -195,8 +186,8 @@ def open_interest(request: EmuRequest, emu: Emulator) -> EmuResponse:
             "instType": "SWAP",
             "instId": f"{coin}-USDT-SWAP",
             "oi": f"{oi[1] / ct_val:.0f}",
-            "oiCcy": dec(oi[1], 12),
-            "oiUsd": dec(oi[1] * price, 14),
+            "oiCcy": market.dec(oi[1], 12),
+            "oiUsd": market.dec(oi[1] * price, 14),
             "ts": str(now),
         })  # fmt: skip
     return _ok(data)
