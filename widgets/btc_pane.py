@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from records.viewmodels import BtcView
 from widgets.chart import LineChart
 from widgets.format import pct, price, tone
 from widgets.panes import Pane
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import BtcView
 
 
 def headline(view: BtcView) -> Text:

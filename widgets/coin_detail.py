@@ -20,6 +20,8 @@ The view-models (:class:`records.viewmodels.CoinView` and its rows) are plain fr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -28,10 +30,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from records.viewmodels import CoinView
 from widgets.chart import LineChart
 from widgets.format import clean, money, pct, price, ratio, tone
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import CoinView
 
 NARROW = 100  # below this many columns the detail stacks into one scrollable column
 

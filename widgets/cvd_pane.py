@@ -6,16 +6,20 @@ hitting bids, i.e. spot selling pressure. The ratio is taker-buy / taker-sell vo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from records.viewmodels import CvdRow, CvdView
 from widgets.chart import LineChart
 from widgets.format import clean, money, ratio, tone
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import CvdRow, CvdView
 
 #: key, label, and how it fits a narrow pane: the cumulative and 30-day deltas stay longest, then the ratio.
 COLUMNS: list[tuple[str, str, ColumnSpec]] = [

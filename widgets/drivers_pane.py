@@ -9,15 +9,19 @@ shown under the table. States are readable without colour: glyph plus word (or l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from records.viewmodels import DriverRow, DriversView
 from widgets.format import clean
 from widgets.panes import Pane
 from widgets.table_fit import ColumnSpec, FittedTable, PaneTable
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import DriverRow, DriversView
 
 #: state -> (glyph, word, compact letter, style)
 STATES: dict[str, tuple[str, str, str, str]] = {

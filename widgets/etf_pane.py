@@ -14,6 +14,7 @@ and marked stale.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,11 +23,13 @@ from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from records.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 from widgets.format import clean, money
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import EtfDay, EtfView, MacroItem, MacroView
 
 BAR_WIDTH = 14  # each side of the axis
 COMPACT_BAR_WIDTH = 8

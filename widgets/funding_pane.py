@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from records.viewmodels import FundingRow, FundingView, VenueStatus
 from widgets.format import clean, money, pct
 from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import FundingRow, FundingView, VenueStatus
 
 #: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
 VENUE_LABELS: dict[str, tuple[str, str]] = {

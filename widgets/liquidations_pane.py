@@ -13,17 +13,20 @@ are dimmed and marked, so nothing stale looks live.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from records.viewmodels import CascadeView, LiquidationRow, LiquidationsView, VenueStatus
 from widgets.format import clean, money, pct, price
 from widgets.heat import STALE_MARK
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import CascadeView, LiquidationRow, LiquidationsView, VenueStatus
 
 METER_WIDTH = 10
 #: The tape shows at most this many rows (the view-model normally holds fewer).

@@ -9,15 +9,17 @@ draw a view-model (:meth:`Pane.render_view`); the update skeleton lives here, on
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.containers import Vertical
 from textual.reactive import var
 
-from records.viewmodels import PaneStatus
 from widgets.format import safe
 from widgets.table_fit import FittedTable
+
+if TYPE_CHECKING:
+    from records.viewmodels import PaneStatus
 
 
 def safe_status(status: PaneStatus) -> PaneStatus:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from records.viewmodels import StatusView
 from widgets.format import clean
 from widgets.text_box import TextBox
+
+if TYPE_CHECKING:
+    from records.viewmodels import StatusView
 
 _STYLE = {
     "live": "green",
