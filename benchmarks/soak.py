@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 #: The tests' frozen demo time (2026-11-23T12:00:00Z): the soak starts here.
 START_MS = 1_795_435_200_000
 MINUTE_MS = 60_000
-TRIM_EVERY_MS = 600_000  # tui/app.py trims the tape every 600 s
+TRIM_EVERY_MS = 600_000  # tui/app/app.py trims the tape every 600 s
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Event-loop cost of one 1 Hz tick with 20, 200 and 500 coins (design target: <= 10 ms with 200 coins).
 
-What one tick does in ``tui/app.py`` (``_refresh_views``): rebuild the view-models of the panes whose data changed
+What one tick does in ``tui/app/app.py`` (``_refresh_views``): rebuild the view-models of the panes whose data changed
 (``ViewBuilder``: btc, cvd, funding, liquidations, etf, macro, evaluate_drivers + drivers, status) and hand them to
 the widgets. This script times both halves separately on a ``MarketState`` filled with realistic synthetic data for
 N coins (daily klines from 2025-01-01 and 30 days of hourly klines per coin in the ``parse_klines`` layout, funding
