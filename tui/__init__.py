@@ -2,7 +2,7 @@
 
 - :mod:`tui.runtime` — config, modes, feeds, the polling scheduler, market state and feed health (no Textual).
 - :mod:`tui.views` — view-model building: one module per pane, a registry of panes and the feeds behind them.
-- :mod:`tui.boot` — the one boot path (runtime, state, feeds, scheduler, views) for every entry point.
+- :mod:`tui.boot` — the one boot path (runtime, state, feeds, scheduler, views) for the app, snapshot and status.
 - :mod:`tui.app` — the Textual app and its screens (the only part of ``tui`` that imports Textual).
 - :mod:`tui.commands` — headless commands (snapshot, status, doctor); they never import Textual.
 - :mod:`tui.cli` — the command line, which dispatches to the app or a command.

@@ -1,10 +1,10 @@
 """The one boot path: config and mode in; runtime, market state, feeds, scheduler and view builder out.
 
-The app, ``snapshot``, ``status`` and ``doctor`` all start here, so a feed, a transport or a replay rule is wired in
-one place. Demo and replay build an emulator and reach the console only through what it answers: an HTTP
-transport, a websocket opener and a recorded liquidation tape (:class:`tui.runtime.modes.Runtime`). The emulator
-handle is kept on the :class:`Session` for tests and tools that inject faults or move its clock, never read by
-the runtime, the views or the app.
+The app and the ``snapshot`` and ``status`` commands all start here, so a feed, a transport or a replay rule is wired
+in one place (``doctor`` probes the real providers with a client of its own: it boots no console). Demo and replay
+build an emulator and reach the console only through what it answers: an HTTP transport, a websocket opener and a
+recorded liquidation tape (:class:`tui.runtime.modes.Runtime`). The emulator handle is kept on the :class:`Session`
+for tests and tools that inject faults or move its clock, never read by the runtime, the views or the app.
 """
 
 from __future__ import annotations

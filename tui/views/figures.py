@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -296,17 +296,3 @@ def venue_status(health: FeedHealth | None, venue: str, now: float) -> VenueStat
     if health is None:
         return VenueStatus(venue, False, "not configured")
     return VenueStatus(venue, health.is_fresh(now), health.describe(now))
-
-
-def stream_status(stream: Any, now: float) -> VenueStatus:
-    """A liquidation stream's health: live only while connected and hearing from the venue."""
-    status = stream.status()
-    if status.state == "live":
-        text = "live" + (" (lower bound)" if status.lower_bound else "")
-        return VenueStatus(status.venue, True, text)
-    text = status.state
-    if status.retry_in_s is not None:
-        text += f" in {int(status.retry_in_s) + 1}s"
-    if status.error:
-        text += f": {status.error}"
-    return VenueStatus(status.venue, False, text)

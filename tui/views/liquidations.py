@@ -17,7 +17,7 @@ import pandas as pd
 from analytics.liquidations import window_totals
 from records.viewmodels import CascadeView, LiquidationRow, LiquidationsView, LiquidationTotals, PaneStatus
 from tui.views.common import clock_text, num, span_text
-from tui.views.figures import Figures, StreamHealth, counted_venues, stream_status, venues_note
+from tui.views.figures import Figures, StreamHealth, counted_venues, venues_note
 
 TAPE_ROWS = 40
 DAY_MS = 86_400_000
@@ -46,9 +46,7 @@ def liquidations_view(figures: Figures, now: float | None = None) -> Liquidation
     now_ms = figures.runtime.now_ms()
     health = figures.stream_health(now)
     status = liquidations_status(health) or figures.pane_status("liquidations", now)
-    venues = tuple(h.as_venue() for h in health.values()) or tuple(
-        stream_status(s, now) for s in state.liq_streams.values()
-    )
+    venues = tuple(h.as_venue() for h in health.values())
     tape = state.liq_tape
     if tape is None:
         return LiquidationsView(status, venues=venues)
