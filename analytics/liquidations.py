@@ -32,7 +32,10 @@ console recorded. When it has been recording for less than ``lookback``, the med
 that exist and :class:`Cascade` says so (``recorded_for``, ``complete=False``, ``hours_in_median``); with less
 than one full hour before the last one there is no median and the detector is inactive with ``reason`` saying
 why. Hours during which a feed was down count as recorded zeros (they lower the median, making the ratio err
-on the high side) — the status bar shows such outages. Binance's stream is a lower bound (one order per symbol
+on the high side) — the status bar shows such outages. Time the console was not running at all (a restart, a
+crash: the recorder's *gaps*, :attr:`LiquidationTape.gaps`) is different: nothing is known of it, so an hour that
+overlaps a gap is left out of the median, and a window's ``coverage`` excludes the gap's share (its totals are then
+a labelled lower bound). Gaps are never filled. Binance's stream is a lower bound (one order per symbol
 per second), so absolute USD figures undercount; the ratio is consistent because the same undercount sits in
 numerator and median.
 """
@@ -109,6 +112,7 @@ def window_totals(
     now: int | pd.Timestamp,
     windows: Sequence[str] = ("1h", "4h", "24h"),
     recorded_since: int | pd.Timestamp | None = None,
+    gaps: Sequence[tuple[int, int]] | None = None,
 ) -> pd.DataFrame:
     """Long/short/total liquidated USD per trailing window: index = window label, columns ``long_usd``,
     ``short_usd``, ``total_usd``, ``long_share`` (NaN when nothing was liquidated), ``count`` and ``coverage``.
@@ -117,16 +121,20 @@ def window_totals(
     known of a window the console did not record, so with coverage 0 (a tape that never recorded, e.g. no stream
     ever connected) the sums are NaN, never 0; a partly recorded window is a lower bound the caller labels.
     ``recorded_since`` defaults to a :class:`LiquidationTape`'s own; a plain frame is taken as the whole record.
+    ``gaps`` (default: the tape's own) are spans nothing was recorded in: their share of a window is not covered.
     """
     now_ms = _ms(now)
     time, is_long, notional = _core(tape)
     since = _recorded_since(tape, recorded_since)
+    holes = _gaps(tape, gaps)
     whole_record = since is None and not isinstance(tape, LiquidationTape)
     age = now_ms - time
     rows = []
     for label in windows:
         width = WINDOWS_MS[label]
         coverage = 1.0 if whole_record else (0.0 if since is None else min(max(now_ms - since, 0), width) / width)
+        if holes and coverage > 0:
+            coverage = max(0.0, coverage - _overlap_ms(holes, now_ms - width, now_ms) / width)
         inside = (age >= 0) & (age < width)
         long_usd = float(notional[inside & is_long].sum())
         short_usd = float(notional[inside & ~is_long].sum())
@@ -180,8 +188,10 @@ def _hourly_long_sums(
     now_ms: int,
     lookback_ms: int,
     recorded_since_ms: int | None,
+    gaps: Sequence[tuple[int, int]] = (),
 ) -> np.ndarray:
-    """Long USD in each trailing hour ``H_k``, k = 1..n (see the module docstring); empty when n < 1."""
+    """Long USD in each trailing hour ``H_k``, k = 1..n (see the module docstring), without the hours that overlap a
+    recording gap; empty when no hour is left."""
     if recorded_since_ms is None:
         recorded_since_ms = int(time.min()) if len(time) else now_ms
     begin = max(now_ms - lookback_ms, recorded_since_ms)
@@ -192,8 +202,14 @@ def _hourly_long_sums(
     # 1 <= age // 1h <= n, i.e. 1h <= age < (n + 1)h: divide only the rows that count (same result, cheaper).
     use = is_long & (age >= HOUR_MS) & (age < (n + 1) * HOUR_MS)
     k = np.floor_divide(age[use], HOUR_MS)
-    sums = np.bincount(k.astype(np.int64), weights=notional[use], minlength=n + 1)
-    return sums[1 : n + 1]
+    sums = np.bincount(k.astype(np.int64), weights=notional[use], minlength=n + 1)[1 : n + 1]
+    if gaps:
+        ends = now_ms - np.arange(1, n + 1, dtype=np.int64) * HOUR_MS  # H_k = (end - 1h, end]
+        known = np.ones(n, bool)
+        for start, stop in gaps:
+            known &= ~((ends > start) & (ends - HOUR_MS < stop))
+        sums = sums[known]
+    return sums
 
 
 def hourly_long_median(
@@ -209,8 +225,21 @@ def hourly_long_median(
     """
     time, is_long, notional = _core(tape)
     since = _recorded_since(tape, recorded_since)
-    sums = _hourly_long_sums(time, is_long, notional, _ms(now), _td_ms(lookback), since)
+    sums = _hourly_long_sums(time, is_long, notional, _ms(now), _td_ms(lookback), since, _gaps(tape, None))
     return float(np.median(sums)) if len(sums) else float("nan")
+
+
+def _gaps(
+    tape: pd.DataFrame | LiquidationTape, explicit: Sequence[tuple[int, int]] | None
+) -> Sequence[tuple[int, int]]:
+    if explicit is not None:
+        return explicit
+    return tape.gaps if isinstance(tape, LiquidationTape) else ()
+
+
+def _overlap_ms(gaps: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    """How much of ``(start, end]`` the gaps cover (gaps do not overlap each other)."""
+    return sum(max(0, min(stop, end) - max(begin, start)) for begin, stop in gaps)
 
 
 def _recorded_since(tape: pd.DataFrame | LiquidationTape, explicit: int | pd.Timestamp | None) -> int | None:
@@ -284,9 +313,10 @@ def cascade(
     recorded_for = pd.Timedelta(milliseconds=max(0, now_ms - since))
     age = now_ms - time
     long_1h = float(notional[is_long & (age >= 0) & (age < HOUR_MS)].sum())
-    sums = _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since)
+    holes = _gaps(tape, None)
+    sums = _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since, holes)
     change = btc_change_pct(btc_closes, now_ms)
-    complete = now_ms - since >= lookback_ms
+    complete = now_ms - since >= lookback_ms and not _overlap_ms(holes, now_ms - lookback_ms, now_ms)
     if len(sums) == 0:
         return Cascade(
             False,
@@ -309,8 +339,12 @@ def cascade(
     reason = ""
     if np.isnan(change):
         reason = "BTC 1h change unknown"
+    elif _overlap_ms(holes, now_ms - HOUR_MS, now_ms):
+        reason = "the last hour was partly not recorded (the console restarted): its total is a lower bound"
     elif not complete:
         reason = f"median over {len(sums)} h recorded (of {lookback_ms // HOUR_MS} h)"
+        if holes:
+            reason += f"; {len(holes)} recording gap{'s' if len(holes) > 1 else ''} left out"
     return Cascade(active, ratio, long_1h, median, change, recorded_for, meter, len(sums), complete, reason)
 
 
@@ -385,6 +419,10 @@ class LiquidationTape:
         self.max_age_ms = _td_ms(max_age)
         self._recording_since = recording_since_ms
         self._truncated_to: int | None = None  # oldest kept time after a capacity drop
+        #: Spans (ms, oldest first) the console was not recording: restored from the recorder's sessions.
+        self.gaps: tuple[tuple[int, int], ...] = ()
+        #: Rows ever appended (the recorder writes the rows after its last count: :meth:`appended_since`).
+        self.appended = 0
         capacity = max_rows + max(1024, max_rows // 4)
         self._time = np.empty(capacity, np.int64)
         self._ex = np.empty(capacity, np.uint8)
@@ -464,6 +502,7 @@ class LiquidationTape:
     def _append(self, *columns: np.ndarray) -> None:
         self.revision += 1
         n = len(columns[0])
+        self.appended += n
         if n > self.max_rows:
             columns = tuple(c[-self.max_rows :] for c in columns)
             n = self.max_rows
@@ -560,6 +599,15 @@ class LiquidationTape:
             },
             columns=TAPE_COLUMNS,
         )
+
+    def appended_since(self, count: int) -> tuple[tuple[np.ndarray, ...], list[str], list[str]]:
+        """The rows appended after the tape's ``appended`` was ``count`` (those still held), as copies of the
+        columns (time, exchange code, coin code, is_long, qty, price, notional) with the code -> name lists:
+        cheap to take on the event loop, turned into rows elsewhere."""
+        n = min(max(self.appended - count, 0), len(self))
+        s, e = self._end - n, self._end
+        columns = tuple(a[s:e].copy() for a in self._arrays_all())
+        return columns, list(self._names["ex"]), list(self._names["coin"])
 
     def frame(self, since_ms: int | None = None) -> pd.DataFrame:
         """The live rows (optionally only ``time >= since_ms``) as a tape frame sorted by time."""

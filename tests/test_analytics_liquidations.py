@@ -268,3 +268,45 @@ def test_totals_unknown_until_something_was_recorded() -> None:
     out = window_totals(tape_, NOW)
     assert out.loc["1h", "long_usd"] == 0.0 and out.loc["1h", "coverage"] == pytest.approx(12 / 60)
     assert out.loc["24h", "coverage"] == pytest.approx(12 / 1440)
+
+
+def test_hours_the_console_was_not_running_are_left_out_of_the_median_not_counted_as_zero() -> None:
+    # H_1..H_5 = 10, 0, 30, 20, 0; the console was down during H_3 (the 30) and part of H_4.
+    t = tape(hourly_longs([50, 10, 0, 30, 20, 0]))
+    since = NOW - 6 * HOUR
+    gap = (NOW - 5 * HOUR + 10 * MINUTE, NOW - 4 * HOUR + 20 * MINUTE)  # overlaps H_4 and H_3
+    # Without the gap: median(10, 0, 30, 20, 0) = 10; H_3 and H_4 unknown: median(10, 0, 0) = 0.
+    assert hourly_long_median(t, NOW, recorded_since=since) == 10.0
+    live = LiquidationTape()
+    live.extend_frame(t)
+    live.start_recording(since)
+    live.gaps = (gap,)
+    assert hourly_long_median(live, NOW) == 0.0
+    c = cascade(live, closes([(HOUR, 100.0), (0, 90.0)]), NOW)
+    assert c.hours_in_median == 3 and not c.complete and "1 recording gap left out" in c.reason
+
+
+def test_a_gap_is_taken_out_of_a_windows_coverage() -> None:
+    t = tape([(10 * MINUTE, "binance", "BTC", "long", 100.0)])
+    live = LiquidationTape()
+    live.extend_frame(t)
+    live.start_recording(NOW - 2 * DAY)
+    live.gaps = ((NOW - 3 * HOUR, NOW - 2 * HOUR),)
+    out = window_totals(live, NOW)
+    assert out.loc["1h", "coverage"] == 1.0
+    assert out.loc["4h", "coverage"] == pytest.approx(0.75)
+    assert out.loc["24h", "coverage"] == pytest.approx(23 / 24)
+    assert out.loc["24h", "long_usd"] == 100.0  # a lower bound: what was recorded, nothing filled in
+
+
+def test_rows_appended_since_a_count_are_what_the_recorder_writes_next() -> None:
+    live = LiquidationTape(max_rows=4)
+    rows = [Liquidation(NOW - i, "binance", "BTC", "long", 1.0, 10.0, 10.0) for i in range(3)]
+    live.extend(rows)
+    columns, ex, coins = live.appended_since(0)
+    assert len(columns[0]) == 3 and ex == ["binance"] and coins == ["BTC"]
+    mark = live.appended
+    live.extend(rows[:2])
+    columns, _, _ = live.appended_since(mark)
+    assert list(columns[0]) == [NOW, NOW - 1]
+    assert len(live.appended_since(live.appended)[0][0]) == 0
