@@ -80,6 +80,7 @@ class StatusView:
     sources: tuple[SourceLine, ...] = field(default_factory=tuple)
     paused: bool = False
     market_time: str = ""
+    recording: str = ""  # why the recorder stopped ("recording off: ... read-only"); empty while it records
 
 
 # -- derivatives ----------------------------------------------------------------------------------------------

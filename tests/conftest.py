@@ -20,8 +20,9 @@ def shared_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never read the developer's own ~/.config/altpulse/config.toml in tests."""
+    """Never read the developer's own ~/.config/altpulse/config.toml in tests, nor record into their store."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg_data")))
 
 
 async def run_in_palette(pilot, text: str) -> None:

@@ -22,6 +22,8 @@ from tui.runtime.modes import Runtime, UsageError
 if TYPE_CHECKING:
     from emulator import Emulator
     from sources.ws import LiquidationStream
+    from tui.runtime.follow import StoreTail, TapeFollower
+    from tui.runtime.recording import Recorder, Restored
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
@@ -32,11 +34,16 @@ class Launch:
     """What to run: the mode and its arguments (``--replay DIR --at TIME --speed X``); ``now_ms`` freezes a demo's
     clock (tests, layout snapshots)."""
 
-    mode: str = "live"  # "live" | "demo" | "replay"
-    replay_dir: Path | None = None
+    mode: str = "live"  # "live" | "demo" | "replay" | "follow"
+    replay_dir: Path | None = None  # a folder of history files, or a recorder store
     at: str | None = None
     speed: float = 1.0
     now_ms: int | None = None
+    #: Record into the store (None: ``[store] record``, except a frozen demo: tests and layout snapshots).
+    record: bool | None = None
+    #: The store to record into or to follow (None: the mode's default, :func:`tui.runtime.recording.store_path`).
+    store: Path | None = None
+    role: str = "console"  # "console" | "collector": what the store's session says wrote it
 
 
 @dataclass
@@ -50,6 +57,14 @@ class Session:
     views: ViewBuilder
     emulator: Emulator | None = None  # demo and replay only; for fault injection and clock control in tests
     streams: list[LiquidationStream] = field(default_factory=list)
+    recorder: Recorder | None = None  # None: not recording (replay, follow, --no-record, or the store refused)
+    follower: TapeFollower | None = None  # follow mode: the store's tape and stream health, tailed
+    tail: StoreTail | None = None
+    #: The store read at start (follow, restore) and what starting found worth saying about it.
+    restored_feeds: list[str] = field(default_factory=list)
+    restored_tape: Restored | None = None
+    #: The store's tape, read in the boot thread (None: nothing recorded); consumed when the streams start.
+    stored_tape: Any = None
 
     def start_streams(self, on_update: Callable[[str], None] | None = None) -> list[LiquidationStream]:
         """Create the liquidation tape (restored from a recording where there is one) and its three streams, not
@@ -57,30 +72,157 @@ class Session:
         stream's state changed."""
         from tui.runtime.feeds_derivs import start_liquidation_tape
 
-        self.streams = start_liquidation_tape(self.config, self.runtime, self.state, on_update)
+        if self.runtime.mode == "follow":
+            from tui.runtime.follow import TapeFollower
+
+            assert self.tail is not None
+            frame, self.stored_tape = self.stored_tape, None
+            self.follower = TapeFollower(self.config, self.runtime, self.state, self.tail.store, self.tail,
+                                         on_update or (lambda name: None), frame)  # fmt: skip
+            self.restored_tape = self.follower.restored
+            return []
+        recorder = self.recorder
+        restore = None if recorder is None else (lambda tape: self._restore_tape(recorder, tape))
+        self.streams = start_liquidation_tape(self.config, self.runtime, self.state, on_update, restore=restore)
+        if recorder is not None:
+            tape = self.state.liq_tape
+            if self.restored_tape is None and tape is not None and len(tape) and tape.recorded_since_ms is not None:
+                # A store without liquidations yet: the seed the tape holds (the demo's simulated past) is
+                # recorded, as a ``seed`` session, so the next start restores it too.
+                recorder.record_seed(tape.recorded_since_ms, int(self.runtime.now_ms()))
+            recorder.writer.start()
         return self.streams
+
+    def _restore_tape(self, recorder: Recorder, tape: Any) -> bool:
+        """Fill the new tape from the store when the store has liquidations (True: nothing else seeds it)."""
+        from tui.runtime.recording import restore_tape
+
+        stored, self.stored_tape = self.stored_tape, None
+        if stored is None:
+            return False
+        frame = stored[0]
+        self.restored_tape = restore_tape(recorder.store, tape, int(self.runtime.now_ms()), recorder.session, frame)
+        recorder.skip_tape_rows(tape)
+        return True
+
+    def tick(self) -> None:
+        """Once a second (the app's tick, the collector's loop): hand new tape rows to the recorder."""
+        if self.recorder is not None:
+            self.recorder.tick()
+
+    def evaluate_drivers(self) -> list[Any]:
+        """Re-evaluate the drivers (returns the flips) and record every state change."""
+        flips = self.views.evaluate_drivers()
+        if self.recorder is not None:
+            self.recorder.drivers(self.views.drivers_book.states)
+        return flips
 
     async def aclose(self) -> None:
         for stream in self.streams:
             stream.stop()
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
+        if self.tail is not None:
+            self.tail.store.close()
         await self.runtime.aclose()
+
+    def close_recorder(self) -> None:
+        """Commit what is pending and close the store (also from a signal or atexit: no event loop needed)."""
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
 
 
 def boot(config: Config, launch: Launch, on_update: Callable[[str], None] | None = None) -> Session:
     """Build the runtime for ``launch`` and everything above it. ``on_update(feed)`` is called when a feed
-    delivers or fails (the app posts a message from it)."""
+    delivers or fails (the app posts a message from it).
+
+    Live and demo record into their store (unless ``launch.record`` or ``[store] record`` say not) and restore
+    from it first: each feed's latest delivery now, the liquidation tape when the streams start. A follower reads
+    the store instead of the providers (:mod:`tui.runtime.follow`)."""
     from tui.runtime.feeds import build_feeds
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
 
-    runtime, emulator = build_runtime(config, launch)
+    notify = on_update or (lambda name: None)
     state = MarketState()
+    if launch.mode == "follow":
+        from tui.runtime.follow import follow_feeds
+
+        reader = _open_follow_store(config, launch)
+        runtime = _follow_runtime(config, reader)
+        feeds, tail = follow_feeds(config, runtime, state, reader, build_feeds(config, runtime, state))
+        # A follower never backs off for long: the collector's feed failing is news to read again in a second.
+        scheduler = Scheduler(feeds, on_update=notify, backoff_base=1.0, backoff_cap=2.0, unavailable_retry=2.0,
+                              market_clock=lambda: runtime.now_ms() / 1000, versions=state.version)  # fmt: skip
+        views = ViewBuilder(config, runtime, state, scheduler)
+        from tui.runtime.recording import read_tape
+
+        return Session(config, runtime, state, scheduler, views, None, tail=tail,
+                       stored_tape=read_tape(reader, int(runtime.now_ms())))  # fmt: skip
+    runtime, emulator = build_runtime(config, launch)
     feeds = build_feeds(config, runtime, state)
-    scheduler = Scheduler(feeds, on_update=on_update or (lambda name: None),
+    recorder = None
+    record = launch.record if launch.record is not None else (config.store.record and launch.now_ms is None)
+    if record and runtime.mode in ("live", "demo"):
+        from tui.runtime.recording import open_recorder
+
+        recorder, notes = open_recorder(config, runtime, state, role=launch.role, path=launch.store)
+        runtime.notes.extend(notes)
+
+    def updated(name: str) -> None:
+        if recorder is not None:
+            recorder.feed_updated(name)
+        notify(name)
+
+    scheduler = Scheduler(feeds, on_update=updated,
                           market_clock=lambda: runtime.now_ms() / 1000, versions=state.version)  # fmt: skip
+    restored: list[str] = []
+    stored_tape: Any = None
+    if recorder is not None:
+        from tui.runtime.recording import restore_feeds
+
+        recorder.feeds = scheduler.feeds
+        from tui.runtime.recording import read_tape
+
+        now = int(runtime.now_ms())
+        restored = restore_feeds(recorder.store, state, scheduler.feeds, now)
+        stored_tape = read_tape(recorder.store, now)
     views = ViewBuilder(config, runtime, state, scheduler)
-    return Session(config, runtime, state, scheduler, views, emulator)
+    if recorder is not None:
+        views.recording_failed = lambda: recorder.writer.failed
+    return Session(config, runtime, state, scheduler, views, emulator, recorder=recorder, restored_feeds=restored,
+                   stored_tape=stored_tape)  # fmt: skip
+
+
+def _open_follow_store(config: Config, launch: Launch) -> Any:
+    from store.base import StoreError
+    from store.sqlite import SqliteStore
+    from tui.runtime.recording import store_path
+
+    path = launch.store or store_path(config, "live")
+    try:
+        return SqliteStore(path, "live")
+    except StoreError as exc:
+        raise UsageError(f"--follow: {exc}") from None
+
+
+def _follow_runtime(config: Config, store: Any) -> Runtime:
+    """A follower's runtime: the wall clock, and an HTTP client that refuses every request (it polls nothing)."""
+    import httpx
+
+    from sources.http import HttpClient
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"a follower polls no provider ({request.url.host})", request=request)
+
+    http = HttpClient(httpx.MockTransport(refuse), timeout=config.sources.timeout_seconds, budgets={})
+    simulated = store.mode == "demo"
+    name = Path(store.path).name
+    label = ("SIMULATED DATA · " if simulated else "") + f"FOLLOW {name} · polls no provider"
+    return Runtime("follow", label, http, lambda: int(time.time() * 1000), simulated=simulated)
 
 
 def _span_text(start_ms: int | None, end_ms: int | None) -> str:
@@ -135,9 +277,18 @@ def build_runtime(config: Config, launch: Launch) -> tuple[Runtime, Emulator | N
     if mode == "replay":
         from emulator.replay import load_replay_dataset
 
-        if replay_dir is None or not replay_dir.is_dir():
-            raise ValueError(f"--replay: {replay_dir} is not a directory")
-        dataset = load_replay_dataset(replay_dir)
+        if replay_dir is None or not replay_dir.exists():
+            raise ValueError(f"--replay: {replay_dir} does not exist")
+        if replay_dir.is_file():  # a recorder store: the same emulator path as a folder of files
+            from emulator.replay_store import load_store_dataset
+            from store.base import StoreError
+
+            try:
+                dataset = load_store_dataset(replay_dir)
+            except StoreError as exc:
+                raise UsageError(f"--replay: {exc}") from None
+        else:
+            dataset = load_replay_dataset(replay_dir)
         release_freed_memory()
         if dataset.start_ms is None:
             raise UsageError(f"--replay {replay_dir}: no usable data files ({len(dataset.skipped_files)} skipped)")
@@ -153,7 +304,9 @@ def build_runtime(config: Config, launch: Launch) -> tuple[Runtime, Emulator | N
         clock = VirtualClock(start_ms=start, speed=speed)
         emulator = Emulator(dataset, clock)
         label = f"REPLAY {replay_dir.name} @ virtual time" + (f" x{speed:g}" if speed != 1 else "")
-        runtime = _emulated(emulator, "replay", label, timeout)
+        if dataset.simulated:  # a demo collector's store: still simulated data
+            label = "SIMULATED DATA · " + label
+        runtime = _emulated(emulator, "replay", label, timeout, simulated=dataset.simulated)
         if at is None and dataset.end_note:
             runtime.notes.append(dataset.end_note)
         runtime.notes.extend(dataset.load_notes)

@@ -90,7 +90,7 @@ def cascade_line(cascade: CascadeView | None, fresh: bool, compact: bool = False
     text.append(pct(change), style=("red" if (change or 0) < 0 else "green") if fresh and change else "dim")
     if cascade.recorded_for:
         lead = "  " if compact else "  median over "
-        text.append(f"{lead}{clean(cascade.recorded_for, 40)}", style="dim")
+        text.append(f"{lead}{clean(cascade.recorded_for, 64)}", style="dim")
     return text
 
 

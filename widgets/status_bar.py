@@ -73,6 +73,8 @@ def status_text(view: StatusView, width: int = 200) -> Text:
         text.append(market + "  ", style="dim")
     text.append_text(providers)
     text.rstrip()
+    if view.recording:
+        text.append(f"\n⊘ {clean(view.recording, 140)}", style="yellow")
     for line in view.sources:
         if line.status not in ("live", "paused"):
             text.append(f"\n{_GLYPH.get(line.status, '?')} {clean(line.name, 24)}: ", style=_STYLE.get(line.status, ""))

@@ -49,7 +49,8 @@ def _coin_commands() -> type[Provider]:
     return CoinCommands
 
 
-MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY"}
+MODE_LABEL = {"live": "LIVE · public APIs", "demo": "SIMULATED DATA · demo", "replay": "REPLAY",
+              "follow": "FOLLOW · polls no provider"}
 
 
 class AltpulseApp(App[None]):
@@ -74,8 +75,12 @@ class AltpulseApp(App[None]):
         speed: float = 1.0,
         frozen_now_ms: int | None = None,
         start_feeds: bool = True,
+        record: bool | None = None,
+        store: Path | None = None,
     ) -> None:
         super().__init__()
+        self.record = record
+        self.store_path = store
         self.config = config
         self.mode = mode
         self.replay_dir = replay_dir
@@ -127,7 +132,8 @@ class AltpulseApp(App[None]):
         """Thread worker: build the runtime (imports pandas, builds the demo market) off the event loop."""
         from tui.boot import Launch, boot
 
-        launch = Launch(self.mode, self.replay_dir, self.at, self.speed, self.frozen_now_ms)
+        launch = Launch(self.mode, self.replay_dir, self.at, self.speed, self.frozen_now_ms, record=self.record,
+                        store=self.store_path)  # fmt: skip
         session = boot(self.config, launch, on_update=self._feed_updated)
         self.session = session
         self.runtime, self.state, self.views, self.scheduler = (
@@ -139,10 +145,18 @@ class AltpulseApp(App[None]):
         self._banner(self.runtime.label, self.runtime.simulated)
         for note in self.config.notes:
             self.notify(note, title="Config", severity="warning", timeout=20)
+        title = "Replay data" if self.mode == "replay" else "Recorder"
         for note in self.runtime.notes[:4]:
-            self.notify(note, title="Replay data", timeout=12)
+            self.notify(note, title=title, timeout=12)
         streams = self.session.start_streams(on_update=self._feed_updated)
+        restored = self.session.restored_tape
+        if restored is not None and restored.liquidations:
+            from tui.views.recorder import restored_text
+
+            self.notify(restored_text(restored), title="Recorder", timeout=8)
         if self.start_feeds:
+            if self.session.follower is not None:
+                self.run_worker(self.session.follower.run(), group="streams", name="follow_tape", exit_on_error=False)
             for name in self.scheduler.feeds:
                 self.run_worker(self.scheduler.run_feed(name), group="feeds", name=name, exit_on_error=False)
             for stream in streams:
@@ -179,6 +193,8 @@ class AltpulseApp(App[None]):
     # -- refresh ----------------------------------------------------------------------------------------------
     def _tick(self) -> None:
         """1 Hz: rebuild the view-models whose data changed, and the status bar (ages move every second)."""
+        if self.session is not None:
+            self.session.tick()
         if self.views is None or not isinstance(self.screen, DashboardScreen):
             return
         try:
@@ -208,7 +224,8 @@ class AltpulseApp(App[None]):
                 continue
             self._painted[spec.key] = now
             if spec.key == "drivers":
-                self._announce(self.views.evaluate_drivers())
+                assert self.session is not None
+                self._announce(self.session.evaluate_drivers())
             setattr(pane, spec.slot, self.views.build(spec.key, now))
         self.screen.query_one(StatusBar).update_view(self.views.status(self.scheduler, now))
 

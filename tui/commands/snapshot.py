@@ -91,7 +91,7 @@ async def collect_snapshot(
 
     if speed is None:
         speed = 0.0 if mode == "replay" else 1.0
-    session = boot(config, Launch(mode, replay_dir, at, speed))
+    session = boot(config, Launch(mode, replay_dir, at, speed, record=False))
     scheduler = session.scheduler
     try:
         # The recorded tape; the streams run only when asked to listen (a one-pass snapshot has no time to).

@@ -37,6 +37,7 @@ from tui.runtime.config_schema import (
     KeySpec,
     Liquidations,
     Sources,
+    Store,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "KeySpec",
     "Liquidations",
     "Sources",
+    "Store",
     "installed_config_path",
     "load_config",
     "read_toml",
@@ -84,6 +86,7 @@ class Config:
     cadence: Cadence
     sources: Sources
     liquidations: Liquidations
+    store: Store
     #: action id -> key name(s), only the remapped actions (read-only).
     keys: Mapping[str, str]
     drivers_raw: list[dict[str, Any]]

@@ -171,6 +171,24 @@ class Liquidations:
     silent_peers: int = _key(_positive(_is_int), "a positive integer (records)")
 
 
+def _is_days(v: Any) -> bool:
+    return _is_number(v) and v >= 0
+
+
+@dataclass(frozen=True)
+class Store:
+    """``[store]``: the recorder: whether the console records, where, for how long and up to what size."""
+
+    record: bool = _key(_is_bool, "true or false")
+    path: str = _key(_is_str, 'a file path, or "" for the user data dir')
+    flush_seconds: float = _seconds()
+    funding_every: float = _seconds()
+    liquidations_days: float = _key(_is_days, "days (0 keeps forever)", float)
+    intraday_days: float = _key(_is_days, "days (0 keeps forever)", float)
+    daily_days: float = _key(_is_days, "days (0 keeps forever)", float)
+    max_mb: float = _key(_is_days, "megabytes (0: no bound)", float)
+
+
 #: TOML table -> its section class, in config.toml's order.
 SECTIONS: dict[str, type[Any]] = {
     "general": General,
@@ -179,6 +197,7 @@ SECTIONS: dict[str, type[Any]] = {
     "cadence": Cadence,
     "sources": Sources,
     "liquidations": Liquidations,
+    "store": Store,
 }
 
 #: section -> key -> spec, read off the section classes. ``[keys]`` declares no keys of its own: its actions are

@@ -125,7 +125,9 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
 
         async def fetch(coin: str) -> Any:
             old = state.alt_hourly.get(coin)
-            if old is None or old.empty:
+            # A frame restored from the recorder after a long absence ends before the window: fetch it whole (one
+            # page from its old end would stop short of now).
+            if old is None or old.empty or old.index[-1].value // 1_000_000 < window_start:
                 return await spot.klines(f"{coin}{quote}", "1h", start_ms=window_start, now_ms=now)
             # Incremental: re-fetch from the first provisional (or the last) bar onwards.
             provisional = old[old["provisional"]]

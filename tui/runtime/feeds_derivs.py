@@ -231,12 +231,14 @@ def _okx_liquidation_feeds(config: Config, runtime: Runtime, state: MarketState,
 
 
 def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState,
-                           on_update: Callable[[str], None] | None = None) -> list[Any]:  # fmt: skip
+                           on_update: Callable[[str], None] | None = None,
+                           restore: Callable[[Any], bool] | None = None) -> list[Any]:  # fmt: skip
     """Create the tape and the three streams (not yet running); returns the streams to run as workers.
 
     Demo and replay seed the tape with the dataset's liquidations up to the virtual now, as a recording made
     earlier would; live starts empty, records from the moment a stream is live, and the cascade detector says how
-    long it has recorded.
+    long it has recorded. ``restore(tape)`` fills the tape from the recorder's store first (True: it did, and
+    nothing else seeds it).
     """
     from analytics.liquidations import LiquidationTape
     from sources.symbols import venue_symbol
@@ -244,7 +246,7 @@ def start_liquidation_tape(config: Config, runtime: Runtime, state: MarketState,
 
     tape = LiquidationTape()
     now = runtime.now_ms()
-    seeded = runtime.recorded_liquidations(now)
+    seeded = None if restore is not None and restore(tape) else runtime.recorded_liquidations(now)
     if seeded is not None and len(seeded):
         tape.extend_frame(seeded)
         tape.start_recording(int(seeded["time"].min()))

@@ -34,7 +34,9 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     # Stooq needs a key since 2026: without one it is not asked at all (Yahoo alone, then the S&P index proxy).
     stooq = Stooq(runtime.http, src.stooq, src.stooq_apikey) if src.stooq_apikey else None
     fred = Fred(runtime.http, src.fred)
-    history = GlobalHistory(global_history_path() if runtime.mode == "live" else None)
+    # Live keeps its CSV too (what a console that does not record restarts from); the store restores it otherwise.
+    live = runtime.mode == "live"
+    history = GlobalHistory(global_history_path() if live else None, save=live)
     state.global_history = history
 
     async def etf_btc() -> Delivered:

@@ -25,10 +25,11 @@ def global_history_path() -> Path:
 class GlobalHistory:
     """Bounded history of CoinGecko ``/global`` snapshots (one row per fetch, last 45 days)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None = None, *, save: bool = False) -> None:
         import pandas as pd
 
         self.path = path
+        self.save = save
         self.frame = pd.DataFrame(columns=GLOBAL_COLUMNS)
         if path is not None and path.is_file():
             try:
@@ -50,7 +51,7 @@ class GlobalHistory:
         frame = frame.drop_duplicates("time", keep="last").sort_values("time")
         cutoff = frame["time"].iloc[-1] - pd.Timedelta(days=GLOBAL_HISTORY_DAYS)
         self.frame = frame[frame["time"] >= cutoff].reset_index(drop=True)
-        if self.path is not None:
+        if self.path is not None and self.save:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.frame.to_csv(self.path, index=False)

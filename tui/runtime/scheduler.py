@@ -40,6 +40,9 @@ class Delivered:
 
     data_ms: float | None = None
     fingerprint: Hashable | None = None
+    #: Nothing new since the last fetch (a follower reading a store the collector has not written to): the
+    #: health is recorded, but the data version does not move, so no view rebuilds.
+    unchanged: bool = False
 
 
 @dataclass
@@ -175,6 +178,8 @@ class Scheduler:
         health.error = None
         health.retry_at = None
         health.unavailable = False
+        if isinstance(result, Delivered) and result.unchanged:
+            return True
         self.versions[name] = self.versions.get(name, 0) + 1
         self.on_update(name)
         return True

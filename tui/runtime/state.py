@@ -10,7 +10,7 @@ rebuilds on (:mod:`tui.views.memo`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pandas before first paint)
     import pandas as pd
@@ -22,9 +22,27 @@ if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pan
     from sources.coingecko import GlobalMarket
     from sources.farside import EtfFlows
     from sources.fred import FredSeries
-    from sources.ws import LiquidationStream, OkxContracts
+    from sources.ws import OkxContracts, StreamStatus
     from sources.yahoo import EquityBars
     from tui.runtime.global_history import GlobalHistory
+
+class LiquidationFeed(Protocol):
+    """What the console reads of a liquidation stream: a running one (:class:`sources.ws.LiquidationStream`) or a
+    follower's mirror of the collector's (:class:`tui.runtime.follow.MirroredStream`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def lower_bound(self) -> bool: ...
+    @property
+    def records(self) -> int: ...
+    @property
+    def connections(self) -> int: ...
+    def status(self) -> StreamStatus: ...
+    def stop(self) -> None: ...
+
 
 INTRADAY_KEEP_MS = 26 * 3_600_000
 #: The version key of the liquidation tape: streams bump it on records and on state changes (it is no polled feed).
@@ -48,7 +66,8 @@ class MarketState:
     funding_history: pd.DataFrame | None = None  # long frame (time, coin, exchange, rate_8h), last N 8h periods
     oi_history: pd.DataFrame | None = None  # long frame (time, coin, exchange, oi_usd), last ~25 h
     liq_tape: LiquidationTape | None = None  # bounded: 35 days / 1M rows
-    liq_streams: dict[str, LiquidationStream] = field(default_factory=dict)  # venue -> its stream
+    #: venue -> its stream (a follower's mirror the collector's: :class:`tui.runtime.follow.MirroredStream`)
+    liq_streams: dict[str, LiquidationFeed] = field(default_factory=dict)
     okx_contracts: OkxContracts | None = None  # OKX contract sizes, shared by stream and REST fallback
     #: venue -> symbols of its crypto USDT perpetuals trading now (exchangeInfo / instruments lists); a venue
     #: missing here is not filtered (yet): stock and commodity perps are dropped once the list is known.

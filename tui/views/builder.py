@@ -64,6 +64,8 @@ class ViewBuilder:
         self.metrics = Metrics(self.figures)
         self.drivers_book = DriverBook(config.drivers_raw, config.drivers_file)
         self.coin_filter = ""
+        #: Why the recorder stopped, when it did (None: recording, or not recording at all); set by tui.boot.
+        self.recording_failed: Callable[[], str | None] | None = None
         self._last_status: dict[str, str] = {}
         self._builders: dict[str, Callable[[float], Any]] = {
             "btc": self.btc, "cvd": self.cvd, "funding": self.funding, "liquidations": self.liquidations,
@@ -163,4 +165,6 @@ class ViewBuilder:
         if self.runtime.mode != "live":
             stamp = pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")
             market = f"market time {stamp:%Y-%m-%d %H:%M} UTC"
-        return StatusView(self.runtime.label, self.runtime.simulated, lines, scheduler.paused, market)
+        failed = self.recording_failed() if self.recording_failed is not None else None
+        return StatusView(self.runtime.label, self.runtime.simulated, lines, scheduler.paused, market,
+                          f"recording off: {failed}" if failed and not failed.startswith("recording") else failed or "")

@@ -40,6 +40,14 @@ def tape_span(recorded: pd.Timedelta) -> str:
     return f"{span_text(recorded.total_seconds(), ' min')} of tape"
 
 
+def gaps_text(gaps: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
+    """"2 gaps (4h)": how much of the record is missing (the console was not running), never filled in."""
+    if not gaps:
+        return ""
+    missing = sum(b - a for a, b in gaps) / 1000
+    return f"{len(gaps)} gap{'s' if len(gaps) > 1 else ''} ({span_text(missing, ' min')})"
+
+
 def liquidations_view(figures: Figures, now: float | None = None) -> LiquidationsView:
     now = time.time() if now is None else now
     state = figures.state
@@ -70,6 +78,8 @@ def liquidations_view(figures: Figures, now: float | None = None) -> Liquidation
     cascade_view = None
     if c is not None:
         recorded = tape_span(c.recorded_for) + (" (simulated history)" if figures.runtime.simulated else "")
+        if tape.gaps:
+            recorded += f" · {gaps_text(tape.gaps)}"
         if any(not h.counted for h in health.values()):
             recorded += f"; {venues_note(health)}"
         cascade_view = CascadeView(
