@@ -769,52 +769,53 @@ class _Builder:
             funding["interval_hours"] = (spacing / 3_600_000).round().fillna(8.0)
             dataset.funding = funding[["time", "exchange", "coin", "rate", "interval_hours"]]
         dataset.equities = self.equities
-        self._span(dataset)
+        set_span(dataset)
         dataset.load_notes = list(self.notes)
         dataset.skipped_files = [f"{s.path}: {s.reason}" for s in self.skipped]
         return ReplayLoad(dataset=dataset, loaded=self.loaded, skipped=self.skipped, notes=self.notes)
 
-    def _span(self, dataset: MarketDataset) -> None:
-        """``start_ms``/``data_end_ms`` over every file; ``end_ms``, the default ``--at`` (module docstring)."""
-        starts: list[int] = []
-        ends: list[int] = []
-        complete: list[tuple[int, str]] = []  # (last complete instant, which file) of each price frame
-        for market, symbols in dataset.markets.items():
-            for symbol, frames in symbols.items():
-                for interval, frame in frames.items():
-                    if not len(frame):
-                        continue
-                    opens = frame["open_time"].to_numpy(np.int64)
-                    starts.append(int(opens[0]))
-                    ends.append(int(opens[-1]) + interval - 1)
-                    # The last row may be a collector's still-open bar: data is complete up to its open.
-                    complete.append((int(opens[-1]), f"{symbol} {_interval_label(interval)} ({market})"))
-        for table in [dataset.fear_greed, dataset.funding, *dataset.rates.values(), *dataset.equities.values()]:
-            if table is not None and len(table):
-                starts.append(int(table["time"].min()))
-                ends.append(int(table["time"].max()))
-        for flows in dataset.etf_flows.values():
-            if len(flows):
-                days = pd.DatetimeIndex(pd.to_datetime(list(flows.index)))
-                starts.append(int(days[0].value // 1_000_000))
-                ends.append(int(days[-1].value // 1_000_000) + 86_399_999)
-        dataset.start_ms = min(starts) if starts else None
-        dataset.data_end_ms = max(ends) if ends else None
-        if not complete:
-            dataset.end_ms = dataset.data_end_ms
-            dataset.end_note = "no price files: the replay ends with its newest data"
-            return
-        newest = max(t for t, _ in complete)
-        current = [(t, name) for t, name in complete if t >= newest - CURRENT_SLACK_MS]
-        end, limiting = min(current)
-        early = sorted({name.rsplit(" (", 1)[0] for t, name in complete if t < newest - CURRENT_SLACK_MS})
-        dataset.end_ms = end
-        note = (f"default --at {_fmt_ms(end)}: the last complete time common to the {len(current)} price files "
-                f"that reach the end of the data (limited by {limiting}; each file's last row is taken as "
-                f"possibly partial)")  # fmt: skip
-        if early:
-            note += f"; ended earlier: {', '.join(early[:8])}" + (" ..." if len(early) > 8 else "")
-        dataset.end_note = note
+def set_span(dataset: MarketDataset) -> None:
+    """``start_ms``/``data_end_ms`` over every file (or recorded table); ``end_ms``, the default ``--at`` (module
+    docstring)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    complete: list[tuple[int, str]] = []  # (last complete instant, which file) of each price frame
+    for market, symbols in dataset.markets.items():
+        for symbol, frames in symbols.items():
+            for interval, frame in frames.items():
+                if not len(frame):
+                    continue
+                opens = frame["open_time"].to_numpy(np.int64)
+                starts.append(int(opens[0]))
+                ends.append(int(opens[-1]) + interval - 1)
+                # The last row may be a collector's still-open bar: data is complete up to its open.
+                complete.append((int(opens[-1]), f"{symbol} {_interval_label(interval)} ({market})"))
+    for table in [dataset.fear_greed, dataset.funding, *dataset.rates.values(), *dataset.equities.values()]:
+        if table is not None and len(table):
+            starts.append(int(table["time"].min()))
+            ends.append(int(table["time"].max()))
+    for flows in dataset.etf_flows.values():
+        if len(flows):
+            days = pd.DatetimeIndex(pd.to_datetime(list(flows.index)))
+            starts.append(int(days[0].value // 1_000_000))
+            ends.append(int(days[-1].value // 1_000_000) + 86_399_999)
+    dataset.start_ms = min(starts) if starts else None
+    dataset.data_end_ms = max(ends) if ends else None
+    if not complete:
+        dataset.end_ms = dataset.data_end_ms
+        dataset.end_note = "no price files: the replay ends with its newest data"
+        return
+    newest = max(t for t, _ in complete)
+    current = [(t, name) for t, name in complete if t >= newest - CURRENT_SLACK_MS]
+    end, limiting = min(current)
+    early = sorted({name.rsplit(" (", 1)[0] for t, name in complete if t < newest - CURRENT_SLACK_MS})
+    dataset.end_ms = end
+    note = (f"default --at {_fmt_ms(end)}: the last complete time common to the {len(current)} price files "
+            f"that reach the end of the data (limited by {limiting}; each file's last row is taken as "
+            f"possibly partial)")  # fmt: skip
+    if early:
+        note += f"; ended earlier: {', '.join(early[:8])}" + (" ..." if len(early) > 8 else "")
+    dataset.end_note = note
 
 
 def _interval_label(ms: int) -> str:
