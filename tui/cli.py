@@ -36,7 +36,8 @@ def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
         parser.argument_default = argparse.SUPPRESS
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--demo", action="store_true", help="simulated market, works offline (labelled SIMULATED)")
-    group.add_argument("--replay", metavar="DIR", type=Path, help="replay real history files from DIR")
+    group.add_argument("--replay", metavar="PATH", type=Path,
+                       help="replay real history: a folder of files, or a recorder store (.sqlite)")  # fmt: skip
     parser.add_argument("--at", metavar="ISO-TIME", help="replay: virtual time to start at (UTC)")
     parser.add_argument(
         "--speed",
@@ -50,9 +51,28 @@ def _mode_args(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     parser.add_argument("--log-file", type=Path, metavar="PATH", help="write a debug log here")
 
 
+def _store_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, metavar="PATH", default=None,
+                        help="the recorder store (default: [store] path, else the user data dir)")  # fmt: skip
+
+
+def _sub_options(parser: argparse.ArgumentParser, *names: str) -> None:
+    """The top level's file options, accepted after a subcommand too (without resetting the top level's)."""
+    helps = {"--config": "config file overriding the user's config", "--coins": "altcoin basket (overrides config)",
+             "--log-file": "write a debug log here", "--store": "the recorder store (default: the user data dir's)"}
+    for name in names:
+        kind = str if name == "--coins" else Path
+        parser.add_argument(name, type=kind, metavar="ETH,SOL,..." if name == "--coins" else "PATH",
+                            default=argparse.SUPPRESS, help=helps[name])  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="altpulse", description="Terminal market-sentiment console for crypto traders.")
     _mode_args(parser)
+    parser.add_argument("--follow", nargs="?", const=True, default=None, metavar="STORE",
+                        help="read a collector's store instead of polling (default store: the user data dir's)")
+    parser.add_argument("--no-record", action="store_true", help="do not record this run into the store")
+    _store_args(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     snap = sub.add_parser("snapshot", help="fetch every feed once, print every figure, exit")
     _mode_args(snap, sub=True)
@@ -71,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     from tui.commands.doctor import add_arguments as add_doctor_arguments
 
     add_doctor_arguments(doctor)
+    collect = sub.add_parser("collect", help="poll and record headless (no screen); consoles --follow it")
+    collect.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                         help="record the simulated market (into the demo store)")  # fmt: skip
+    _sub_options(collect, "--config", "--coins", "--log-file", "--store")
+    collect.add_argument("--seconds", type=float, default=0.0, metavar="S", help="stop after S seconds (0: never)")
+    store = sub.add_parser("store", help="what the recorder store holds, and exports of it")
+    store.add_argument("--demo", action="store_true", default=argparse.SUPPRESS, help="the demo store")
+    _sub_options(store, "--config", "--store")
+    from tui.commands.store_cli import add_arguments as add_store_arguments
+
+    add_store_arguments(store)
     return parser
 
 
@@ -107,9 +138,13 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def _mode(args: argparse.Namespace) -> str:
+    if getattr(args, "follow", None) is not None:
+        if args.replay is not None or args.at is not None:
+            raise CliError("altpulse: --follow reads a collector's store: it does not take --replay or --at")
+        return "follow"
     if args.replay is not None:
-        if not args.replay.is_dir():
-            raise CliError(f"altpulse: --replay: {args.replay} is not a directory")
+        if not args.replay.exists():
+            raise CliError(f"altpulse: --replay: {args.replay} does not exist (a folder of files or a store)")
         if args.speed <= 0 or args.speed > 10_000:
             raise CliError(f"altpulse: --speed: expected a number in (0, 10000], got {args.speed}")
         if args.at is not None:
@@ -150,6 +185,14 @@ def _main(argv: list[str]) -> int:
 
         return run_status(args, load_config=lambda: _load(args), resolve_mode=lambda: _mode(args))
     config = _load(args)
+    if args.command == "collect":
+        from tui.commands.collect import run_collect
+
+        return run_collect(config, args)
+    if args.command == "store":
+        from tui.commands.store_cli import run_store
+
+        return run_store(config, args)
     if args.command == "doctor":
         from tui.commands.doctor import run_doctor
 
@@ -168,7 +211,14 @@ def _main(argv: list[str]) -> int:
             raise CliError(f"altpulse: {exc}") from None
     from tui.app.app import AltpulseApp
 
-    app = AltpulseApp(config, mode, replay_dir=args.replay, at=args.at, speed=args.speed)
+    store = args.store
+    if mode == "follow":
+        from tui.runtime.recording import store_path
+
+        store = Path(args.follow) if isinstance(args.follow, str) else store or store_path(
+            config, "demo" if args.demo else "live")  # fmt: skip
+    record = False if args.no_record else None
+    app = AltpulseApp(config, mode, replay_dir=args.replay, at=args.at, speed=args.speed, record=record, store=store)
     app.run()
     return app.return_code or 0
 
