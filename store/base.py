@@ -96,12 +96,23 @@ class Store(Protocol):
     def liquidations(self, since_ms: int, until_ms: int | None = None) -> pd.DataFrame:
         """Tape frame (``time`` ms, exchange, coin, side, qty, price, notional_usd) in time order."""
 
+    def has_liquidations(self, since_ms: int, until_ms: int) -> bool: ...
+
+    def liquidations_as_of(self, since_ms: int, until_ms: int) -> tuple[pd.DataFrame, int]:
+        """The tape frame and the last row id it includes, from one consistent read."""
+
+    def last_liquidation_rowid(self) -> int: ...
+
+    def writer_pid(self) -> int | None:
+        """The pid of the process recording into the store now (None: nobody)."""
+
     def liquidations_after(self, rowid: int, until_ms: int | None = None) -> tuple[pd.DataFrame, int]:
         """Rows written after row ``rowid`` and the last row id read (a follower's tail)."""
 
-    def read(self, table: str, since_ms: int | None = None, until_ms: int | None = None,
+    def read(self, table: str, since_ms: int | str | None = None, until_ms: int | str | None = None,
              where: Mapping[str, Any] | None = None) -> pd.DataFrame:  # fmt: skip
-        """Every row of ``table`` whose time lies in ``[since_ms, until_ms]`` (either end open when None)."""
+        """Every row of ``table`` whose time lies in ``[since_ms, until_ms]`` (either end open when None; ISO dates
+        for a table keyed by date, ``etf_flows``)."""
 
     def feed_records(self, after_seq: int = 0) -> list[FeedRecord]: ...
 

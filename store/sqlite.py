@@ -270,10 +270,31 @@ class SqliteStore:
         kept = [r[1:] for r in rows if until_ms is None or r[1] <= until_ms]
         return _tape_frame(kept), last
 
+    def liquidations_as_of(self, since_ms: int, until_ms: int) -> tuple[Any, int]:
+        """The tape frame and the last row id, read in one transaction (one snapshot of the file): a follower
+        tails from that id without losing or repeating a row."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN")
+                last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM liquidations").fetchone()[0]
+                rows = self.conn.execute(
+                    "SELECT time, exchange, coin, side, qty, price, notional_usd FROM liquidations WHERE time >= ? "
+                    "AND time <= ? AND rowid <= ? ORDER BY time", (since_ms, until_ms, last)).fetchall()  # fmt: skip
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: read failed: {exc}") from None
+        return _tape_frame(rows), int(last)
+
+    def has_liquidations(self, since_ms: int, until_ms: int) -> bool:
+        return bool(self._query("SELECT EXISTS (SELECT 1 FROM liquidations WHERE time >= ? AND time <= ?)",
+                                (since_ms, until_ms))[0][0])  # fmt: skip
+
     def last_liquidation_rowid(self) -> int:
         return int(self._query("SELECT coalesce(max(rowid), 0) FROM liquidations")[0][0])
 
-    def read(self, table: str, since_ms: int | None = None, until_ms: int | None = None,
+    def read(self, table: str, since_ms: int | str | None = None, until_ms: int | str | None = None,
              where: Mapping[str, Any] | None = None) -> Any:  # fmt: skip
         import pandas as pd
 
@@ -427,13 +448,21 @@ def _span(column: str, since: Any, until: Any, where: Mapping[str, Any] | None =
 
 
 def _tape_frame(rows: list[tuple[Any, ...]]) -> Any:
+    """Column by column (a third faster than a frame of row tuples: restoring 35 days of tape is this)."""
     import numpy as np
     import pandas as pd
 
-    columns = ["time", "exchange", "coin", "side", "qty", "price", "notional_usd"]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["time"] = frame["time"].astype(np.int64)
-    return frame
+    names = ["time", "exchange", "coin", "side", "qty", "price", "notional_usd"]
+    if not rows:
+        return pd.DataFrame({n: pd.Series(dtype=np.int64 if n == "time" else float if n in names[4:] else object)
+                             for n in names})  # fmt: skip
+    columns = list(zip(*rows, strict=True))
+    data: dict[str, Any] = {"time": np.asarray(columns[0], np.int64)}
+    for i, name in enumerate(names[1:4], 1):
+        data[name] = np.asarray(columns[i], dtype=object)
+    for i, name in enumerate(names[4:], 4):
+        data[name] = np.asarray(columns[i], np.float64)
+    return pd.DataFrame(data)
 
 
 def _date_ms(day: Any) -> int | None:
