@@ -239,7 +239,7 @@ def _etf_family(
 
 
 def _classify(values: np.ndarray) -> np.ndarray:
-    bins = np.array([25, 47, 55, 76])
+    bins = np.array([26, 47, 55, 76])  # alternative.me labels 25 "Extreme Fear", 26-46 "Fear", 47-54 "Neutral"
     labels = np.array(["Extreme Fear", "Fear", "Neutral", "Greed", "Extreme Greed"])
     return labels[np.searchsorted(bins, values, side="right")]
 
