@@ -103,6 +103,8 @@ class Session:
         frame = stored[0]
         self.restored_tape = restore_tape(recorder.store, tape, int(self.runtime.now_ms()), recorder.session, frame)
         recorder.skip_tape_rows(tape)
+        del frame, stored
+        release_freed_memory()  # the frame's strings, now codes in the tape's arrays
         return True
 
     def tick(self) -> None:
@@ -190,6 +192,7 @@ def boot(config: Config, launch: Launch, on_update: Callable[[str], None] | None
         now = int(runtime.now_ms())
         restored = restore_feeds(recorder.store, state, scheduler.feeds, now)
         stored_tape = read_tape(recorder.store, now)
+        release_freed_memory()  # the restore's temporaries: handed back, not kept for the whole run
     views = ViewBuilder(config, runtime, state, scheduler)
     if recorder is not None:
         views.recording_failed = lambda: recorder.writer.failed
