@@ -482,7 +482,7 @@ def _read_tape(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], co
     def decoded(col: str, i: int) -> Any:
         codes = data[:, i].astype(np.int32)
         if compact:  # the codes themselves: the tape takes them as they are, no string per row ever exists
-            return pd.Categorical.from_codes(codes, categories=names[col])
+            return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(names[col]))
         return np.array(names[col], dtype=object)[codes]
 
     return pd.DataFrame({"time": data[:, 0].astype(np.int64), "exchange": decoded("exchange", 1),
