@@ -273,3 +273,39 @@ async def test_the_console_follows_a_demo_collectors_store_labelled_simulated(co
             assert "Traceback" not in app.export_screenshot()
     finally:
         await collector.aclose()
+
+
+async def test_a_followers_ages_are_the_collectors_and_a_stopped_collector_goes_offline(config, tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite"
+    collector = boot(config, Launch("demo", now_ms=FROZEN_NOW_MS, record=True, store=path, role="collector"))
+    collector.start_streams()
+    await collector.scheduler.run_all_once(["btc_ticker", "cvd_hourly", "funding_bybit"])
+    drain(collector)
+    fetched = collector.scheduler.feeds["btc_ticker"].health.as_of
+    follower = boot(config, Launch("follow", store=path))
+    follower.start_streams()
+    try:
+        assert await follower.scheduler.run_once("btc_ticker")
+        health = follower.scheduler.feeds["btc_ticker"].health
+        # The age a follower shows is the collector's fetch's, not the time it read the store.
+        assert health.as_of == pytest.approx(fetched, abs=0.001)
+        assert follower.state.btc_ticker == collector.state.btc_ticker
+        # A feed the collector never delivered is not shown as if it were.
+        assert not await follower.scheduler.run_once("etf_btc")
+        assert "not in the store" in (follower.scheduler.feeds["etf_btc"].health.error or "")
+        assert follower.follower is not None
+        follower.follower.step()
+        assert {s.state for s in follower.state.liq_streams.values()} <= {"offline", "connecting", "live", "retrying"}
+        await collector.aclose()  # the collector stops: its lock goes with it
+        follower.tail.every = 0.0  # type: ignore[union-attr]  # read now, not after the next second
+        follower.follower.step()
+        statuses = [s.status() for s in follower.state.liq_streams.values()]
+        assert all(st.state == "offline" and "no collector" in (st.error or "") for st in statuses)
+        # Read again: the same record, so the data version does not move and the age keeps growing.
+        version = follower.state.version.get("btc_ticker")
+        assert await follower.scheduler.run_once("btc_ticker")
+        assert follower.state.version.get("btc_ticker") == version
+        assert health.as_of == pytest.approx(fetched, abs=0.001)
+    finally:
+        await follower.aclose()
+        await collector.aclose()
