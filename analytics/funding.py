@@ -146,3 +146,46 @@ def funding_stats(
     if per_coin.size == 0:
         return float("nan"), float("nan")
     return float(np.median(per_coin)), float(np.mean(per_coin > baseline))
+
+
+# --- what desks read: OI-weighted funding and basis ------------------------------------------------------------
+
+
+def oi_weighted(values: pd.DataFrame, oi_usd: pd.DataFrame) -> tuple[pd.Series, float]:
+    """Venue figures (coins x exchanges, e.g. ``rate_8h`` or basis) weighted by each venue's open interest in USD.
+
+    Market meaning: what the average dollar of open interest pays (funding) or is priced at (basis). A venue
+    where little is open barely moves it, unlike a plain median. Per coin: ``sum(x * oi) / sum(oi)`` over the
+    venues with both a figure and OI; the market figure is the same sum over every (coin, venue) pair. NaN where no
+    pair has both (unknown, never 0).
+    """
+    if values.empty or oi_usd.empty:
+        return pd.Series(dtype=float), float("nan")
+    weights = oi_usd.reindex(index=values.index, columns=values.columns).to_numpy(float)
+    x = values.to_numpy(float)
+    both = ~np.isnan(x) & ~np.isnan(weights) & (weights > 0)
+    weighted = np.where(both, x * weights, 0.0)
+    total = np.where(both, weights, 0.0)
+    per_coin_w = total.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_coin = np.where(per_coin_w > 0, weighted.sum(axis=1) / per_coin_w, np.nan)
+    keep = per_coin_w > 0
+    market = float(weighted.sum() / total.sum()) if total.sum() > 0 else float("nan")
+    return pd.Series(per_coin[keep], index=values.index[keep], name="oi_weighted"), market
+
+
+def basis_matrix(quotes: Iterable[FundingQuote]) -> pd.DataFrame:
+    """Coins x exchanges of the perp's basis in percent, ``(mark / index - 1) x 100`` (NaN where the venue gives
+    no index: OKX's bulk call has none).
+
+    Market meaning: a perp priced above its spot index (positive basis) is leverage paying up to be long; it is what
+    funding charges for, so the two usually share a sign, and a basis against the funding's sign is worth a look.
+    """
+    items = [q for q in quotes if q.mark_price and q.index_price]
+    if not items:
+        return pd.DataFrame(dtype=float)
+    values = [(q.coin, q.exchange, (q.mark_price / q.index_price - 1.0) * 100) for q in items]  # type: ignore[operator]
+    frame = pd.DataFrame(values, columns=["coin", "exchange", "basis"])
+    grid = frame.pivot_table(index="coin", columns="exchange", values="basis", aggfunc="last")
+    grid.columns.name = "exchange"
+    return grid.sort_index()

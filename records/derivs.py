@@ -36,7 +36,9 @@ class FundingQuote:
 
     ``rate`` is the fraction of notional paid per funding interval (positive: longs pay shorts);
     ``rate_8h`` the 8-hour equivalent; ``mark_price`` USD per **coin** (None when the endpoint lacks it);
-    ``next_funding_time`` the next settlement (UTC), None when unknown.
+    ``next_funding_time`` the next settlement (UTC), None when unknown; ``index_price`` the venue's index (spot
+    reference, USD per coin; Hyperliquid's oracle), None where the bulk call has none (OKX): the perp's *basis* is
+    mark against it.
     """
 
     coin: str
@@ -48,6 +50,7 @@ class FundingQuote:
     mark_price: float | None
     symbol: str = ""
     as_of: pd.Timestamp | None = None
+    index_price: float | None = None
 
     @property
     def annualised(self) -> float:

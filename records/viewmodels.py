@@ -120,6 +120,7 @@ class FundingView:
     share_above_baseline: float | None = None  # fraction of coins whose median is above the baseline
     oi_total_usd: float | None = None
     oi_change_24h_pct: float | None = None
+    oi_weighted_8h: float | None = None  # funding weighted by each venue's OI in USD, over every coin and venue
     period_labels: tuple[str, ...] = ()  # coins x time columns, oldest first ("11-22 16h")
     history: tuple[tuple[str, tuple[float | None, ...]], ...] = ()  # (coin, rate_8h per period)
 
@@ -245,6 +246,7 @@ class CoinFunding:
     annualised_pct: float | None  # rate_8h x 3 x 365 x 100
     interval_hours: float | None  # settlement interval on that venue (1 h on Hyperliquid)
     next_funding: str = ""  # "16:00 UTC (in 4h)"
+    basis_pct: float | None = None  # (mark / index - 1) x 100 on that venue; None where it gives no index (OKX)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ def parse_premium_index(
         next_ms = to_int(field(item, "nextFundingTime", PROVIDER, endpoint), PROVIDER, endpoint,
                          "nextFundingTime")  # fmt: skip
         as_of = to_int(field(item, "time", PROVIDER, endpoint), PROVIDER, endpoint, "time")
+        raw_index = item.get("indexPrice")  # the index the mark is anchored to; absent: unknown, never the mark
+        index = None if raw_index in (None, "") else req_float(raw_index, PROVIDER, endpoint, "indexPrice")
         hours = intervals.get(symbol, DEFAULT_INTERVAL_HOURS)
         quotes.append(
             FundingQuote(
@@ -113,6 +115,7 @@ def parse_premium_index(
                 mark_price=mark / key.multiplier,
                 symbol=symbol,
                 as_of=ms_to_ts(as_of),
+                index_price=index / key.multiplier if index is not None and index > 0 else None,
             )
         )
     return quotes

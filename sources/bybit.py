@@ -97,6 +97,8 @@ def parse_tickers(raw: Any, endpoint: str = "/v5/market/tickers") -> DerivsSnaps
         if mark_venue <= 0:
             raise SourceError(PROVIDER, endpoint, f"{symbol}: non-positive mark", field="markPrice")
         mark = mark_venue / key.multiplier
+        index_venue = _num(item, "indexPrice", endpoint, optional=True) if "indexPrice" in item else None
+        index = index_venue / key.multiplier if index_venue is not None and index_venue > 0 else None
         rate = _num(item, "fundingRate", endpoint, optional=True)
         if rate is not None:
             hours = _num(item, "fundingIntervalHour", endpoint)
@@ -118,6 +120,7 @@ def parse_tickers(raw: Any, endpoint: str = "/v5/market/tickers") -> DerivsSnaps
                     mark_price=mark,
                     symbol=symbol,
                     as_of=as_of,
+                    index_price=index,
                 )
             )
         single = item.get("singleOpenInterest") not in (None, "")

@@ -117,6 +117,7 @@ def parse_meta_and_asset_ctxs(raw: Any, as_of_ms: int, endpoint: str = "metaAndA
                 mark_price=mark / key.multiplier,
                 symbol=name,
                 as_of=as_of,
+                index_price=oracle / key.multiplier,
             )
         )
         oi.append(OpenInterest(key.coin, EXCHANGE, qty * key.multiplier, qty * oracle, as_of, name))

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.funding import annualised, funding_history_matrix, funding_matrix, funding_stats
+from analytics.funding import (
+    annualised,
+    basis_matrix,
+    funding_history_matrix,
+    funding_matrix,
+    funding_stats,
+    oi_weighted,
+)
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
 from records.derivs import FundingQuote, OpenInterest
 
@@ -112,3 +119,30 @@ def test_200_coins_by_4_exchanges_at_scale() -> None:
     assert len(per_coin) == 200 and total == pytest.approx(per_coin.sum())
     assert funding_history_matrix(hist, None, 6).shape == (200, 6)
     assert len(oi_change(hist, 24 * H)) == 200
+
+
+def test_oi_weighted_funding_by_hand() -> None:
+    rates = funding_matrix([quote("BTC", "binance", 1e-4, 8), quote("BTC", "okx", 3e-4, 8),
+                            quote("ETH", "binance", 2e-4, 8), quote("ETH", "bybit", 9e-4, 8),
+                            quote("SOL", "bybit", 5e-4, 8)])  # fmt: skip
+    stamp = pd.Timestamp(0, tz="UTC")
+    oi = oi_matrix([OpenInterest("BTC", "binance", 1, 300.0, stamp), OpenInterest("BTC", "okx", 1, 100.0, stamp),
+                    OpenInterest("ETH", "binance", 1, 50.0, stamp), OpenInterest("DOGE", "okx", 1, 10.0, stamp)])
+    per_coin, market = oi_weighted(rates, oi)
+    # BTC: (1e-4 x 300 + 3e-4 x 100) / 400 = 1.5e-4; ETH: only Binance has OI -> 2e-4; SOL: no OI -> absent.
+    assert per_coin.to_dict() == pytest.approx({"BTC": 1.5e-4, "ETH": 2e-4})
+    # Market: (1e-4 x 300 + 3e-4 x 100 + 2e-4 x 50) / 450; DOGE's OI has no rate, ETH on Bybit no OI.
+    assert market == pytest.approx((0.03 + 0.03 + 0.01) / 450)
+    empty, nothing = oi_weighted(rates, pd.DataFrame(dtype=float))
+    assert empty.empty and np.isnan(nothing)
+
+
+def test_basis_is_mark_against_index_and_unknown_without_an_index() -> None:
+    q = [FundingQuote("BTC", "binance", 1e-4, 8, 1e-4, None, 100_100.0, index_price=100_000.0),
+         FundingQuote("BTC", "okx", 1e-4, 8, 1e-4, None, 100_050.0),  # OKX's bulk call has no index
+         FundingQuote("ETH", "bybit", 1e-4, 8, 1e-4, None, 2_990.0, index_price=3_000.0)]  # fmt: skip
+    basis = basis_matrix(q)
+    assert basis.at["BTC", "binance"] == pytest.approx(0.1)
+    assert basis.at["ETH", "bybit"] == pytest.approx(-1 / 3)
+    assert "okx" not in basis.columns
+    assert basis_matrix([q[1]]).empty

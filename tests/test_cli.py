@@ -69,6 +69,14 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     total = sum(c["cumulative_usd"] for c in cvd["coins"].values())
     assert cvd["basket"]["cumulative_usd"] == pytest.approx(total, rel=1e-9)
     assert cvd["basket"]["buy_sell_ratio_30d"] < 1  # the demo market bleeds with net taker selling
+    funding = doc["funding"]
+    eth = funding["coins"]["ETH"]
+    assert set(eth["predicted"]) == {"binance", "bybit", "okx", "hyperliquid"}
+    assert eth["predicted"]["binance"] == pytest.approx(funding["rates"]["ETH"]["binance"])
+    rates = list(eth["predicted"].values())
+    assert min(rates) <= eth["oi_weighted"] <= max(rates)  # a weighted mean of the venues' rates
+    assert min(r for c in funding["rates"].values() for r in c.values()) <= funding["oi_weighted"]
+    assert eth["basis_pct"] is not None and all(t.endswith("Z") for t in eth["next_time"].values())
     for source in doc["sources"].values():
         assert source["status"] == "live" and source["error"] is None and source["as_of"].endswith("Z")
 

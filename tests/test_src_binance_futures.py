@@ -34,6 +34,7 @@ def test_premium_index_docs_example() -> None:
     assert quote.rate == pytest.approx(float(raw["lastFundingRate"]))
     assert quote.interval_hours == 8 and quote.rate_8h == pytest.approx(quote.rate)
     assert quote.mark_price == pytest.approx(float(raw["markPrice"]))
+    assert quote.index_price == pytest.approx(float(raw["indexPrice"]))
     assert quote.next_funding_time is not None
     assert quote.next_funding_time.value // 1_000_000 == raw["nextFundingTime"]
 
@@ -51,6 +52,7 @@ def test_premium_index_all_symbols_scaled_interval_and_skips() -> None:
     (quote,) = parse_premium_index(raw, {"1000PEPEUSDT": 4})
     assert quote.coin == "PEPE"
     assert quote.mark_price == pytest.approx(0.00001234)
+    assert quote.index_price == pytest.approx(0.00001233)  # per coin, as the mark
     assert quote.interval_hours == 4 and quote.rate_8h == pytest.approx(0.0004)
 
 

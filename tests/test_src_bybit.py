@@ -35,6 +35,7 @@ def test_tickers_from_linear_ws_snapshot_fields() -> None:
     (oi,) = snap.open_interest
     assert quote.coin == "BTC" and quote.rate == pytest.approx(-0.000212) and quote.interval_hours == 8
     assert quote.mark_price == pytest.approx(17217.33)
+    assert quote.index_price == pytest.approx(float(data["indexPrice"]))
     assert quote.next_funding_time is not None and quote.next_funding_time.value // 10**6 == 1673280000000
     # openInterest/openInterestValue count both sides (Bybit's docs): one side, as the other venues count, is half.
     assert oi.oi_base == pytest.approx(68744.761 / 2) and oi.oi_usd == pytest.approx(1183601235.91 / 2)

@@ -39,6 +39,7 @@ def test_meta_and_asset_ctxs_capture() -> None:
     assert [q.coin for q in snap.funding] == ["BTC", "ETH", "ATOM"]
     assert btc.interval_hours == 1 and btc.rate_8h == pytest.approx(float(ctx["funding"]) * 8)
     assert btc.mark_price == pytest.approx(float(ctx["markPx"]))
+    assert btc.index_price == pytest.approx(float(ctx["oraclePx"]))  # the oracle is Hyperliquid's index
     assert (
         btc.next_funding_time is not None
         and btc.next_funding_time.value // 10**6 == (AS_OF // 3_600_000 + 1) * 3_600_000

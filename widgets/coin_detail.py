@@ -115,6 +115,7 @@ def funding_block(view: CoinView) -> Group | Text:
     table.add_column("Venue")
     table.add_column("%/8h", justify="right")
     table.add_column("Annual", justify="right")
+    table.add_column("Basis", justify="right")
     table.add_column("Next")
     for row in view.funding:
         style = "" if row.fresh else "dim"
@@ -123,8 +124,9 @@ def funding_block(view: CoinView) -> Group | Text:
             venue.append(" ⚠", style="yellow")
         rate = Text(rate_pct(row.rate_8h), style=style or (tone(row.rate_8h)))
         annual = Text("—" if row.annualised_pct is None else f"{row.annualised_pct:+.1f}%", style=style)
+        basis = Text("—" if row.basis_pct is None else f"{row.basis_pct:+.3f}%", style=style)
         nxt = Text(clean(row.next_funding, 24) if row.fresh else clean(row.status, 24), style=style or "")
-        table.add_row(venue, rate, annual, nxt)
+        table.add_row(venue, rate, annual, basis, nxt)
     title = Text("Funding ", style="bold")
     title.append("(positive: longs pay shorts)", style="dim")
     if view.funding_mean_8h is not None:

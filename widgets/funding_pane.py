@@ -91,6 +91,12 @@ def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) 
     text.append(" ")
     text.append(pct(view.oi_change_24h_pct), style="bold" if abs(view.oi_change_24h_pct or 0) >= 5 else "")
     text.append(" 24h")
+    if _finite(view.oi_weighted_8h):
+        assert view.oi_weighted_8h is not None
+        text.append(" · OI-wtd ")
+        weighted = view.oi_weighted_8h
+        style = heat_style(weighted, view.baseline_8h, mono=mono) if fresh else "dim"
+        text.append(f"{rate_text(weighted)}%", style=style)
     if sort_note:
         text.append(f"  sort {sort_note} ▲", style="dim")
     if time_view:

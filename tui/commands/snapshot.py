@@ -29,6 +29,12 @@ unknown figures ``null``::
     funding.median            median across coins of each coin's venue-average rate (fraction per 8 h)
     funding.share_above_baseline    fraction of coins whose rate is above the baseline
     funding.rates.<COIN>.<exchange> rate per 8 h on binance | bybit | okx | hyperliquid (fresh venues only)
+    funding.oi_weighted       every (coin, venue) rate weighted by that venue's open interest in USD (per 8 h)
+    funding.coins.<COIN>.oi_weighted    the coin's rate weighted by each venue's OI (null: no venue with both)
+    funding.coins.<COIN>.predicted.<exchange>   the running period's rate as the venue quotes it (per 8 h)
+    funding.coins.<COIN>.next_time.<exchange>   the venue's next settlement (ISO-8601 UTC)
+    funding.coins.<COIN>.basis_pct  (mark / index - 1) x 100, OI-weighted over the venues that give an index
+                              (Binance, Bybit, Hyperliquid's oracle; OKX's bulk call has none); null: unknown
     open_interest.total_usd / .change_24h_pct    open interest over every venue, and Binance's 24 h change
     open_interest.<COIN>.usd / .change_24h_pct    per coin (USD summed over venues; change from Binance history)
     liquidations.window_minutes    60

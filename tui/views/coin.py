@@ -191,9 +191,11 @@ def _funding(figures: Figures, coin: str, now: float, now_ms: int) -> dict[str, 
             if quote.coin != coin:
                 continue
             rate = num(quote.rate_8h)
+            basis = (None if not quote.mark_price or not quote.index_price
+                     else (quote.mark_price / quote.index_price - 1) * 100)  # fmt: skip
             rows.append(CoinFunding(
                 venue, status.fresh, status.text, rate, None if rate is None else rate * 3 * 365 * 100,
-                num(quote.interval_hours), _next_funding(quote.next_funding_time, now_ms),
+                num(quote.interval_hours), _next_funding(quote.next_funding_time, now_ms), num(basis),
             ))  # fmt: skip
             if status.fresh and rate is not None:
                 fresh_rates.append(rate)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analytics.cvd import basket
-from analytics.funding import funding_matrix, funding_stats
+from analytics.funding import basis_matrix, funding_matrix, funding_stats, oi_weighted
 from analytics.liquidations import DEFAULT_LOOKBACK, cascade, venue_silence
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix, total_oi_change
 from analytics.price import btc_figures, observed_closes
@@ -52,6 +52,11 @@ class FundingFigures:
     oi_total: float
     oi_change: pd.Series  # coin -> 24 h change, percent (Binance history)
     oi_total_change: float
+    #: coin -> rate_8h weighted by each venue's OI in USD, and the market's (every coin and venue pair).
+    oi_weighted: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    oi_weighted_market: float = float("nan")
+    basis: pd.DataFrame = field(default_factory=pd.DataFrame)  # coin x venue, (mark / index - 1) x 100
+    basis_weighted: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # coin -> OI-weighted basis %
 
 
 @dataclass(frozen=True)
@@ -197,15 +202,18 @@ class Figures:
         oi_records = [r for venue, snap in state.derivs.items() if venue in fresh_venues for r in snap.open_interest]
         if "binance" in fresh_venues:
             oi_records += list(state.binance_oi)
-        oi_per_coin, oi_total = (
-            aggregate_oi(oi_matrix(oi_records)) if oi_records else (pd.Series(dtype=float), float("nan"))
-        )
+        oi_usd = oi_matrix(oi_records) if oi_records else pd.DataFrame(dtype=float)
+        oi_per_coin, oi_total = aggregate_oi(oi_usd) if oi_records else (pd.Series(dtype=float), float("nan"))
+        weighted, weighted_market = oi_weighted(matrix, oi_usd)
+        basis = basis_matrix(quotes)
+        basis_weighted, _ = oi_weighted(basis, oi_usd)
         change = pd.Series(dtype=float)
         history = state.oi_history
         if history is not None and len(history):
             change = oi_change(history, OI_WINDOW)
         return FundingFigures(matrix, per_coin, median, share, oi_per_coin, oi_total, change,
-                              total_oi_change(history, OI_WINDOW))  # fmt: skip
+                              total_oi_change(history, OI_WINDOW), weighted, weighted_market, basis,
+                              basis_weighted)  # fmt: skip
 
     # -- liquidations -----------------------------------------------------------------------------------------
     def stream_health(self, now: float | None = None) -> dict[str, StreamHealth]:

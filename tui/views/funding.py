@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics.funding import funding_history_matrix
 from records.viewmodels import FundingRow, FundingView, PaneStatus
-from tui.views.common import num
+from tui.views.common import iso, num
 from tui.views.figures import Figures, FundingFigures, venue_status
 from tui.views.registry import VENUES
 
@@ -42,7 +42,7 @@ def funding_view(figures: Figures, status: PaneStatus, now: float | None = None,
         status, venues=venues, rows=rows, baseline_8h=baseline,
         median_8h=num(fig.median), share_above_baseline=num(fig.share),
         oi_total_usd=num(fig.oi_total), oi_change_24h_pct=num(fig.oi_total_change),
-        period_labels=labels, history=history_rows,
+        oi_weighted_8h=num(fig.oi_weighted_market), period_labels=labels, history=history_rows,
     )  # fmt: skip
     if coin_filter:
         view = replace(
@@ -77,6 +77,29 @@ def _history_rows(history: pd.DataFrame | None, periods: int) -> tuple[tuple[str
     return labels, tuple((str(coin), tuple(num(v) for v in values[i])) for i, coin in enumerate(hist.index))
 
 
+def _coin_funding(figures: Figures, fig: Any, now: float | None) -> dict[str, Any]:
+    """``funding.coins.<COIN>``: the OI-weighted rate, each fresh venue's predicted rate (the running period's, per
+    8 h) and next settlement, and the OI-weighted basis in percent (null where no venue gives an index)."""
+    fresh = figures.fresh_venues(now)
+    quotes: dict[str, dict[str, Any]] = {}
+    for venue, snap in figures.state.derivs.items():
+        if venue not in fresh:
+            continue
+        for q in snap.funding:
+            quotes.setdefault(q.coin, {})[venue] = q
+    out: dict[str, Any] = {}
+    for coin in fig.matrix.index:
+        by_venue = quotes.get(str(coin), {})
+        out[str(coin)] = {
+            "oi_weighted": num(fig.oi_weighted.get(coin)),
+            "predicted": {v: num(q.rate_8h) for v, q in sorted(by_venue.items())},
+            "next_time": {v: iso(q.next_funding_time) for v, q in sorted(by_venue.items())
+                          if q.next_funding_time is not None},
+            "basis_pct": num(fig.basis_weighted.get(coin)),
+        }  # fmt: skip
+    return out
+
+
 def snapshot_funding(figures: Figures, now: float | None = None) -> dict[str, Any]:
     """The ``funding`` and ``open_interest`` sections of the snapshot JSON (fresh venues only)."""
     baseline = figures.config.funding.baseline_8h
@@ -96,7 +119,9 @@ def snapshot_funding(figures: Figures, now: float | None = None) -> dict[str, An
             "baseline": baseline,
             "median": num(fig.median),
             "share_above_baseline": num(fig.share),
+            "oi_weighted": num(fig.oi_weighted_market),
             "rates": rates,
+            "coins": _coin_funding(figures, fig, now),
         },
         "open_interest": {
             "total_usd": num(fig.oi_total),
