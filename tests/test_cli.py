@@ -105,3 +105,12 @@ def test_live_snapshot_without_network_fails_cleanly(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["btc"]["price"] is None
     assert doc["sources"]["cvd_daily"]["status"] in ("retrying", "offline")
+
+
+def test_follow_without_a_store_is_one_clear_line_before_any_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(["--follow", str(tmp_path / "none.sqlite")], capsys)
+    assert code == 2 and out == ""
+    missing = tmp_path / "none.sqlite"
+    assert err.strip() == f"altpulse: --follow: {missing}: no such store (start `altpulse collect` first)"

@@ -217,6 +217,8 @@ def _main(argv: list[str]) -> int:
 
         store = Path(args.follow) if isinstance(args.follow, str) else store or store_path(
             config, "demo" if args.demo else "live")  # fmt: skip
+        if not store.is_file():
+            raise CliError(f"altpulse: --follow: {store}: no such store (start `altpulse collect` first)")
     record = False if args.no_record else None
     app = AltpulseApp(config, mode, replay_dir=args.replay, at=args.at, speed=args.speed, record=record, store=store)
     app.run()
