@@ -273,9 +273,12 @@ def window(
     last_bucket = int(bucket_of(np.array([upper], dtype=np.int64), interval_ms)[0])
     hi = min(now_ms, int(close_time(np.array([last_bucket], dtype=np.int64), interval_ms)[0]))
     if start_ms is not None:
-        lo = start_ms
-        # Rows past the first ``limit`` whole bars after startTime are never returned; skip rolling them up.
-        hi = min(hi, start_ms + (limit + 1) * step)
+        # Binance answers the first ``limit`` bars opening at or after startTime, wherever the data begins (a coin
+        # listed later, a finer resolution kept only for recent days): the span starts at the first bar there is.
+        first = min(int(f["open_time"].iloc[0]) for _, f in usable)
+        lo = max(start_ms, int(bucket_of(np.array([first], dtype=np.int64), interval_ms)[0]))
+        # Rows past the first ``limit`` whole bars after that are never returned; skip rolling them up.
+        hi = min(hi, lo + (limit + 1) * step)
     else:
         lo = int(bucket_of(np.array([last_bucket - limit * step], dtype=np.int64), interval_ms)[0])
     rows, lengths = stitch(usable, lo, hi)

@@ -192,3 +192,16 @@ def exchange_info(request: EmuRequest, emu: Emulator) -> EmuResponse:
             "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400}],
             "assets": [], "symbols": symbols}  # fmt: skip
     return EmuResponse.json(body, headers={WEIGHT_HEADER: "1"})
+
+
+def _kline_weight(limit: int) -> int:
+    """USD-M klines cost by ``limit``: [1, 100) 1, [100, 500) 2, [500, 1000] 5, over 1000 10."""
+    return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
+
+
+@route("GET", "/fapi/v1/klines")
+def perp_klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    """USD-M perpetual klines: the spot rows' format, up to 1,500 a call (the perp's own taker split)."""
+    from emulator.routes_binance_spot import klines_answer
+
+    return klines_answer(request, emu, emu.dataset.perp_klines, max_limit=1500, weight=_kline_weight)

@@ -7,6 +7,7 @@ epoch ms, ``limit`` default 500 and max 1000, ``startTime`` pages forward, the n
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -33,17 +34,24 @@ def _invalid_symbol() -> EmuResponse:
 
 @route("GET", "/api/v3/klines")
 def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    return klines_answer(request, emu, emu.dataset.spot_klines, max_limit=1000, weight=lambda limit: 2)
+
+
+def klines_answer(request: EmuRequest, emu: Emulator, market: dict[str, dict[int, pd.DataFrame]], *,
+                  max_limit: int, weight: Callable[[int], int]) -> EmuResponse:  # fmt: skip
+    """Binance's klines answer from one market's bars (spot ``/api/v3/klines``, USD-M ``/fapi/v1/klines``: the
+    same 12-element rows and query semantics; ``limit`` defaults to 500, capped at ``max_limit``)."""
     symbol = request.query.get("symbol", "")
     interval = request.query.get("interval", "")
     if not symbol:
         raise BadRequest("Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
     if interval not in BINANCE_INTERVALS:
         raise BadRequest("Invalid interval.")
-    frames = emu.dataset.spot_klines.get(symbol)
+    frames = market.get(symbol)
     if not frames:
         return _invalid_symbol()
     limit = int_param(request, "limit", _LEGAL) or 500
-    limit = max(1, min(limit, 1000))
+    limit = max(1, min(limit, max_limit))
     interval_ms = BINANCE_INTERVALS[interval]
     bars = window(
         frames,
@@ -54,7 +62,7 @@ def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
         limit,
         interpolate=emu.dataset.simulated,
     )
-    return EmuResponse.json(kline_rows(bars, interval_ms), headers={WEIGHT_HEADER: "2"})
+    return EmuResponse.json(kline_rows(bars, interval_ms), headers={WEIGHT_HEADER: str(weight(limit))})
 
 
 def kline_rows(bars: pd.DataFrame, interval_ms: int) -> list[list[object]]:

@@ -63,6 +63,11 @@ class CvdView:
     rows: tuple[CvdRow, ...] = ()
     excluded: tuple[str, ...] = ()  # coins left out of the basket (unknown data)
     provisional: bool = False  # today's bar is still open
+    #: The same basket on Binance USD-M perpetuals (taker buys minus sells there): spot selling against perp
+    #: buying is leverage absorbing spot supply. None until the perp feed delivers; ``perp_coins`` it covers.
+    perp_change_30d_usd: float | None = None
+    perp_ratio_30d: float | None = None
+    perp_coins: int = 0
 
 
 @dataclass(frozen=True)

@@ -157,26 +157,34 @@ class BinanceSpot:
         max_pages: int = 50,
     ) -> pd.DataFrame:
         """Klines for ``symbol``; with ``start_ms``, pages forward 1000 rows a call until ``end_ms`` or now."""
-        endpoint = "/api/v3/klines"
         params: dict[str, Any] = {"symbol": symbol, "interval": interval, "limit": min(limit, MAX_LIMIT)}
-        if end_ms is not None:
-            params["endTime"] = end_ms
-        if start_ms is None:
-            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=2)
-            return parse_klines(raw, now_ms, endpoint)
-        pages: list[pd.DataFrame] = []
-        cursor = start_ms
-        for _ in range(max_pages):
-            params["startTime"] = cursor
-            raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=2)
-            page = parse_klines(raw, now_ms, endpoint)
-            if page.empty:
-                break
-            pages.append(page)
-            if len(page) < params["limit"]:
-                break
-            cursor = int(page.index[-1].value // 1_000_000) + 1
-        if not pages:
-            return empty_klines()
-        frame = pd.concat(pages)
-        return frame[~frame.index.duplicated(keep="last")]
+        return await paged_klines(self.http, self.base_url, "/api/v3/klines", params, start_ms=start_ms,
+                                  end_ms=end_ms, now_ms=now_ms, weight=2, max_pages=max_pages)  # fmt: skip
+
+
+async def paged_klines(http: HttpClient, base_url: str, endpoint: str, params: dict[str, Any], *,
+                       start_ms: int | None, end_ms: int | None, now_ms: int, weight: int,
+                       max_pages: int = 50) -> pd.DataFrame:  # fmt: skip
+    """Binance klines (spot or USD-M: the same rows), one call, or with ``start_ms`` paging forward ``limit`` rows
+    a call until ``end_ms`` or now; bars deduplicated by open time."""
+    if end_ms is not None:
+        params["endTime"] = end_ms
+    if start_ms is None:
+        raw = await http.get_json(PROVIDER, endpoint, base_url + endpoint, params=params, weight=weight)
+        return parse_klines(raw, now_ms, endpoint)
+    pages: list[pd.DataFrame] = []
+    cursor = start_ms
+    for _ in range(max_pages):
+        params["startTime"] = cursor
+        raw = await http.get_json(PROVIDER, endpoint, base_url + endpoint, params=params, weight=weight)
+        page = parse_klines(raw, now_ms, endpoint)
+        if page.empty:
+            break
+        pages.append(page)
+        if len(page) < params["limit"]:
+            break
+        cursor = int(page.index[-1].value // 1_000_000) + 1
+    if not pages:
+        return empty_klines()
+    frame = pd.concat(pages)
+    return frame[~frame.index.duplicated(keep="last")]

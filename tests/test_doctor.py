@@ -132,7 +132,7 @@ def test_doctor_cli_against_the_served_loopback_emulator(tmp_path: Path, capsys:
             main(["doctor", "--config", str(config), "--json", "--ws-seconds", "4"])
     doc = json.loads(capsys.readouterr().out)
     assert exit_.value.code == 0, [c for c in doc["checks"] if c["status"] not in OK_STATES]
-    assert doc["ok"] is True and len(doc["checks"]) == 28
+    assert doc["ok"] is True and len(doc["checks"]) == 29
     with ServedEmulator(demo_emulator(speed=SPEED), pre_faults=["/v5/market/tickers=status:503"]) as served:
         config = write_config(tmp_path / "config.toml", served.port)
         with pytest.raises(SystemExit) as exit_:

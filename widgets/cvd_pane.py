@@ -51,6 +51,14 @@ def summary(view: CvdView) -> Text:
     text.append(ratio(r), style="red" if r is not None and r < 1 else "green")
     if view.provisional:
         text.append("  (today open)", style="dim")
+    if view.perp_change_30d_usd is not None:
+        text.append("\nPerp CVD 30d ")
+        text.append(money(view.perp_change_30d_usd, signed=True), style=tone(view.perp_change_30d_usd))
+        pr = view.perp_ratio_30d
+        if pr is not None:
+            text.append("  B/S ")
+            text.append(ratio(pr), style="red" if pr < 1 else "green")
+        text.append(f"  ({view.perp_coins} perps, Binance USD-M)", style="dim")
     if view.excluded:
         text.append(
             f"\nexcluded (no taker data): {', '.join(clean(c, 12) for c in view.excluded)}", style="yellow"

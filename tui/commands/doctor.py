@@ -153,6 +153,10 @@ def rest_checks(
         frame = await spot.klines("BTCUSDT", "1h", limit=3, now_ms=now_ms)
         return f"{_require(frame, 'klines', 'binance', '/api/v3/klines')} bars, taker split present"
 
+    async def perp_klines() -> str:
+        frame = await fut.klines("BTCUSDT", "1d", now_ms=now_ms, limit=3)
+        return f"{_require(frame, 'klines', 'binance', '/fapi/v1/klines')} bars, taker split present"
+
     async def perps() -> str:
         return f"{_require(await fut.perpetuals(), 'perpetuals', 'binance', '/fapi/v1/exchangeInfo')} perpetuals"
 
@@ -245,6 +249,7 @@ def rest_checks(
         (check("binance", "/fapi/v1/exchangeInfo", src.binance_futures), perps),
         (check("binance", "/fapi/v1/premiumIndex + fundingInfo", src.binance_futures), premium),
         (check("binance", "/fapi/v1/fundingRate", src.binance_futures), funding_hist),
+        (check("binance", "/fapi/v1/klines", src.binance_futures), perp_klines),
         (check("binance", "/fapi/v1/openInterest", src.binance_futures), oi),
         (check("binance", "/futures/data/openInterestHist", src.binance_futures), oi_hist),
         (check("bybit", "/v5/market/tickers", src.bybit), bybit_tickers),

@@ -21,6 +21,9 @@ unknown figures ``null``::
     cvd.basket.change_30d_usd basket CVD change over the last 30 days
     cvd.basket.buy_sell_ratio taker-buy / taker-sell quote volume since cvd.since (< 1 = net selling)
     cvd.basket.buy_sell_ratio_30d   the same over the last 30 days
+    cvd.perp.market           binance_usdm: the same basket on Binance USD-M perpetuals (their own taker split)
+    cvd.perp.basket.{cumulative_usd, change_30d_usd, buy_sell_ratio, buy_sell_ratio_30d}   as cvd.basket, perps
+    cvd.perp.coins.<COIN>.{cumulative_usd, delta_30d_usd, buy_sell_ratio}   per coin (a coin without a perp: absent)
     cvd.basket.excluded       coins left out because their taker split is unknown or stale
     cvd.coins.<COIN>.cumulative_usd / .buy_sell_ratio / .buy_sell_ratio_30d / .delta_24h_usd / .delta_30d_usd /
                    .share_of_basket (fraction, signed) / .error (why the coin has no figures, else null)
@@ -121,6 +124,32 @@ async def collect_snapshot(
         await session.aclose()
 
 
+def _perp_cvd(views: Any) -> dict[str, Any]:
+    """``cvd.perp``: the basket on Binance USD-M perpetuals, as ``cvd.basket`` and ``cvd.coins`` are for spot."""
+    import pandas as pd
+
+    from tui.views.common import num
+
+    perp = views.figures.perp_basket()
+    if perp is None:
+        return {"market": "binance_usdm", "basket": {"cumulative_usd": None, "change_30d_usd": None,
+                                                     "buy_sell_ratio": None, "buy_sell_ratio_30d": None},
+                "coins": {}}  # fmt: skip
+    month = pd.Timedelta(days=30)
+    coins = {
+        str(rec["coin"]): {"cumulative_usd": num(rec["cumulative_usd"]), "delta_30d_usd": num(rec["delta_30d_usd"]),
+                           "buy_sell_ratio": num(rec["buy_sell_ratio"])}
+        for rec in perp.summary.to_dict("records")
+    }  # fmt: skip
+    return {
+        "market": "binance_usdm",
+        "basket": {"cumulative_usd": num(perp.total), "change_30d_usd": num(perp.change(month)),
+                   "buy_sell_ratio": num(perp.buy_sell_ratio),
+                   "buy_sell_ratio_30d": num(views.figures.perp_ratio(month))},
+        "coins": coins,
+    }  # fmt: skip
+
+
 def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     """The JSON document described in the module docstring."""
     import pandas as pd
@@ -187,6 +216,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
                                 "delta_24h_usd": None, "delta_30d_usd": None, "share_of_basket": None})  # fmt: skip
         coins[coin]["error"] = error
     cvd["coins"] = coins
+    cvd["perp"] = _perp_cvd(views)
     doc["cvd"] = cvd
     views.evaluate_drivers()
     doc["etf"] = snapshot_etf(views.state)

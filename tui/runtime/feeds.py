@@ -117,6 +117,32 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         state.alt_daily.update(await _per_coin(coins, fetch, state))
         return Delivered(newest_closed_ms(state.alt_daily))
 
+    from sources.binance_futures import BinanceFutures
+
+    futures = BinanceFutures(runtime.http, config.sources.binance_futures, wall=lambda: runtime.now_ms() / 1000)
+
+    async def cvd_perp_daily() -> Delivered:
+        """The basket's perpetuals on Binance USD-M, daily since cvd.start: perp CVD beside spot CVD. A coin without
+        a perp (or a replay without perp files) is left out, never counted as zero."""
+        now = runtime.now_ms()
+        gate = asyncio.Semaphore(4)
+
+        async def one(coin: str) -> tuple[str, Any]:
+            async with gate:
+                try:
+                    return coin, await futures.klines(f"{coin}{quote}", "1d", start_ms=start_ms, now_ms=now)
+                except SourceError as exc:
+                    if "invalid symbol" in exc.detail.lower():
+                        return coin, None
+                    raise
+
+        found = {c: f for c, f in await asyncio.gather(*(one(c) for c in coins)) if f is not None and len(f)}
+        if coins and not found:
+            hint = " (the replay's files have no USD-M klines)" if runtime.mode == "replay" else ""
+            raise SourceError("binance", "/fapi/v1/klines", f"no perpetual klines for any basket coin{hint}")
+        state.perp_daily = found
+        return Delivered(newest_closed_ms(found))
+
     async def cvd_hourly() -> Delivered:
         import pandas as pd
 
@@ -150,6 +176,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         Feed("btc_ath", "binance", cadence.btc_ath, btc_ath),
         Feed("cvd_daily", "binance", cadence.cvd_daily, cvd_daily, max_data_age=2 * 86400.0),
         Feed("cvd_hourly", "binance", cadence.cvd_hourly, cvd_hourly, max_data_age=3 * 3600.0),
+        Feed("cvd_perp_daily", "binance", cadence.cvd_daily, cvd_perp_daily, max_data_age=2 * 86400.0),
         *build_derivs_feeds(config, runtime, state),
         *build_macro_feeds(config, runtime, state),
     ]

@@ -58,6 +58,7 @@ def feed_fields(feed: str) -> tuple[str, ...]:
     fixed = {
         "btc_ticker": ("btc_ticker",), "btc_intraday": ("btc_intraday",), "btc_ath": ("btc_monthly",),
         "cvd_daily": ("alt_daily", "coin_errors"), "cvd_hourly": ("alt_hourly", "coin_errors"),
+        "cvd_perp_daily": ("perp_daily",),
         "oi_binance": ("binance_oi",), "oi_history": ("oi_history",), "funding_history": ("funding_history",),
         "okx_instruments": ("okx_contracts",), "etf_btc": ("etf_btc",), "etf_eth": ("etf_eth",),
         "fear_greed": ("fear_greed",), "cg_global": ("global_market", "global_history"),
@@ -103,7 +104,7 @@ def set_field(state: MarketState, path: str, value: Any) -> None:
         if value is not None and state.okx_contracts is not None:
             state.okx_contracts.update(value["table"], value.get("loaded_at"))
         return
-    if attr in ("alt_daily", "alt_hourly", "coin_errors") and value is not None:
+    if attr in ("alt_daily", "alt_hourly", "perp_daily", "coin_errors") and value is not None:
         target = getattr(state, attr)
         target.clear()
         target.update(value)
@@ -194,7 +195,10 @@ def frame_from_kline_rows(rows: Any) -> Any:
 #: Feeds whose frames are kline history (feed -> the state field): recorded as ``klines`` rows, bar by bar, and
 #: rebuilt from them on restore and by followers. Recording the frames whole would mean re-encoding 200 coins x 720
 #: hourly bars (28 MB of JSON, 2 s of CPU) every minute; the rows only add the bars that changed.
-KLINE_FEEDS = {"btc_intraday": "btc_intraday", "cvd_daily": "alt_daily", "cvd_hourly": "alt_hourly"}
+KLINE_FEEDS = {"btc_intraday": "btc_intraday", "cvd_daily": "alt_daily", "cvd_hourly": "alt_hourly",
+               "cvd_perp_daily": "perp_daily"}
+#: The market of each kline field's bars (Binance spot unless said).
+KLINE_MARKETS = {"perp_daily": "binance_usdm"}
 
 
 def kline_ref(attr: str, frames: Mapping[str, Any], quote: str) -> dict[str, Any] | None:
@@ -205,7 +209,7 @@ def kline_ref(attr: str, frames: Mapping[str, Any], quote: str) -> dict[str, Any
     starts = [int(f.index[0].value // 1_000_000) for f in frames.values() if f is not None and len(f)]
     symbols = {(f"BTC{quote}" if attr == "btc_intraday" else f"{coin}{quote}"): coin for coin in frames}
     return {"attr": attr, "interval_ms": max(set(intervals), key=intervals.count), "symbols": symbols,
-            "since_ms": min(starts)}  # fmt: skip
+            "since_ms": min(starts), "market": KLINE_MARKETS.get(attr, "binance_spot")}  # fmt: skip
 
 
 def read_kline_frames(store: Store, state: MarketState, ref: Mapping[str, Any]) -> None:
@@ -222,7 +226,8 @@ def read_kline_frames(store: Store, state: MarketState, ref: Mapping[str, Any]) 
     since = window
     if known and len(known) == len(symbols):
         since = max(window, min(int(f.index[-1].value // 1_000_000) for f in known))
-    rows = store.read("klines", since, None, where={"market": "binance_spot", "interval_ms": int(ref["interval_ms"])})
+    market = str(ref.get("market", "binance_spot"))
+    rows = store.read("klines", since, None, where={"market": market, "interval_ms": int(ref["interval_ms"])})
     rows = rows[rows["symbol"].isin(list(symbols))]
     start = pd.Timestamp(window, unit="ms", tz="UTC")
     updated: dict[str, Any] = {}
@@ -386,10 +391,12 @@ class Recorder:
 
     def _history_job(self, name: str, values: dict[str, Any]) -> Callable[[], dict[str, list[tuple]]] | None:
         """The history rows a delivery makes, as a job for the writer thread (None: this feed adds none)."""
-        if name in ("btc_intraday", "cvd_daily", "cvd_hourly"):
-            frames = ({f"BTC{self.config.general.quote}": values["btc_intraday"]} if name == "btc_intraday" else
-                      {f"{c}{self.config.general.quote}": f for c, f in (values.get("alt_daily") or values.get(
-                          "alt_hourly") or {}).items()})  # fmt: skip
+        if name in KLINE_FEEDS:
+            attr = KLINE_FEEDS[name]
+            quote = self.config.general.quote
+            frames = ({f"BTC{quote}": values[attr]} if attr == "btc_intraday" else
+                      {f"{c}{quote}": f for c, f in (values.get(attr) or {}).items()})  # fmt: skip
+            market = KLINE_MARKETS.get(attr, "binance_spot")
             marks = self._kline_marks
             interval_key = name
 
@@ -397,7 +404,7 @@ class Recorder:
                 rows: list[tuple] = []
                 for symbol, frame in frames.items():
                     key = (interval_key, symbol)
-                    new = kline_rows(symbol, frame, marks.get(key))
+                    new = kline_rows(symbol, frame, marks.get(key), market)
                     if new:
                         rows += new
                         closed = [r[3] for r in new if not r[-1]]

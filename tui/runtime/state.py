@@ -60,6 +60,8 @@ class MarketState:
     alt_daily: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> 1d klines since cvd.start
     alt_hourly: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> 1h klines, last cvd.hourly_days
     coin_errors: dict[str, str] = field(default_factory=dict)  # coin -> why its data is missing
+    #: coin -> Binance USD-M perpetual 1d klines since cvd.start (perp CVD); a coin without a perp is absent.
+    perp_daily: dict[str, pd.DataFrame] = field(default_factory=dict)
     # Derivatives: the latest bulk snapshot per venue, Binance OI, funding and OI history, the liquidation tape.
     derivs: dict[str, DerivsSnapshot] = field(default_factory=dict)  # venue -> its latest bulk snapshot
     binance_oi: list[OpenInterest] = field(default_factory=list)  # one call per coin (no bulk OI on Binance)

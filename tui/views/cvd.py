@@ -22,7 +22,8 @@ THIRTY_DAYS = pd.Timedelta(days=30)
 def cvd_view(figures: Figures, status: PaneStatus, coin_filter: str = "") -> CvdView:
     """Everything but the status depends only on the CVD data versions, the per-coin errors and the filter."""
     state = figures.state
-    key = (figures.versions("cvd_daily", "cvd_hourly"), tuple(sorted(state.coin_errors.items())), coin_filter)
+    key = (figures.versions("cvd_daily", "cvd_hourly", "cvd_perp_daily"), tuple(sorted(state.coin_errors.items())),
+           coin_filter)  # fmt: skip
     view = figures.memo.get("cvd_view", key, lambda: _cvd_view(figures, status, coin_filter))
     return replace(view, status=status)
 
@@ -57,6 +58,8 @@ def _cvd_view(figures: Figures, status: PaneStatus, coin_filter: str) -> CvdView
     if coin_filter:
         rows = [r for r in rows if coin_filter in r.coin]
     cumulative = downsample(daily.cumulative, CHART_POINTS)
+    perp = figures.perp_basket()
+    perp_ratio = num(figures.perp_ratio(THIRTY_DAYS))
     return CvdView(
         status,
         since=since,
@@ -69,4 +72,8 @@ def _cvd_view(figures: Figures, status: PaneStatus, coin_filter: str) -> CvdView
         rows=tuple(rows),
         excluded=tuple(daily.unknown_coins),
         provisional=daily.includes_provisional,
+        perp_change_30d_usd=None if perp is None else num(perp.change(THIRTY_DAYS)),
+        perp_ratio_30d=perp_ratio,
+        perp_coins=0 if perp is None else len(perp.summary) - len(perp.unknown_coins),
     )
+

@@ -158,6 +158,28 @@ class Figures:
                 hourly = basket(state.alt_hourly, first)
         return daily, hourly
 
+    def perp_basket(self) -> BasketCVD | None:
+        """The basket on Binance USD-M perpetuals, daily since cvd.start (None before the perp feed delivers)."""
+        return self.memo.get("perp_basket", self.versions("cvd_perp_daily"), self._perp_basket)
+
+    def _perp_basket(self) -> BasketCVD | None:
+        frames = self.state.perp_daily
+        return basket(frames, pd.Timestamp(self.config.cvd.start, tz="UTC")) if frames else None
+
+    def perp_ratio(self, window: pd.Timedelta) -> float:
+        """The perp basket's buy/sell quote-volume ratio over the last ``window`` of daily bars (NaN: unknown)."""
+        return float(self.memo.get(("perp_ratio", window), self.versions("cvd_perp_daily"),
+                                   lambda: self._perp_ratio(window)))  # fmt: skip
+
+    def _perp_ratio(self, window: pd.Timedelta) -> float:
+        perp = self.perp_basket()
+        if perp is None or perp.as_of is None:
+            return float("nan")
+        since = perp.as_of - window + pd.Timedelta(days=1)
+        recent = {c: f.iloc[f.index.searchsorted(since, side="left"):] for c, f in self.state.perp_daily.items()
+                  if c not in perp.unknown_coins}  # fmt: skip
+        return float(basket(recent, since).buy_sell_ratio) if recent else float("nan")
+
     def ratio_over(self, daily: BasketCVD, window: pd.Timedelta) -> dict[str, float]:
         """Buy/sell quote-volume ratio over the last ``window`` of daily bars, per coin and ``__basket__``."""
         if daily.as_of is None:
