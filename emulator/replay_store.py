@@ -24,12 +24,10 @@ import pandas as pd
 
 from emulator.dataset import KLINE_COLUMNS, MarketDataset
 from emulator.replay import set_span
-from store.base import Session, coverage_gaps
+from store.base import MIN_GAP_MS, Session, coverage_gaps
 from store.sqlite import SqliteStore
 
 HOUR_MS = 3_600_000
-#: Holes between sessions shorter than this are a restart, not a gap (the store's own ``info()`` uses the same).
-MIN_GAP_MS = 60_000
 #: alternative.me's bands, as its API labels values (checked against 966 days of its labels: 25 is still
 #: "Extreme Fear", 26-46 "Fear", 47-54 "Neutral", 55-75 "Greed", 76+ "Extreme Greed"). The store keeps the value
 #: only, so the label is recomputed; third-party copies of the cut-offs differ (CoinMarketCap's index uses 45-55

@@ -125,6 +125,10 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+#: Holes between sessions shorter than this are a restart, not a gap (a restart takes a few seconds).
+MIN_GAP_MS = 60_000
+
+
 def coverage_gaps(sessions: Sequence[Session], since_ms: int, until_ms: int, min_gap_ms: int) -> list[tuple[int, int]]:
     """The spans of ``[since_ms, until_ms]`` no session covered, at least ``min_gap_ms`` long, oldest first.
 

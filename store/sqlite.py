@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from store.base import (
+    MIN_GAP_MS,
     FeedRecord,
     Rows,
     Session,
@@ -44,8 +45,6 @@ FEED_STATE_UPSERT = (
     " data_ms = coalesce(excluded.data_ms, feed_state.data_ms), health = excluded.health,"
     " payload = coalesce(excluded.payload, feed_state.payload)"
 )
-#: Shorter holes between sessions are not worth showing as gaps (a restart takes a few seconds).
-MIN_GAP_MS = 60_000
 
 
 def _unavailable(exc: sqlite3.Error) -> bool:

@@ -192,7 +192,7 @@ class TapeFollower:
 
     def step(self) -> None:
         """Read what the collector added since the last step."""
-        from store.base import coverage_gaps
+        from store.base import MIN_GAP_MS, coverage_gaps
 
         tape = self.state.liq_tape
         assert tape is not None
@@ -215,7 +215,7 @@ class TapeFollower:
                 changed = True
         since = tape.recorded_since_ms
         if since is not None:
-            gaps = tuple(coverage_gaps(self.store.sessions(), since, self.runtime.now_ms(), 60_000))
+            gaps = tuple(coverage_gaps(self.store.sessions(), since, self.runtime.now_ms(), MIN_GAP_MS))
             if gaps != tape.gaps:
                 tape.gaps = gaps
                 changed = True

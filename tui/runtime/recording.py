@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 #: The liquidation tape keeps 35 days: that much is restored.
 TAPE_RESTORE_MS = 35 * DAY_MS
-MIN_GAP_MS = 60_000
 #: At most this many tape rows go to one batch (a demo's seed is 200k rows: written over a few seconds instead of
 #: holding the GIL, and so the screen, for half a second).
 TAPE_ROWS_PER_TICK = 20_000
@@ -329,7 +328,6 @@ class Recorder:
     writer: BatchWriter
     session: int
     feeds: Mapping[str, Feed] = field(default_factory=dict)
-    streams: Mapping[str, Any] = field(default_factory=dict)
     _versions: dict[str, int] = field(default_factory=dict)
     _healths: dict[str, str] = field(default_factory=dict)
     _kline_marks: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -562,7 +560,7 @@ def read_tape(store: Store, now_ms: int) -> tuple[Any, int] | None:
 def restore_tape(store: Store, tape: Any, now_ms: int, session: int | None = None, frame: Any = None) -> Restored:
     """The liquidation tape of the last 35 days from the store (``frame``: read already by :func:`read_tape`),
     with the time it covers and its gaps (time no session recorded: a restart, a crash); nothing after ``now_ms``."""
-    from store.base import coverage_gaps
+    from store.base import MIN_GAP_MS, coverage_gaps
 
     out = Restored()
     since = now_ms - TAPE_RESTORE_MS
