@@ -280,6 +280,7 @@ class CoinView:
     ratio: float | None = None  # taker buy / taker sell quote volume over the window
     share_pct: float | None = None  # share of the basket's cumulative delta (-100..100)
     share_note: str = ""  # "of basket CVD since 2025-01-01" / "BTC is not in the altcoin basket"
+    perp_cvd_30d_usd: float | None = None  # the coin's Binance USD-M perp CVD over 30 days (None: no perp data)
     price_x: tuple[float, ...] = ()  # epoch seconds (bar open times)
     price_y: tuple[float, ...] = ()
     cvd_x: tuple[float, ...] = ()

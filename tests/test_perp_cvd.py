@@ -78,5 +78,10 @@ async def test_perp_cvd_sits_beside_spot_cvd_in_the_pane_and_the_snapshot() -> N
         assert perp["basket"]["cumulative_usd"] == pytest.approx(total, rel=1e-9)
         # The demo's story: spot sells while leverage buys, so perp CVD holds up where spot CVD bleeds.
         assert perp["basket"]["change_30d_usd"] > doc["cvd"]["basket"]["change_30d_usd"]
+        from tui.views.coin import build_coin_view
+
+        coin = build_coin_view(session.views.figures, "ETH", "24h")
+        assert coin.perp_cvd_30d_usd == pytest.approx(perp["coins"]["ETH"]["delta_30d_usd"])
+        assert build_coin_view(session.views.figures, "BTC", "24h").perp_cvd_30d_usd is None  # not in the basket
     finally:
         await session.aclose()

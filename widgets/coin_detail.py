@@ -77,6 +77,9 @@ def header(view: CoinView) -> Text:
     text.append(ratio(r), style="dim" if r is None else ("red" if r < 1 else "green"))
     text.append("  share ")
     text.append("—" if view.share_pct is None else f"{view.share_pct:+.0f}%", style=tone(view.share_pct))
+    if view.perp_cvd_30d_usd is not None:  # spot vs perp: who is selling, spot holders or leverage
+        text.append("  perp CVD 30d ")
+        text.append(money(view.perp_cvd_30d_usd, signed=True), style=tone(view.perp_cvd_30d_usd))
     text.append("\n")
     text.append_text(window_bar(view))
     notes = [n for n in (view.bars, view.coverage, view.cvd_note, view.share_note) if n]

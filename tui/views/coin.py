@@ -306,6 +306,10 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
         unknown = cumulative.index[np.isnan(cumulative.to_numpy(float))]
         cvd_note = f"taker split unknown from {unknown[0]:%Y-%m-%d %H:%M}" if len(unknown) else "CVD unknown"
     share, share_note = _share(figures, coin)
+    perp = figures.perp_basket()
+    perp_30d = None
+    if perp is not None and coin in set(perp.summary["coin"]):
+        perp_30d = num(perp.summary.set_index("coin").at[coin, "delta_30d_usd"])
     price_series = downsample(closes, CHART_POINTS)
     cvd_series = downsample(cumulative.dropna(), CHART_POINTS)
     version = state.version.get(bars.feed, 0)
@@ -313,7 +317,7 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
         coin, window, status,
         price=last, change_pct=change, bars=bars.label, coverage=coverage,
         cvd_usd=total, cvd_note=cvd_note, ratio=num(buy_sell_ratio(frame, recent.index[0])),
-        share_pct=share, share_note=share_note,
+        share_pct=share, share_note=share_note, perp_cvd_30d_usd=perp_30d,
         price_x=epoch_seconds(price_series.index), price_y=tuple(price_series.tolist()),
         cvd_x=epoch_seconds(cvd_series.index), cvd_y=tuple(cvd_series.astype(float).tolist()),
         chart_key=(coin, window, bars.feed, version, len(recent), int(recent.index[-1].value)),
