@@ -224,7 +224,7 @@ async def test_sol_detail_windows_and_back_to_the_same_focus() -> None:
         await pilot.pause(0.2)
         screen = app.screen
         assert isinstance(screen, CoinScreen) and screen.coin == "SOL"
-        expected = build_coin_view(app.views, "SOL", "24h")
+        expected = build_coin_view(app.views.figures, "SOL", "24h")
         text = header_text(app)
         assert f"SOL ${price(expected.price)}" in text
         assert pct(expected.change_pct) in text and money(expected.cvd_usd, signed=True) in text
