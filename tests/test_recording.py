@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import time_machine
 
 from analytics.liquidations import cascade as cascade_of
 from store.sqlite import SqliteStore
@@ -164,7 +165,6 @@ async def test_followers_show_the_collectors_figures_and_make_no_request(tmp_pat
         venues = [n for n in feeds if n.startswith("funding_") and n != "funding_history"]
         await collector.scheduler.run_all_once(venues)
         await collector.scheduler.run_all_once([n for n in feeds if n not in {*listings, *venues}])
-        expected = build_snapshot(collector.views, collector.scheduler)
         assert collector.recorder is not None
         collector.tick()
         collector.recorder.writer.commit()
@@ -178,8 +178,11 @@ async def test_followers_show_the_collectors_figures_and_make_no_request(tmp_pat
                 results = await follower.scheduler.run_all_once()
                 errors = {n: f.health.error for n, f in follower.scheduler.feeds.items() if not results[n]}
                 assert not errors, errors
-                docs.append(build_snapshot(follower.views, follower.scheduler))
             assert len(served.emulator.requests) == served_before  # not one request from the followers
+            # Figures such as BTC's 1 h change depend on the instant they are computed at: all three at one instant.
+            with time_machine.travel(time.time(), tick=False):
+                expected = build_snapshot(collector.views, collector.scheduler)
+                docs = [build_snapshot(f.views, f.scheduler) for f in followers]
         finally:
             for follower in followers:
                 await follower.aclose()
