@@ -71,7 +71,7 @@ def _cells(latest: dict[tuple[str, str, str], LongShortRatio], columns: tuple[Lo
             continue
         long_pct = num(record.long_share)
         cells.append(LongShortCell(column.venue, column.kind, num(record.ratio),
-                                   None if long_pct is None else long_pct * 100, _period(record.time),
+                                   None if long_pct is None else round(long_pct * 100, 4), _period(record.time),
                                    column.fresh, column.status))  # fmt: skip
     return tuple(cells)
 
@@ -104,7 +104,7 @@ def snapshot_long_short(figures: Figures) -> dict[str, Any]:
         if record is None:
             return None
         long_share = num(record.long_share)
-        return {"ratio": num(record.ratio), "long_pct": None if long_share is None else long_share * 100,
+        return {"ratio": num(record.ratio), "long_pct": None if long_share is None else round(long_share * 100, 4),
                 "time": iso(record.time)}  # fmt: skip
 
     out: dict[str, Any] = {}
