@@ -181,18 +181,17 @@ def _price_lookup(dataset: MarketDataset, symbol: str) -> Callable[[np.ndarray],
     opens = frame["open_time"].to_numpy(np.int64)
     closes = frame["close"].to_numpy(np.float64)
     coarse = [(b, f) for b, f in frames.items() if b > base and len(f)]
-    older = max(coarse, key=lambda item: item[0]) if coarse and len(opens) else None
+    c_base, c_frame = max(coarse, key=lambda item: item[0]) if coarse and len(opens) else (0, None)
+    c_opens = None if c_frame is None else c_frame["open_time"].to_numpy(np.int64)
+    c_closes = None if c_frame is None else c_frame["close"].to_numpy(np.float64)
 
     def at(times_ms: np.ndarray) -> np.ndarray:
         times = np.asarray(times_ms, dtype=np.int64)
         idx = np.searchsorted(opens, times - base, side="right") - 1
         out = closes[np.clip(idx, 0, len(closes) - 1)]
-        if older is not None:
-            c_base, c_frame = older
-            c_opens = c_frame["open_time"].to_numpy(np.int64)
+        if c_opens is not None and c_closes is not None:
             c_idx = np.searchsorted(c_opens, times - c_base, side="right") - 1
-            before = idx < 0
-            out = np.where(before, c_frame["close"].to_numpy(np.float64)[np.clip(c_idx, 0, len(c_opens) - 1)], out)
+            out = np.where(idx < 0, c_closes[np.clip(c_idx, 0, len(c_opens) - 1)], out)
         return out
 
     return at

@@ -25,15 +25,13 @@ coin's bars depend neither on the others nor on how many are listed.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 import pandas as pd
 
 from emulator.dataset import KLINE_COLUMNS, USDM, MarketDataset
 from emulator.demo_derivs import BASELINE, MOMENTUM_BETA, NOISE_SD, VENUE_TILT, ramp
 from emulator.demo_spot import btc_trend, crash_shape, noise_knots
-from emulator.demo_universe import TailCoin, tail_universe
+from emulator.demo_universe import TailCoin, coin_rng, tail_universe
 from emulator.scenario import DAY, HOUR, Scenario
 
 #: Hourly bars (and funding, OI) cover this much before the anchor; older history is daily.
@@ -49,10 +47,6 @@ TRADE_SIZE = 180.0  # USDT per spot trade
 
 # Per-coin random streams (component ids): scalars, the price noise, wicks, volumes, taker noise, derivatives.
 _SCALARS, _RETURNS, _WICKS, _VOLUME, _TAKER, _DERIVS = range(6)
-
-
-def _rng(seed: int, coin: str, component: int) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(coin.encode("utf-8")), 0x7A12, component])
 
 
 def _axis(s: Scenario) -> tuple[np.ndarray, np.ndarray, int]:
@@ -113,7 +107,7 @@ def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndar
     beta, vol, bleed, crash, price0, tick = (col(a) for a in ("beta", "hourly_vol", "bleed", "crash", "price", "tick"))
     turnover = col("spot_turnover") * np.where(col("spot") > 0, 1.0, col("perp_turnover_x"))
     bar_hours = (lengths / HOUR)[None, :]
-    streams = [[_rng(s.seed, c.coin, k) for k in range(6)] for c in tail]
+    streams = [[coin_rng(s.seed, c.coin, 0x7A12, k) for k in range(6)] for c in tail]
 
     def noise(component: int, width: int, t_dist: bool = False) -> np.ndarray:
         out = np.empty((n_coins, width))

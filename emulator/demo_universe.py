@@ -76,14 +76,16 @@ class TailCoin:
     perp_turnover_x: float
 
 
-def _draws(seed: int, coin: str) -> np.random.Generator:
-    # CRC-32, not hash(): Python salts str hashes per process, and the demo must be the same every launch.
-    return np.random.default_rng([seed, zlib.crc32(coin.encode("utf-8")), 0x7A11])
+def coin_rng(seed: int, coin: str, *stream: int) -> np.random.Generator:
+    """One of ``coin``'s random streams in the tail's simulation: ``stream`` names it (profile, price noise, ...).
+
+    CRC-32, not hash(): Python salts str hashes per process, and the demo must be the same every launch."""
+    return np.random.default_rng([seed, zlib.crc32(coin.encode("utf-8")), *stream])
 
 
 def tail_coin(seed: int, coin: str, rank: int) -> TailCoin:
     """The profile of one tail coin (a pure function of seed, symbol and rank)."""
-    rng = _draws(seed, coin)
+    rng = coin_rng(seed, coin, 0x7A11)
     # Always the same draws in the same order, so a new attribute appended later moves none of these.
     price = float(np.exp(rng.uniform(np.log(0.002), np.log(60.0))))
     beta = float(rng.uniform(1.2, 2.0))
