@@ -395,14 +395,21 @@ class BinanceFutures:
             raise ValueError(f"period must be one of {OI_HIST_PERIODS}")
         endpoint = "/futures/data/openInterestHist"
         params: dict[str, Any] = {"symbol": symbol, "period": period, "limit": min(limit, OI_HIST_MAX)}
+        raw = await self._futures_data(endpoint, params, start_ms, end_ms)
+        return parse_open_interest_hist(raw, endpoint)
+
+    async def _futures_data(self, endpoint: str, params: dict[str, Any], start_ms: int | None,
+                            end_ms: int | None) -> Any:  # fmt: skip
+        """One ``/futures/data`` request (weight 0, the ``data`` group's budget) over an optional window.
+
+        Binance keeps only the latest month there; an older startTime is undocumented (an error or nothing), so
+        it is clamped to 30 days before now."""
         if start_ms is not None:
-            # Binance keeps only the latest month; an older startTime is undocumented (an error or nothing).
             params["startTime"] = max(start_ms, int(self._wall() * 1000) - OI_HIST_DAYS * 86_400_000)
         if end_ms is not None:
             params["endTime"] = end_ms
-        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=0,
-                                       group="data")  # fmt: skip
-        return parse_open_interest_hist(raw, endpoint)
+        return await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=0,
+                                        group="data")  # fmt: skip
 
     async def long_short_ratio(
         self,
@@ -422,13 +429,7 @@ class BinanceFutures:
             raise ValueError(f"period must be one of {LONG_SHORT_PERIODS}")
         endpoint = LONG_SHORT_ENDPOINTS[kind]
         params: dict[str, Any] = {"symbol": symbol, "period": period, "limit": max(1, min(limit, LONG_SHORT_MAX))}
-        if start_ms is not None:
-            # Only the latest 30 days are kept: an older startTime is clamped, as for OI history.
-            params["startTime"] = max(start_ms, int(self._wall() * 1000) - OI_HIST_DAYS * 86_400_000)
-        if end_ms is not None:
-            params["endTime"] = end_ms
-        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=0,
-                                       group="data")  # fmt: skip
+        raw = await self._futures_data(endpoint, params, start_ms, end_ms)
         return [replace(r, period=period) for r in parse_long_short_ratio(raw, kind, endpoint)]
 
 
