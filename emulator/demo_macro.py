@@ -12,7 +12,9 @@ spot klines, seeded with ``scenario.seed + 3`` and tied to the simulated BTC/ETH
   Extreme Fear (23 on the anchor day, 16 the day after): the "Extreme fear" driver is active.
 * **CoinGecko global**: daily snapshots plus hourly ones over the last two days and the demo day. BTC
   dominance rises about +1.8 points and the USDT+USDC share about +0.9 point over the 30 days before the
-  anchor ("Bitcoin dominance rising", "Stablecoin rotation").
+  anchor ("Bitcoin dominance rising", "Stablecoin rotation"). A console starts with no kept snapshots, so its
+  first 30 days estimate both changes from the coin markets' 30-day price changes below (and the DefiLlama supply):
+  over the demo's coins that estimate rises too, within about a point of the story's figures.
 * **Stablecoin supply** (DefiLlama's daily chart): the USD value of all USD stablecoins, USDT + USDC being
   :data:`USDT_USDC_PART` of it, so that CoinGecko's USDT + USDC share times its total market cap matches the
   supply on every day; it grows with that share (the bootstrap of "Stablecoin rotation" reads it).
