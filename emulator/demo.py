@@ -20,7 +20,7 @@ from emulator.demo_spot import DEMO_SEED, simulate_spot
 from emulator.scenario import MINUTE, Scenario
 
 #: Optional fillers, each a module of ``emulator`` exposing ``fill(dataset, scenario) -> None``.
-FILLERS = ("demo_derivs", "demo_liquidations", "demo_macro", "demo_perp_klines")
+FILLERS = ("demo_derivs", "demo_tail", "demo_liquidations", "demo_macro", "demo_perp_klines")
 
 
 def anchor_for(now_ms: int | None = None) -> int:

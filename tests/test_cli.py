@@ -77,6 +77,14 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert min(rates) <= eth["oi_weighted"] <= max(rates)  # a weighted mean of the venues' rates
     assert min(r for c in funding["rates"].values() for r in c.values()) <= funding["oi_weighted"]
     assert eth["basis_pct"] is not None and all(t.endswith("Z") for t in eth["next_time"].values())
+    # Every perp the venues list, not only the basket's: the demo's long tail is on the board.
+    assert len(funding["rates"]) >= 200 and sum(len(v) == 4 for v in funding["rates"].values()) >= 20
+    # A pass that did not listen to the streams reads the recorded tape, every venue on it: the cascade is known.
+    liq = doc["liquidations"]
+    assert liq["cascade"] is not None and liq["counted_venues"] == ["binance", "bybit", "okx"]
+    assert {v["state"] for v in liq["venues"].values()} == {"recorded"}
+    cascade = next(d for d in doc["drivers"] if d["id"] == "liquidation_cascade")
+    assert cascade["state"] != "unknown" and "recorded tape" in cascade["quality"]
     for source in doc["sources"].values():
         assert source["status"] == "live" and source["error"] is None and source["as_of"].endswith("Z")
     assert doc["sources"]["llama_stablecoins"]["provider"] == "defillama"

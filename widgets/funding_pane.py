@@ -39,7 +39,7 @@ VENUE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 #: Sort orders for ``cycle_sort``: (key, column that carries the ▲ marker, label for the notification).
-SORT_KEYS: tuple[str, ...] = ("median", "oi_change", "oi", "coin")
+SORT_KEYS: tuple[str, ...] = ("oi", "median", "oi_change", "coin")
 SORT_COLUMN = {"median": "median", "oi_change": "oi_chg", "oi": "oi", "coin": "coin"}
 SORT_LABEL = {"median": "median funding", "oi_change": "OI 24h change", "oi": "open interest", "coin": "coin"}
 
@@ -91,6 +91,7 @@ def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) 
     text.append(" ")
     text.append(pct(view.oi_change_24h_pct), style="bold" if abs(view.oi_change_24h_pct or 0) >= 5 else "")
     text.append(" 24h")
+    text.append(f" · {len(view.rows)} perps", style="dim")
     if _finite(view.oi_weighted_8h):
         assert view.oi_weighted_8h is not None
         text.append(" · OI-wtd ")
@@ -127,7 +128,9 @@ class FundingPane(Pane):
 
     def __init__(self, *, id: str | None = "pane-funding") -> None:
         super().__init__("Funding & OI", number=3, id=id)
-        self.sort_key = "median"
+        # Biggest open interest first, as desks read a board of hundreds of perps: the top rows that fit are the
+        # coins that matter; ``s`` re-sorts, ``/`` finds any coin.
+        self.sort_key = "oi"
         self.mode = "venues"  # venues | time
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
 
@@ -141,7 +144,7 @@ class FundingPane(Pane):
 
     # -- public API ---------------------------------------------------------------------------------------
     def cycle_sort(self) -> str:
-        """Next sort order (median funding, OI 24h change, OI, coin); returns its key."""
+        """Next sort order (OI, median funding, OI 24h change, coin); returns its key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
         self.redraw()
         return self.sort_key
@@ -159,13 +162,13 @@ class FundingPane(Pane):
     # -- rendering ----------------------------------------------------------------------------------------
     def render_view(self, view: FundingView | None) -> None:
         columns = self._wanted_columns(view)
-        visible = {c.key for c in columns}
-        sort_column = SORT_COLUMN[self.sort_key]
-        note = "" if sort_column in visible else SORT_LABEL[self.sort_key]
+        self._fill(view, columns)
+        # The sort is named in the header when its column is not on screen (another view, or dropped for width).
+        visible = set(self._table.shown_keys()) if self._table is not None else {c.key for c in columns}
+        note = "" if SORT_COLUMN[self.sort_key] in visible else SORT_LABEL[self.sort_key]
         if view is not None:
             text = summary(view, sort_note=note, time_view=self.mode == "time")
             self.query_one("#funding-summary", Static).update(text)
-        self._fill(view, columns)
 
     def sorted_rows(self, view: FundingView) -> list[FundingRow]:
         """Rows in the current sort order: most crowded / biggest OI rise first; unknowns sink to the bottom."""
@@ -186,8 +189,9 @@ class FundingPane(Pane):
         sort_column = SORT_COLUMN[self.sort_key]
 
         def column(key: str, name: str, priority: int = 0, style: str = "") -> _Column:
+            # The column the rows are sorted by is the last to go when the pane is narrow.
             return _Column(key, Text(name + (" ▲" if key == sort_column else ""), style=style),
-                           ColumnSpec(key, priority))  # fmt: skip
+                           ColumnSpec(key, 0 if key == sort_column else priority))  # fmt: skip
 
         columns = [column("coin", "Coin")]
         if view is None:

@@ -51,7 +51,8 @@ unknown figures ``null``::
     liquidations.counted_venues   the venues the cascade counts (live and delivering); null = every venue taped
     liquidations.venues.<venue>.state / .detail / .silent_for_s / .records / .lower_bound   each stream, when
                               the pass listened (--listen): "silent" = connected but delivering nothing while the
-                              other venues deliver (suspect, left out of the cascade)
+                              other venues deliver (suspect, left out of the cascade); without --listen every
+                              stream is "recorded" and the cascade counts every venue on the recorded tape
     liquidations.unsized      OKX liquidations held for want of a contract size (null when none)
     etf.last_day              the newest completed trading day of US spot BTC ETF flows (Farside)
     etf.net_flow_usd          that day's total net flow (negative = outflow)
@@ -107,6 +108,7 @@ async def collect_snapshot(
         # The recorded tape; the streams run only when asked to listen (a one-pass snapshot has no time to).
         streams = session.start_streams()
         listening = [asyncio.ensure_future(s.run()) for s in streams] if listen > 0 else []
+        session.views.state.liq_listening = bool(listening)
         # Listings first (they filter the venue snapshots), then the venue snapshots (Binance OI needs their marks).
         listings = [n for n in scheduler.feeds if n.startswith("universe_") or n == "okx_instruments"]
         await scheduler.run_all_once(listings)

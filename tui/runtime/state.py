@@ -70,6 +70,9 @@ class MarketState:
     liq_tape: LiquidationTape | None = None  # bounded: 35 days / 1M rows
     #: venue -> its stream (a follower's mirror the collector's: :class:`tui.runtime.follow.MirroredStream`)
     liq_streams: dict[str, LiquidationFeed] = field(default_factory=dict)
+    #: False in a one-pass snapshot that does not listen to the streams: the cascade then reads the recorded tape,
+    #: every venue on it (a stream this process never opened is not "offline" news about the tape).
+    liq_listening: bool = True
     okx_contracts: OkxContracts | None = None  # OKX contract sizes, shared by stream and REST fallback
     #: venue -> symbols of its crypto USDT perpetuals trading now (exchangeInfo / instruments lists); a venue
     #: missing here is not filtered (yet): stock and commodity perps are dropped once the list is known.
