@@ -95,8 +95,8 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
         assert drivers[rule]["state"] != "unknown" and drivers[rule]["value"] is not None
         assert source in drivers[rule]["quality"] and "measured history takes over" in drivers[rule]["quality"]
     assert doc["macro"]["btc_dominance_change_30d"] == drivers["btc_dominance_rising"]["value"]
-    # Only the cascade waits (for the liquidation streams, which a one-pass snapshot does not listen to).
-    assert {d["id"] for d in doc["drivers"] if d["state"] == "unknown"} <= {"liquidation_cascade"}
+    # Every default driver has a value from the first pass (issue 13: no driver blind at start).
+    assert [d["id"] for d in doc["drivers"] if d["state"] == "unknown"] == []
 
 
 def _closed_port() -> int:
