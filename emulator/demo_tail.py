@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from emulator.dataset import KLINE_COLUMNS, USDM, MarketDataset
-from emulator.demo_derivs import BASELINE, MOMENTUM_BETA, NOISE_SD, VENUE_TILT, _ramp
-from emulator.demo_spot import _btc_trend, _crash_shape, _knots
+from emulator.demo_derivs import BASELINE, MOMENTUM_BETA, NOISE_SD, VENUE_TILT, ramp
+from emulator.demo_spot import btc_trend, crash_shape, noise_knots
 from emulator.demo_universe import TailCoin, tail_universe
 from emulator.scenario import DAY, HOUR, Scenario
 
@@ -85,7 +85,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     level_t = np.concatenate([[float(opens[0])], (opens + lengths).astype(np.float64)])
     btc = _btc_log_level(dataset, level_t)
     if btc is None:
-        btc = _btc_trend(level_t, s)
+        btc = btc_trend(level_t, s)
     btc_pin = btc[int(np.searchsorted(level_t, s.crash_start_ms))]
     btc_move = btc - btc_pin
     bars = _bars(tail, s, opens, lengths, level_t, btc_move)
@@ -128,8 +128,8 @@ def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndar
     crash_share = np.array([streams[i][_SCALARS].uniform(0.37, 0.41) for i in range(n_coins)])[:, None]
 
     # --- price: beta x BTC's path + the bleed + the coin's own extra crash + a noise bridge pinned at the knots.
-    _, intensity = _crash_shape(opens + lengths / 2, s)
-    progress, _ = _crash_shape(level_t, s)
+    _, intensity = crash_shape(opens + lengths / 2, s)
+    progress, _ = crash_shape(level_t, s)
     after = np.clip((level_t - s.crash_end_ms) / HOUR, 0, None)
     retraced = recover * (1 - np.exp(-after / 3))[None, :] * (level_t > s.crash_end_ms)[None, :]
     extra_crash = np.minimum(0.0, np.log1p(-crash) - beta * np.log1p(-BTC_CRASH))
@@ -139,7 +139,7 @@ def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndar
     z = noise(_RETURNS, n, t_dist=True)
     steps = idio * np.sqrt(bar_hours) * crash_vol * z
     walk = np.concatenate([np.zeros((n_coins, 1)), np.cumsum(steps, axis=1)], axis=1)
-    knots = _knots(s)
+    knots = noise_knots(s)
     pins = np.stack([np.interp(level_t, knots, np.interp(knots, level_t, w)) for w in walk])
     log_level = (np.log(price0) + beta * btc_move[None, :] + bleed * bleed_frac[None, :]
                  + extra_crash * (progress[None, :] - retraced) + walk - pins)  # fmt: skip
@@ -205,7 +205,7 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
     crowded = rng.random((n_coins, 1)) < CROWDED_SHARE
     level = np.where(crowded, rng.uniform(0.0002, 0.0007, (n_coins, 1)), rng.uniform(-0.0001, 0.00012, (n_coins, 1)))
     crowd = level + _smooth(rng, (n_coins, n), NOISE_SD, 0.1)
-    w = _ramp(hours, s.crowded_funding_start_ms, s.crowded_funding_start_ms + DAY)[None, :]
+    w = ramp(hours, s.crowded_funding_start_ms, s.crowded_funding_start_ms + DAY)[None, :]
     fair = (1 - w) * normal + w * crowd
     after = hours >= s.crowded_funding_end_ms
     decay = np.exp(-(hours[after] - s.crowded_funding_end_ms) / (36 * HOUR))[None, :]
@@ -213,7 +213,7 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
     fair[:, after] = reset * decay + 0.00003 * (1 - decay) + _smooth(rng, (n_coins, int(after.sum())), 0.00002, 0.2)
     fair = np.clip(fair, -0.003, 0.003)
     # Open interest (coins): builds 15-35 % into the crash, 11-24 % flushed through it.
-    up = _ramp(hours, s.crowded_funding_start_ms, s.crash_start_ms)[None, :]
+    up = ramp(hours, s.crowded_funding_start_ms, s.crash_start_ms)[None, :]
     down = np.clip((hours - s.crash_start_ms) / (s.crash_end_ms - s.crash_start_ms), 0, 1)[None, :]
     shape = (1 + rng.uniform(0.15, 0.35, (n_coins, 1)) * up) * (1 - rng.uniform(0.11, 0.24, (n_coins, 1)) * down)
     four_hour = np.asarray(rng.random(n_coins) < FOUR_HOUR_SHARE, dtype=bool)

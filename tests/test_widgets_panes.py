@@ -302,6 +302,9 @@ async def test_funding_toggle_time_view_and_sort() -> None:
         assert table_rows(table)[0][2].strip() == "+0.040▲▲" and table_rows(table)[0][3].strip() == "-0.010▼▼"
         assert "coins x time" in static_text(app, "#funding-summary")
         await pilot.press("v")
+        assert pane.mode == "long_short"  # the third view (tests/test_long_short.py): before any ratio arrives
+        assert "waiting for data" in static_text(app, "#funding-summary") and column_labels(table) == ["Coin"]
+        await pilot.press("v")
         assert pane.mode == "venues" and "Binance" in column_labels(table)
         assert pane.sort_key == "oi" and "OI ▲" in column_labels(table)  # a board of hundreds: biggest OI first
         assert pane.cycle_sort() == "median"

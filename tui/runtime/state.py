@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pan
     import pandas as pd
 
     from analytics.liquidations import LiquidationTape
-    from records.derivs import DerivsSnapshot, OpenInterest
+    from records.derivs import DerivsSnapshot, LongShortRatio, OpenInterest
     from sources.alternative_me import FearGreed
     from sources.binance_spot import Ticker24h
     from sources.coingecko import GlobalMarket
@@ -77,6 +77,8 @@ class MarketState:
     #: venue -> symbols of its crypto USDT perpetuals trading now (exchangeInfo / instruments lists); a venue
     #: missing here is not filtered (yet): stock and commodity perps are dropped once the list is known.
     perp_universe: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: venue -> the latest long/short ratio of each basket coin and kind it lists (tui/runtime/feeds_positioning.py)
+    long_short: dict[str, tuple[LongShortRatio, ...]] = field(default_factory=dict)
     # ETF flows, sentiment and macro (tui/runtime/feeds_macro.py).
     etf_btc: EtfFlows | None = None  # US spot BTC ETF daily net flows (Farside)
     etf_eth: EtfFlows | None = None  # US spot ETH ETF daily net flows (Farside)
