@@ -107,12 +107,8 @@ async def test_served_in_the_venues_formats(dataset) -> None:  # type: ignore[no
     emu = Emulator(dataset, VirtualClock(start_ms=ANCHOR, speed=0))
     http = HttpClient(transport=EmulatorTransport(emu))
     try:
-        snaps = {
-            "binance": await BinanceFutures(http).snapshot(),
-            "bybit": await Bybit(http).snapshot(),
-            "okx": await Okx(http).snapshot(),
-            "hyperliquid": await Hyperliquid(http).snapshot(),
-        }
+        clients = {"binance": BinanceFutures, "bybit": Bybit, "okx": Okx, "hyperliquid": Hyperliquid}
+        snaps = {name: await client(http).snapshot() for name, client in clients.items()}
         coins = {name: {q.coin for q in snap.funding} for name, snap in snaps.items()}
         assert len(set().union(*coins.values())) >= 250
         tail = {c.coin: c for c in tail_universe(DEMO_SEED)}
