@@ -1,6 +1,10 @@
 """Macro and market-structure analytics (pure functions): BTC dominance, stablecoin share, altcoin market cap,
 small-cap vs large-cap returns, SPY's 5-day change and the 2-year yield's 10-day change.
 
+Until the console has kept a window of ``/global`` snapshots, the dominance and stablecoin-share changes can be
+*estimated*: the market one window ago from the top coins' price changes over it (:func:`market_then`), the
+stablecoins' growth from a supply history (DefiLlama's); see :func:`estimated_dominance_change`.
+
 Every windowed figure is a :class:`WindowChange` carrying the two samples it compares and their times, so the
 screen can label its as-of date; when the history is shorter than the window the value is NaN with a note
 (e.g. BTC dominance history is built from our own CoinGecko snapshots and needs 30 days to exist).
@@ -98,6 +102,111 @@ def stablecoin_share_change(snapshots: pd.DataFrame | pd.Series, window_days: in
     A rising share means holders rotate into dollars rather than coins ("Stablecoin rotation", > +0.5).
     """
     return change_over_window(_series(snapshots, column), pd.Timedelta(days=window_days), now=now)
+
+
+@dataclass(frozen=True)
+class MarketThen:
+    """The top coins' market caps one window ago relative to now, estimated from their price changes over it.
+
+    ``cap_ratio`` = ``sum(cap_i / (1 + r_i)) / sum(cap_i)`` (the counted coins' total then over now) and
+    ``btc_ratio`` = ``1 / (1 + r_btc)``; NaN when unknown. A cap then is the cap now undone by the price change,
+    i.e. circulating supply is taken as constant over the window (unlocks and stablecoin mints are not seen).
+    """
+
+    cap_ratio: float
+    btc_ratio: float
+    n_coins: int
+    n_left_out: int
+    note: str = ""
+
+    @property
+    def known(self) -> bool:
+        return not (math.isnan(self.cap_ratio) or math.isnan(self.btc_ratio))
+
+
+def market_then(
+    markets: pd.DataFrame,
+    *,
+    change_column: str = "change_30d_pct",
+    btc_id: str = "bitcoin",
+    min_coins: int = 20,
+) -> MarketThen:
+    """:class:`MarketThen` from a ``/coins/markets`` frame (``market_cap`` USD, ``change_column`` percent).
+
+    Coins with an unknown change (listed inside the window) or an impossible one (<= -100%) are left out of both
+    sums and counted. BTC is the row whose ``id`` is ``btc_id`` (``symbol`` ``BTC`` without an id column). Unknown
+    when BTC's change is unknown or fewer than ``min_coins`` coins are left to count.
+    """
+    # numpy throughout: this runs on every /coins/markets delivery, for two metrics (a pandas filter costs ms).
+    all_caps = markets["market_cap"].to_numpy(np.float64)
+    with_cap = np.isfinite(all_caps) & (all_caps > 0)
+    changes = markets[change_column].to_numpy(np.float64)[with_cap]
+    ok = np.isfinite(changes) & (changes > -100)
+    left_out = int((~ok).sum())
+    caps = all_caps[with_cap][ok]
+    factors = 1 + changes[ok] / 100
+    if "id" in markets.columns:
+        is_btc = markets["id"].to_numpy(object) == btc_id
+    else:
+        is_btc = np.char.upper(markets["symbol"].to_numpy(str)) == "BTC"
+    btc = np.asarray(is_btc, dtype=bool)[with_cap][ok]
+    note = f"{left_out} coins without a usable change left out" if left_out else ""
+    if not btc.any():
+        return MarketThen(math.nan, math.nan, len(caps), left_out, "BTC has no usable change")
+    if len(caps) < min_coins:
+        return MarketThen(math.nan, math.nan, len(caps), left_out, f"only {len(caps)} coins with a change")
+    cap_ratio = float((caps / factors).sum() / caps.sum())
+    btc_ratio = float(1 / factors[btc][0])
+    return MarketThen(cap_ratio, btc_ratio, len(caps), left_out, note)
+
+
+def estimated_dominance_change(
+    then: MarketThen,
+    dominance_now_pct: float,
+    *,
+    end_time: pd.Timestamp | None = None,
+    window: pd.Timedelta | None = None,
+) -> WindowChange:
+    """BTC dominance now minus one window ago (points), the past dominance estimated from price changes.
+
+    ``dominance_then = dominance_now * btc_ratio / cap_ratio``: BTC's cap then over the top coins' cap then, scaled
+    by the current ratio of the top coins to the whole market (taken as constant over the window). It is
+    ``btc_cap / (1 + r_btc) / sum(cap_i / (1 + r_i)) * sum(cap_i) / total_now`` with BTC's share of
+    ``total_now`` read from the same ``/global`` snapshot as ``dominance_now_pct``, so the change compares one
+    source with itself. ``start_time`` is ``end_time - window`` when both are given.
+    """
+    if not then.known:
+        return _unknown(then.note, dominance_now_pct, end_time)
+    start = dominance_now_pct * then.btc_ratio / then.cap_ratio
+    start_time = end_time - window if end_time is not None and window is not None else None
+    return WindowChange(dominance_now_pct - start, start, dominance_now_pct, start_time, end_time, then.note)
+
+
+def estimated_stablecoin_share_change(
+    then: MarketThen,
+    share_now_pct: float,
+    supply_usd: pd.Series,
+    window: pd.Timedelta,
+    *,
+    now: pd.Timestamp | None = None,
+    end_time: pd.Timestamp | None = None,
+) -> WindowChange:
+    """The stablecoin share of total market cap now minus one window ago (points), the past share estimated.
+
+    ``share_then = share_now * (supply_then / supply_now) / cap_ratio``: the stablecoins grew by their supply's
+    change (``supply_usd``: a time-indexed daily series of the USD stablecoin supply, e.g. DefiLlama's, read at
+    its newest point at or before ``now`` and one window before that) while the market grew by ``1 / cap_ratio``.
+    ``share_now_pct`` keeps the measured share's own basket (CoinGecko's USDT + USDC): the estimate takes that
+    basket to keep its part of all USD stablecoins over the window.
+    """
+    supply = change_over_window(supply_usd, window, now=now)
+    if not supply.known:
+        return _unknown(f"stablecoin supply: {supply.note}", share_now_pct, end_time)
+    if not then.known:
+        return _unknown(then.note, share_now_pct, end_time)
+    start = share_now_pct * (supply.start / supply.end) / then.cap_ratio
+    start_time = end_time - window if end_time is not None else None
+    return WindowChange(share_now_pct - start, start, share_now_pct, start_time, end_time, then.note)
 
 
 def alt_mcap_ex_btc_eth(total_mcap_usd: float, btc_pct: float, eth_pct: float) -> float:

@@ -128,11 +128,12 @@ def liquidation_tape(rng: np.random.Generator, coins: list[str], now_ms: int, ro
 
 
 #: The MarketState fields the ETF and macro feeds fill.
-MACRO_FIELDS = ("etf_btc", "etf_eth", "fear_greed", "global_market", "global_history", "coin_markets", "spy", "us2y")
+MACRO_FIELDS = ("etf_btc", "etf_eth", "fear_greed", "global_market", "global_history", "coin_markets", "spy", "us2y",
+                "stablecoin_supply")  # fmt: skip
 #: Every feed the synthetic state stands for (its data versions move when the feeds deliver).
 ALL_FEEDS = ("btc_ticker", "btc_intraday", "btc_ath", "cvd_daily", "cvd_hourly", "funding_binance", "funding_bybit",
              "funding_okx", "funding_hyperliquid", "oi_binance", "oi_history", "funding_history", "etf_btc", "etf_eth",
-             "fear_greed", "cg_global", "cg_markets", "equities", "rates", "liq_tape")
+             "fear_greed", "cg_global", "cg_markets", "equities", "rates", "llama_stablecoins", "liq_tape")  # fmt: skip
 
 
 def demo_extras(now_ms: int = NOW_MS) -> dict[str, Any]:

@@ -54,6 +54,8 @@ class MarketDataset:
         top coins' market-cap share in percent (``pct_btc``, ``pct_eth``, ``pct_usdt``, ``pct_usdc``, ...).
     coin_markets: ``time`` (ms), ``id``, ``symbol``, ``name``, ``price``, ``market_cap``, ``rank``; daily
         snapshots of the top coins by market cap.
+    stablecoin_supply: ``time`` (ms, UTC day start), ``pegged_usd`` (USD value of the USD-pegged stablecoins)
+        and optional ``pegged_eur`` (USD value of the EUR-pegged ones); DefiLlama's daily chart.
     equities: ticker (``"SPY"``) -> daily frame ``time`` (ms, session open UTC), ``open``, ``high``, ``low``,
         ``close``, ``volume``.
     rates: FRED series id (``"DGS2"``) -> frame ``time`` (ms, date UTC), ``value`` (percent; NaN = holiday).
@@ -74,6 +76,7 @@ class MarketDataset:
     fear_greed: pd.DataFrame | None = None
     global_market: pd.DataFrame | None = None
     coin_markets: pd.DataFrame | None = None
+    stablecoin_supply: pd.DataFrame | None = None
     equities: dict[str, pd.DataFrame] = field(default_factory=dict)
     rates: dict[str, pd.DataFrame] = field(default_factory=dict)
     long_short: pd.DataFrame | None = None

@@ -12,7 +12,12 @@ spot klines, seeded with ``scenario.seed + 3`` and tied to the simulated BTC/ETH
   Extreme Fear (23 on the anchor day, 16 the day after): the "Extreme fear" driver is active.
 * **CoinGecko global**: daily snapshots plus hourly ones over the last two days and the demo day. BTC
   dominance rises about +1.8 points and the USDT+USDC share about +0.9 point over the 30 days before the
-  anchor ("Bitcoin dominance rising", "Stablecoin rotation").
+  anchor ("Bitcoin dominance rising", "Stablecoin rotation"). A console starts with no kept snapshots, so its
+  first 30 days estimate both changes from the coin markets' 30-day price changes below (and the DefiLlama supply):
+  over the demo's coins that estimate rises too, within about a point of the story's figures.
+* **Stablecoin supply** (DefiLlama's daily chart): the USD value of all USD stablecoins, USDT + USDC being
+  :data:`USDT_USDC_PART` of it, so that CoinGecko's USDT + USDC share times its total market cap matches the
+  supply on every day; it grows with that share (the bootstrap of "Stablecoin rotation" reads it).
 * **Top-100 coin markets**: daily snapshots (hourly near the anchor) for 100 real coin names; coins with demo
   klines use those prices, the rest are simulated so that the 50 smallest trail the 50 largest by about 20
   percentage points over 30 days ("Small caps lagging").
@@ -159,6 +164,10 @@ STABLES = frozenset({"USDT", "USDC", "DAI", "USDE"})
 #: Market caps at the anchor (USD) for the largest coins; the rest follow a power law down to ~$0.5B.
 TOP_CAPS = (1.95e12, 4.1e11, 1.75e11, 1.3e11, 1.2e11, 8.5e10, 7.2e10, 2.8e10, 2.6e10, 2.3e10)
 BTC_SUPPLY = 19_900_000.0
+#: USDT + USDC's part of all USD stablecoins in the demo (DAI, USDe and the long tail are the rest), and the
+#: EUR-pegged stablecoins' value as a part of the USD ones (DefiLlama lists both).
+USDT_USDC_PART = 0.86
+EUR_PART = 0.0017
 
 
 def trading_days(start: date, end: date) -> pd.DatetimeIndex:
@@ -311,6 +320,14 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
         "pct_bnb": 3.9 - 0.1 * ramp, "pct_sol": 2.7 - 0.3 * ramp, "pct_usdc": usdc,
         "pct_doge": 0.95 - 0.1 * ramp, "pct_trx": 0.8 + 0.02 * ramp, "pct_ada": 0.72 - 0.08 * ramp,
         "pct_link": 0.5 - 0.06 * ramp,
+    })  # fmt: skip
+
+    # --- DefiLlama stablecoin supply: one value per UTC day (its start), read off the /global snapshots so the two
+    # sources agree: (USDT + USDC share) x total market cap = USDT_USDC_PART of the USD stablecoin supply.
+    stable_usd = (usdt + usdc) / 100 * total / USDT_USDC_PART
+    supply_usd = np.interp(fg_ms, snap_ms, stable_usd)
+    dataset.stablecoin_supply = pd.DataFrame({
+        "time": fg_ms, "pegged_usd": np.round(supply_usd, 2), "pegged_eur": np.round(supply_usd * EUR_PART, 2),
     })  # fmt: skip
 
     # --- Top-100 coin markets: daily snapshots for 45 days, hourly near the anchor.

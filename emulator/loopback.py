@@ -28,6 +28,7 @@ PROVIDERS = {
     "yahoo": ("127.0.0.10", "query2.finance.yahoo.com"),
     "stooq": ("127.0.0.11", "stooq.com"),
     "fred": ("127.0.0.12", "fred.stlouisfed.org"),
+    "defillama": ("127.0.0.13", "stablecoins.llama.fi"),
 }
 WS_HOST = "127.0.0.1"
 

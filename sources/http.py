@@ -84,6 +84,7 @@ DEFAULT_BUDGETS: dict[str, tuple[float, float]] = {
     "stooq.com": (10, 60),
     "fred.stlouisfed.org": (20, 60),
     "farside.co.uk": (4, 60),
+    "stablecoins.llama.fi": (10, 60),  # fair use, no published limit (~300/min reported); the chart is hourly
 }
 DEFAULT_BUDGETS.update({
     # OKX's regional sites (EEA, US) keep the global limits.
@@ -103,6 +104,7 @@ PROVIDER_HOSTS: dict[str, tuple[tuple[str, str], ...]] = {
     "stooq": (("", "stooq.com"),),
     "fred": (("", "fred.stlouisfed.org"),),
     "farside": (("", "farside.co.uk"),),
+    "defillama": (("", "stablecoins.llama.fi"),),
 }
 
 

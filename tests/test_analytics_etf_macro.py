@@ -100,3 +100,69 @@ def test_spy_and_yield_change():
     assert y.value == pytest.approx(
         values.iloc[-2] - values[values.index <= days[-2] - pd.Timedelta(days=10)].iloc[-1]
     )
+
+
+# --- the 30-day dominance and stablecoin-share changes estimated before 30 days of /global snapshots exist
+
+
+def _markets(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame({"id": [r[0] for r in rows], "symbol": [r[0][:3].upper() for r in rows],
+                         "market_cap": [r[1] for r in rows], "change_30d_pct": [r[2] for r in rows]})  # fmt: skip
+
+
+def test_market_then_by_hand():
+    # BTC 60 now after +20% (50 then), ETH 30 after -25% (40 then), a stablecoin 10 flat: 100 now, 100 then.
+    then = macro.market_then(_markets([("bitcoin", 60, 20), ("ethereum", 30, -25), ("tether", 10, 0)]),
+                             min_coins=2)  # fmt: skip
+    assert then.cap_ratio == pytest.approx(1.0) and then.btc_ratio == pytest.approx(50 / 60)
+    assert then.n_coins == 3 and then.n_left_out == 0 and then.note == ""
+    # A coin listed inside the window (no change) and an impossible -100% are left out of both sums and counted.
+    then = macro.market_then(_markets([("bitcoin", 60, 20), ("ethereum", 30, -25), ("tether", 10, 0),
+                                       ("newcoin", 50, math.nan), ("dead", 5, -100)]), min_coins=2)  # fmt: skip
+    assert then.cap_ratio == pytest.approx(1.0) and then.n_coins == 3 and then.n_left_out == 2
+    assert "2 coins" in then.note
+    # ETH doubled instead: 60 + 15 + 10 = 85 then against 100 now.
+    then = macro.market_then(_markets([("bitcoin", 60, 20), ("ethereum", 30, 100), ("tether", 10, 0)]),
+                             min_coins=2)  # fmt: skip
+    assert then.cap_ratio == pytest.approx((50 + 15 + 10) / 100)
+
+
+def test_market_then_unknown_without_btc_or_enough_coins():
+    no_btc = macro.market_then(_markets([("bitcoin", 60, math.nan), ("ethereum", 30, 5)]), min_coins=1)
+    assert not no_btc.known and "BTC" in no_btc.note
+    few = macro.market_then(_markets([("bitcoin", 60, 1), ("ethereum", 30, 5)]), min_coins=20)
+    assert not few.known and "only 2 coins" in few.note
+
+
+def test_estimated_dominance_change_by_hand():
+    then = macro.market_then(_markets([("bitcoin", 60, 20), ("ethereum", 30, -25), ("tether", 10, 0)]),
+                             min_coins=2)  # fmt: skip
+    # The top coins are 95% of the market: /global says BTC is 57% of it (60 / 105.26). Then: BTC 50 of the top
+    # coins' 100, scaled by the same 95%: 47.5%. The change is +9.5 points.
+    end = pd.Timestamp("2026-11-23 12:00", tz="UTC")
+    change = macro.estimated_dominance_change(then, 57.0, end_time=end, window=pd.Timedelta(days=30))
+    total_now = 60 / 0.57
+    assert change.start == pytest.approx(50 / 100 * (100 / total_now) * 100)  # the formula as stated, by hand
+    assert change.start == pytest.approx(47.5) and change.end == 57.0 and change.value == pytest.approx(9.5)
+    assert change.end_time == end and change.start_time == end - pd.Timedelta(days=30)
+    # Alts outperforming BTC: dominance fell. BTC flat, ETH doubled: then BTC 60 of 85.
+    then = macro.market_then(_markets([("bitcoin", 60, 0), ("ethereum", 30, 100), ("tether", 10, 0)]),
+                             min_coins=2)  # fmt: skip
+    assert macro.estimated_dominance_change(then, 60.0).start == pytest.approx(60 / 85 * 100)
+    unknown = macro.estimated_dominance_change(macro.market_then(_markets([("bitcoin", 1, 1)])), 57.0)
+    assert math.isnan(unknown.value) and unknown.end == 57.0 and "only 1" in unknown.note
+
+
+def test_estimated_stablecoin_share_change_by_hand():
+    # BTC flat (60), ETH doubled (15 then), the stablecoin 10: the market was 85 of today's 100.
+    then = macro.market_then(_markets([("bitcoin", 60, 0), ("ethereum", 30, 100), ("tether", 10, 0)]),
+                             min_coins=2)  # fmt: skip
+    days = pd.date_range("2026-10-01", periods=41, freq="D", tz="UTC")
+    supply = pd.Series(np.linspace(200e9, 240e9, 41), index=days)  # +$1B a day
+    now = pd.Timestamp("2026-11-05 06:00", tz="UTC")  # the newest day at or before: Nov 5 (235B); Oct 6 (205B)
+    change = macro.estimated_stablecoin_share_change(then, 8.0, supply, pd.Timedelta(days=30), now=now)
+    # The stablecoins were 205/235 of today's, the market 85/100 of today's: 8 * (205/235) / 0.85.
+    assert change.start == pytest.approx(8.0 * (205 / 235) / 0.85)
+    assert change.value == pytest.approx(8.0 - 8.0 * (205 / 235) / 0.85)
+    short = macro.estimated_stablecoin_share_change(then, 8.0, supply[:20], pd.Timedelta(days=30))
+    assert math.isnan(short.value) and short.note.startswith("stablecoin supply: history covers")

@@ -96,6 +96,16 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"long_short_binance", "long_short_bybit"} <= set(doc["sources"])
     for source in doc["sources"].values():
         assert source["status"] == "live" and source["error"] is None and source["as_of"].endswith("Z")
+    assert doc["sources"]["llama_stablecoins"]["provider"] == "defillama"
+    # No driver is blind at start: dominance and stablecoin rotation rest on the estimate, and say so.
+    drivers = {d["id"]: d for d in doc["drivers"]}
+    for rule, source in (("btc_dominance_rising", "30-day price changes of the top 100 coins"),
+                         ("stablecoin_rotation", "DefiLlama's stablecoin supply")):  # fmt: skip
+        assert drivers[rule]["state"] != "unknown" and drivers[rule]["value"] is not None
+        assert source in drivers[rule]["quality"] and "measured history takes over" in drivers[rule]["quality"]
+    assert doc["macro"]["btc_dominance_change_30d"] == drivers["btc_dominance_rising"]["value"]
+    # Every default driver has a value from the first pass (issue 13: no driver blind at start).
+    assert [d["id"] for d in doc["drivers"] if d["state"] == "unknown"] == []
 
 
 def _closed_port() -> int:

@@ -50,6 +50,8 @@ async def test_all_green_against_the_emulator(dataset) -> None:
     bad = {k: (c.status, c.detail) for k, c in checks.items() if c.status not in OK_STATES}
     assert not bad
     assert checks[("stooq", "/q/d/l/")].status == "skipped"  # no key configured
+    stables = checks[("defillama", "/stablecoincharts/all")]
+    assert stables.url == "https://stablecoins.llama.fi/stablecoincharts/all" and "USD stablecoins $" in stables.detail
     for venue in ("binance", "bybit", "okx"):
         assert checks[(venue, "websocket liquidations")].status == "ok"
     doc = document(list(checks.values()))
@@ -114,6 +116,15 @@ async def test_each_http_fault_is_named(dataset, fault: Fault, status: str, name
     assert checks[("bybit", "/v5/market/tickers")].status == "ok"
 
 
+async def test_a_missing_stablecoin_chart_is_drift(dataset) -> None:
+    from emulator.clock import VirtualClock
+    from emulator.core import Emulator
+
+    bare = Emulator(type(dataset)(name="bare", simulated=False), VirtualClock(start_ms=FROZEN_NOW_MS, speed=0))
+    check = (await doctor(bare, ws_seconds=0.5))[("defillama", "/stablecoincharts/all")]
+    assert check.status == "drift" and check.http_status == 404 and "no stablecoin supply chart here" in check.detail
+
+
 async def test_frozen_values_are_named(dataset) -> None:
     emu = emulator(dataset)
     emu.faults["/api/v3/ticker/24hr"] = Fault("frozen")
@@ -156,7 +167,7 @@ def test_doctor_cli_against_the_served_loopback_emulator(tmp_path: Path, capsys:
             main(["doctor", "--config", str(config), "--json", "--ws-seconds", "4"])
     doc = json.loads(capsys.readouterr().out)
     assert exit_.value.code == 0, [c for c in doc["checks"] if c["status"] not in OK_STATES]
-    assert doc["ok"] is True and len(doc["checks"]) == 32
+    assert doc["ok"] is True and len(doc["checks"]) == 33
     with ServedEmulator(demo_emulator(speed=SPEED), pre_faults=["/v5/market/tickers=status:503"]) as served:
         config = write_config(tmp_path / "config.toml", served.port)
         with pytest.raises(SystemExit) as exit_:

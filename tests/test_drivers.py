@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from analytics.drivers import (
     summary,
 )
 from tui.runtime.config import load_config
+from tui.views.drivers import snapshot_drivers
 
 FILE = "/home/u/.config/altpulse/config.toml"
 
@@ -535,3 +537,105 @@ def test_oi_change_has_one_definition_for_pane_driver_and_snapshot() -> None:
     snap = snapshot_funding(views.figures)["open_interest"]["change_24h_pct"]
     expected = (129.0 / 105.0 - 1) * 100  # BTC only: ETH has no sample 24 h ago
     assert driver == pytest.approx(expected) and pane == pytest.approx(expected) and snap == pytest.approx(expected)
+
+
+def _macro_views(state: Any, now: pd.Timestamp, scheduler: Any = None) -> Any:
+    from tui.views.builder import ViewBuilder
+
+    class Rt:
+        mode, simulated, label = "live", False, "LIVE"
+
+        @staticmethod
+        def now_ms() -> int:
+            return int(now.value // 1_000_000)
+
+    return ViewBuilder(load_config(use_user_file=False), Rt(), state, scheduler)
+
+
+def _global(now: pd.Timestamp, dominance: float, stables: float) -> Any:
+    from sources.coingecko import GlobalMarket
+
+    return GlobalMarket(time=now, total_mcap_usd=3e12, total_volume_usd=1e11, btc_dominance_pct=dominance,
+                        eth_dominance_pct=11.0, stablecoin_share_pct=stables, stablecoins_complete=True,
+                        mcap_change_24h_pct=-1.0, shares_pct={"btc": dominance, "eth": 11.0})  # fmt: skip
+
+
+def test_dominance_and_stablecoin_changes_are_estimated_until_measured_history_spans_the_window() -> None:
+    """Day one: no kept /global history, so both drivers rest on the estimate (and say so); once the kept snapshots
+    span 30 days the measured change takes over, with its own basis named."""
+    from tui.runtime.global_history import GlobalHistory
+    from tui.runtime.state import MarketState
+
+    now = pd.Timestamp("2026-11-23 12:00", tz="UTC")
+    # 25 coins: BTC +20% over 30 days, 24 alts -25% each; caps now 60 and 40 in total.
+    markets = pd.DataFrame({"id": ["bitcoin", *(f"alt{i}" for i in range(24))],
+                            "symbol": ["BTC", *(f"A{i}" for i in range(24))],
+                            "market_cap": [60.0, *([40.0 / 24] * 24)], "change_30d_pct": [20.0, *([-25.0] * 24)],
+                            "change_24h_pct": 0.0, "change_7d_pct": 0.0})  # fmt: skip
+    days = pd.date_range(now.floor("D") - pd.Timedelta(days=40), now.floor("D"), freq="D")
+    supply = pd.DataFrame({"supply_usd": [200e9 + 1e9 * i for i in range(len(days))]},
+                          index=pd.DatetimeIndex(days, name="time"))  # fmt: skip
+    history = GlobalHistory()
+    for hours in (2, 1, 0):  # two hours of snapshots: far from 30 days
+        history.add(_global(now - pd.Timedelta(hours=hours), 57.0, 8.0))
+    state = MarketState(global_market=_global(now, 57.0, 8.0), coin_markets=markets, stablecoin_supply=supply,
+                        global_history=history)  # fmt: skip
+    views = _macro_views(state, now)
+    then_caps = 60 / 1.2 + 40 / 0.75  # 50 + 53.33 = 103.33 then, against 100 now
+    dom = views.metrics.lookup("btc_dominance_change", "30d")
+    assert dom.value == pytest.approx(57.0 - 57.0 * (50 / 60) / (then_caps / 100))
+    assert dom.quality.startswith("estimated from 30-day price changes of the top 25 coins")
+    assert "measured history takes over once 30d of /global snapshots are kept" in dom.quality
+    stable = views.metrics.lookup("stablecoin_share_change", "30d")
+    # Newest supply day: now (240B); 30 days before: 210B.
+    assert stable.value == pytest.approx(8.0 - 8.0 * (210 / 240) / (then_caps / 100))
+    assert stable.quality.startswith("estimated from DefiLlama's stablecoin supply and 30-day price changes")
+    views.evaluate_drivers()
+    drivers = {d["id"]: d for d in snapshot_drivers(views.drivers_book)["drivers"]}
+    for rule in ("btc_dominance_rising", "stablecoin_rotation"):
+        assert drivers[rule]["state"] == "active" and drivers[rule]["quality"].startswith("estimated from")
+
+    # 31 days of kept snapshots: dominance 55 -> 57 (+2), the stablecoin share 8.3 -> 8.0 (-0.3).
+    for day in range(31, 0, -1):
+        history.add(_global(now - pd.Timedelta(days=day), 55.0, 8.3))
+    state.bump("cg_global")  # the feed delivered: the memo rebuilds on data versions
+    dom = views.metrics.lookup("btc_dominance_change", "30d")
+    stable = views.metrics.lookup("stablecoin_share_change", "30d")
+    assert dom.value == pytest.approx(2.0) and stable.value == pytest.approx(-0.3)
+    first = now - pd.Timedelta(days=31)
+    assert dom.quality == f"measured on the /global snapshots kept since {first:%Y-%m-%d %H:%M} UTC"
+    assert stable.quality == dom.quality
+    views.evaluate_drivers()
+    drivers = {d["id"]: d for d in snapshot_drivers(views.drivers_book)["drivers"]}
+    assert drivers["btc_dominance_rising"]["state"] == "active" and drivers["stablecoin_rotation"]["state"] == "clear"
+    assert drivers["stablecoin_rotation"]["quality"].startswith("measured")
+
+
+def test_estimate_unknown_and_stale_say_why() -> None:
+    from tui.runtime.health import FeedHealth
+    from tui.runtime.state import MarketState
+
+    now = pd.Timestamp("2026-11-23 12:00", tz="UTC")
+    state = MarketState(global_market=_global(now, 57.0, 8.0))
+    views = _macro_views(state, now)
+    dom = views.metrics.lookup("btc_dominance_change", "30d")
+    assert dom.value is None and "no CoinGecko /global snapshot yet" in dom.note
+    assert "no estimate yet: needs CoinGecko /global and /coins/markets" in dom.note
+    assert "CoinGecko gives 24h, 7d and 30d" in views.metrics.lookup("btc_dominance_change", "14d").note
+    # An estimate resting on a feed that is not fresh is stale (unknown to the driver), never current.
+    markets = pd.DataFrame({"id": ["bitcoin", *(f"a{i}" for i in range(24))], "symbol": ["BTC", *"X" * 24],
+                            "market_cap": [60.0, *([1.0] * 24)],
+                            "change_30d_pct": [10.0, *([-10.0] * 24)]})  # fmt: skip
+    state.coin_markets = markets
+
+    class Feed:
+        def __init__(self, fresh: bool) -> None:
+            self.health = FeedHealth("x", "p", 30.0, as_of=time.time() - (0 if fresh else 3600))
+
+    class Sched:
+        feeds = {"cg_global": Feed(True), "cg_markets": Feed(False), "llama_stablecoins": Feed(True)}
+
+    stale = _macro_views(state, now, Sched()).metrics.lookup("btc_dominance_change", "30d")
+    assert stale.stale and stale.value is not None and "cg_markets not fresh" in stale.note
+    fresh = _macro_views(state, now).metrics.lookup("btc_dominance_change", "30d")
+    assert not fresh.stale and fresh.value == pytest.approx(stale.value)

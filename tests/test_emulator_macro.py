@@ -19,6 +19,7 @@ from emulator.transport import EmulatorTransport
 from emulator.wire import Fault
 from sources.alternative_me import AlternativeMe
 from sources.coingecko import CoinGecko
+from sources.defillama import DefiLlama
 from sources.errors import SourceError, SourceUnavailable
 from sources.farside import FarsideEtf
 from sources.fred import Fred
@@ -114,6 +115,53 @@ async def test_coingecko_round_trip_and_drivers(dataset):
     now = pd.Timestamp(ANCHOR, unit="ms", tz="UTC")
     assert macro_an.btc_dominance_change(hist, 30, now=now).value > 1
     assert macro_an.stablecoin_share_change(hist, 30, now=now).value > 0.5
+
+
+async def test_defillama_round_trip_consistent_with_coingecko(dataset):
+    http, _ = client(dataset)
+    supply = await DefiLlama(http).stablecoin_supply()
+    snapshot = await CoinGecko(http).global_market()
+    await http.aclose()
+    now = pd.Timestamp(ANCHOR, unit="ms", tz="UTC")
+    # One point per UTC day, oldest first, none later than the clock: the running day's is the newest.
+    assert supply.index[-1] == now.floor("D") and (supply.index.to_series().diff().dropna() == pd.Timedelta("1D")).all()
+    assert len(supply) > 60
+    # CoinGecko's USDT + USDC share of its total is USDT_USDC_PART of DefiLlama's USD stablecoin supply.
+    cg_usd = snapshot.stablecoin_share_pct / 100 * snapshot.total_mcap_usd
+    assert supply["supply_usd"].iloc[-1] * demo_macro.USDT_USDC_PART == pytest.approx(cg_usd, rel=0.03)
+    # It grows over the 30 days before the anchor, as the share does ("Stablecoin rotation").
+    change = macro_an.change_over_window(supply["supply_usd"], pd.Timedelta(days=30), relative=True)
+    assert change.value > 0
+
+
+async def test_defillama_wire_format_and_clock(dataset):
+    http, _ = client(dataset, at=ANCHOR - 10 * DAY)
+    raw = await http.get_json("defillama", "/stablecoincharts/all", "https://stablecoins.llama.fi/stablecoincharts/all")
+    await http.aclose()
+    last = raw[-1]
+    assert isinstance(last["date"], str) and int(last["date"]) * 1000 <= ANCHOR - 10 * DAY
+    assert set(last) == {"date", "totalCirculating", "totalUnreleased", "totalCirculatingUSD", "totalMintedUSD",
+                         "totalBridgedToUSD"}  # fmt: skip
+    assert set(last["totalCirculatingUSD"]) == {"peggedUSD", "peggedEUR"}
+    assert last["totalMintedUSD"] == {"peggedUSD": 0, "peggedEUR": 0}
+
+
+async def test_defillama_missing_history_and_faults(dataset):
+    # A dataset without the chart (a replay of files): DefiLlama's 404 "Invalid request", unavailable here.
+    bare = MarketDataset(name="replay", simulated=False)
+    emu = Emulator(bare, VirtualClock(start_ms=ANCHOR, speed=0))
+    http = HttpClient(transport=EmulatorTransport(emu), retries=0)
+    with pytest.raises(SourceUnavailable, match="no stablecoin supply chart here"):
+        await DefiLlama(http).stablecoin_supply()
+    await http.aclose()
+    # Faults on the route reach the parser: a renamed field is named, an empty answer is no data.
+    for fault, needle in ((Fault("renamed_field", field="totalCirculatingUSD"), "totalCirculatingUSD"),
+                          (Fault("empty"), "no data points"), (Fault("status", status=503), "HTTP 503")):  # fmt: skip
+        http, emu = client(dataset)
+        emu.faults["/stablecoincharts/"] = fault
+        with pytest.raises(SourceError, match=needle):
+            await DefiLlama(http).stablecoin_supply()
+        await http.aclose()
 
 
 async def test_coingecko_bad_currency(dataset):

@@ -24,6 +24,7 @@ from sources.binance_futures import BinanceFutures
 from sources.binance_spot import BinanceSpot
 from sources.bybit import Bybit
 from sources.coingecko import CoinGecko
+from sources.defillama import DefiLlama
 from sources.errors import RateLimited, SourceError, SourceUnavailable
 from sources.farside import FarsideEtf
 from sources.fred import Fred
@@ -86,6 +87,8 @@ CASES = [
          ("market_cap_percentage",)),
     Case("coingecko.coin_markets", "coingecko", lambda h: CoinGecko(h).coin_markets(per_page=100),
          ("market_cap",)),
+    Case("defillama.stablecoin_supply", "defillama", lambda h: DefiLlama(h).stablecoin_supply(),
+         ("totalCirculatingUSD", "date")),
     Case("farside.btc_flows", "farside", lambda h: FarsideEtf(h).btc_flows(), ("Total",)),
     Case("farside.eth_flows", "farside", lambda h: FarsideEtf(h).eth_flows(), ()),
     Case("alternative_me.fear_greed", "alternative.me", lambda h: AlternativeMe(h).fear_greed(limit=30),

@@ -221,6 +221,12 @@ def test_stale_after_a_file_ends_and_proxy_and_holidays(dataset_dir: Path) -> No
     # Bybit funding without any open-interest sample: the venue's funding is still there (the last settlement,
     # Nov 28 16:00, is the 26th: 0.0001 + 26e-6).
     assert doc["funding"]["rates"]["BTC"]["bybit"] == pytest.approx(0.0001 + 26e-6)
+    # No DefiLlama or CoinGecko files: the stablecoin chart is "unavailable here" (asked rarely, not retried in a
+    # loop), and the dominance and stablecoin drivers stay unknown, saying what they wait for.
+    stables = doc["sources"]["llama_stablecoins"]
+    assert stables["status"] == "unavailable" and "no stablecoin supply chart here" in stables["detail"]
+    assert drivers["stablecoin_rotation"]["state"] == "unknown" and drivers["stablecoin_rotation"]["value"] is None
+    assert drivers["btc_dominance_rising"]["state"] == "unknown"
     # No liquidation files: the totals are unknown (null), never $0.
     assert doc["liquidations"]["long_usd"] is None and doc["liquidations"]["short_usd"] is None
     assert doc["liquidations"]["cascade"] is None

@@ -121,6 +121,7 @@ def rest_checks(
     from sources.binance_spot import BinanceSpot
     from sources.bybit import Bybit
     from sources.coingecko import CoinGecko
+    from sources.defillama import DefiLlama
     from sources.farside import FarsideEtf
     from sources.fred import Fred
     from sources.hyperliquid import Hyperliquid
@@ -247,6 +248,18 @@ def rest_checks(
         frame = await gecko.coin_markets(per_page=100)
         return f"{_require(frame, 'coins', 'coingecko', '/api/v3/coins/markets')} coins"
 
+    async def stablecoins() -> str:
+        from sources.errors import SourceError, SourceUnavailable
+
+        try:
+            supply = await DefiLlama(http, src.defillama).stablecoin_supply()
+        except SourceUnavailable as exc:
+            if exc.status != 404:
+                raise
+            # The console stands a missing chart down as "unavailable"; to doctor a route gone is drift.
+            raise SourceError(exc.provider, exc.endpoint, exc.detail, status=404) from None
+        return f"USD stablecoins ${supply['supply_usd'].iloc[-1] / 1e9:,.1f}B on {supply.index[-1]:%Y-%m-%d}"
+
     async def spy() -> str:
         bars = await yahoo.daily("SPY", "1mo")
         return f"{_require(bars.frame, 'sessions', 'yahoo', '/v8/finance/chart/SPY')} sessions"
@@ -286,6 +299,7 @@ def rest_checks(
         (check("alternative.me", "/fng/", src.alternative_me), fng),
         (check("coingecko", "/api/v3/global", src.coingecko), cg_global),
         (check("coingecko", "/api/v3/coins/markets", src.coingecko), cg_markets),
+        (check("defillama", "/stablecoincharts/all", src.defillama), stablecoins),
         (check("yahoo", "/v8/finance/chart/SPY", src.yahoo), spy),
         (check("fred", "/graph/fredgraph.csv", src.fred), fred),
     ]

@@ -66,7 +66,8 @@ unknown figures ``null``::
     etf.streak_days           +N inflow days in a row, -N outflow days in a row
     etf.partial_today         true when today's row is still being filled in (excluded from the figures)
     macro.fear_greed / .fear_greed_class    alternative.me Fear & Greed (0-100) and its label
-    macro.btc_dominance_pct / .btc_dominance_change_30d    CoinGecko BTC share of total market cap (points)
+    macro.btc_dominance_pct / .btc_dominance_change_30d    CoinGecko BTC share of total market cap (points; the
+                              change is estimated until 30 days of /global snapshots are kept: the driver's quality)
     macro.stablecoin_share_pct   USDT + USDC share of total market cap, percent
     macro.alt_mcap_ex_eth_usd    total market cap excluding BTC and ETH
     macro.spy_5d_pct          SPY change over 5 sessions, percent
@@ -351,7 +352,8 @@ def render_text(doc: dict[str, Any]) -> str:
     lines.append(f"Key drivers: {doc['drivers_summary']}")
     for d in doc["drivers"]:
         value = "—" if d["value"] is None else f"{d['value']:.6g}"
-        lines.append(f"  {d['state']:<7} {clean(d['name'], 40):<32} {value:>12}  {clean(d['detail'], 120)}")
+        quality = f" ({clean(d['quality'], 160)})" if d.get("quality") else ""
+        lines.append(f"  {d['state']:<7} {clean(d['name'], 40):<32} {value:>12}  {clean(d['detail'], 120)}{quality}")
     lines.append("Sources:")
     for name, s in doc["sources"].items():
         err = f"  {clean(s['error'], 120)}" if s["error"] else ""

@@ -137,6 +137,7 @@ class Cadence:
     etf: float = _seconds()
     fear_greed: float = _seconds()
     coingecko: float = _seconds()
+    defillama: float = _seconds()
     equities: float = _seconds()
     rates: float = _seconds()
 
@@ -156,6 +157,7 @@ class Sources:
     farside: str = _url()
     alternative_me: str = _url()
     coingecko: str = _url()
+    defillama: str = _url()
     yahoo: str = _url()
     stooq: str = _url()
     stooq_apikey: str = _key(_is_str, 'a string (your Stooq API key; "" leaves Stooq out)')

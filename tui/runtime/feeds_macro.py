@@ -1,9 +1,11 @@
 """ETF flow, sentiment and macro feeds: Farside (BTC and ETH ETFs), alternative.me Fear & Greed, CoinGecko
-``/global`` and ``/coins/markets``, SPY/QQQ daily (Yahoo; Stooq with a user's key) and FRED's 2-year yield.
+``/global`` and ``/coins/markets``, DefiLlama's stablecoin supply, SPY/QQQ daily (Yahoo; Stooq with a user's key)
+and FRED's 2-year yield.
 
 These providers publish slowly (daily, or every few minutes) and some have tight keyless limits, so cadences are
 long (config ``[cadence]``). CoinGecko keeps no free dominance history: each ``/global`` snapshot is appended to a
-bounded history (kept in the user's data directory in live mode, so the 30-day change survives restarts).
+bounded history (kept in the user's data directory in live mode, so the 30-day change survives restarts); until it
+spans 30 days the changes are estimated from ``/coins/markets``' 30-day price changes and DefiLlama's supply.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tui.runtime.state import MarketState
 def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
     from sources.alternative_me import AlternativeMe
     from sources.coingecko import CoinGecko
+    from sources.defillama import DefiLlama
     from sources.farside import FarsideEtf
     from sources.fred import Fred
     from sources.stooq import Stooq
@@ -30,6 +33,7 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
     farside = FarsideEtf(runtime.http, src.farside)
     fng = AlternativeMe(runtime.http, src.alternative_me)
     gecko = CoinGecko(runtime.http, src.coingecko)
+    llama = DefiLlama(runtime.http, src.defillama)
     yahoo = YahooChart(runtime.http, src.yahoo)
     # Stooq needs a key since 2026: without one it is not asked at all (Yahoo alone, then the S&P index proxy).
     stooq = Stooq(runtime.http, src.stooq, src.stooq_apikey) if src.stooq_apikey else None
@@ -61,7 +65,13 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
         return Delivered(_day_ms(snapshot.time))
 
     async def coin_markets() -> None:
-        state.coin_markets = await gecko.coin_markets(per_page=100)
+        # The top 250 in one call: their 30-day changes estimate the market a month ago (dominance bootstrap).
+        state.coin_markets = await gecko.coin_markets(per_page=250)
+
+    async def stablecoins() -> Delivered:
+        supply = await llama.stablecoin_supply()
+        state.stablecoin_supply = supply.iloc[-STABLECOIN_KEEP_DAYS:]
+        return Delivered(_day_ms(supply.index[-1]))
 
     async def equities() -> Delivered:
         bars = await us_equities(yahoo, stooq, runtime.now_ms())
@@ -83,6 +93,8 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
         Feed("cg_global", "coingecko", cadence.coingecko, global_market, max_data_age=3600.0),
         # /coins/markets changes slowly and CoinGecko's keyless tier is tight: poll it at a third of /global.
         Feed("cg_markets", "coingecko", cadence.coingecko * 3, coin_markets),
+        # A daily series whose newest point is the running day: a day or two old is current.
+        Feed("llama_stablecoins", "defillama", cadence.defillama, stablecoins, max_data_age=3 * day),
         Feed("equities", "yahoo", cadence.equities, equities, max_data_age=EQUITY_MAX_AGE_DAYS * day),
         Feed("rates", "fred", cadence.rates, rates, max_data_age=7 * day),
     ]
@@ -92,6 +104,8 @@ def build_macro_feeds(config: Config, runtime: Runtime, state: MarketState) -> l
 #: session on the Tuesday after a long weekend.
 EQUITY_MAX_AGE_DAYS = 5.5
 ETF_MAX_AGE_DAYS = 5.5
+#: Days of DefiLlama's stablecoin supply kept (its whole history is ~3,000 days; windows are at most months).
+STABLECOIN_KEEP_DAYS = 400
 
 
 def _day_ms(when: Any) -> float | None:

@@ -62,6 +62,7 @@ def feed_fields(feed: str) -> tuple[str, ...]:
         "okx_instruments": ("okx_contracts",), "etf_btc": ("etf_btc",), "etf_eth": ("etf_eth",),
         "fear_greed": ("fear_greed",), "cg_global": ("global_market", "global_history"),
         "cg_markets": ("coin_markets",), "equities": ("spy",), "rates": ("us2y",),
+        "llama_stablecoins": ("stablecoin_supply",),
     }  # fmt: skip
     if feed in fixed:
         return fixed[feed]

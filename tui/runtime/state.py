@@ -85,7 +85,10 @@ class MarketState:
     fear_greed: FearGreed | None = None  # alternative.me Fear & Greed
     global_market: GlobalMarket | None = None  # CoinGecko /global: dominance, stablecoin share
     global_history: GlobalHistory | None = None  # the /global snapshots kept (CoinGecko has no free history)
-    coin_markets: pd.DataFrame | None = None  # CoinGecko /coins/markets top 100 (small vs large caps)
+    coin_markets: pd.DataFrame | None = None  # CoinGecko /coins/markets top 250 (small vs large caps, 30d changes)
+    #: DefiLlama's daily USD stablecoin supply (``supply_usd`` by UTC day, last ~400 days): the stablecoin-share
+    #: change's estimate until 30 days of /global snapshots are kept.
+    stablecoin_supply: pd.DataFrame | None = None
     spy: EquityBars | None = None  # SPY daily bars, or the S&P 500 index standing in (``proxy_for``)
     us2y: FredSeries | None = None  # FRED DGS2, the US 2-year Treasury yield
     #: feed (or :data:`TAPE`) -> how many times it delivered: the data versions views rebuild on.

@@ -27,6 +27,11 @@ def _tone(value: float | None, bad_when: str) -> str:
     return "red" if bad else "green"
 
 
+def _estimated(quality: str) -> str:
+    """The short note of a change estimated until the kept /global snapshots span its window (else "")."""
+    return "estimated until 30 days of snapshots" if quality.startswith("estimated") else ""
+
+
 def macro_view(state: MarketState, metrics: Metrics, healths: dict[str, FeedHealth], status: PaneStatus) -> MacroView:
     now = time.time()
 
@@ -41,16 +46,18 @@ def macro_view(state: MarketState, metrics: Metrics, healths: dict[str, FeedHeal
         items.append(MacroItem(
             "BTC dominance", f"{glob.btc_dominance_pct:.1f}%",
             "" if dom.value is None else f"{dom.value:+.2f} pt 30d", _tone(dom.value, "positive"),
-            fresh("cg_global"), dom.note if dom.value is None else "",
+            fresh("cg_global"), dom.note if dom.value is None else _estimated(dom.quality),
         ))  # fmt: skip
         items.append(MacroItem(
             "Alt mcap ex BTC/ETH", money(glob.alt_mcap_ex_btc_eth_usd), "", "dim", fresh("cg_global"),
         ))  # fmt: skip
         stable = metrics.get("stablecoin_share_change", "30d")
+        notes = ["" if glob.stablecoins_complete else "lower bound (not all in CoinGecko's top 10)",
+                 "" if stable.value is None else _estimated(stable.quality)]  # fmt: skip
         items.append(MacroItem(
             "Stablecoin share", f"{glob.stablecoin_share_pct:.2f}%",
             "" if stable.value is None else f"{stable.value:+.2f} pt 30d", _tone(stable.value, "positive"),
-            fresh("cg_global"), "" if glob.stablecoins_complete else "lower bound (not all in CoinGecko's top 10)",
+            fresh("cg_global"), "; ".join(n for n in notes if n),
         ))  # fmt: skip
     fng = state.fear_greed
     if fng is not None:

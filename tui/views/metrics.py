@@ -3,6 +3,11 @@
 A metric whose feed is not fresh comes back ``stale=True`` (the driver shows "unknown", never a stale "active");
 one whose data is missing comes back ``value=None`` with a note saying why (e.g. "needs 30 days of /global
 snapshots, have 2 h").
+
+BTC dominance and the stablecoin share have no free history: their changes are *measured* on the ``/global``
+snapshots the console keeps (:mod:`tui.runtime.global_history`) once those span the window, and *estimated* until
+then (the market one window ago from the top coins' price changes, the stablecoins' growth from DefiLlama's
+supply history: :func:`analytics.macro.market_then`). The value's ``quality`` says which basis it rests on.
 """
 
 from __future__ import annotations
@@ -18,16 +23,24 @@ from analytics import etf as etf_an
 from analytics import macro as macro_an
 from analytics.drivers import MetricValue, parse_window
 from analytics.price import observed_closes, pct_change_over
-from tui.runtime.health import FeedHealth
+from tui.runtime.health import FeedHealth, format_age
 from tui.views.common import num
 from tui.views.figures import Figures, counted_venues, venues_note
 from tui.views.registry import METRIC_FEEDS
 
 #: Metrics computed from one feed's data only: memoised on that feed's data version and the window.
-DATA_ONLY = {"smallcap_vs_largecap", "btc_dominance_change", "stablecoin_share_change", "oi_change",
-             "etf_net_flow_sum", "etf_outflow_streak", "etf_min_daily_flow", "spy_change", "us2y_change"}  # fmt: skip
+DATA_ONLY = {"smallcap_vs_largecap", "oi_change", "etf_net_flow_sum", "etf_outflow_streak", "etf_min_daily_flow",
+             "spy_change", "us2y_change"}  # fmt: skip
 #: Of those, the ones whose as-of is the time of the lookup (not of the data): re-stamped on every hit.
 STAMPED_NOW = {"smallcap_vs_largecap"}
+#: The ``/coins/markets`` change column behind an estimate over each window (CoinGecko gives these three).
+CHANGE_COLUMNS = {pd.Timedelta(days=1): "change_24h_pct", pd.Timedelta(days=7): "change_7d_pct",
+                  pd.Timedelta(days=30): "change_30d_pct"}  # fmt: skip
+#: What each basis of the dominance / stablecoin-share change rests on (its value is stale when one is not fresh).
+MEASURED_FEEDS = ("cg_global",)
+ESTIMATE_FEEDS = {"btc_dominance_pct": ("cg_global", "cg_markets"),
+                  "stablecoin_share_pct": ("cg_global", "cg_markets", "llama_stablecoins")}  # fmt: skip
+
 
 def _ts(value: Any) -> pd.Timestamp | None:
     if value is None:
@@ -181,15 +194,71 @@ class Metrics:
         return MetricValue(num(split.value_pp), pd.Timestamp.now(tz="UTC"), note=split.note)
 
     def _global_change(self, window: str | None, column: str) -> MetricValue:
+        """The change of BTC dominance or of the stablecoin share over ``window``: measured on the kept ``/global``
+        snapshots once they span it, estimated before (each basis memoised on the data it rests on)."""
+        text = window or "30d"
+        span = parse_window(text)
+        memo, versions = self.figures.memo, self.figures.versions
+        measured = memo.get(("global_measured", column, text), versions(*MEASURED_FEEDS),
+                            lambda: self._measured_change(span, text, column))  # fmt: skip
+        if measured.value is not None:
+            return self._fresh(measured, MEASURED_FEEDS)
+        feeds = ESTIMATE_FEEDS[column]
+        estimate = memo.get(("global_estimate", column, text), versions(*feeds),
+                            lambda: self._estimated_change(span, text, column))  # fmt: skip
+        if estimate.value is not None:
+            return self._fresh(estimate, feeds)
+        return MetricValue(None, measured.as_of, note=f"{measured.note}; {estimate.note}")
+
+    def _measured_change(self, span: pd.Timedelta, text: str, column: str) -> MetricValue:
         history = self.state.global_history
         if history is None or not len(history.frame):
             return MetricValue(None, None, note="no CoinGecko /global snapshot yet")
         series = history.frame.set_index("time")[column].astype(float)
-        change = macro_an.change_over_window(series, parse_window(window or "30d"))
-        note = change.note
-        if change.value != change.value:  # NaN: history too short
-            note = f"needs {window or '30d'} of /global snapshots (CoinGecko keeps no free history); {note}"
-        return MetricValue(num(change.value), _ts(change.end_time), note=note)
+        change = macro_an.change_over_window(series, span)
+        if not change.known:
+            kept = format_age((series.index[-1] - series.index[0]).total_seconds())
+            note = f"needs {text} of /global snapshots (CoinGecko keeps no free history), have {kept}"
+            return MetricValue(None, _ts(change.end_time), note=note)
+        first = pd.Timestamp(series.index[0])
+        quality = f"measured on the /global snapshots kept since {first:%Y-%m-%d %H:%M} UTC"
+        return MetricValue(num(change.value), _ts(change.end_time), quality=quality)
+
+    def _estimated_change(self, span: pd.Timedelta, text: str, column: str) -> MetricValue:
+        glob, markets = self.state.global_market, self.state.coin_markets
+        change_column = CHANGE_COLUMNS.get(span)
+        if change_column is None:
+            return MetricValue(None, None, note="no estimate: CoinGecko gives 24h, 7d and 30d price changes only")
+        if glob is None or markets is None:
+            return MetricValue(None, None, note="no estimate yet: needs CoinGecko /global and /coins/markets")
+        then = macro_an.market_then(markets, change_column=change_column)
+        end = _ts(glob.time)
+        label = {1: "1-day", 7: "7-day", 30: "30-day"}[span.days]
+        if column == "btc_dominance_pct":
+            change = macro_an.estimated_dominance_change(then, glob.btc_dominance_pct, end_time=end, window=span)
+            basis = f"estimated from {label} price changes of the top {then.n_coins} coins"
+        else:
+            supply = self.state.stablecoin_supply
+            if supply is None or not len(supply):
+                return MetricValue(None, None, note="no estimate yet: needs DefiLlama's stablecoin supply")
+            change = macro_an.estimated_stablecoin_share_change(
+                then, glob.stablecoin_share_pct, supply["supply_usd"], span, now=end, end_time=end
+            )
+            basis = (f"estimated from DefiLlama's stablecoin supply and {label} price changes of the top "
+                     f"{then.n_coins} coins")  # fmt: skip
+        if not change.known:
+            return MetricValue(None, end, note=f"no estimate: {change.note}")
+        quality = f"{basis}; measured history takes over once {text} of /global snapshots are kept"
+        return MetricValue(num(change.value), end, note=change.note, quality=quality)
+
+    def _fresh(self, value: MetricValue, feeds: tuple[str, ...]) -> MetricValue:
+        """``value`` marked stale when one of the feeds it rests on is not fresh (an estimate needs all of them)."""
+        healths = self.figures.health_map()
+        now = time.time()
+        stale = [name for name in feeds if name in healths and not healths[name].is_fresh(now)]
+        if not stale:
+            return value
+        return replace(value, stale=True, note=value.note or f"{', '.join(stale)} not fresh")
 
     def _fear_greed(self, window: str | None) -> MetricValue:
         fng = self.state.fear_greed

@@ -54,8 +54,9 @@ METRIC_FEEDS: dict[str, tuple[str, ...]] = {
     "btc_change": ("btc_intraday",),
     "oi_change": ("oi_history",),
     "smallcap_vs_largecap": ("cg_markets",),
-    "btc_dominance_change": ("cg_global",),
-    "stablecoin_share_change": ("cg_global",),
+    # Measured on the kept /global snapshots, estimated from /coins/markets (and DefiLlama) until those span 30 days.
+    "btc_dominance_change": ("cg_global", "cg_markets"),
+    "stablecoin_share_change": ("cg_global", "cg_markets", "llama_stablecoins"),
     "fear_greed": ("fear_greed",),
     "spy_change": ("equities",),
     "us2y_change": ("rates",),
@@ -77,7 +78,8 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("liquidations", "liquidations", ("liq_okx_rest", TAPE), min_interval=3.0, max_interval=5.0,
              watch_status=False),
     PaneSpec("etf", "etf", ("etf_btc", "etf_eth")),
-    PaneSpec("macro", "etf", ("fear_greed", "cg_global", "cg_markets", "equities", "rates"), slot="macro"),
+    PaneSpec("macro", "etf", ("fear_greed", "cg_global", "cg_markets", "equities", "rates", "llama_stablecoins"),
+             slot="macro"),
     # The checklist re-evaluates when a feed a rule reads delivered (not on the 2-second ticker: the cascade rule
     # scans the whole liquidation tape), and every 10 s for the tape's news and the clock-bound rules.
     PaneSpec("drivers", "drivers", _metric_feeds(), max_interval=10.0, watch_status=False),
