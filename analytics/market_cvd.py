@@ -194,7 +194,7 @@ def market_cvd(
         buy_sell_ratio_window=ratio_window,
         pairs=len(counted),
         listed_after_start=late,
-        excluded=dict(totals.unknown_reasons),
+        excluded={p: r.replace(", basket at ", ", market at ") for p, r in totals.unknown_reasons.items()},
         includes_provisional=totals.includes_provisional,
         as_of=as_of,
     )
