@@ -1,4 +1,5 @@
-"""The altcoin CVD pane: the basket's cumulative taker delta since the start date, and a per-coin table.
+"""The altcoin CVD pane: the basket's cumulative taker delta since the start date, the whole market's beside it,
+and a per-coin table.
 
 Delta is taker-buy minus taker-sell quote volume (USD): persistent negative delta means market sellers are
 hitting bids, i.e. spot selling pressure. The ratio is taker-buy / taker-sell volume (< 1 = more selling).
@@ -51,6 +52,15 @@ def summary(view: CvdView) -> Text:
     text.append(ratio(r), style="red" if r is not None and r < 1 else "green")
     if view.provisional:
         text.append("  (today open)", style="dim")
+    if view.market_pairs:
+        text.append("\nMarket CVD ")
+        text.append(money(view.market_usd, signed=True), style=tone(view.market_usd) if fresh else "dim")
+        text.append("  30d ")
+        text.append(money(view.market_change_30d_usd, signed=True), style=tone(view.market_change_30d_usd))
+        mr = view.market_ratio_30d
+        text.append("  B/S ")
+        text.append(ratio(mr), style="red" if mr is not None and mr < 1 else "green")
+        text.append(f"  ({view.market_pairs} pairs, Binance spot)", style="dim")
     if view.perp_change_30d_usd is not None:
         text.append("\nPerp CVD 30d ")
         text.append(money(view.perp_change_30d_usd, signed=True), style=tone(view.perp_change_30d_usd))
@@ -90,6 +100,18 @@ class CvdPane(Pane):
     """Pane 2."""
 
     PANE = "cvd"
+    #: The help panel's text (``?``) while the pane or its table has focus.
+    HELP = """\
+**Altcoin spot CVD**: taker buys minus taker sells in USD, cumulated since `cvd.start`. Falling: market sellers hit
+the bids, spot money leaves altcoins. **B/S**: taker buy ÷ sell volume over 30 days (below 1: more selling).
+
+- **Basket**: the coins of `general.coins`, one table row each (`s` sorts, `Enter` opens a coin).
+- **Market**: every Binance spot altcoin pair in the quote ("N pairs"): BTC, stablecoins, wrapped / pegged assets
+  and leveraged tokens left out (`cvd.market_exclude`). It is our Binance-spot-only figure for the seeds'
+  "-$209B": CryptoQuant aggregates many exchanges, Binance being one, so expect the same direction, not the same
+  size.
+- **Perp**: the basket on Binance USD-M perpetuals: spot selling while perps buy is leverage absorbing supply.
+"""
 
     def __init__(self, *, id: str | None = "pane-cvd") -> None:
         super().__init__("Altcoin spot CVD", number=2, id=id)

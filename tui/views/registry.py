@@ -65,7 +65,7 @@ def _metric_feeds() -> tuple[str, ...]:
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("btc", "btc", ("btc_ticker", "btc_intraday", "btc_ath")),
-    PaneSpec("cvd", "cvd", ("cvd_daily", "cvd_hourly", "cvd_perp_daily")),
+    PaneSpec("cvd", "cvd", ("cvd_daily", "cvd_hourly", "cvd_perp_daily", "cvd_market")),
     PaneSpec("funding", "funding", (*FUNDING_VENUE_FEEDS, "oi_binance", "oi_history", "funding_history")),
     # A new liquidation shifts every tape row (the whole table goes down the link again), so a burst is shown every
     # few seconds, not on each record; the windows and the meter slide on their own, so it repaints every 5 s.
