@@ -60,7 +60,7 @@ def summary(view: CvdView) -> Text:
         mr = view.market_ratio_30d
         text.append("  B/S ")
         text.append(ratio(mr), style="red" if mr is not None and mr < 1 else "green")
-        text.append(f"  ({view.market_pairs} pairs, Binance spot)", style="dim")
+        text.append(f"  ({view.market_pairs} pairs)", style="dim")
     if view.perp_change_30d_usd is not None:
         text.append("\nPerp CVD 30d ")
         text.append(money(view.perp_change_30d_usd, signed=True), style=tone(view.perp_change_30d_usd))
@@ -102,15 +102,12 @@ class CvdPane(Pane):
     PANE = "cvd"
     #: The help panel's text (``?``) while the pane or its table has focus.
     HELP = """\
-**Altcoin spot CVD**: taker buys minus taker sells in USD, cumulated since `cvd.start`. Falling: market sellers hit
-the bids, spot money leaves altcoins. **B/S**: taker buy ÷ sell volume over 30 days (below 1: more selling).
+**Altcoin spot CVD**: taker buys minus taker sells (USD) since `cvd.start`; falling means spot selling.
+**B/S**: taker buy ÷ sell volume over 30 days (below 1: more selling).
 
-- **Basket**: the coins of `general.coins`, one table row each (`s` sorts, `Enter` opens a coin).
-- **Market**: every Binance spot altcoin pair in the quote ("N pairs"): BTC, stablecoins, wrapped / pegged assets
-  and leveraged tokens left out (`cvd.market_exclude`). It is our Binance-spot-only figure for the seeds'
-  "-$209B": CryptoQuant aggregates many exchanges, Binance being one, so expect the same direction, not the same
-  size.
-- **Perp**: the basket on Binance USD-M perpetuals: spot selling while perps buy is leverage absorbing supply.
+**Basket**: the coins of `general.coins`. **Market**: every Binance spot altcoin pair ("N pairs"; BTC,
+stablecoins, wrapped and leveraged tokens left out: `cvd.market_exclude`), our Binance-spot-only figure for the
+seeds' "-$209B" (CryptoQuant aggregates many exchanges, Binance being one). **Perp**: the basket on Binance USD-M.
 """
 
     def __init__(self, *, id: str | None = "pane-cvd") -> None:
