@@ -57,6 +57,11 @@ class MarketDataset:
     equities: ticker (``"SPY"``) -> daily frame ``time`` (ms, session open UTC), ``open``, ``high``, ``low``,
         ``close``, ``volume``.
     rates: FRED series id (``"DGS2"``) -> frame ``time`` (ms, date UTC), ``value`` (percent; NaN = holiday).
+    long_short: long frame ``time`` (ms), ``exchange`` (binance|bybit), ``coin``, ``kind`` (``accounts``: every
+        account with a position; ``top_positions``: the top traders' positions), ``long_share`` (fraction of
+        accounts, or of position size, net long; the short share is the rest); sampled on a grid, the routes serve
+        the last sample at or before each period's time stamp. None (replayed history): the routes answer a
+        listed symbol with an empty list, as the venues do for a symbol without statistics.
     """
 
     name: str
@@ -71,6 +76,7 @@ class MarketDataset:
     coin_markets: pd.DataFrame | None = None
     equities: dict[str, pd.DataFrame] = field(default_factory=dict)
     rates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    long_short: pd.DataFrame | None = None
     markets: dict[str, dict[str, dict[int, pd.DataFrame]]] = field(default_factory=dict)
     #: The earliest and latest instants any data covers (ms): ``--at`` must lie in this span.
     start_ms: int | None = None

@@ -4,7 +4,8 @@ The market is anchored at "now" (floored to the minute) so the story's crash is 
 opens: see :class:`~emulator.scenario.Scenario`. Spot klines always come from
 :mod:`emulator.demo_spot`; derivatives (funding, open interest, liquidations) and macro data (ETF
 flows, fear & greed, equities, rates) are filled by ``demo_derivs``, ``demo_liquidations`` and ``demo_macro`` when
-those modules are present, so the demo grows feed by feed.
+those modules are present, so the demo grows feed by feed; long/short positioning by ``demo_long_short`` (after the
+funding it reads).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from emulator.demo_spot import DEMO_SEED, simulate_spot
 from emulator.scenario import MINUTE, Scenario
 
 #: Optional fillers, each a module of ``emulator`` exposing ``fill(dataset, scenario) -> None``.
-FILLERS = ("demo_derivs", "demo_liquidations", "demo_macro", "demo_perp_klines")
+FILLERS = ("demo_derivs", "demo_tail", "demo_liquidations", "demo_macro", "demo_perp_klines", "demo_long_short")
 
 
 def anchor_for(now_ms: int | None = None) -> int:

@@ -171,3 +171,7 @@ def _concat(parts: list[dict[str, np.ndarray | str]], columns: list[str]) -> pd.
     frame = pd.DataFrame(data, columns=columns)
     frame["time"] = frame["time"].astype(np.int64)
     return frame.sort_values(["exchange", "coin", "time"], kind="stable").reset_index(drop=True)
+
+
+#: The smoothstep the funding and OI build-ups use, shared with the long tail (emulator.demo_tail).
+ramp = _ramp

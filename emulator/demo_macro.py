@@ -32,7 +32,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from emulator.dataset import MarketDataset
+from emulator.dataset import USDM, MarketDataset
 from emulator.scenario import DAY, HOUR, Scenario
 
 BTC_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC")
@@ -168,19 +168,32 @@ def trading_days(start: date, end: date) -> pd.DatetimeIndex:
 
 
 def _price_lookup(dataset: MarketDataset, symbol: str) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A vectorised ``times_ms -> close of the hourly bar that ended at or before t`` for ``symbol``, or
-    None."""
-    frames = dataset.spot_klines.get(symbol)
+    """A vectorised ``times_ms -> close of the bar that ended at or before t`` for ``symbol`` (Binance spot, else
+    its USD-M perp for a coin with no spot pair), or None.
+
+    Hourly bars where they exist; before the first hourly bar, a coarser frame's (the long tail keeps daily bars
+    for its older history, :mod:`emulator.demo_tail`)."""
+    frames = dataset.spot_klines.get(symbol) or dataset.markets.get(USDM, {}).get(symbol)
     if not frames:
         return None
     base = HOUR if HOUR in frames else min(frames)
     frame = frames[base]
     opens = frame["open_time"].to_numpy(np.int64)
     closes = frame["close"].to_numpy(np.float64)
+    coarse = [(b, f) for b, f in frames.items() if b > base and len(f)]
+    older = max(coarse, key=lambda item: item[0]) if coarse and len(opens) else None
 
     def at(times_ms: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(opens, np.asarray(times_ms, dtype=np.int64) - base, side="right") - 1
-        return closes[np.clip(idx, 0, len(closes) - 1)]
+        times = np.asarray(times_ms, dtype=np.int64)
+        idx = np.searchsorted(opens, times - base, side="right") - 1
+        out = closes[np.clip(idx, 0, len(closes) - 1)]
+        if older is not None:
+            c_base, c_frame = older
+            c_opens = c_frame["open_time"].to_numpy(np.int64)
+            c_idx = np.searchsorted(c_opens, times - c_base, side="right") - 1
+            before = idx < 0
+            out = np.where(before, c_frame["close"].to_numpy(np.float64)[np.clip(c_idx, 0, len(c_opens) - 1)], out)
+        return out
 
     return at
 

@@ -62,10 +62,13 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     rng = np.random.default_rng(scenario.seed + 11)
     recent = scenario.anchor_ms - 3 * DAY
     perps: dict[str, dict[int, pd.DataFrame]] = {}
-    for symbol, frames in sorted(dataset.spot_klines.items()):
+    # The scenario's coins only: the long tail (emulator.demo_tail) brings its own bars, and a console reads perp
+    # CVD for the basket.
+    for symbol in sorted(f"{coin}USDT" for coin in scenario.coins):
+        frames = dataset.spot_klines.get(symbol) or {}
         hourly = frames.get(HOUR)
         if hourly is None or not len(hourly):
             continue
         tail = hourly[hourly["open_time"] >= recent // DAY * DAY].reset_index(drop=True)
         perps[symbol] = {DAY: perp_of(daily_from_hourly(hourly), rng), HOUR: perp_of(tail, rng)}
-    dataset.markets[USDM] = perps
+    dataset.markets.setdefault(USDM, {}).update(perps)

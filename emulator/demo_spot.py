@@ -425,3 +425,9 @@ def _frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
         for k in KLINE_COLUMNS
     }
     return pd.DataFrame(typed, copy=False)
+
+
+# The story's shape, shared with the long tail's coarser simulation (emulator.demo_tail).
+btc_trend = _btc_trend
+crash_shape = _crash_shape
+noise_knots = _knots

@@ -7,6 +7,14 @@ Binance formats (developers.binance.com): ``premiumIndex`` (weight 1 with ``symb
 ``fundingInfo`` (only symbols with an adjusted interval), ``fundingRate`` (``limit`` default 100, max 1000),
 ``openInterest`` (contract units), ``futures/data/openInterestHist`` (``limit`` default 30, max 500, last 30
 days). Symbols are the venue's (``1000PEPEUSDT``: prices x1000, quantities /1000).
+
+Long/short ratios (``futures/data/globalLongShortAccountRatio`` and ``topLongShortPositionRatio``, weight 0, 1000
+requests / 5 min / IP, ``limit`` default 30, max 500, the latest 30 days): rows ``{symbol, longShortRatio,
+longAccount, shortAccount, timestamp}`` with every number a decimal string and the timestamp a digit string, as the
+docs show them, oldest first, served from :mod:`emulator.positioning`. A listed symbol without statistics answers
+``[]``. Errors as Binance's documented codes (the docs name no answer for a bad period or a ``limit`` past 500):
+an unknown symbol ``-1121 Invalid symbol.``, a missing parameter ``-1102``, a bad period or limit ``-1130``, a
+``startTime`` after ``endTime`` ``-1023``, all HTTP 400.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import TypedDict
 import numpy as np
 
 from emulator import perp_market as market
+from emulator import positioning
 from emulator.core import Emulator, route
 from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 from sources.symbols import venue_symbol
@@ -169,6 +178,56 @@ def open_interest_hist(request: EmuRequest, emu: Emulator) -> EmuResponse:
             "sumOpenInterestValue": f"{base * price:.8f}", "timestamp": int(t),
         })  # fmt: skip
     return EmuResponse.json(rows, headers={WEIGHT_HEADER: "0"})
+
+
+LONG_SHORT_MAX = 500
+#: Binance keeps "only the data of the latest 30 days" of its trading statistics.
+LONG_SHORT_KEEP_MS = 30 * market.DAY
+
+
+def _error(code: int, message: str) -> EmuResponse:
+    return EmuResponse.json({"code": code, "msg": message}, status=400)
+
+
+def _long_short(request: EmuRequest, emu: Emulator, kind: str) -> EmuResponse:
+    """One of the two long/short endpoints (module docstring): ``kind`` accounts | top_positions."""
+    now = emu.now_ms()
+    for name in ("symbol", "period"):
+        if not request.query.get(name):
+            return _error(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+    period = request.query["period"]
+    if period not in OI_PERIODS:
+        return _error(-1130, "Data sent for parameter 'period' is not valid.")
+    limit = int_param(request, "limit")
+    limit = 30 if limit is None else limit
+    if not 1 <= limit <= LONG_SHORT_MAX:
+        return _error(-1130, "Data sent for parameter 'limit' is not valid.")
+    start, end = int_param(request, "startTime"), int_param(request, "endTime")
+    if start is not None and end is not None and start > end:
+        return _error(-1023, "Start time is greater than end time.")
+    symbol = request.query["symbol"]
+    key = market.resolve(EXCHANGE, symbol)
+    if key is None or not positioning.listed(emu, EXCHANGE, key.coin, now):
+        return _invalid_symbol()
+    rows = []
+    for t, long_share in positioning.periods(emu, EXCHANGE, kind, key.coin, OI_PERIODS[period], start=start,
+                                             end=end, limit=limit, keep_ms=LONG_SHORT_KEEP_MS):  # fmt: skip
+        short_share = 1.0 - long_share
+        rows.append({
+            "symbol": symbol, "longShortRatio": f"{long_share / short_share:.4f}",
+            "longAccount": f"{long_share:.4f}", "shortAccount": f"{short_share:.4f}", "timestamp": str(t),
+        })  # fmt: skip
+    return EmuResponse.json(rows, headers={WEIGHT_HEADER: "0"})
+
+
+@route("GET", "/futures/data/globalLongShortAccountRatio")
+def global_long_short_account_ratio(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    return _long_short(request, emu, "accounts")
+
+
+@route("GET", "/futures/data/topLongShortPositionRatio")
+def top_long_short_position_ratio(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    return _long_short(request, emu, "top_positions")
 
 
 @route("GET", "/fapi/v1/exchangeInfo")

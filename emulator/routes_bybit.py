@@ -6,11 +6,20 @@ come from the spot data at the virtual time (24 h statistics from the hourly spo
 interest from the dataset, with the predicted rate being the last settled one (see
 :mod:`emulator.routes_binance_futures`). Funding history is newest first, ``limit`` 1..200
 (default 200); ``startTime`` without ``endTime`` is rejected.
+
+``/v5/market/account-ratio`` (``long-short-ratio.mdx``): ``category`` linear, ``symbol``, ``period`` 5min, 15min,
+30min, 1h, 4h or 1d, ``limit`` [1, 500] default 50, ``startTime``/``endTime``, ``cursor``; ``result.list`` of
+``{symbol, buyRatio, sellRatio, timestamp}`` strings newest first and ``nextPageCursor`` (``lastid=..&lasttime=<s>``
+URL-encoded, as Bybit sends it; "" on the last page), served from :mod:`emulator.positioning`. A listed symbol
+without statistics answers an empty list; a bad symbol, period or limit ``retCode 10001``.
 """
 
 from __future__ import annotations
 
+import re
+
 from emulator import perp_market as market
+from emulator import positioning
 from emulator.core import Emulator, route
 from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 from sources.symbols import venue_symbol
@@ -160,3 +169,51 @@ def instruments_info(request: EmuRequest, emu: Emulator) -> EmuResponse:
     page = items[start : start + limit]
     cursor = str(start + limit) if start + limit < len(items) else ""
     return _envelope(emu, {"category": "linear", "list": page, "nextPageCursor": cursor})
+
+
+ACCOUNT_RATIO_PERIODS = {"5min": 5 * 60_000, "15min": 15 * 60_000, "30min": 30 * 60_000, "1h": market.HOUR,
+                         "4h": 4 * market.HOUR, "1d": market.DAY}  # fmt: skip
+ACCOUNT_RATIO_MAX = 500
+_LASTTIME = re.compile(r"lasttime(?:%3D|=)(\d+)")
+
+
+def _share(value: float) -> str:
+    """Bybit's share strings: at most 4 decimals, trailing zeros dropped (``"0.49"``, ``"0.4927"``)."""
+    return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
+
+
+@route("GET", "/v5/market/account-ratio")
+def account_ratio(request: EmuRequest, emu: Emulator) -> EmuResponse:
+    now = emu.now_ms()
+    if request.query.get("category") != "linear":
+        return _error(emu, 10001, "params error: category only supports linear in the emulator")
+    period = request.query.get("period", "")
+    if period not in ACCOUNT_RATIO_PERIODS:
+        return _error(emu, 10001, "params error: period invalid")
+    try:
+        limit = int_param(request, "limit")
+        start, end = int_param(request, "startTime"), int_param(request, "endTime")
+    except BadRequest:
+        return _error(emu, 10001, "params error")
+    limit = 50 if limit is None else limit
+    if not 1 <= limit <= ACCOUNT_RATIO_MAX:
+        return _error(emu, 10001, "params error: limit must be in [1, 500]")
+    symbol = request.query.get("symbol", "")
+    key = market.resolve(EXCHANGE, symbol)
+    if key is None or not positioning.listed(emu, EXCHANGE, key.coin, now):
+        return _error(emu, 10001, "params error: symbol invalid")
+    cursor = _LASTTIME.search(request.query.get("cursor") or "")
+    if cursor is not None:  # the next page: periods before the last one served
+        before = int(cursor.group(1)) * 1000 - 1
+        end = before if end is None else min(end, before)
+    # One more than asked for: whether a next page exists.
+    found = positioning.periods(emu, EXCHANGE, "accounts", key.coin, ACCOUNT_RATIO_PERIODS[period], start=None,
+                                end=end, limit=limit + 1, oldest_first=False)  # fmt: skip
+    found = [(t, s) for t, s in found if start is None or t >= start]
+    page, more = found[:limit], len(found) > limit
+    rows = []
+    for t, long_share in page:
+        buy = round(long_share, 4)
+        rows.append({"symbol": symbol, "buyRatio": _share(buy), "sellRatio": _share(1.0 - buy), "timestamp": str(t)})
+    next_cursor = f"lastid%3D0%26lasttime%3D{page[-1][0] // 1000}" if more and page else ""
+    return _envelope(emu, {"list": rows, "nextPageCursor": next_cursor})

@@ -70,6 +70,35 @@ class OpenInterest:
     symbol: str = ""
 
 
+#: The two positioning ratios: every account with a position (``accounts``: Binance's global account ratio,
+#: Bybit's account ratio) and the top traders' positions weighted by size (``top_positions``: Binance only).
+LONG_SHORT_KINDS = ("accounts", "top_positions")
+
+
+@dataclass(frozen=True)
+class LongShortRatio:
+    """One long/short positioning sample of a perp on one venue, at ``time`` (the period's time stamp, UTC).
+
+    ``kind`` ``accounts``: the share of accounts holding a net long (``long_share``) or net short position, each
+    account counted once, however big: a crowd gauge (retail leans long; above ~2, i.e. two in three accounts long,
+    the crowd is crowded). ``top_positions``: Binance's top 20 % of users by margin balance, their long and short
+    *positions* as shares of their open positions: where the big money leans. ``ratio`` is long / short share
+    (above 1: more long), as the venue gives it (Binance) or computed from the shares (Bybit); ``long_share`` and
+    ``short_share`` are fractions (0.66 = 66 %) summing to ~1. A crowd far longer than the top traders into a
+    falling market is the fuel of a long flush.
+    """
+
+    coin: str
+    exchange: str
+    kind: str  # one of LONG_SHORT_KINDS
+    ratio: float
+    long_share: float
+    short_share: float
+    time: pd.Timestamp
+    symbol: str = ""
+    period: str = ""  # the venue's period name ("5m" on Binance, "5min" on Bybit)
+
+
 @dataclass(frozen=True)
 class DerivsSnapshot:
     """What one bulk call returns: funding quotes and (where the venue includes it) open interest."""

@@ -138,6 +138,42 @@ class FundingView:
 
 
 @dataclass(frozen=True)
+class LongShortCell:
+    """One venue's latest long/short ratio of a coin (``kind`` accounts: every account; top_positions: the top
+    traders' positions). ``ratio`` = long share / short share (above 1: more long); ``long_pct`` the long share in
+    percent; ``time`` the period it is for ("11-23 12:05"); unknown figures are None, never 0. ``fresh`` False: the
+    venue's feed is stale (its ``status`` says why), the figure is not current."""
+
+    venue: str  # binance | bybit
+    kind: str  # accounts | top_positions
+    ratio: float | None
+    long_pct: float | None
+    time: str = ""
+    fresh: bool = True
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class LongShortColumn:
+    """One column of the long/short table: a venue and kind, and the health of its feed."""
+
+    venue: str
+    kind: str
+    fresh: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class LongShortView:
+    """The funding pane's long/short view: per basket coin (BTC first), its ratios in ``columns`` order."""
+
+    status: PaneStatus
+    columns: tuple[LongShortColumn, ...] = ()
+    rows: tuple[tuple[str, tuple[LongShortCell, ...]], ...] = ()  # (coin, one cell per column)
+    as_of: str = ""  # the newest ratio's period ("11-23 12:05 UTC")
+
+
+@dataclass(frozen=True)
 class LiquidationRow:
     time: str  # "19:04:31"
     venue: str
@@ -302,6 +338,8 @@ class CoinView:
     oi_total_usd: float | None = None  # sum over fresh venues
     oi_change_24h_pct: float | None = None
     oi_note: str = ""  # which venues the 24 h change is measured on
+    #: long/short ratios: accounts on Binance and Bybit, top traders' positions on Binance (unknown: ratio None)
+    long_short: tuple[LongShortCell, ...] = ()
     # liquidations, last 24 h
     liquidations: tuple[LiquidationRow, ...] = ()  # newest first
     liq_long_usd: float | None = None

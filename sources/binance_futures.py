@@ -15,11 +15,25 @@ requests / 5 min / IP (the ``data`` group), ``limit`` default 30, max 500, the l
 clamped), periods 5m..1d. The host budget is 2400 weight/min. There is no all-symbols open-interest call: one
 request per symbol. A 418 ban (2 min to 3 days) comes without ``Retry-After`` on fapi: the ban's end is read from
 the ``-1003`` message (:mod:`sources.http`).
+
+Long/short ratios (developers.binance.com USDⓈ-M "Long/Short Ratio" and "Top Trader Long/Short Ratio
+(Positions)", copies of 2026 in rosssaunders/coincise ``docs/binance/usdm``): ``/futures/data/
+globalLongShortAccountRatio`` (every account with a position: the share net long, the share net short, each account
+counted once) and ``/futures/data/topLongShortPositionRatio`` (the top 20 % of users by margin balance: their long
+and short *positions* as shares of their open positions). Both: weight 0, "IP rate limit 1000 requests/5min" (the
+``data`` group, shared with ``openInterestHist``), params ``symbol``, ``period`` (5m..1d as for OI history),
+``limit`` default 30, max 500, ``startTime``/``endTime`` (none: the most recent), "only the data of the latest 30
+days"; rows ``{symbol, longShortRatio, longAccount, shortAccount, timestamp}``, numbers as decimal strings and the
+timestamp a digit string (the positions endpoint keeps the ``longAccount``/``shortAccount`` names for position
+shares). The docs' own examples carry ratios that do not match their shares (``"0.1960"`` for 0.6622 / 0.3378), so
+the ratio is taken as given, never cross-checked; the shares must add up to ~1.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +42,7 @@ import pandas as pd
 from records.derivs import (
     DerivsSnapshot,
     FundingQuote,
+    LongShortRatio,
     OpenInterest,
     empty_funding_history,
     funding_history_frame,
@@ -39,7 +54,7 @@ from records.derivs import (
 from sources.errors import SourceError
 from sources.http import HttpClient
 from sources.symbols import binance_symbol, infer_interval_hours
-from sources.values import expect_list, field, req_float, to_int
+from sources.values import check_shares, expect_list, field, req_float, to_int
 
 PROVIDER = "binance"
 EXCHANGE = "binance"
@@ -50,6 +65,13 @@ OI_HIST_MAX = 500
 OI_HIST_PERIODS = ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")
 FUNDING_INFO_TTL_S = 3600.0  # adjusted intervals change rarely; refresh hourly, not every cycle
 OI_HIST_DAYS = 29  # "only the data of the latest 1 month is available": stay a day inside it
+#: kind -> the long/short endpoint (see the module docstring); both share OI history's periods and limits.
+LONG_SHORT_ENDPOINTS = {
+    "accounts": "/futures/data/globalLongShortAccountRatio",
+    "top_positions": "/futures/data/topLongShortPositionRatio",
+}
+LONG_SHORT_MAX = 500
+LONG_SHORT_PERIODS = OI_HIST_PERIODS
 
 
 def _str_field(raw: Any, key: str, endpoint: str) -> str:
@@ -194,6 +216,41 @@ def parse_open_interest_hist(raw: Any, endpoint: str = "/futures/data/openIntere
     return oi_history_frame(
         times[order], key.coin, EXCHANGE, symbol, base[order] * key.multiplier, usd[order]
     )
+
+
+def parse_long_short_ratio(raw: Any, kind: str, endpoint: str | None = None) -> list[LongShortRatio]:
+    """``[{symbol, longShortRatio, longAccount, shortAccount, timestamp}]`` -> records of ``kind`` (ascending).
+
+    An empty list is no data (a symbol without statistics, or a window before the 30 days kept): no records, the
+    caller shows the figure as unknown. Every row must parse: a non-numeric or negative ratio, a share outside
+    [0, 1], shares not adding up to ~1 or mixed symbols raise SourceError.
+    """
+    endpoint = endpoint or LONG_SHORT_ENDPOINTS[kind]
+    rows = expect_list(raw, PROVIDER, endpoint)
+    if not rows:
+        return []
+    symbol = _str_field(rows[0], "symbol", endpoint)
+    key = binance_symbol(symbol)
+    if key is None:
+        raise SourceError(PROVIDER, endpoint, f"not a USDT perpetual: {symbol!r}", field="symbol")
+    out = []
+    for i, row in enumerate(rows):
+        if field(row, "symbol", PROVIDER, endpoint) != symbol:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: mixed symbols", field="symbol")
+
+        def num(name: str, row: Any = row) -> float:
+            return req_float(field(row, name, PROVIDER, endpoint), PROVIDER, endpoint, name)
+
+        ratio, long_share, short_share = num("longShortRatio"), num("longAccount"), num("shortAccount")
+        if ratio < 0:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: negative ratio {ratio}", field="longShortRatio")
+        check_shares(long_share, short_share, PROVIDER, endpoint, f"row {i}")
+        when = to_int(field(row, "timestamp", PROVIDER, endpoint), PROVIDER, endpoint, "timestamp")
+        out.append(LongShortRatio(key.coin, EXCHANGE, kind, ratio, long_share, short_share, ms_to_ts(when), symbol))
+    out.sort(key=lambda r: r.time)
+    if any(a.time == b.time for a, b in itertools.pairwise(out)):
+        raise SourceError(PROVIDER, endpoint, "duplicate timestamps", field="timestamp")
+    return out
 
 
 def parse_exchange_info(raw: Any, endpoint: str = "/fapi/v1/exchangeInfo") -> set[str]:
@@ -347,12 +404,40 @@ class BinanceFutures:
                                        group="data")  # fmt: skip
         return parse_open_interest_hist(raw, endpoint)
 
+    async def long_short_ratio(
+        self,
+        symbol: str,
+        kind: str,
+        period: str = "5m",
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 30,
+    ) -> list[LongShortRatio]:
+        """Long/short ratios of ``symbol`` (``kind`` accounts | top_positions), oldest first: without a window the
+        most recent ``limit`` periods. Weight 0; one request of the ``data`` group's 1000 per 5 minutes per IP."""
+        if kind not in LONG_SHORT_ENDPOINTS:
+            raise ValueError(f"kind must be one of {tuple(LONG_SHORT_ENDPOINTS)}")
+        if period not in LONG_SHORT_PERIODS:
+            raise ValueError(f"period must be one of {LONG_SHORT_PERIODS}")
+        endpoint = LONG_SHORT_ENDPOINTS[kind]
+        params: dict[str, Any] = {"symbol": symbol, "period": period, "limit": max(1, min(limit, LONG_SHORT_MAX))}
+        if start_ms is not None:
+            # Only the latest 30 days are kept: an older startTime is clamped, as for OI history.
+            params["startTime"] = max(start_ms, int(self._wall() * 1000) - OI_HIST_DAYS * 86_400_000)
+        if end_ms is not None:
+            params["endTime"] = end_ms
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params, weight=0,
+                                       group="data")  # fmt: skip
+        return [replace(r, period=period) for r in parse_long_short_ratio(raw, kind, endpoint)]
+
 
 __all__ = [
     "BinanceFutures",
     "parse_exchange_info",
     "parse_funding_history",
     "parse_funding_info",
+    "parse_long_short_ratio",
     "parse_open_interest",
     "parse_open_interest_hist",
     "parse_premium_index",

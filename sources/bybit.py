@@ -15,10 +15,20 @@ Wire rules (bybit-exchange/docs @072c197d, 2026-07-24: ``tickers.mdx``, ``histor
 ``10018`` is deprecated in the docs, kept for older servers); an IP over 600 requests / 5 s gets HTTP 403 and a
 ban of at least 10 minutes (:mod:`sources.http` stands down that long); funding history is newest first,
 ``limit`` 1..200, and ``startTime`` alone is rejected, so history pages backwards with ``endTime``.
+
+Long/short account ratio (``docs/v5/market/long-short-ratio.mdx`` @072c197d): ``GET /v5/market/account-ratio``,
+params ``category`` (``linear`` = USDT contracts, or ``inverse``), ``symbol`` (uppercase), ``period`` ``5min``,
+``15min``, ``30min``, ``1h``, ``4h``, ``1d``, ``limit`` [1, 500] default 50, ``startTime``/``endTime`` (ms) and a
+``cursor`` (``nextPageCursor``); ``result.list`` of ``{symbol, buyRatio, sellRatio, timestamp}`` newest first,
+every value a string: ``buyRatio`` the share of holders net long, ``sellRatio`` the share net short (the docs' own
+definition: long-short account ratio = long account ratio / short account ratio, which Bybit does not send: it is
+computed here). History from 2020-07-20. No limit of its own: the IP's 600 requests / 5 s.
 """
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +37,7 @@ import pandas as pd
 from records.derivs import (
     DerivsSnapshot,
     FundingQuote,
+    LongShortRatio,
     OpenInterest,
     empty_funding_history,
     funding_history_frame,
@@ -37,12 +48,14 @@ from records.derivs import (
 from sources.errors import RateLimited, SourceError
 from sources.http import HttpClient
 from sources.symbols import bybit_symbol, infer_interval_hours
-from sources.values import expect_list, field, to_float, to_int
+from sources.values import check_shares, expect_list, field, to_float, to_int
 
 PROVIDER = "bybit"
 EXCHANGE = "bybit"
 DEFAULT_BASE_URL = "https://api.bybit.com"
 FUNDING_HISTORY_MAX = 200
+ACCOUNT_RATIO_MAX = 500
+ACCOUNT_RATIO_PERIODS = ("5min", "15min", "30min", "1h", "4h", "1d")
 RATE_LIMIT_CODES = {10006, 10018}  # "Too many visits!", "exceeded the IP rate limit"
 RATE_LIMIT_WAIT_S = 5.0  # Bybit's per-second windows; the reset header is not visible to the parser
 
@@ -174,6 +187,40 @@ def parse_funding_history(
     return funding_history_frame(times, key.coin, EXCHANGE, symbol, rates, intervals)
 
 
+def parse_account_ratio(raw: Any, endpoint: str = "/v5/market/account-ratio") -> list[LongShortRatio]:
+    """``result.list[{symbol, buyRatio, sellRatio, timestamp}]`` (newest first) -> ``accounts`` records, ascending.
+
+    ``ratio = buyRatio / sellRatio``. An empty list is no data (unknown, never 0); a share that is not a number,
+    outside [0, 1], shares not adding up to ~1, no short share at all (the ratio is undefined) or mixed symbols
+    raise SourceError.
+    """
+    result, _ = unwrap(raw, endpoint)
+    rows = expect_list(field(result, "list", PROVIDER, endpoint), PROVIDER, endpoint, "list")
+    if not rows:
+        return []
+    symbol = field(rows[0], "symbol", PROVIDER, endpoint)
+    key = bybit_symbol(symbol) if isinstance(symbol, str) else None
+    if key is None:
+        raise SourceError(PROVIDER, endpoint, f"not a USDT perpetual: {symbol!r}", field="symbol")
+    out = []
+    for i, row in enumerate(rows):
+        if field(row, "symbol", PROVIDER, endpoint) != symbol:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: mixed symbols", field="symbol")
+        long_share, short_share = _num(row, "buyRatio", endpoint), _num(row, "sellRatio", endpoint)
+        assert long_share is not None and short_share is not None
+        check_shares(long_share, short_share, PROVIDER, endpoint, f"row {i}")
+        if short_share <= 0:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: no short share, the ratio is undefined",
+                              field="sellRatio")  # fmt: skip
+        when = to_int(field(row, "timestamp", PROVIDER, endpoint), PROVIDER, endpoint, "timestamp")
+        out.append(LongShortRatio(key.coin, EXCHANGE, "accounts", long_share / short_share, long_share, short_share,
+                                  ms_to_ts(when), symbol))  # fmt: skip
+    out.sort(key=lambda r: r.time)
+    if any(a.time == b.time for a, b in itertools.pairwise(out)):
+        raise SourceError(PROVIDER, endpoint, "duplicate timestamps", field="timestamp")
+    return out
+
+
 #: Bybit's ``symbolType`` values of crypto linear perpetuals ("" on older listings); commodity, stock and forex
 #: perpetuals (listed under ``linear`` since 2026-03) are left out.
 CRYPTO_SYMBOL_TYPES = frozenset({"", "innovation"})
@@ -259,5 +306,28 @@ class Bybit:
         frame["rate_8h"] = frame["rate"] * 8.0 / frame["interval_hours"]
         return frame.reset_index(drop=True)
 
+    async def account_ratio(
+        self,
+        symbol: str,
+        period: str = "5min",
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 50,
+    ) -> list[LongShortRatio]:
+        """The long/short account ratio of linear ``symbol``, oldest first: without a window the most recent
+        ``limit`` periods (one page; ``nextPageCursor`` is not followed)."""
+        if period not in ACCOUNT_RATIO_PERIODS:
+            raise ValueError(f"period must be one of {ACCOUNT_RATIO_PERIODS}")
+        endpoint = "/v5/market/account-ratio"
+        params: dict[str, Any] = {"category": "linear", "symbol": symbol, "period": period,
+                                  "limit": max(1, min(limit, ACCOUNT_RATIO_MAX))}  # fmt: skip
+        if start_ms is not None:
+            params["startTime"] = str(start_ms)
+        if end_ms is not None:
+            params["endTime"] = str(end_ms)
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint, params=params)
+        return [replace(r, period=period) for r in parse_account_ratio(raw, endpoint)]
 
-__all__ = ["Bybit", "parse_funding_history", "parse_instruments", "parse_tickers", "unwrap"]
+
+__all__ = ["Bybit", "parse_account_ratio", "parse_funding_history", "parse_instruments", "parse_tickers", "unwrap"]

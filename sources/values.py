@@ -69,3 +69,19 @@ def expect_list(obj: Any, provider: str, endpoint: str, what: str = "response") 
     if not isinstance(obj, list):
         raise SourceError(provider, endpoint, f"expected a list, got {type(obj).__name__}", field=what)
     return obj
+
+
+#: Long and short shares arrive rounded (Binance 4 decimals: ``0.6617 + 0.3382``): they must add up to 1 within this.
+SHARE_SUM_TOLERANCE = 0.01
+
+
+def check_shares(long_share: float, short_share: float, provider: str, endpoint: str, where: str = "") -> None:
+    """A long/short pair of shares must be fractions in [0, 1] adding up to ~1 (:data:`SHARE_SUM_TOLERANCE`):
+    anything else (percent instead of fractions, a field swapped for a ratio) is not a share."""
+    prefix = f"{where}: " if where else ""
+    for name, value in (("long", long_share), ("short", short_share)):
+        if not 0.0 <= value <= 1.0:
+            raise SourceError(provider, endpoint, f"{prefix}{name} share {value} outside [0, 1]", field=name)
+    if abs(long_share + short_share - 1.0) > SHARE_SUM_TOLERANCE:
+        raise SourceError(provider, endpoint, f"{prefix}long + short shares = {long_share + short_share:.4f}, not 1",
+                          field="shares")  # fmt: skip

@@ -77,6 +77,23 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert min(rates) <= eth["oi_weighted"] <= max(rates)  # a weighted mean of the venues' rates
     assert min(r for c in funding["rates"].values() for r in c.values()) <= funding["oi_weighted"]
     assert eth["basis_pct"] is not None and all(t.endswith("Z") for t in eth["next_time"].values())
+    # Every perp the venues list, not only the basket's: the demo's long tail is on the board.
+    assert len(funding["rates"]) >= 200 and sum(len(v) == 4 for v in funding["rates"].values()) >= 20
+    # A pass that did not listen to the streams reads the recorded tape, every venue on it: the cascade is known.
+    liq = doc["liquidations"]
+    assert liq["cascade"] is not None and liq["counted_venues"] == ["binance", "bybit", "okx"]
+    assert {v["state"] for v in liq["venues"].values()} == {"recorded"}
+    cascade = next(d for d in doc["drivers"] if d["id"] == "liquidation_cascade")
+    assert cascade["state"] != "unknown" and "recorded tape" in cascade["quality"]
+    # Long/short ratios for BTC and every basket coin: accounts on Binance and Bybit, top traders on Binance.
+    long_short = doc["long_short"]
+    assert list(long_short) == ["BTC", "ETH", "SOL", "DOGE"]
+    for coin, sides in long_short.items():
+        for entry in (sides["accounts"]["binance"], sides["accounts"]["bybit"], sides["top_positions"]["binance"]):
+            assert entry is not None and entry["ratio"] > 0 and 0 < entry["long_pct"] < 100, coin
+            assert entry["ratio"] == pytest.approx(entry["long_pct"] / (100 - entry["long_pct"]), rel=0.01)
+            assert entry["time"].endswith("Z")
+    assert {"long_short_binance", "long_short_bybit"} <= set(doc["sources"])
     for source in doc["sources"].values():
         assert source["status"] == "live" and source["error"] is None and source["as_of"].endswith("Z")
 

@@ -23,6 +23,7 @@ import emulator
 from emulator import demo
 from emulator.dataset import KLINE_COLUMNS
 from emulator.demo_spot import DEMO_SEED, PROFILES, coin_draws, simulate_spot
+from emulator.demo_universe import tail_universe
 from emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
 
 # 2026-11-20 13:37 UTC: deliberately not on the hour, so the minute range and the last hourly bar are ragged.
@@ -398,7 +399,9 @@ def test_build_demo_dataset_anchors_at_the_minute() -> None:
     s = Scenario(anchor_ms=ANCHOR)
     assert ds.name == "demo" and ds.simulated
     assert (ds.start_ms, ds.end_ms) == (s.history_start_ms, s.end_ms)
-    assert set(ds.spot_klines) == {"BTCUSDT", *ALT_SYMBOLS}
+    # The basket, plus the long tail's spot pairs (emulator.demo_tail; tested in test_demo_tail.py).
+    tail = {f"{c.coin}USDT" for c in tail_universe(DEMO_SEED) if c.spot}
+    assert set(ds.spot_klines) == {"BTCUSDT", *ALT_SYMBOLS} | tail
     expected = simulate_spot(s)["SOLUSDT"][MINUTE]
     pd.testing.assert_frame_equal(ds.spot_klines["SOLUSDT"][MINUTE], expected, check_exact=True)
 

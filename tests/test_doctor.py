@@ -59,6 +59,30 @@ async def test_all_green_against_the_emulator(dataset) -> None:
     )
 
 
+LONG_SHORT = (
+    ("binance", "/futures/data/globalLongShortAccountRatio"),
+    ("binance", "/futures/data/topLongShortPositionRatio"),
+    ("bybit", "/v5/market/account-ratio"),
+)
+
+
+async def test_long_short_checks_read_btc_and_name_their_own_drift(dataset) -> None:
+    checks = await doctor(emulator(dataset), ws_seconds=1.0)
+    for key in LONG_SHORT:
+        check = checks[key]
+        assert check.status == "ok" and check.kind == "rest", (key, check.detail)
+        # "BTC 1.08 (52% long) at 12:00 UTC": the latest ratio, read through the console's parser.
+        assert check.detail.startswith("BTC ") and "% long) at " in check.detail and check.detail.endswith(" UTC")
+    emu = emulator(dataset)
+    emu.faults[LONG_SHORT[0][1]] = Fault("missing_field", field="longAccount")
+    emu.faults[LONG_SHORT[2][1]] = Fault("empty")
+    checks = await doctor(emu, ws_seconds=1.0)
+    accounts, top, bybit = (checks[key] for key in LONG_SHORT)
+    assert accounts.status == "drift" and "'longAccount': missing field" in accounts.detail
+    assert bybit.status == "drift" and "empty response: no ratios" in bybit.detail, bybit.detail
+    assert top.status == "ok"  # one fault, one named endpoint
+
+
 PREMIUM = ("binance", "/fapi/v1/premiumIndex + fundingInfo")
 FAULTS = [
     (Fault("status", status=429, retry_after=30), "limited", "HTTP 429"),
@@ -149,7 +173,7 @@ def test_doctor_cli_against_the_served_loopback_emulator(tmp_path: Path, capsys:
             main(["doctor", "--config", str(config), "--json", "--ws-seconds", "4"])
     doc = json.loads(capsys.readouterr().out)
     assert exit_.value.code == 0, [c for c in doc["checks"] if c["status"] not in OK_STATES]
-    assert doc["ok"] is True and len(doc["checks"]) == 30
+    assert doc["ok"] is True and len(doc["checks"]) == 33
     with ServedEmulator(demo_emulator(speed=SPEED), pre_faults=["/v5/market/tickers=status:503"]) as served:
         config = write_config(tmp_path / "config.toml", served.port)
         with pytest.raises(SystemExit) as exit_:

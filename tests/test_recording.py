@@ -197,10 +197,11 @@ async def test_followers_show_the_collectors_figures_and_make_no_request(tmp_pat
             for follower in followers:
                 await follower.aclose()
             await collector.aclose()
-    for section in ("btc", "cvd", "funding", "etf"):
+    for section in ("btc", "cvd", "funding", "etf", "long_short"):
         assert docs[0][section] == docs[1][section], section
         assert _figures(docs[0][section]) == _figures(expected[section]), section
     assert docs[0]["btc"]["price"] is not None and docs[0]["funding"]["median"] is not None
+    assert docs[0]["long_short"]["SOL"]["accounts"]["bybit"] is not None  # the collector's ratios, restored
 
 
 def _figures(section: dict) -> dict:

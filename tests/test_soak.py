@@ -36,5 +36,6 @@ async def test_day_long_soak_keeps_memory_and_containers_bounded() -> None:
         assert sizes["versions"] <= 32 and sizes["memo_entries"] <= 64 and sizes["alt_coins"] <= 4
     # The tape is trimmed to 35 days: after a day it holds no more than at the start plus a day of new rows.
     assert last["liq_tape"] <= first["liq_tape"] + max(s["liq_tape"] for s in [first, last]) // 35 + 5_000
-    # The emulator memoises per dataset frame (coin x bar size x kind), never per request or per time.
-    assert last["emulator_cache"] <= 250
+    # The emulator memoises per dataset frame (coin x bar size x kind), never per request or per time: a few
+    # entries for each of the demo's ~280 coins, however long it runs.
+    assert last["emulator_cache"] <= 4 * 300

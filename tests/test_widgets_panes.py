@@ -225,6 +225,11 @@ async def test_funding_heatmap_cells_and_in_place_updates() -> None:
         pane.update_view(funding_view())
         await pilot.pause()
         table = app.query_one("#funding-table", DataTable)
+        # Biggest open interest first by default; then by median funding.
+        assert column_labels(table) == ["Coin", "Binance", "Bybit", "OKX", "Hyperliq", "Med", "OI ▲", "OI 24h"]
+        assert "3 perps" in static_text(app, "#funding-summary")
+        assert pane.cycle_sort() == "median"
+        await pilot.pause()
         assert column_labels(table) == ["Coin", "Binance", "Bybit", "OKX", "Hyperliq", "Med ▲", "OI", "OI 24h"]
         rows = table_rows(table)
         assert [r[0] for r in rows] == ["SOL", "ETH", "BTC"]  # most crowded median first
@@ -269,7 +274,9 @@ async def test_funding_no_color_glyphs_in_compact(monkeypatch: pytest.MonkeyPatc
         await pilot.pause()
         assert pane.compact  # set from the pane's own width
         table = app.query_one("#funding-table", DataTable)
-        assert column_labels(table) == ["Coin", "BIN", "BYB", "OKX", "HL", "Med ▲", "OI 24h"]  # OI dropped first
+        # The 24 h change goes first; the column the rows are sorted by (OI) stays.
+        assert column_labels(table) == ["Coin", "BIN", "BYB", "OKX", "HL", "Med", "OI ▲"]
+        assert "sort open interest" not in static_text(app, "#funding-summary")
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
         assert not any("▲" in c or "▼" in c for c in table_rows(table)[0])  # colour carries the scale
         monkeypatch.setenv("NO_COLOR", "1")
@@ -295,11 +302,15 @@ async def test_funding_toggle_time_view_and_sort() -> None:
         assert table_rows(table)[0][2].strip() == "+0.040▲▲" and table_rows(table)[0][3].strip() == "-0.010▼▼"
         assert "coins x time" in static_text(app, "#funding-summary")
         await pilot.press("v")
+        assert pane.mode == "long_short"  # the third view (tests/test_long_short.py): before any ratio arrives
+        assert "waiting for data" in static_text(app, "#funding-summary") and column_labels(table) == ["Coin"]
+        await pilot.press("v")
         assert pane.mode == "venues" and "Binance" in column_labels(table)
+        assert pane.sort_key == "oi" and "OI ▲" in column_labels(table)  # a board of hundreds: biggest OI first
+        assert pane.cycle_sort() == "median"
         assert pane.cycle_sort() == "oi_change"
         assert "OI 24h ▲" in column_labels(table)
         assert [r[0] for r in table_rows(table)] == ["SOL", "ETH", "BTC"]
-        assert pane.cycle_sort() == "oi"
         assert pane.cycle_sort() == "coin"
         assert [r[0] for r in table_rows(table)] == ["BTC", "ETH", "SOL"] and "Coin ▲" in column_labels(table)
 

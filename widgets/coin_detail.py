@@ -12,6 +12,8 @@ What a trader reads here, top to bottom:
   sparkline.
 * **Open interest** — leverage open on each venue in USD and the 24 h change (rising OI + positive funding =
   new leveraged longs; a sharp drop in a sell-off = the flush).
+* **Long/short** — who is long: the share of accounts net long on Binance and Bybit (the crowd) and of the top
+  traders' positions by size on Binance (the money), each as the ratio long ÷ short with the period it is for.
 * **Liquidations** — this coin's forced closes over the last 24 h, long (forced selling) vs short.
 
 The view-models (:class:`records.viewmodels.CoinView` and its rows) are plain frozen data built by
@@ -32,6 +34,7 @@ from textual.widgets import Static
 
 from widgets.chart import LineChart
 from widgets.format import clean, money, pct, price, ratio, tone
+from widgets.long_short_table import ratio_cell
 from widgets.text_box import TextBox
 
 if TYPE_CHECKING:
@@ -168,6 +171,34 @@ def oi_line(view: CoinView) -> Text:
     return text
 
 
+#: The coin detail's long/short lines: (venue, kind) -> label.
+LONG_SHORT_LINES = {("binance", "accounts"): ("Accounts", "binance"), ("bybit", "accounts"): ("Accounts", "bybit"),
+                    ("binance", "top_positions"): ("Top traders' positions", "binance")}  # fmt: skip
+
+
+def long_short_block(view: CoinView) -> Group | Text:
+    """The coin's long/short ratios (ratio long ÷ short and % long) per venue, with the period each is for."""
+    title = Text("Long/short ", style="bold")
+    title.append("(ratio long ÷ short, % long)", style="dim")
+    if not view.long_short:
+        title.append("\n—  waiting for data", style="dim")
+        return title
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+    for name, justify in (("Ratio of", "left"), ("Venue", "left"), ("L/S", "right"), ("Period", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    cells = sorted(view.long_short, key=lambda c: list(LONG_SHORT_LINES).index((c.venue, c.kind))
+                   if (c.venue, c.kind) in LONG_SHORT_LINES else len(LONG_SHORT_LINES))  # fmt: skip
+    for cell in cells:
+        what, venue = LONG_SHORT_LINES.get((cell.venue, cell.kind), (clean(cell.kind, 24), clean(cell.venue, 12)))
+        style = "" if cell.fresh else "dim"
+        label = Text(venue, style=style)
+        if not cell.fresh:
+            label.append(" ⚠", style="yellow")
+        when = clean(cell.time, 20) if cell.fresh or cell.ratio is None else clean(cell.status, 24)
+        table.add_row(Text(what, style=style), label, ratio_cell(cell), Text(when or "", style="dim"))
+    return Group(title, table)
+
+
 def liquidations_block(view: CoinView) -> Group | Text:
     title = Text("Liquidations 24h ", style="bold")
     if view.liq_note and not view.liquidations:
@@ -223,6 +254,7 @@ class CoinDetail(VerticalScroll, can_focus=True):
             with Vertical(id="coin-derivs"):
                 yield TextBox("", id="coin-funding")
                 yield TextBox("", id="coin-oi")
+                yield TextBox("", id="coin-long-short")
             yield TextBox("", id="coin-liqs")
 
     def on_mount(self) -> None:
@@ -261,4 +293,5 @@ class CoinDetail(VerticalScroll, can_focus=True):
         )  # fmt: skip
         self.query_one("#coin-funding", Static).update(funding_block(view))
         self.query_one("#coin-oi", Static).update(oi_line(view))
+        self.query_one("#coin-long-short", Static).update(long_short_block(view))
         self.query_one("#coin-liqs", Static).update(liquidations_block(view))

@@ -5,8 +5,9 @@ Positive funding means longs pay shorts: leverage is crowded long (fuel for a lo
 negative means shorts pay. Around the exchanges' default of 0.01 %/8h positioning is neutral, so the colour scale
 (:mod:`widgets.heat`) is centred there. Open interest (OI, USD) rising after a flush means leverage is rebuilding.
 
-Two views, toggled with ``v``: coins x venues (the latest rate on each exchange, the coin's median, OI and its
-24 h change) and coins x time (the venue median over the last N 8h periods). A venue whose feed is not fresh has
+Three views, cycled with ``v``: coins x venues (the latest rate on each exchange, the coin's median, OI and its
+24 h change), coins x time (the venue median over the last N 8h periods) and long/short (who is long, by account
+and by the top traders' size: :mod:`widgets.long_short_table`). A venue whose feed is not fresh has
 its header marked and its cells dimmed and suffixed, so a stale number never looks live.
 """
 
@@ -19,16 +20,18 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import var
 from textual.widgets import DataTable, Static
 
 from widgets.format import clean, money, pct
 from widgets.heat import STALE_MARK, heat_cell, heat_glyph, heat_style, no_color, rate_text
+from widgets.long_short_table import long_short_summary, long_short_table
 from widgets.panes import Pane
 from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.text_box import TextBox
 
 if TYPE_CHECKING:
-    from records.viewmodels import FundingRow, FundingView, VenueStatus
+    from records.viewmodels import FundingRow, FundingView, LongShortView, VenueStatus
 
 #: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
 VENUE_LABELS: dict[str, tuple[str, str]] = {
@@ -39,7 +42,7 @@ VENUE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 #: Sort orders for ``cycle_sort``: (key, column that carries the ▲ marker, label for the notification).
-SORT_KEYS: tuple[str, ...] = ("median", "oi_change", "oi", "coin")
+SORT_KEYS: tuple[str, ...] = ("oi", "median", "oi_change", "coin")
 SORT_COLUMN = {"median": "median", "oi_change": "oi_chg", "oi": "oi", "coin": "coin"}
 SORT_LABEL = {"median": "median funding", "oi_change": "OI 24h change", "oi": "open interest", "coin": "coin"}
 
@@ -91,6 +94,7 @@ def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) 
     text.append(" ")
     text.append(pct(view.oi_change_24h_pct), style="bold" if abs(view.oi_change_24h_pct or 0) >= 5 else "")
     text.append(" 24h")
+    text.append(f" · {len(view.rows)} perps", style="dim")
     if _finite(view.oi_weighted_8h):
         assert view.oi_weighted_8h is not None
         text.append(" · OI-wtd ")
@@ -124,11 +128,18 @@ class FundingPane(Pane):
 
     #: Compact below this many cells of content width: short venue names, no heat glyphs (unless NO_COLOR).
     COMPACT_BELOW = 82
+    #: The views ``v`` cycles through.
+    MODES = ("venues", "time", "long_short")
+
+    #: The long/short view-model (the funding heatmap is ``view``).
+    long_short: var[LongShortView | None] = var(None, init=False, always_update=True)
 
     def __init__(self, *, id: str | None = "pane-funding") -> None:
         super().__init__("Funding & OI", number=3, id=id)
-        self.sort_key = "median"
-        self.mode = "venues"  # venues | time
+        # Biggest open interest first, as desks read a board of hundreds of perps: the top rows that fit are the
+        # coins that matter; ``s`` re-sorts, ``/`` finds any coin.
+        self.sort_key = "oi"
+        self.mode = "venues"  # venues | time | long_short
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
 
     def compose(self) -> ComposeResult:
@@ -141,7 +152,7 @@ class FundingPane(Pane):
 
     # -- public API ---------------------------------------------------------------------------------------
     def cycle_sort(self) -> str:
-        """Next sort order (median funding, OI 24h change, OI, coin); returns its key."""
+        """Next sort order (OI, median funding, OI 24h change, coin); returns its key."""
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
         self.redraw()
         return self.sort_key
@@ -152,20 +163,31 @@ class FundingPane(Pane):
         return None if key is None else self._coins.get(key)
 
     def action_toggle_view(self) -> None:
-        """Switch between the coins x venues heatmap and the coins x time table."""
-        self.mode = "time" if self.mode == "venues" else "venues"
+        """Next view: the coins x venues heatmap, the coins x time table, the long/short ratios."""
+        self.mode = self.MODES[(self.MODES.index(self.mode) + 1) % len(self.MODES)]
         self.redraw()
+
+    def update_long_short(self, view: LongShortView) -> None:
+        """Show a new long/short view-model (the same as assigning ``long_short``)."""
+        self.long_short = view
+
+    def watch_long_short(self, view: LongShortView | None) -> None:
+        if self.mode == "long_short":
+            self.redraw()
 
     # -- rendering ----------------------------------------------------------------------------------------
     def render_view(self, view: FundingView | None) -> None:
+        if self.mode == "long_short":
+            self._fill_long_short()
+            return
         columns = self._wanted_columns(view)
-        visible = {c.key for c in columns}
-        sort_column = SORT_COLUMN[self.sort_key]
-        note = "" if sort_column in visible else SORT_LABEL[self.sort_key]
+        self._fill(view, columns)
+        # The sort is named in the header when its column is not on screen (another view, or dropped for width).
+        visible = set(self._table.shown_keys()) if self._table is not None else {c.key for c in columns}
+        note = "" if SORT_COLUMN[self.sort_key] in visible else SORT_LABEL[self.sort_key]
         if view is not None:
             text = summary(view, sort_note=note, time_view=self.mode == "time")
             self.query_one("#funding-summary", Static).update(text)
-        self._fill(view, columns)
 
     def sorted_rows(self, view: FundingView) -> list[FundingRow]:
         """Rows in the current sort order: most crowded / biggest OI rise first; unknowns sink to the bottom."""
@@ -186,8 +208,9 @@ class FundingPane(Pane):
         sort_column = SORT_COLUMN[self.sort_key]
 
         def column(key: str, name: str, priority: int = 0, style: str = "") -> _Column:
+            # The column the rows are sorted by is the last to go when the pane is narrow.
             return _Column(key, Text(name + (" ▲" if key == sort_column else ""), style=style),
-                           ColumnSpec(key, priority))  # fmt: skip
+                           ColumnSpec(key, 0 if key == sort_column else priority))  # fmt: skip
 
         columns = [column("coin", "Coin")]
         if view is None:
@@ -245,6 +268,14 @@ class FundingPane(Pane):
             ]
             result.append((coin, cells))
         return result
+
+    def _fill_long_short(self) -> None:
+        table = long_short_table(self.long_short, compact=self.compact)
+        self.query_one("#funding-summary", Static).update(long_short_summary(self.long_short))
+        if self._table is not None:
+            self._coins = table.coins
+            self._table.set_specs(table.specs)
+            self._table.sync(table.labels, table.rows)
 
     def _fill(self, view: FundingView | None, columns: list[_Column]) -> None:
         if self._table is None:

@@ -190,6 +190,10 @@ class FittedTable:
         if self._labels:
             self._apply()
 
+    def shown_keys(self) -> list[str]:
+        """The keys of the columns on screen (the width may have dropped some)."""
+        return [column for column, _, _ in self._shown]
+
     def cursor_key(self) -> str | None:
         """The row key under the cursor, or None when the table is empty."""
         return self.key_at(self.table.cursor_row)

@@ -117,7 +117,7 @@ def rest_checks(
 ) -> list[tuple[Check, Callable[[], Awaitable[str]] | None]]:
     """(check, call) for every REST endpoint the console uses (the BTC ticker twice, ``frozen_gap_s`` apart)."""
     from sources.alternative_me import AlternativeMe
-    from sources.binance_futures import BinanceFutures
+    from sources.binance_futures import LONG_SHORT_ENDPOINTS, BinanceFutures
     from sources.binance_spot import BinanceSpot
     from sources.bybit import Bybit
     from sources.coingecko import CoinGecko
@@ -183,6 +183,22 @@ def rest_checks(
     async def oi_hist() -> str:
         frame = await fut.open_interest_hist("BTCUSDT", "1h", limit=3)
         return f"{_require(frame, 'samples', 'binance', '/futures/data/openInterestHist')} samples"
+
+    async def long_short(kind: str) -> str:
+        found = await fut.long_short_ratio("BTCUSDT", kind, "5m", limit=2)
+        _require(found, "ratios", "binance", LONG_SHORT_ENDPOINTS[kind])
+        return f"BTC {found[-1].ratio:.2f} ({found[-1].long_share * 100:.0f}% long) at {found[-1].time:%H:%M} UTC"
+
+    async def ls_accounts() -> str:
+        return await long_short("accounts")
+
+    async def ls_top() -> str:
+        return await long_short("top_positions")
+
+    async def bybit_ratio() -> str:
+        found = await bybit.account_ratio("BTCUSDT", "5min", limit=2)
+        _require(found, "ratios", "bybit", "/v5/market/account-ratio")
+        return f"BTC {found[-1].ratio:.2f} ({found[-1].long_share * 100:.0f}% long) at {found[-1].time:%H:%M} UTC"
 
     async def bybit_tickers() -> str:
         snap = await bybit.snapshot()
@@ -262,9 +278,12 @@ def rest_checks(
         (check("binance", "/fapi/v1/klines", src.binance_futures), perp_klines),
         (check("binance", "/fapi/v1/openInterest", src.binance_futures), oi),
         (check("binance", "/futures/data/openInterestHist", src.binance_futures), oi_hist),
+        (check("binance", "/futures/data/globalLongShortAccountRatio", src.binance_futures), ls_accounts),
+        (check("binance", "/futures/data/topLongShortPositionRatio", src.binance_futures), ls_top),
         (check("bybit", "/v5/market/tickers", src.bybit), bybit_tickers),
         (check("bybit", "/v5/market/instruments-info", src.bybit), bybit_instruments),
         (check("bybit", "/v5/market/funding/history", src.bybit), bybit_hist),
+        (check("bybit", "/v5/market/account-ratio", src.bybit), bybit_ratio),
         (check("okx", "/api/v5/public/funding-rate", src.okx), okx_funding),
         (check("okx", "/api/v5/public/open-interest", src.okx), okx_oi),
         (check("okx", "/api/v5/public/instruments", src.okx), okx_instruments),

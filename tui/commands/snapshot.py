@@ -46,6 +46,12 @@ unknown figures ``null``::
                               (Binance, Bybit, Hyperliquid's oracle; OKX's bulk call has none); null: unknown
     open_interest.total_usd / .change_24h_pct    open interest over every venue, and Binance's 24 h change
     open_interest.<COIN>.usd / .change_24h_pct    per coin (USD summed over venues; change from Binance history)
+    long_short.<COIN>.accounts.{binance, bybit}   BTC and every basket coin: the venue's latest share of accounts
+                              net long, as {ratio (long share / short share; > 1 more long), long_pct (percent of
+                              accounts long), time (the 5-minute period, ISO-8601 UTC)}; null where the venue has
+                              no such figure for the coin (not listed, replayed history), never 0
+    long_short.<COIN>.top_positions.binance   the same for Binance's top traders (top 20 % by margin balance), by
+                              position size; the feeds' health: sources.long_short_binance / long_short_bybit
     liquidations.window_minutes    60
     liquidations.long_usd / .short_usd    USD of longs / shorts liquidated in the last hour (Binance part is a
                               lower bound: it sends at most one liquidation per symbol per second); null when
@@ -57,7 +63,8 @@ unknown figures ``null``::
     liquidations.counted_venues   the venues the cascade counts (live and delivering); null = every venue taped
     liquidations.venues.<venue>.state / .detail / .silent_for_s / .records / .lower_bound   each stream, when
                               the pass listened (--listen): "silent" = connected but delivering nothing while the
-                              other venues deliver (suspect, left out of the cascade)
+                              other venues deliver (suspect, left out of the cascade); without --listen every
+                              stream is "recorded" and the cascade counts every venue on the recorded tape
     liquidations.unsized      OKX liquidations held for want of a contract size (null when none)
     etf.last_day              the newest completed trading day of US spot BTC ETF flows (Farside)
     etf.net_flow_usd          that day's total net flow (negative = outflow)
@@ -112,6 +119,7 @@ async def collect_snapshot(
         # The recorded tape; the streams run only when asked to listen (a one-pass snapshot has no time to).
         streams = session.start_streams()
         listening = [asyncio.ensure_future(s.run()) for s in streams] if listen > 0 else []
+        session.views.state.liq_listening = bool(listening)
         # Listings first (they filter the venue snapshots), then the venue snapshots (Binance OI needs their marks).
         listings = [n for n in scheduler.feeds if n.startswith("universe_") or n == "okx_instruments"]
         await scheduler.run_all_once(listings)
@@ -182,6 +190,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     from tui.views.etf import snapshot_etf
     from tui.views.funding import snapshot_funding
     from tui.views.liquidations import snapshot_liquidations
+    from tui.views.long_short import snapshot_long_short
     from tui.views.macro import snapshot_macro
 
     now = time.time()
@@ -247,6 +256,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     doc["macro"] = snapshot_macro(views.state, views.metrics)
     doc.update(snapshot_drivers(views.drivers_book))
     doc.update(snapshot_funding(views.figures, now))
+    doc["long_short"] = snapshot_long_short(views.figures)
     doc["liquidations"] = snapshot_liquidations(views.figures, now)
     doc["sources"] = {
         feed.name: {
@@ -334,6 +344,17 @@ def render_text(doc: dict[str, Any]) -> str:
         lines.append(f"  {clean(coin, 12):<6} {cells}")
     oi = doc["open_interest"]
     lines.append(f"Open interest {money(oi['total_usd'])}  24h {pct(oi['change_24h_pct'])}")
+    long_short = doc.get("long_short") or {}
+    if long_short:
+        lines.append("Long/short (ratio long/short, % long): accounts binance · bybit, top traders' positions binance")
+
+    def ls(entry: Any) -> str:
+        return "—" if not entry else f"{num(entry['ratio'])} {num(entry['long_pct'], '{:.0f}%')}"
+
+    for coin, sides in long_short.items():
+        acc, top = sides["accounts"], sides["top_positions"]
+        lines.append(f"  {clean(coin, 12):<6} accounts {ls(acc['binance']):>11} {ls(acc['bybit']):>11}"
+                     f"  top {ls(top['binance']):>11}")  # fmt: skip
     liq = doc["liquidations"]
     recorded = liq.get("recorded_minutes")
     coverage = "" if recorded is None or recorded >= 60 else f" ({recorded:.0f} min recorded)" if recorded else (

@@ -78,9 +78,10 @@ def newest_closed_ms(frames: dict[str, Any]) -> float | None:
 
 
 def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
-    """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.runtime.feeds_derivs`, ETF and macro in
-    :mod:`tui.runtime.feeds_macro`. Each one's figures read stale after ``general.stale_factor`` x its cadence
-    (min 30 s), set here once for all of them rather than in every builder."""
+    """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.runtime.feeds_derivs` (long/short positioning
+    in :mod:`tui.runtime.feeds_positioning`), ETF and macro in :mod:`tui.runtime.feeds_macro`. Each one's figures
+    read stale after ``general.stale_factor`` x its cadence (min 30 s), set here once for all of them rather than in
+    every builder."""
     from sources.binance_spot import BinanceSpot
 
     spot = BinanceSpot(runtime.http, config.sources.binance_spot)
@@ -225,6 +226,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
 
     from tui.runtime.feeds_derivs import build_derivs_feeds
     from tui.runtime.feeds_macro import build_macro_feeds
+    from tui.runtime.feeds_positioning import build_positioning_feeds
 
     feeds = [
         # A BTC price older than 5 minutes is not "the price"; one that has not moved for an hour is suspect.
@@ -237,6 +239,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         Feed("cvd_perp_daily", "binance", cadence.cvd_daily, cvd_perp_daily, max_data_age=2 * 86400.0),
         Feed("cvd_market", "binance", cadence.cvd_market, cvd_market, max_data_age=2 * 86400.0),
         *build_derivs_feeds(config, runtime, state),
+        *build_positioning_feeds(config, runtime, state),
         *build_macro_feeds(config, runtime, state),
     ]
     for feed in feeds:

@@ -65,7 +65,7 @@ def feed_fields(feed: str) -> tuple[str, ...]:
     }  # fmt: skip
     if feed in fixed:
         return fixed[feed]
-    for prefix, attr in (("funding_", "derivs"), ("universe_", "perp_universe")):
+    for prefix, attr in (("funding_", "derivs"), ("universe_", "perp_universe"), ("long_short_", "long_short")):
         if feed.startswith(prefix) and feed != "funding_history":
             return (f"{attr}.{feed.removeprefix(prefix)}",)
     return ()

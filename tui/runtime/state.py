@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pan
 
     from analytics.liquidations import LiquidationTape
     from analytics.market_cvd import MarketPairs
-    from records.derivs import DerivsSnapshot, OpenInterest
+    from records.derivs import DerivsSnapshot, LongShortRatio, OpenInterest
     from sources.alternative_me import FearGreed
     from sources.binance_spot import Ticker24h
     from sources.coingecko import GlobalMarket
@@ -77,10 +77,15 @@ class MarketState:
     liq_tape: LiquidationTape | None = None  # bounded: 35 days / 1M rows
     #: venue -> its stream (a follower's mirror the collector's: :class:`tui.runtime.follow.MirroredStream`)
     liq_streams: dict[str, LiquidationFeed] = field(default_factory=dict)
+    #: False in a one-pass snapshot that does not listen to the streams: the cascade then reads the recorded tape,
+    #: every venue on it (a stream this process never opened is not "offline" news about the tape).
+    liq_listening: bool = True
     okx_contracts: OkxContracts | None = None  # OKX contract sizes, shared by stream and REST fallback
     #: venue -> symbols of its crypto USDT perpetuals trading now (exchangeInfo / instruments lists); a venue
     #: missing here is not filtered (yet): stock and commodity perps are dropped once the list is known.
     perp_universe: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: venue -> the latest long/short ratio of each basket coin and kind it lists (tui/runtime/feeds_positioning.py)
+    long_short: dict[str, tuple[LongShortRatio, ...]] = field(default_factory=dict)
     # ETF flows, sentiment and macro (tui/runtime/feeds_macro.py).
     etf_btc: EtfFlows | None = None  # US spot BTC ETF daily net flows (Farside)
     etf_eth: EtfFlows | None = None  # US spot ETH ETF daily net flows (Farside)

@@ -22,6 +22,7 @@ from records.viewmodels import (
     EtfView,
     FundingView,
     LiquidationsView,
+    LongShortView,
     MacroView,
     PaneStatus,
     SourceLine,
@@ -35,6 +36,7 @@ from tui.views.etf import etf_view
 from tui.views.figures import Figures, StreamHealth
 from tui.views.funding import funding_view
 from tui.views.liquidations import liquidations_view
+from tui.views.long_short import long_short_view
 from tui.views.macro import macro_view
 from tui.views.metrics import Metrics
 from tui.views.registry import PANE_BY_KEY
@@ -69,7 +71,7 @@ class ViewBuilder:
         self._last_status: dict[str, str] = {}
         self._builders: dict[str, Callable[[float], Any]] = {
             "btc": self.btc, "cvd": self.cvd, "funding": self.funding, "liquidations": self.liquidations,
-            "etf": self.etf, "macro": self.macro, "drivers": self.drivers,
+            "etf": self.etf, "macro": self.macro, "drivers": self.drivers, "long_short": self.long_short,
         }  # fmt: skip
 
     @property
@@ -128,6 +130,10 @@ class ViewBuilder:
     def funding(self, now: float | None = None) -> FundingView:
         now = time.time() if now is None else now
         return funding_view(self.figures, self.pane_status("funding", now), now, self.coin_filter)
+
+    def long_short(self, now: float | None = None) -> LongShortView:
+        now = time.time() if now is None else now
+        return long_short_view(self.figures, self.pane_status("long_short", now), now, self.coin_filter)
 
     def liquidations(self, now: float | None = None) -> LiquidationsView:
         return liquidations_view(self.figures, now)

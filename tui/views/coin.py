@@ -13,6 +13,8 @@ Market meaning of each figure, over the chosen window (the last N bars, the late
 * Open interest per venue in USD; the 24 h change is :func:`analytics.open_interest.oi_change` on the hourly OI
   history (venues with a sample at both ends only).
 * Liquidations: this coin's rows of the recorded tape with ``now - 24h <= time <= now``, newest first.
+* Long/short: the latest ratio (long share / short share) of accounts on Binance and Bybit and of the top traders'
+  positions on Binance (:mod:`tui.views.long_short`).
 
 Bars: hourly klines (kept for ``cvd.hourly_days``) for windows up to 30 days, daily klines beyond; BTC uses the
 5-minute intraday bars and the monthly history (or alt frames if BTC is configured as a basket coin). The finest
@@ -38,6 +40,7 @@ from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, Liquidat
 from tui.runtime.health import FeedHealth
 from tui.views.common import CHART_POINTS, clock_text, epoch_seconds, num, pane_status, span_text
 from tui.views.figures import Figures, venue_status
+from tui.views.long_short import coin_long_short
 from tui.views.registry import PANE_FEEDS, VENUES
 
 #: Time windows, in the order ``[`` / ``]`` / ``t`` step through them.
@@ -274,6 +277,7 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
     state = figures.state
     now_ms = int(figures.runtime.now_ms())
     derivs = _funding(figures, coin, now, now_ms)
+    derivs["long_short"] = coin_long_short(figures, coin, now)
     liqs = _liquidations(state, coin, now_ms)
     bars = choose_bars(_candidates(state, coin), window)
     if bars is None:

@@ -65,7 +65,8 @@ class FundingFigures:
 @dataclass(frozen=True)
 class StreamHealth:
     """One liquidation stream as the console judges it: ``state`` is live | silent | connecting | retrying |
-    offline; ``counted`` says whether the cascade figures include the venue (live and delivering)."""
+    offline, or recorded (a pass reading the recorded tape without listening); ``counted`` says whether the
+    cascade figures include the venue (live and delivering, or recorded)."""
 
     venue: str
     state: str
@@ -278,6 +279,9 @@ class Figures:
         now_ms = self.runtime.now_ms()
         silent_after_ms = int(self.config.liquidations.silent_after * 1000)
         statuses = {name: s.status() for name, s in state.liq_streams.items()}
+        if not state.liq_listening:
+            return {name: StreamHealth(name, "recorded", RECORDED_TEXT, True, None, st.records, st.lower_bound)
+                    for name, st in statuses.items()}  # fmt: skip
         listening = {
             name: int(st.connected_at * 1000)
             for name, st in statuses.items()
@@ -328,6 +332,11 @@ class Figures:
         )  # fmt: skip
 
 
+#: A stream's text when this process reads the recorded tape without listening (``altpulse snapshot`` without
+#: ``--listen``).
+RECORDED_TEXT = "recorded tape (not listened to in this pass)"
+
+
 def counted_venues(health: dict[str, StreamHealth]) -> frozenset[str] | None:
     """The venues the cascade counts: live and delivering ones; None (every venue on the tape) without streams,
     e.g. a snapshot reading a recorded tape."""
@@ -341,6 +350,8 @@ def venues_note(health: dict[str, StreamHealth]) -> str:
     if not health:
         return ""
     counted = sorted(n for n, h in health.items() if h.counted)
+    if all(h.state == "recorded" for h in health.values()):
+        return f"the recorded tape of {', '.join(counted)} (the streams were not listened to in this pass)"
     left = [f"{n} {h.text.split(':')[0]}" for n, h in sorted(health.items()) if not h.counted]
     text = f"counting {', '.join(counted)}" if counted else "no venue delivering"
     return text + (f"; left out: {', '.join(left)}" if left else "")

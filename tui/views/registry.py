@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from records.derivs import EXCHANGES
+from tui.runtime.feeds_positioning import VENUE_KINDS, feed_name
 from tui.runtime.state import TAPE
 
 #: The perp venues of the funding heatmap, in column order.
 VENUES: tuple[str, ...] = EXCHANGES
 #: The funding pane's per-venue rate snapshots; the pane is live when one of them is.
 FUNDING_VENUE_FEEDS: tuple[str, ...] = tuple(f"funding_{venue}" for venue in VENUES)
+#: The long/short ratio feeds (Binance first: it decides the long/short view's "live").
+LONG_SHORT_FEEDS: tuple[str, ...] = tuple(feed_name(venue) for venue in VENUE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("btc", "btc", ("btc_ticker", "btc_intraday", "btc_ath")),
     PaneSpec("cvd", "cvd", ("cvd_daily", "cvd_hourly", "cvd_perp_daily", "cvd_market")),
     PaneSpec("funding", "funding", (*FUNDING_VENUE_FEEDS, "oi_binance", "oi_history", "funding_history")),
+    # The funding pane's third view (``v``): long/short ratios per basket coin.
+    PaneSpec("long_short", "funding", LONG_SHORT_FEEDS, slot="long_short"),
     # A new liquidation shifts every tape row (the whole table goes down the link again), so a burst is shown every
     # few seconds, not on each record; the windows and the meter slide on their own, so it repaints every 5 s.
     PaneSpec("liquidations", "liquidations", ("liq_okx_rest", TAPE), min_interval=3.0, max_interval=5.0,
@@ -85,4 +90,5 @@ PANE_FEEDS: dict[str, tuple[str, ...]] = {spec.key: spec.feeds for spec in PANES
 def coin_feeds(coin: str) -> tuple[str, ...]:
     """The data versions a coin's detail view depends on (the coin screen rebuilds only when one of them moves)."""
     spot = PANE_FEEDS["btc"] if coin == "BTC" else ()
-    return (*spot, *PANE_FEEDS["cvd"], *FUNDING_VENUE_FEEDS, "oi_binance", "oi_history", "funding_history", TAPE)
+    return (*spot, *PANE_FEEDS["cvd"], *FUNDING_VENUE_FEEDS, "oi_binance", "oi_history", "funding_history",
+            *LONG_SHORT_FEEDS, TAPE)  # fmt: skip
