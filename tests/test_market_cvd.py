@@ -229,3 +229,18 @@ async def test_the_cvd_pane_shows_the_market_line_and_its_help_names_the_figure(
         await pilot.pause(0.5)
         help_text = app.screen.query_one("#widget-help", Markdown).source
         assert "Binance-spot-only figure" in help_text and '"-$209B"' in help_text and "CryptoQuant" in help_text
+
+
+def test_the_market_line_fits_a_narrow_pane() -> None:
+    from records.viewmodels import CvdView, PaneStatus
+    from widgets.cvd_pane import summary
+
+    view = CvdView(PaneStatus(True, "live", ""), since="2025-01-01", basket_usd=-1.0e9, basket_change_30d_usd=-2.0e8,
+                   basket_ratio_30d=0.95, market_usd=-1.701e10, market_change_30d_usd=-5.47e9, market_ratio_30d=0.915,
+                   market_pairs=197)  # fmt: skip
+    wide = summary(view).plain.splitlines()[1]
+    narrow = summary(view, compact=True).plain.splitlines()[1]
+    assert wide == "Market CVD -$17.01B  30d -$5.47B  B/S 0.915  (197 pairs)"
+    assert narrow == "Market -$17.01B  30d -$5.47B  B/S 0.915  197 pairs" and len(narrow) <= 50
+    # Before the market feed delivers there is no market line (never a $0 market).
+    assert "Market" not in summary(CvdView(PaneStatus(True, "live", ""), since="2025-01-01", basket_usd=1.0)).plain
