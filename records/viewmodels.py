@@ -68,6 +68,13 @@ class CvdView:
     perp_change_30d_usd: float | None = None
     perp_ratio_30d: float | None = None
     perp_coins: int = 0
+    #: Every Binance spot altcoin pair in the quote, not only the basket (less BTC, stablecoins, wrapped / pegged and
+    #: leveraged tokens): the market's CVD since ``since``, its 30-day change and buy/sell ratio, and how many pairs
+    #: it counts (0 until the market feed delivers).
+    market_usd: float | None = None
+    market_change_30d_usd: float | None = None
+    market_ratio_30d: float | None = None
+    market_pairs: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Binance spot market data (keyless): the 24h ticker and klines, the source of BTC price and altcoin CVD.
+"""Binance spot market data (keyless): the 24h ticker, klines and the pair listing, the source of BTC price and
+altcoin CVD (the basket's and the whole market's).
 
 Klines carry the taker split: field [10] is the taker-buy **quote** volume and [7] the total quote volume, so the
 taker-sell quote volume is their difference. The default host is ``data-api.binance.vision``, Binance's documented
-market-data-only mirror (``api.binance.com`` answers 451 from US IPs).
+market-data-only mirror (``api.binance.com`` answers 451 from US IPs); ``faqs/market_data_only.md`` lists
+``/api/v3/exchangeInfo``, ``/api/v3/klines`` and ``/api/v3/ticker/24hr`` among its endpoints.
 """
 
 from __future__ import annotations
@@ -64,6 +66,92 @@ def parse_ticker_24hr(raw: Any, endpoint: str = "/api/v3/ticker/24hr") -> Ticker
         close_time=pd.Timestamp(to_int(field(raw, "closeTime", PROVIDER, endpoint), PROVIDER, endpoint, "closeTime"),
                                 unit="ms", tz="UTC"),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SpotSymbol:
+    """One Binance spot pair as ``/api/v3/exchangeInfo`` lists it (the fields a pair listing needs).
+
+    ``status`` is the symbol status (``TRADING``, ``END_OF_DAY``, ``HALT``, ``BREAK``, ``CANCEL_ONLY`` since
+    2026-07: ``enums.md``); ``permissions`` every permission named in its ``permissionSets`` (since 2024-04-25 the
+    place for them; the older ``permissions`` field is empty and counted too if Binance ever fills it).
+    """
+
+    symbol: str
+    base: str
+    quote: str
+    status: str
+    spot_allowed: bool  # isSpotTradingAllowed
+    permissions: frozenset[str] = frozenset()
+
+    @property
+    def trading(self) -> bool:
+        """Open for spot trading now: status TRADING and spot orders allowed."""
+        return self.status == "TRADING" and self.spot_allowed
+
+    @property
+    def leveraged(self) -> bool:
+        """A leveraged token (Binance's BLVTs carry the LEVERAGED permission): its flow is a derivative's."""
+        return "LEVERAGED" in self.permissions
+
+
+@dataclass(frozen=True)
+class SpotListing:
+    """Binance spot's pair listing at ``server_time`` (epoch ms, Binance's clock)."""
+
+    server_time: int
+    symbols: tuple[SpotSymbol, ...]
+
+
+def _text(raw: Any, key: str, endpoint: str) -> str:
+    value = field(raw, key, PROVIDER, endpoint)
+    if not isinstance(value, str) or not value:
+        raise SourceError(PROVIDER, endpoint, f"expected a non-empty string, got {str(value)[:40]!r}", field=key)
+    return value
+
+
+def _permissions(raw: Any, endpoint: str) -> frozenset[str]:
+    """Every permission named in ``permissionSets`` (a list of lists of strings) and the legacy ``permissions``."""
+    names: list[Any] = []
+    sets = raw.get("permissionSets", [])
+    if not isinstance(sets, list) or not all(isinstance(s, list) for s in sets):
+        raise SourceError(PROVIDER, endpoint, "expected a list of permission lists", field="permissionSets")
+    for group in sets:
+        names += group
+    legacy = raw.get("permissions", [])
+    if not isinstance(legacy, list):
+        raise SourceError(PROVIDER, endpoint, "expected a list", field="permissions")
+    names += legacy
+    if not all(isinstance(n, str) for n in names):
+        raise SourceError(PROVIDER, endpoint, "expected permission names", field="permissionSets")
+    return frozenset(names)
+
+
+def parse_exchange_info(raw: Any, endpoint: str = "/api/v3/exchangeInfo") -> SpotListing:
+    """``exchangeInfo`` -> every listed pair with its status, assets and permissions (``rest-api.md`` "Exchange
+    information"): ``{"timezone", "serverTime", "rateLimits", "exchangeFilters", "symbols": [{"symbol", "status",
+    "baseAsset", "quoteAsset", ..., "isSpotTradingAllowed", "permissions": [], "permissionSets": [["SPOT",
+    "MARGIN"]]}]}``. Which pairs count is decided by the caller (:func:`analytics.market_cvd.select_pairs`); a
+    listing without a single pair is a broken answer (Binance lists thousands), not an empty exchange.
+    """
+    server_time = to_int(field(raw, "serverTime", PROVIDER, endpoint), PROVIDER, endpoint, "serverTime")
+    items = expect_list(field(raw, "symbols", PROVIDER, endpoint), PROVIDER, endpoint, "symbols")
+    if not items:
+        raise SourceError(PROVIDER, endpoint, "empty response: no symbol listed", field="symbols")
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise SourceError(PROVIDER, endpoint, f"expected an object, got {type(item).__name__}", field="symbols")
+        allowed = item.get("isSpotTradingAllowed", True)  # documented and always sent; only its type is checked
+        if not isinstance(allowed, bool):
+            raise SourceError(PROVIDER, endpoint, f"expected true or false, got {str(allowed)[:20]!r}",
+                              field="isSpotTradingAllowed")  # fmt: skip
+        out.append(SpotSymbol(
+            symbol=_text(item, "symbol", endpoint), base=_text(item, "baseAsset", endpoint),
+            quote=_text(item, "quoteAsset", endpoint), status=_text(item, "status", endpoint), spot_allowed=allowed,
+            permissions=_permissions(item, endpoint),
+        ))  # fmt: skip
+    return SpotListing(server_time, tuple(out))
 
 
 _NUMERIC_FIELDS = {1: "open", 2: "high", 3: "low", 4: "close", 5: "volume", 7: "quote_volume"}
@@ -144,6 +232,14 @@ class BinanceSpot:
             )  # fmt: skip
         tickers = [parse_ticker_24hr(item, endpoint) for item in expect_list(raw, PROVIDER, endpoint)]
         return {t.symbol: t for t in tickers}
+
+    async def exchange_info(self, permissions: str = "SPOT") -> SpotListing:
+        """Every pair with the ``permissions`` permission (weight 20; ``permissions`` cannot be combined with
+        ``symbol``/``symbols``, and without it Binance lists SPOT, MARGIN and LEVERAGED pairs alike)."""
+        endpoint = "/api/v3/exchangeInfo"
+        raw = await self.http.get_json(PROVIDER, endpoint, self.base_url + endpoint,
+                                       params={"permissions": permissions}, weight=20)  # fmt: skip
+        return parse_exchange_info(raw, endpoint)
 
     async def klines(
         self,

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from records.klines import KLINE_FRAME_COLUMNS
-from sources.binance_spot import parse_klines, parse_ticker_24hr
+from sources.binance_spot import parse_exchange_info, parse_klines, parse_ticker_24hr
 from sources.errors import SourceError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real" / "binance"
@@ -238,3 +238,106 @@ def test_ticker_not_an_object(raw: Any) -> None:
         parse_ticker_24hr(raw)
     assert (info.value.provider, info.value.endpoint) == ("binance", TICKER_ENDPOINT)
     assert info.value.field == "symbol"
+
+
+# --- exchangeInfo: the pair listing of the market-wide CVD ---------------------------------------------------
+
+EXCHANGE_INFO_ENDPOINT = "/api/v3/exchangeInfo"
+
+
+def documented_symbol(symbol: str, base: str, quote: str, **changes: Any) -> dict[str, Any]:
+    """One ``symbols`` entry as ``rest-api.md`` "Exchange information" shows it (binance-spot-api-docs @ a5e0bc3d)."""
+    entry: dict[str, Any] = {
+        "symbol": symbol, "status": "TRADING", "baseAsset": base, "baseAssetPrecision": 8, "quoteAsset": quote,
+        "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+                       "TAKE_PROFIT_LIMIT"],
+        "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True, "opoAllowed": True,
+        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": False, "cancelReplaceAllowed": False,
+        "amendAllowed": False, "pegInstructionsAllowed": True, "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": True, "filters": [], "permissions": [], "permissionSets": [["SPOT", "MARGIN"]],
+        "defaultSelfTradePreventionMode": "NONE", "allowedSelfTradePreventionModes": ["NONE"],
+    }  # fmt: skip
+    entry.update(changes)
+    return entry
+
+
+@pytest.fixture
+def docs_exchange_info() -> dict[str, Any]:
+    return {
+        "timezone": "UTC", "serverTime": 1565246363776,
+        "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}],
+        "exchangeFilters": [],
+        "symbols": [
+            documented_symbol("ETHBTC", "ETH", "BTC"),
+            documented_symbol("SOLUSDT", "SOL", "USDT", permissionSets=[["SPOT", "MARGIN"], ["TRD_GRP_004"]]),
+            documented_symbol("MATICUSDT", "MATIC", "USDT", status="BREAK", isSpotTradingAllowed=False),
+            documented_symbol("BTCUPUSDT", "BTCUP", "USDT", permissionSets=[["LEVERAGED"]]),
+        ],
+        "sors": [{"baseAsset": "BTC", "symbols": ["BTCUSDT", "BTCUSDC"]}],
+    }  # fmt: skip
+
+
+def test_exchange_info_documented_body(docs_exchange_info: dict[str, Any]) -> None:
+    listing = parse_exchange_info(docs_exchange_info)
+    assert listing.server_time == 1565246363776
+    by_symbol = {s.symbol: s for s in listing.symbols}
+    assert list(by_symbol) == ["ETHBTC", "SOLUSDT", "MATICUSDT", "BTCUPUSDT"]
+    eth = by_symbol["ETHBTC"]
+    assert (eth.base, eth.quote, eth.status, eth.trading, eth.leveraged) == ("ETH", "BTC", "TRADING", True, False)
+    # Permission sets are ANDed lists of ORed names: every name counts as one the pair carries.
+    assert by_symbol["SOLUSDT"].permissions == {"SPOT", "MARGIN", "TRD_GRP_004"}
+    assert not by_symbol["MATICUSDT"].trading and by_symbol["MATICUSDT"].status == "BREAK"
+    assert by_symbol["BTCUPUSDT"].leveraged and by_symbol["BTCUPUSDT"].trading
+    # showPermissionSets=false answers empty sets; a legacy filled ``permissions`` still counts.
+    bare = dict(docs_exchange_info, symbols=[documented_symbol("X1USDT", "X1", "USDT", permissionSets=[],
+                                                               permissions=["LEVERAGED"])])  # fmt: skip
+    assert parse_exchange_info(bare).symbols[0].leveraged
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"symbols": []}, "symbols"),
+        ({"symbols": {"ETHBTC": {}}}, "symbols"),
+        ({"symbols": ["ETHBTC"]}, "symbols"),
+        ({"serverTime": "soon"}, "serverTime"),
+        ({"serverTime": float("nan")}, "serverTime"),
+    ],
+)
+def test_exchange_info_malformed_envelope(docs_exchange_info: dict[str, Any], change: dict[str, Any],
+                                          field: str) -> None:  # fmt: skip
+    raises_source_error(parse_exchange_info, {**docs_exchange_info, **change}, endpoint=EXCHANGE_INFO_ENDPOINT,
+                        field=field)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("symbol", ""),
+        ("symbol", None),
+        ("baseAsset", 7),
+        ("quoteAsset", ""),
+        ("status", None),
+        ("isSpotTradingAllowed", "true"),
+        ("permissionSets", "SPOT"),
+        ("permissionSets", ["SPOT"]),
+        ("permissionSets", [["SPOT", 3]]),
+        ("permissions", "SPOT"),
+    ],
+)
+def test_exchange_info_garbage_symbol(docs_exchange_info: dict[str, Any], field: str, value: Any) -> None:
+    raw = copy.deepcopy(docs_exchange_info)
+    raw["symbols"][1][field] = value
+    raises_source_error(parse_exchange_info, raw, endpoint=EXCHANGE_INFO_ENDPOINT, field=field)
+
+
+@pytest.mark.parametrize("field", ["symbol", "baseAsset", "quoteAsset", "status", "serverTime", "symbols"])
+def test_exchange_info_missing_field_is_named(docs_exchange_info: dict[str, Any], field: str) -> None:
+    raw = copy.deepcopy(docs_exchange_info)
+    if field in raw:
+        del raw[field]
+    else:
+        del raw["symbols"][0][field]
+    err = raises_source_error(parse_exchange_info, raw, endpoint=EXCHANGE_INFO_ENDPOINT, field=field)
+    assert "missing" in str(err)

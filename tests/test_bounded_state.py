@@ -80,6 +80,19 @@ async def test_daily_frames_grow_only_by_the_days_that_pass(rig: Rig) -> None:
     assert set(rig.state.alt_daily) == set(COINS)
 
 
+async def test_market_frames_grow_only_by_the_days_that_pass(rig: Rig) -> None:
+    await rig.run("cvd_market")
+    pairs = set(rig.state.market_daily)
+    sizes = {coin: len(frame) for coin, frame in rig.state.market_daily.items()}
+    assert pairs and not pairs & set(COINS)  # the basket's pairs are alt_daily's, not held twice
+    for _ in range(3):
+        rig.advance(8 * HOUR_MS)  # open-day refreshes across a day boundary
+        await rig.run("cvd_market")
+    assert set(rig.state.market_daily) == pairs
+    for coin, frame in rig.state.market_daily.items():
+        assert sizes[coin] <= len(frame) <= sizes[coin] + 1 and frame.index.is_unique, coin
+
+
 async def test_derivative_histories_are_replaced_not_appended(rig: Rig) -> None:
     periods = rig.config.funding.history_periods
     coins = len(COINS) + 1  # BTC too

@@ -117,6 +117,16 @@ def _has_type(value: object, hint: object) -> bool:
     return isinstance(value, hint) and not (hint is not bool and isinstance(value, bool))
 
 
+def test_market_cvd_exclusions_are_read_upper_case_with_their_groups() -> None:
+    config = load_config(use_user_file=False)
+    # The shipped file names the groups the market CVD leaves out: stablecoins, wrapped / pegged, leveraged tokens.
+    assert {"USDC", "FDUSD", "DAI"} <= set(config.cvd.market_exclude)
+    assert {"WBTC", "WBETH", "PAXG"} <= set(config.cvd.market_exclude)
+    assert {"*UP", "*DOWN", "*BULL", "*BEAR"} <= set(config.cvd.market_exclude_patterns)
+    changed = config.with_overrides("cvd", market_exclude=["usdc"], market_exclude_patterns=["*bull"])
+    assert changed.cvd.market_exclude == ("USDC",) and changed.cvd.market_exclude_patterns == ("*BULL",)
+
+
 def test_the_schema_is_read_off_the_section_dataclasses() -> None:
     assert list(SCHEMA) == [*SECTIONS, "keys"]
     for name, cls in SECTIONS.items():
@@ -158,6 +168,14 @@ def test_config_is_frozen_and_with_overrides_checks_like_a_file() -> None:
         ("[cadence]\nfunding = -1\n", [":2:", "cadence.funding", "positive"]),
         ('[cvd]\nstart = "2025-13-40"\n', ["cvd.start", "a date like 2025-01-01"]),
         ('[sources]\nbybit = "ftp://x"\n', ["sources.bybit", "URL"]),
+        ('[cvd]\nstart = 2025-01-01\nmarket_exclude = ["USDC", "W BTC"]\n',
+         [":3:", "cvd.market_exclude", "base assets", "'W BTC'"]),
+        ('[cvd]\nmarket_exclude = "USDC"\n', [":2:", "cvd.market_exclude", "a list of base assets"]),
+        ('[cvd]\n\nmarket_exclude_patterns = ["*UP", "BULL"]\n',
+         [":3:", "cvd.market_exclude_patterns", "one * standing for a listed coin", "'BULL'"]),
+        ('[cvd]\nmarket_exclude_patterns = ["*"]\n', [":2:", "cvd.market_exclude_patterns"]),
+        ('[cvd]\nmarket_exclude_patterns = ["*UP*"]\n', [":2:", "cvd.market_exclude_patterns"]),
+        ("[cadence]\ncvd_market = 0\n", [":2:", "cadence.cvd_market", "positive"]),
         ("[nope]\nx = 1\n", [":1:", "unknown section [nope]"]),
         ("general = 3\n", ["'general' must be a table"]),
         ("[general\ncoins = 1\n", ["invalid TOML", "line 1"]),

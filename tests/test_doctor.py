@@ -125,6 +125,23 @@ async def test_a_missing_stablecoin_chart_is_drift(dataset) -> None:
     assert check.status == "drift" and check.http_status == 404 and "no stablecoin supply chart here" in check.detail
 
 
+async def test_the_spot_listing_is_checked_through_the_market_cvds_rules(dataset) -> None:
+    emu = emulator(dataset)
+    check = (await doctor(emu, ws_seconds=1.0))[("binance", "/api/v3/exchangeInfo")]
+    alts = {s for s in dataset.spot_klines if s.endswith("USDT") and s != "BTCUSDT"}
+    assert check.status == "ok" and f", {len(alts)} counted in the market CVD" in check.detail, check.detail
+    for fault, named in ((Fault("empty"), "empty response"), (Fault("renamed_field", field="quoteAsset"),
+                                                              "'quoteAsset': missing field")):  # fmt: skip
+        emu.faults["/api/v3/exchangeInfo"] = fault
+        check = (await doctor(emu, ws_seconds=1.0))[("binance", "/api/v3/exchangeInfo")]
+        assert check.status == "drift" and named in check.detail, (check.status, check.detail)
+    # A listing whose every pair the rules leave out is drift too (a quote that lists no altcoin).
+    emu.faults.clear()
+    config = load_config(use_user_file=False).with_overrides("general", quote="EUR")
+    check = (await doctor(emu, config, ws_seconds=1.0))[("binance", "/api/v3/exchangeInfo")]
+    assert check.status == "drift" and "no trading EUR altcoin pair" in check.detail, check.detail
+
+
 async def test_frozen_values_are_named(dataset) -> None:
     emu = emulator(dataset)
     emu.faults["/api/v3/ticker/24hr"] = Fault("frozen")
@@ -167,7 +184,7 @@ def test_doctor_cli_against_the_served_loopback_emulator(tmp_path: Path, capsys:
             main(["doctor", "--config", str(config), "--json", "--ws-seconds", "4"])
     doc = json.loads(capsys.readouterr().out)
     assert exit_.value.code == 0, [c for c in doc["checks"] if c["status"] not in OK_STATES]
-    assert doc["ok"] is True and len(doc["checks"]) == 33
+    assert doc["ok"] is True and len(doc["checks"]) == 34
     with ServedEmulator(demo_emulator(speed=SPEED), pre_faults=["/v5/market/tickers=status:503"]) as served:
         config = write_config(tmp_path / "config.toml", served.port)
         with pytest.raises(SystemExit) as exit_:

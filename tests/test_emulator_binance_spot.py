@@ -388,3 +388,99 @@ async def test_binance_spot_client_pages_history(emu: Emulator) -> None:
     assert http.log.by_host == {"data-api.binance.vision": 4}  # two kline pages, two ticker calls
     assert set(tickers) == {"BTCUSDT", "ADAUSDT"} and set(single) == {"ETHUSDT"}
     assert tickers["ADAUSDT"].last == pytest.approx(float(frame["close"].iloc[-1]))
+
+
+# --- exchangeInfo: the listing of the market-wide CVD -------------------------------------------------------
+
+EXCHANGE_INFO = f"{BASE}/api/v3/exchangeInfo"
+#: Every field ``rest-api.md`` shows for a ``symbols`` entry (binance-spot-api-docs @ a5e0bc3d), in its order.
+DOCUMENTED_SYMBOL_FIELDS = [
+    "symbol", "status", "baseAsset", "baseAssetPrecision", "quoteAsset", "quotePrecision", "quoteAssetPrecision",
+    "baseCommissionPrecision", "quoteCommissionPrecision", "orderTypes", "icebergAllowed", "ocoAllowed",
+    "otoAllowed", "opoAllowed", "quoteOrderQtyMarketAllowed", "allowTrailingStop", "cancelReplaceAllowed",
+    "amendAllowed", "pegInstructionsAllowed", "isSpotTradingAllowed", "isMarginTradingAllowed", "filters",
+    "permissions", "permissionSets", "defaultSelfTradePreventionMode", "allowedSelfTradePreventionModes",
+]  # fmt: skip
+
+
+async def listing(client: httpx.AsyncClient, **params: str) -> httpx.Response:
+    return await client.get(EXCHANGE_INFO, params=params)
+
+
+async def test_exchange_info_has_binances_format_and_weight(client: httpx.AsyncClient, dataset: MarketDataset) -> None:
+    response = await listing(client)
+    assert response.status_code == 200 and response.headers["X-MBX-USED-WEIGHT-1M"] == "20"
+    body = response.json()
+    assert list(body) == ["timezone", "serverTime", "rateLimits", "exchangeFilters", "symbols"]
+    assert body["timezone"] == "UTC" and body["serverTime"] == NOW
+    assert {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000} in body[
+        "rateLimits"]  # fmt: skip
+    entries = {s["symbol"]: s for s in body["symbols"]}
+    assert all(list(s) == DOCUMENTED_SYMBOL_FIELDS for s in entries.values())
+    # Every pair of the dataset, and the pairs a console must leave out of an altcoin figure beside them.
+    assert set(dataset.spot_klines) <= set(entries)
+    assert {"ETHBTC", "USDCUSDT", "FDUSDUSDT", "WBTCUSDT", "PAXGUSDT", "MATICUSDT", "BTCUPUSDT"} <= set(entries)
+    eth = entries["ETHUSDT"]
+    assert (eth["baseAsset"], eth["quoteAsset"], eth["status"]) == ("ETH", "USDT", "TRADING")
+    assert eth["permissions"] == [] and eth["permissionSets"] == [["SPOT", "MARGIN"]]  # moved there in 2024
+    assert entries["MATICUSDT"]["status"] == "BREAK" and not entries["MATICUSDT"]["isSpotTradingAllowed"]
+    assert entries["BTCUPUSDT"]["permissionSets"] == [["LEVERAGED"]]
+    bull = [s for s in entries if s.endswith("BULLUSDT")]
+    assert len(bull) == 1 and entries[bull[0]]["permissionSets"] == [["SPOT"]]  # only a pattern can tell
+
+
+async def test_exchange_info_honours_its_documented_parameters(client: httpx.AsyncClient) -> None:
+    spot = {s["symbol"] for s in (await listing(client, permissions="SPOT")).json()["symbols"]}
+    assert "ETHUSDT" in spot and "BTCUPUSDT" not in spot  # a LEVERAGED-only token is not a SPOT pair
+    either = {s["symbol"] for s in (await listing(client, permissions='["MARGIN","LEVERAGED"]')).json()["symbols"]}
+    assert {"BTCUPUSDT", "ETHUSDT"} <= either and not any(s.endswith("BULLUSDT") for s in either)  # SPOT only
+    one = (await listing(client, symbol="SOLUSDT")).json()["symbols"]
+    assert [s["symbol"] for s in one] == ["SOLUSDT"]
+    two = (await listing(client, symbols='["ETHUSDT","BTCUSDT"]')).json()["symbols"]
+    assert [s["symbol"] for s in two] == ["ETHUSDT", "BTCUSDT"]
+    halted = (await listing(client, symbolStatus="BREAK")).json()["symbols"]
+    assert [s["symbol"] for s in halted] == ["MATICUSDT"]
+    bare = (await listing(client, symbol="ETHUSDT", showPermissionSets="false")).json()["symbols"][0]
+    assert bare["permissionSets"] == []
+    for params, code in (({"symbol": "NOPEUSDT"}, -1121), ({"symbols": '["ETHUSDT","NOPEUSDT"]'}, -1121),
+                         ({"symbol": "ETHUSDT", "permissions": "SPOT"}, -1128),
+                         ({"symbols": '["ETHUSDT"]', "symbolStatus": "TRADING"}, -1128),
+                         ({"symbol": "ETHUSDT", "symbols": '["ETHUSDT"]'}, -1128),
+                         ({"symbolStatus": "SOON"}, -1122), ({"permissions": "FUTURES"}, -1130),
+                         ({"symbols": "[ETHUSDT"}, -1100)):  # fmt: skip
+        response = await listing(client, **params)
+        assert response.status_code == 400 and response.json()["code"] == code, (params, response.text)
+        assert isinstance(response.json()["msg"], str)
+
+
+async def test_exchange_info_lists_nothing_before_its_first_bar(dataset: MarketDataset) -> None:
+    """A replay before a pair's listing does not list it: nothing later than the clock leaks through."""
+    late = {interval: frame.assign(open_time=frame["open_time"] + 10 * DAY)
+            for interval, frame in dataset.spot_klines["SOLUSDT"].items()}  # fmt: skip
+    start = int(dataset.spot_klines["SOLUSDT"][HOUR]["open_time"].iloc[0])
+    data = MarketDataset(name="replay", simulated=False, spot_klines={"ETHUSDT": dataset.spot_klines["ETHUSDT"],
+                                                                      "NEWUSDT": late})  # fmt: skip
+    emu = Emulator(data, VirtualClock(start_ms=start + 5 * DAY, speed=0))
+    async with httpx.AsyncClient(transport=EmulatorTransport(emu)) as c:
+        before = {s["symbol"] for s in (await listing(c)).json()["symbols"]}
+        emu.clock.advance(6 * DAY)
+        after = {s["symbol"] for s in (await listing(c)).json()["symbols"]}
+    assert "ETHUSDT" in before and "NEWUSDT" not in before and "NEWUSDT" in after
+
+
+async def test_the_client_reads_the_emulated_listing(emu: Emulator) -> None:
+    from analytics.market_cvd import select_pairs
+
+    http = HttpClient(transport=EmulatorTransport(emu))
+    try:
+        listing_ = await BinanceSpot(http).exchange_info()
+    finally:
+        await http.aclose()
+    assert listing_.server_time == NOW and http.log.by_host == {"data-api.binance.vision": 1}
+    pairs = select_pairs(listing_.symbols, "USDT", exclude=["USDC", "FDUSD", "WBTC", "PAXG"],
+                         patterns=["*UP", "*DOWN", "*BULL", "*BEAR"])  # fmt: skip
+    # Exactly the dataset's altcoins: BTC, the stablecoins, the wrapped and pegged, the halted pair, the other
+    # quote and both leveraged tokens are left out, each for its own rule.
+    assert set(pairs.symbols.values()) == set(emu.dataset.spot_klines) - {"BTCUSDT"}
+    assert pairs.not_trading == 1 and "BTCUPUSDT" not in pairs.excluded  # permissions=SPOT: not even listed
+    assert {r for s, r in pairs.excluded.items() if s.endswith("BULLUSDT")} == {"leveraged token (matches *BULL)"}

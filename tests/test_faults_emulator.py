@@ -55,6 +55,8 @@ CASES = [
          ("lastPrice", "quoteVolume")),
     Case("binance_spot.klines", "binance",
          lambda h: BinanceSpot(h).klines("ETHUSDT", "1d", start_ms=NOW - 30 * DAY_MS, now_ms=NOW), ()),
+    Case("binance_spot.exchange_info", "binance", lambda h: BinanceSpot(h).exchange_info(),
+         ("symbols", "serverTime", "baseAsset", "quoteAsset", "status")),
     Case("binance_futures.snapshot", "binance", lambda h: BinanceFutures(h).snapshot(),
          ("lastFundingRate", "symbol")),
     Case("binance_futures.open_interest", "binance",

@@ -46,7 +46,7 @@ async def test_a_restarted_demo_restores_tape_baseline_and_feeds_with_the_gap(co
     path = tmp_path / "demo.sqlite"
     first = boot(config, Launch("demo", now_ms=FROZEN_NOW_MS, record=True, store=path))
     first.start_streams()
-    await first.scheduler.run_all_once(["btc_ticker", "btc_intraday", "cvd_daily", "cvd_perp_daily",
+    await first.scheduler.run_all_once(["btc_ticker", "btc_intraday", "cvd_daily", "cvd_perp_daily", "cvd_market",
                                         "funding_binance", "etf_btc"])  # fmt: skip
     drain(first)
     tape1 = first.state.liq_tape
@@ -57,6 +57,8 @@ async def test_a_restarted_demo_restores_tape_baseline_and_feeds_with_the_gap(co
     fetched1 = first.scheduler.feeds["btc_ticker"].health.as_of
     daily1 = dict(first.state.alt_daily)
     perp1 = dict(first.state.perp_daily)
+    market1, pairs1 = dict(first.state.market_daily), first.state.spot_pairs
+    market_cvd1 = first.views.figures.market_cvd()
     intraday1 = first.state.btc_intraday
     await first.aclose()
 
@@ -99,6 +101,14 @@ async def test_a_restarted_demo_restores_tape_baseline_and_feeds_with_the_gap(co
         assert perp1 and second.state.perp_daily.keys() == perp1.keys()  # perp bars: their own market's rows
         for coin, frame in perp1.items():
             pd.testing.assert_frame_equal(second.state.perp_daily[coin], frame, obj=f"perp {coin}")
+        # The market CVD's listing and its pairs outside the basket (the basket's are alt_daily's) come back too.
+        assert second.state.spot_pairs == pairs1 and pairs1 is not None and {"ETH", "SOL"} <= set(pairs1.symbols)
+        assert market1 and second.state.market_daily.keys() == market1.keys() and not {"ETH", "SOL"} & set(market1)
+        for coin, frame in market1.items():
+            pd.testing.assert_frame_equal(second.state.market_daily[coin], frame, obj=f"market {coin}")
+        restored = second.views.figures.market_cvd()
+        assert market_cvd1 is not None and restored is not None and restored.pairs == market_cvd1.pairs
+        assert restored.total == pytest.approx(market_cvd1.total)
         assert second.state.etf_btc is not None
     finally:
         await second.aclose()

@@ -210,6 +210,13 @@ def test_stale_after_a_file_ends_and_proxy_and_holidays(dataset_dir: Path) -> No
     # ETH ended on Nov 24: excluded from the basket as stale, never counted as flat.
     assert "ETH" in doc["cvd"]["basket"]["excluded"]
     assert "stale" in doc["cvd"]["coins"]["ETH"]["error"]
+    # The market CVD counts the pairs the replay has, from their first bar (after cvd.start): SOL alone, its 53
+    # 4h bars to 16:00 each 2 x 450 - 1000 = -100 (the open 20:00 bar has no volume yet); ETH stale, BTC left out.
+    market = doc["cvd"]["market"]
+    assert market["pairs"] == 1 and market["listed_after_start"] == ["SOL"]
+    assert market["cumulative_usd"] == pytest.approx(-53 * 100.0)
+    assert market["buy_sell_ratio"] == pytest.approx(450 / 550) and market["change_30d_usd"] is None
+    assert set(market["excluded"]) == {"ETH"} and "stale" in market["excluded"]["ETH"]
     # SPY has no file: the S&P 500 index stands in, labelled. At 20:00 the close-only Nov 28 session has not
     # closed yet, so the newest close is Nov 26's, five sessions after Nov 19's.
     assert doc["macro"]["spy_source"] == "^GSPC (proxy for SPY)"

@@ -1,4 +1,5 @@
-"""The altcoin CVD pane: the basket's cumulative taker delta since the start date, and a per-coin table.
+"""The altcoin CVD pane: the basket's cumulative taker delta since the start date, the whole market's beside it,
+and a per-coin table.
 
 Delta is taker-buy minus taker-sell quote volume (USD): persistent negative delta means market sellers are
 hitting bids, i.e. spot selling pressure. The ratio is taker-buy / taker-sell volume (< 1 = more selling).
@@ -34,7 +35,8 @@ COLUMNS: list[tuple[str, str, ColumnSpec]] = [
 SORT_KEYS = ("d30", "cum", "d24", "ratio", "coin")
 
 
-def summary(view: CvdView) -> Text:
+def summary(view: CvdView, compact: bool = False) -> Text:
+    """The pane's headline lines; ``compact`` (a narrow pane) shortens the market line to fit one line."""
     text = Text()
     if view.basket_usd is None:
         text.append("waiting for data…" if not view.rows else "basket CVD unknown", style="dim")
@@ -51,6 +53,16 @@ def summary(view: CvdView) -> Text:
     text.append(ratio(r), style="red" if r is not None and r < 1 else "green")
     if view.provisional:
         text.append("  (today open)", style="dim")
+    if view.market_pairs:
+        text.append("\nMarket " if compact else "\nMarket CVD ")
+        text.append(money(view.market_usd, signed=True), style=tone(view.market_usd) if fresh else "dim")
+        text.append("  30d ")
+        text.append(money(view.market_change_30d_usd, signed=True), style=tone(view.market_change_30d_usd))
+        mr = view.market_ratio_30d
+        text.append("  B/S ")
+        text.append(ratio(mr), style="red" if mr is not None and mr < 1 else "green")
+        pairs = f"{view.market_pairs} pairs"
+        text.append(f"  {pairs}" if compact else f"  ({pairs})", style="dim")
     if view.perp_change_30d_usd is not None:
         text.append("\nPerp CVD 30d ")
         text.append(money(view.perp_change_30d_usd, signed=True), style=tone(view.perp_change_30d_usd))
@@ -90,6 +102,17 @@ class CvdPane(Pane):
     """Pane 2."""
 
     PANE = "cvd"
+    #: Below this many cells the market line drops its "CVD" and parentheses (it then fits ~50 cells).
+    COMPACT_BELOW = 56
+    #: The help panel's text (``?``) while the pane or its table has focus.
+    HELP = """\
+**Altcoin spot CVD**: taker buys minus taker sells (USD) since `cvd.start`; falling means spot selling.
+**B/S**: taker buy ÷ sell volume over 30 days (below 1: more selling).
+
+**Basket**: the coins of `general.coins`. **Market**: every Binance spot altcoin pair ("N pairs"; BTC,
+stablecoins, wrapped and leveraged tokens left out: `cvd.market_exclude`), our Binance-spot-only figure for the
+seeds' "-$209B" (CryptoQuant aggregates many exchanges, Binance being one). **Perp**: the basket on Binance USD-M.
+"""
 
     def __init__(self, *, id: str | None = "pane-cvd") -> None:
         super().__init__("Altcoin spot CVD", number=2, id=id)
@@ -108,7 +131,7 @@ class CvdPane(Pane):
         if view is None:
             self._fill()
             return
-        self.query_one("#cvd-summary", Static).update(summary(view))
+        self.query_one("#cvd-summary", Static).update(summary(view, self.compact))
         self.query_one("#cvd-chart", LineChart).set_series(
             view.chart_x,
             view.chart_y,

@@ -154,6 +154,15 @@ def rest_checks(
         frame = await spot.klines("BTCUSDT", "1h", limit=3, now_ms=now_ms)
         return f"{_require(frame, 'klines', 'binance', '/api/v3/klines')} bars, taker split present"
 
+    async def spot_pairs() -> str:
+        from analytics.market_cvd import select_pairs
+
+        listing = await spot.exchange_info()
+        counted = select_pairs(listing.symbols, config.general.quote, exclude=config.cvd.market_exclude,
+                               patterns=config.cvd.market_exclude_patterns)  # fmt: skip
+        _require(counted.symbols, f"trading {config.general.quote} altcoin pair", "binance", "/api/v3/exchangeInfo")
+        return f"{len(listing.symbols)} spot pairs, {len(counted.symbols)} counted in the market CVD"
+
     async def perp_klines() -> str:
         frame = await fut.klines("BTCUSDT", "1d", now_ms=now_ms, limit=3)
         return f"{_require(frame, 'klines', 'binance', '/fapi/v1/klines')} bars, taker split present"
@@ -275,6 +284,7 @@ def rest_checks(
     out: list[tuple[Check, Callable[[], Awaitable[str]] | None]] = [
         (check("binance", "/api/v3/ticker/24hr", src.binance_spot), ticker),
         (check("binance", "/api/v3/klines", src.binance_spot), klines),
+        (check("binance", "/api/v3/exchangeInfo", src.binance_spot), spot_pairs),
         (check("binance", "/fapi/v1/exchangeInfo", src.binance_futures), perps),
         (check("binance", "/fapi/v1/premiumIndex + fundingInfo", src.binance_futures), premium),
         (check("binance", "/fapi/v1/fundingRate", src.binance_futures), funding_hist),

@@ -25,6 +25,12 @@ unknown figures ``null``::
     cvd.perp.basket.{cumulative_usd, change_30d_usd, buy_sell_ratio, buy_sell_ratio_30d}   as cvd.basket, perps
     cvd.perp.coins.<COIN>.{cumulative_usd, delta_30d_usd, buy_sell_ratio}   per coin (a coin without a perp: absent)
     cvd.basket.excluded       coins left out because their taker split is unknown or stale
+    cvd.market.{cumulative_usd, change_30d_usd, buy_sell_ratio, buy_sell_ratio_30d}   as cvd.basket, over every
+                              Binance spot altcoin pair in the quote (less BTC, stablecoins, wrapped / pegged assets
+                              and leveraged tokens: config cvd.market_exclude, cvd.market_exclude_patterns)
+    cvd.market.pairs          how many pairs those figures count (null before the market feed delivers)
+    cvd.market.listed_after_start   pairs counted from their first day (listed after cvd.since)
+    cvd.market.excluded.<PAIR>      why a listed pair is left out (unknown taker split, stale, failed fetch)
     cvd.coins.<COIN>.cumulative_usd / .buy_sell_ratio / .buy_sell_ratio_30d / .delta_24h_usd / .delta_30d_usd /
                    .share_of_basket (fraction, signed) / .error (why the coin has no figures, else null)
     funding.interval_hours    8: every rate is normalised to a rate per 8 hours (fraction: 0.0001 = 0.01 %)
@@ -159,6 +165,23 @@ def _perp_cvd(views: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _market_cvd(views: Any) -> dict[str, Any]:
+    """``cvd.market``: every Binance spot altcoin pair, as ``cvd.basket`` is for the basket."""
+    from tui.views.common import num
+
+    market = views.figures.market_cvd()
+    errors = dict(views.state.market_errors)
+    if market is None:
+        return {"cumulative_usd": None, "change_30d_usd": None, "buy_sell_ratio": None, "buy_sell_ratio_30d": None,
+                "pairs": None, "listed_after_start": [], "excluded": errors}  # fmt: skip
+    return {
+        "cumulative_usd": num(market.total), "change_30d_usd": num(market.change_usd),
+        "buy_sell_ratio": num(market.buy_sell_ratio), "buy_sell_ratio_30d": num(market.buy_sell_ratio_window),
+        "pairs": market.pairs, "listed_after_start": list(market.listed_after_start),
+        "excluded": {**market.excluded, **errors},
+    }  # fmt: skip
+
+
 def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     """The JSON document described in the module docstring."""
     import pandas as pd
@@ -226,6 +249,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
                                 "delta_24h_usd": None, "delta_30d_usd": None, "share_of_basket": None})  # fmt: skip
         coins[coin]["error"] = error
     cvd["coins"] = coins
+    cvd["market"] = _market_cvd(views)
     cvd["perp"] = _perp_cvd(views)
     doc["cvd"] = cvd
     views.evaluate_drivers()
@@ -301,6 +325,14 @@ def render_text(doc: dict[str, Any]) -> str:
             f"  {clean(coin, 12):<6} CVD {money(c['cumulative_usd'], True):>10}"
             f"  24h {money(c['delta_24h_usd'], True):>9}"
             f"  30d {money(c['delta_30d_usd'], True):>9}  B/S {ratio(c['buy_sell_ratio_30d'])}{extra}"
+        )
+    mk = doc["cvd"].get("market")
+    if mk is not None:
+        pairs = "—" if mk["pairs"] is None else str(mk["pairs"])
+        lines.append(
+            f"Altcoin market CVD ({pairs} Binance spot pairs): {money(mk['cumulative_usd'], True)}  "
+            f"30d {money(mk['change_30d_usd'], True)}  buy/sell {ratio(mk['buy_sell_ratio'])} "
+            f"(30d {ratio(mk['buy_sell_ratio_30d'])})"
         )
     f = doc["funding"]
     share = f["share_above_baseline"]

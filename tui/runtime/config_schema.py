@@ -50,6 +50,15 @@ def _is_str_list(v: Any) -> bool:
     return isinstance(v, list | tuple) and all(isinstance(x, str) and x for x in v)
 
 
+def _is_asset_list(v: Any) -> bool:
+    return _is_str_list(v) and all(re.fullmatch(r"[A-Za-z0-9]+", x) for x in v)
+
+
+def _is_pattern_list(v: Any) -> bool:
+    # One * standing for a listed coin and at least one letter or digit beside it: "*UP", "*DOWN".
+    return _is_str_list(v) and all(re.fullmatch(r"[A-Za-z0-9]*\*[A-Za-z0-9]*", x) and len(x) > 1 for x in v)
+
+
 def _is_date(v: Any) -> bool:
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return True
@@ -108,10 +117,18 @@ class General:
 
 @dataclass(frozen=True)
 class Cvd:
-    """``[cvd]``: where the cumulative volume delta starts and how much hourly history is kept."""
+    """``[cvd]``: where the cumulative volume delta starts, how much hourly history is kept, and which Binance spot
+    pairs the market-wide CVD leaves out (stablecoins, wrapped and pegged assets by name, leveraged tokens by
+    pattern; BTC always)."""
 
     start: dt.date = _key(_is_date, "a date like 2025-01-01", _to_date)
     hourly_days: int = _key(_positive(_is_int), "a positive integer (days)")
+    market_exclude: tuple[str, ...] = _key(
+        _is_asset_list, 'a list of base assets (letters and digits), e.g. ["USDC", "WBTC"]', _to_coins
+    )
+    market_exclude_patterns: tuple[str, ...] = _key(
+        _is_pattern_list, 'a list of patterns with one * standing for a listed coin, e.g. ["*UP", "*DOWN"]', _to_coins
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,7 @@ class Cadence:
     btc_intraday: float = _seconds()
     btc_ath: float = _seconds()
     cvd_daily: float = _seconds()
+    cvd_market: float = _seconds()
     cvd_hourly: float = _seconds()
     funding: float = _seconds()
     open_interest: float = _seconds()

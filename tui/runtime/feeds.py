@@ -20,6 +20,11 @@ from tui.runtime.state import INTRADAY_KEEP_MS, MarketState
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 BTC_LISTING_MS = 1_501_545_600_000  # 2017-08-01: BTCUSDT's first month on Binance
+#: The market CVD's pair listing is fetched again after this long (market clock): Binance lists a few pairs a week.
+LISTING_EVERY_MS = 6 * HOUR_MS
+#: Kline requests of the market CVD in flight at once: ~450 pairs at start-up go out a few at a time, so the other
+#: feeds keep their turn on the connection pool and the event loop parses one page at a time.
+MARKET_CONCURRENCY = 6
 
 
 def _ms(date: Any) -> int:
@@ -29,9 +34,12 @@ def _ms(date: Any) -> int:
 
 
 async def _per_coin(
-    coins: list[str], fetch: Callable[[str], Awaitable[Any]], state: MarketState, concurrency: int = 4
+    coins: list[str], fetch: Callable[[str], Awaitable[Any]], state: MarketState, concurrency: int = 4,
+    errors_to: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run ``fetch`` per coin with bounded concurrency; failures go to ``state.coin_errors``."""
+    """Run ``fetch`` per coin with bounded concurrency; failures go to ``errors_to`` (``state.coin_errors``, the
+    basket's, unless given)."""
+    target = state.coin_errors if errors_to is None else errors_to
     gate = asyncio.Semaphore(concurrency)
     results: dict[str, Any] = {}
     errors: dict[str, SourceError] = {}
@@ -45,9 +53,9 @@ async def _per_coin(
 
     await asyncio.gather(*(one(c) for c in coins))
     for coin in results:
-        state.coin_errors.pop(coin, None)
+        target.pop(coin, None)
     for coin, exc in errors.items():
-        state.coin_errors[coin] = exc.detail if exc.status is None else f"HTTP {exc.status}: {exc.detail}"
+        target[coin] = exc.detail if exc.status is None else f"HTTP {exc.status}: {exc.detail}"
     if coins and not results:
         raise next(iter(errors.values()))
     return results
@@ -80,6 +88,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
     quote = config.general.quote
     cadence = config.cadence
     coins = [c for c in config.general.coins if c != "BTC"]
+    basket = frozenset(coins)
     start_ms = _ms(config.cvd.start)
     hourly_days = config.cvd.hourly_days
 
@@ -117,6 +126,55 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
 
         state.alt_daily.update(await _per_coin(coins, fetch, state))
         return Delivered(newest_closed_ms(state.alt_daily))
+
+    async def cvd_market() -> Delivered:
+        """Every Binance spot altcoin pair in the quote (:mod:`analytics.market_cvd`), daily since cvd.start.
+
+        Start-up: the listing (``exchangeInfo``, weight 20) and one kline page per pair (weight 2; a page holds 1,000
+        days, so a start within 1,000 days is one request). After that only the open day: ``limit=2`` per pair
+        (yesterday's final bar and today's), or as many bars as days went by since the frame's last one. The
+        ticker endpoints carry no taker split, so klines it is. The listing is read again every 6 hours. The basket's
+        pairs are not fetched twice: ``cvd_daily`` has them (the market figure reads ``alt_daily`` for them), so
+        every pair's bars come from one feed and are recorded once."""
+        import pandas as pd
+
+        from analytics.market_cvd import select_pairs
+        from sources.binance_spot import MAX_LIMIT
+
+        now = runtime.now_ms()
+        pairs = state.spot_pairs
+        if pairs is None or pairs.quote != quote or not 0 <= now - pairs.as_of_ms < LISTING_EVERY_MS:
+            listing = await spot.exchange_info()
+            pairs = select_pairs(listing.symbols, quote, exclude=config.cvd.market_exclude,
+                                 patterns=config.cvd.market_exclude_patterns, as_of_ms=now)  # fmt: skip
+            if not pairs.symbols:
+                raise SourceError("binance", "/api/v3/exchangeInfo", f"no trading {quote} altcoin pair listed")
+            state.spot_pairs = pairs
+        symbols = {b: s for b, s in pairs.symbols.items() if b not in basket}
+        old_frames = state.market_daily
+
+        async def fetch(base: str) -> Any:
+            old = old_frames.get(base)
+            if old is None or old.empty:
+                return await spot.klines(symbols[base], "1d", start_ms=start_ms, now_ms=now)
+            last = int(old.index[-1].value // 1_000_000)
+            bars = (now // DAY_MS - last // DAY_MS) + 1  # the frame's last bar up to the open day
+            if bars > MAX_LIMIT:
+                return await spot.klines(symbols[base], "1d", start_ms=start_ms, now_ms=now)
+            fresh = await spot.klines(symbols[base], "1d", limit=max(2, bars), now_ms=now)
+            if fresh.empty:
+                return old
+            return pd.concat([old[old.index < fresh.index[0]], fresh])
+
+        errors = dict(state.market_errors)
+        results = await _per_coin(list(symbols), fetch, state, MARKET_CONCURRENCY, errors_to=errors)
+        # A pair whose refresh failed keeps its frame (the analytics call it stale once the market's day moves on);
+        # a pair no longer listed goes, with its error.
+        frames = {b: f for b in symbols if (f := results.get(b, old_frames.get(b))) is not None and len(f)}
+        state.market_daily = frames
+        state.market_errors = {b: e for b, e in errors.items() if b in symbols}
+        return Delivered(newest_closed_ms({**{b: f for b, f in state.alt_daily.items() if b in pairs.symbols},
+                                           **frames}))  # fmt: skip
 
     from sources.binance_futures import BinanceFutures
 
@@ -179,6 +237,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         Feed("cvd_daily", "binance", cadence.cvd_daily, cvd_daily, max_data_age=2 * 86400.0),
         Feed("cvd_hourly", "binance", cadence.cvd_hourly, cvd_hourly, max_data_age=3 * 3600.0),
         Feed("cvd_perp_daily", "binance", cadence.cvd_daily, cvd_perp_daily, max_data_age=2 * 86400.0),
+        Feed("cvd_market", "binance", cadence.cvd_market, cvd_market, max_data_age=2 * 86400.0),
         *build_derivs_feeds(config, runtime, state),
         *build_positioning_feeds(config, runtime, state),
         *build_macro_feeds(config, runtime, state),

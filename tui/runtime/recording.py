@@ -57,7 +57,7 @@ def feed_fields(feed: str) -> tuple[str, ...]:
     fixed = {
         "btc_ticker": ("btc_ticker",), "btc_intraday": ("btc_intraday",), "btc_ath": ("btc_monthly",),
         "cvd_daily": ("alt_daily", "coin_errors"), "cvd_hourly": ("alt_hourly", "coin_errors"),
-        "cvd_perp_daily": ("perp_daily",),
+        "cvd_perp_daily": ("perp_daily",), "cvd_market": ("market_daily", "spot_pairs", "market_errors"),
         "oi_binance": ("binance_oi",), "oi_history": ("oi_history",), "funding_history": ("funding_history",),
         "okx_instruments": ("okx_contracts",), "etf_btc": ("etf_btc",), "etf_eth": ("etf_eth",),
         "fear_greed": ("fear_greed",), "cg_global": ("global_market", "global_history"),
@@ -81,7 +81,7 @@ def get_field(state: MarketState, path: str) -> Any:
         return None if value is None else value.frame
     if attr == "okx_contracts":
         return None if value is None else {"table": dict(value.table), "loaded_at": value.loaded_at}
-    if attr == "coin_errors":
+    if attr in ("coin_errors", "market_errors"):
         return dict(value)
     return value
 
@@ -104,7 +104,7 @@ def set_field(state: MarketState, path: str, value: Any) -> None:
         if value is not None and state.okx_contracts is not None:
             state.okx_contracts.update(value["table"], value.get("loaded_at"))
         return
-    if attr in ("alt_daily", "alt_hourly", "perp_daily", "coin_errors") and value is not None:
+    if attr in ("alt_daily", "alt_hourly", "perp_daily", "coin_errors", "market_daily") and value is not None:
         target = getattr(state, attr)
         target.clear()
         target.update(value)
@@ -196,7 +196,7 @@ def frame_from_kline_rows(rows: Any) -> Any:
 #: rebuilt from them on restore and by followers. Recording the frames whole would mean re-encoding 200 coins x 720
 #: hourly bars (28 MB of JSON, 2 s of CPU) every minute; the rows only add the bars that changed.
 KLINE_FEEDS = {"btc_intraday": "btc_intraday", "cvd_daily": "alt_daily", "cvd_hourly": "alt_hourly",
-               "cvd_perp_daily": "perp_daily"}
+               "cvd_perp_daily": "perp_daily", "cvd_market": "market_daily"}
 #: The market of each kline field's bars (Binance spot unless said).
 KLINE_MARKETS = {"perp_daily": "binance_usdm"}
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pan
     import pandas as pd
 
     from analytics.liquidations import LiquidationTape
+    from analytics.market_cvd import MarketPairs
     from records.derivs import DerivsSnapshot, LongShortRatio, OpenInterest
     from sources.alternative_me import FearGreed
     from sources.binance_spot import Ticker24h
@@ -62,6 +63,12 @@ class MarketState:
     coin_errors: dict[str, str] = field(default_factory=dict)  # coin -> why its data is missing
     #: coin -> Binance USD-M perpetual 1d klines since cvd.start (perp CVD); a coin without a perp is absent.
     perp_daily: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Market-wide CVD (every Binance spot altcoin pair in the quote, :mod:`analytics.market_cvd`): the listing it
+    #: counts; base asset -> 1d klines since cvd.start (from its listing for a pair listed later) of the pairs
+    #: outside the basket (``alt_daily`` holds the basket's); pair -> why its last fetch failed.
+    spot_pairs: MarketPairs | None = None
+    market_daily: dict[str, pd.DataFrame] = field(default_factory=dict)
+    market_errors: dict[str, str] = field(default_factory=dict)
     # Derivatives: the latest bulk snapshot per venue, Binance OI, funding and OI history, the liquidation tape.
     derivs: dict[str, DerivsSnapshot] = field(default_factory=dict)  # venue -> its latest bulk snapshot
     binance_oi: list[OpenInterest] = field(default_factory=list)  # one call per coin (no bulk OI on Binance)

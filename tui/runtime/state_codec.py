@@ -17,6 +17,7 @@ import pandas as pd
 
 
 def _classes() -> dict[str, type]:
+    from analytics.market_cvd import MarketPairs
     from records.derivs import CoinKey, DerivsSnapshot, FundingQuote, LongShortRatio, OpenInterest
     from sources.alternative_me import FearGreed
     from sources.binance_spot import Ticker24h
@@ -27,7 +28,7 @@ def _classes() -> dict[str, type]:
     from sources.yahoo import EquityBars
 
     found = (CoinKey, DerivsSnapshot, FundingQuote, OpenInterest, FearGreed, Ticker24h, GlobalMarket, EtfFlows,
-             FredSeries, StreamStatus, EquityBars, LongShortRatio)  # fmt: skip
+             FredSeries, StreamStatus, EquityBars, LongShortRatio, MarketPairs)  # fmt: skip
     return {cls.__name__: cls for cls in found}
 
 

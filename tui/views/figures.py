@@ -30,6 +30,7 @@ from tui.views.registry import FUNDING_VENUE_FEEDS, PANE_FEEDS, VENUES
 if TYPE_CHECKING:
     from analytics.cvd import BasketCVD
     from analytics.liquidations import Cascade
+    from analytics.market_cvd import MarketCVD
     from analytics.price import BtcFigures
     from tui.runtime.config import Config
     from tui.runtime.modes import Runtime
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 #: The open-interest change window of the heatmap, the snapshot and the ``oi_change`` driver's default.
 OI_WINDOW = pd.Timedelta(hours=24)
+#: The market CVD's change and buy/sell-ratio window (the basket's 30-day figures beside it use the same).
+MARKET_WINDOW = pd.Timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,28 @@ class Figures:
             if first is not None:
                 hourly = basket(state.alt_hourly, first)
         return daily, hourly
+
+    def market_cvd(self) -> MarketCVD | None:
+        """Every Binance spot altcoin pair in the quote, daily since cvd.start, its 30-day change and ratio
+        (:mod:`analytics.market_cvd`); None before the market feed first delivers."""
+        return self.memo.get("market_cvd", self.versions("cvd_market", "cvd_daily"), self._market_cvd)
+
+    def _market_cvd(self) -> MarketCVD | None:
+        """The listing's pairs: the market feed's frames, the basket feed's for the basket's pairs (fetched once);
+        a listed pair with neither (its fetch failed) counts as "no data", excluded."""
+        from analytics.market_cvd import market_cvd
+        from records.klines import empty_klines
+
+        state = self.state
+        pairs = state.spot_pairs
+        if pairs is None or not (state.market_daily or state.alt_daily):
+            return None
+        frames: dict[str, pd.DataFrame] = {}
+        for base in pairs.symbols:
+            found = state.market_daily.get(base, state.alt_daily.get(base))
+            frames[base] = empty_klines() if found is None else found
+        since = pd.Timestamp(self.config.cvd.start, tz="UTC")
+        return market_cvd(frames, since, window=MARKET_WINDOW)
 
     def perp_basket(self) -> BasketCVD | None:
         """The basket on Binance USD-M perpetuals, daily since cvd.start (None before the perp feed delivers)."""

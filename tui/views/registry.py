@@ -69,7 +69,7 @@ def _metric_feeds() -> tuple[str, ...]:
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("btc", "btc", ("btc_ticker", "btc_intraday", "btc_ath")),
-    PaneSpec("cvd", "cvd", ("cvd_daily", "cvd_hourly", "cvd_perp_daily")),
+    PaneSpec("cvd", "cvd", ("cvd_daily", "cvd_hourly", "cvd_perp_daily", "cvd_market")),
     PaneSpec("funding", "funding", (*FUNDING_VENUE_FEEDS, "oi_binance", "oi_history", "funding_history")),
     # The funding pane's third view (``v``): long/short ratios per basket coin.
     PaneSpec("long_short", "funding", LONG_SHORT_FEEDS, slot="long_short"),
