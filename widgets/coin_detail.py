@@ -148,6 +148,8 @@ def funding_block(view: CoinView) -> Group | Text:
             hist.append(f" now {rate_pct(view.funding_history[-1])}", style="dim")
             hist.append(f"  range {rate_pct(min(known))}…{rate_pct(max(known))}", style="dim")
         parts.append(hist)
+    elif view.funding_note:
+        parts.append(Text(f"History {clean(view.funding_note, 40)}", style="dim"))
     return Group(*parts)
 
 
