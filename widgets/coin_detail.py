@@ -66,6 +66,9 @@ def header(view: CoinView) -> Text:
     text.append(f"{coin} ", style="bold")
     if view.message:
         text.append(clean(view.message, 160), style="yellow")
+        if view.perp_cvd_30d_usd is not None:  # a perp-only coin: its leverage's flow, with no spot beside it
+            text.append("  perp CVD 30d ")
+            text.append(money(view.perp_cvd_30d_usd, signed=True), style=tone(view.perp_cvd_30d_usd))
         text.append("\n")
         text.append_text(window_bar(view))
         return text

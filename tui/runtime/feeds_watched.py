@@ -17,6 +17,12 @@ by three feeds, one per provider so a venue that fails is marked on its own:
 * ``watched_bybit`` (Bybit, every 5 minutes): ``/v5/market/funding/history`` over the heatmap's history periods
   (one page of 200) and ``/v5/market/account-ratio`` (latest 5-minute period): 2 of 600 requests / 5 s / IP.
 
+Verified (checked 2026-12 against developers.binance.com "Kline/Candlestick Data" for USD-M: weight 1 / 2 / 5 / 10
+for ``limit`` in [1, 100) / [100, 500) / [500, 1000] / more, max 1500; "Open Interest Statistics": weight 0,
+``limit`` default 30, max 500, the latest 30 days only; bybit-exchange.github.io ``v5/rate-limit``: 600 requests in
+any 5-second window per IP, a breach answered 403 with a ban of at least 10 minutes; Binance spot ``/api/v3/klines``
+weight 2 whatever the ``limit`` as in docs/providers.md).
+
 So a coin in view costs 2 spot requests a minute and 5 USD-M plus 2 Bybit requests every 5 minutes; nothing when
 no coin outside the basket is in view. A coin comes into view through :func:`watch`, which asks the scheduler to
 run these feeds now (not the basket's: that would fetch the whole basket again for one coin).

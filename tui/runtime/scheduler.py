@@ -2,8 +2,9 @@
 
 On failure a feed backs off exponentially with full jitter (capped), honours a provider's ``Retry-After`` on rate
 limits, and polls a source that refuses us for good reason (HTTP 451/403) only every ``unavailable_retry`` seconds.
-``refresh_now`` wakes every feed (``run_now`` the named ones); ``pause`` holds them. The Textual app runs each loop as a worker; the snapshot
-CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested with plain asyncio.
+``refresh_now`` wakes every feed (``run_now`` the named ones); ``pause`` holds them. The Textual app runs each
+loop as a worker; the snapshot CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested with
+plain asyncio.
 
 A fetch may say what it delivered (:class:`Delivered`): the market time of its newest figure (the feed's data is
 stale once that is older than ``Feed.max_data_age``) and a fingerprint of its values. A provider that answers 200

@@ -46,6 +46,9 @@ class LiquidationFeed(Protocol):
 
 
 INTRADAY_KEEP_MS = 26 * 3_600_000
+#: The version key of the liquidation tape: streams bump it on records and on state changes (it is no polled feed).
+TAPE = "liq_tape"
+
 #: At most this many coins are watched at once (the one in the coin detail and the last ones viewed): each costs a
 #: few requests per cycle (:mod:`tui.runtime.feeds_watched`) and a few frames of memory.
 MAX_WATCHED = 8
@@ -111,14 +114,20 @@ class WatchedCoins:
     def drop(self, coin: str) -> None:
         """Forget ``coin`` and everything fetched for it."""
         self.left.pop(coin, None)
-        held: list[dict[str, Any]] = [self.daily, self.hourly, self.perp_daily, self.oi_history,
-                                      self.funding_history, self.binance_oi, self.errors, *self.long_short.values()]
+        held: list[dict[str, Any]] = [
+            self.daily,
+            self.hourly,
+            self.perp_daily,
+            self.oi_history,
+            self.funding_history,
+            self.binance_oi,
+            self.errors,
+            *self.long_short.values(),
+        ]
         for per_coin in held:
             per_coin.pop(coin, None)
         for coins in self.fetched.values():
             coins.discard(coin)
-#: The version key of the liquidation tape: streams bump it on records and on state changes (it is no polled feed).
-TAPE = "liq_tape"
 
 
 @dataclass

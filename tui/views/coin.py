@@ -299,8 +299,15 @@ def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
     }
 
 
-def _perp_30d(frame: pd.DataFrame, figures: Figures, coin: str) -> float | None:
-    """A watched coin's Binance USD-M perp CVD over 30 days: the perp basket's ``delta_30d_usd`` for one coin."""
+def _perp_30d(figures: Figures, coin: str, watched: bool) -> float | None:
+    """The coin's Binance USD-M perp CVD over 30 days (the perp basket's ``delta_30d_usd``; a watched coin's from
+    its own bars, the same formula for one coin); None without perp bars."""
+    perp = figures.perp_basket()
+    if perp is not None and coin in set(perp.summary["coin"]):
+        return num(perp.summary.set_index("coin").at[coin, "delta_30d_usd"])
+    frame = figures.state.watched.perp_daily.get(coin) if watched else None
+    if frame is None:
+        return None
     summary = basket({coin: frame}, pd.Timestamp(figures.config.cvd.start, tz="UTC")).summary
     return num(summary["delta_30d_usd"].iat[0]) if len(summary) else None
 
@@ -321,6 +328,7 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
     else:
         derivs["long_short"] = coin_long_short(figures, coin, now)
     liqs = _liquidations(state, coin, now_ms)
+    perp_30d = _perp_30d(figures, coin, watched)
     bars = choose_bars(_candidates(state, coin), window)
     if bars is None:
         error = state.coin_errors.get(coin) or (state.watched.errors.get(coin) if watched else None)
@@ -335,7 +343,7 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
             status = PaneStatus(False, "waiting for data")
         else:
             status = PaneStatus(False, "no spot data")
-        return CoinView(coin, window, status, message=message, **derivs, **liqs)
+        return CoinView(coin, window, status, message=message, perp_cvd_30d_usd=perp_30d, **derivs, **liqs)
 
     frame = bars.frame
     others = () if bars.feed == WATCHED_SPOT else PANE_FEEDS["btc"] if coin == "BTC" else PANE_FEEDS["cvd"]
@@ -359,12 +367,6 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
         unknown = cumulative.index[np.isnan(cumulative.to_numpy(float))]
         cvd_note = f"taker split unknown from {unknown[0]:%Y-%m-%d %H:%M}" if len(unknown) else "CVD unknown"
     share, share_note = _share(figures, coin)
-    perp = figures.perp_basket()
-    perp_30d = None
-    if perp is not None and coin in set(perp.summary["coin"]):
-        perp_30d = num(perp.summary.set_index("coin").at[coin, "delta_30d_usd"])
-    elif watched and coin in state.watched.perp_daily:
-        perp_30d = _perp_30d(state.watched.perp_daily[coin], figures, coin)
     price_series = downsample(closes, CHART_POINTS)
     cvd_series = downsample(cumulative.dropna(), CHART_POINTS)
     version = state.version.get(bars.feed, 0)
