@@ -69,6 +69,10 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     total = sum(c["cumulative_usd"] for c in cvd["coins"].values())
     assert cvd["basket"]["cumulative_usd"] == pytest.approx(total, rel=1e-9)
     assert cvd["basket"]["buy_sell_ratio_30d"] < 1  # the demo market bleeds with net taker selling
+    # The whole Binance spot market beside the basket (issue 13: >= 150 pairs), and the basket's perp CVD.
+    market = cvd["market"]
+    assert market["pairs"] >= 150 and market["cumulative_usd"] < 0 and market["buy_sell_ratio"] is not None
+    assert cvd["perp"]["basket"]["cumulative_usd"] is not None and set(cvd["perp"]["coins"]) >= {"ETH", "SOL"}
     funding = doc["funding"]
     eth = funding["coins"]["ETH"]
     assert set(eth["predicted"]) == {"binance", "bybit", "okx", "hyperliquid"}

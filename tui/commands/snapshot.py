@@ -128,6 +128,7 @@ async def collect_snapshot(
         await scheduler.run_all_once(first)
         done = {*first, *listings}
         await scheduler.run_all_once([n for n in scheduler.feeds if n not in done])
+        await refetch_aged(scheduler)
         if listening:
             await asyncio.sleep(listen)
         doc = build_snapshot(session.views, scheduler)
@@ -137,6 +138,19 @@ async def collect_snapshot(
         return doc
     finally:
         await session.aclose()
+
+
+async def refetch_aged(scheduler: Any) -> list[str]:
+    """Fetch once more every feed whose last good fetch is older than its ``stale_after``; returns their names.
+
+    A long pass (hundreds of pairs on a slow link) can outlast the fastest feeds' freshness: the BTC ticker fetched
+    first would otherwise print as stale in a document that took a minute to gather."""
+    now = scheduler.clock()
+    feeds = scheduler.feeds.items()
+    aged = [n for n, f in feeds if f.health.as_of is not None and now - f.health.as_of > f.stale_after]
+    if aged:
+        await scheduler.run_all_once(aged)
+    return aged
 
 
 def _perp_cvd(views: Any) -> dict[str, Any]:
