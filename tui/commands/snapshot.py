@@ -83,6 +83,11 @@ unknown figures ``null``::
     drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail,
                               quality (what the figures rest on, e.g. the venues the cascade counts)}
     drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
+    explain.text              the dashboard's "why" line, every part: "BTC -4.99% 24h: long liquidations 55.4x
+                              normal, ..." (tui/views/explain.py); the head is null when BTC's price is not fresh
+    explain.parts[]           best-ranked first: {driver, figure (metric(window)), value, text (as its pane shows
+                              it), normal, distance (1.0 = as far from normal as the threshold, or a z-score; null:
+                              no honest scale), distance_basis, pane, phrase}; only active drivers' held figures
     sources.<feed>.provider / .status (live|stale|suspect|retrying|offline|unavailable|waiting) / .as_of (when
                               fetched) / .data_as_of (the newest figure's time; both on the market clock, the
                               replayed time in replay) / .detail (e.g. "stale 35d (data to 2025-10-17)") / .error
@@ -203,6 +208,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     from tui.views.common import iso, num
     from tui.views.drivers import snapshot_drivers
     from tui.views.etf import snapshot_etf
+    from tui.views.explain import snapshot_explain
     from tui.views.funding import snapshot_funding
     from tui.views.liquidations import snapshot_liquidations
     from tui.views.long_short import snapshot_long_short
@@ -270,6 +276,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     doc["etf"] = snapshot_etf(views.state)
     doc["macro"] = snapshot_macro(views.state, views.metrics)
     doc.update(snapshot_drivers(views.drivers_book))
+    doc["explain"] = snapshot_explain(views.explain(now))
     doc.update(snapshot_funding(views.figures, now))
     doc["long_short"] = snapshot_long_short(views.figures)
     doc["liquidations"] = snapshot_liquidations(views.figures, now)
