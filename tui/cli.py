@@ -96,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="record the simulated market (into the demo store)")  # fmt: skip
     _sub_options(collect, "--config", "--coins", "--log-file", "--store")
     collect.add_argument("--seconds", type=float, default=0.0, metavar="S", help="stop after S seconds (0: never)")
+    backtest = sub.add_parser("backtest", help="the driver rules over history: flips, time active, forward returns")
+    backtest.add_argument("--replay", type=Path, metavar="PATH", required=True,
+                          help="history: a folder of replay files or a recorder store")  # fmt: skip
+    backtest.add_argument("--from", dest="start", metavar="ISO-TIME", default=None, help="first step (UTC)")
+    backtest.add_argument("--to", dest="end", metavar="ISO-TIME", default=None, help="last step (UTC)")
+    backtest.add_argument("--step", default="1h", metavar="WINDOW", help="evaluation step, e.g. 1h, 4h, 1d")
+    backtest.add_argument("--set", action="append", metavar="DRIVER.CONDITION=VALUE",
+                          help="override a threshold (condition: its metric or index); repeatable")  # fmt: skip
+    backtest.add_argument("--json", action="store_true", default=False, help="print JSON (altpulse.backtest/1)")
+    _sub_options(backtest, "--config", "--coins", "--log-file")
     store = sub.add_parser("store", help="what the recorder store holds, and exports of it")
     store.add_argument("--demo", action="store_true", default=argparse.SUPPRESS, help="the demo store")
     _sub_options(store, "--config", "--store")
@@ -193,6 +203,14 @@ def _main(argv: list[str]) -> int:
         from tui.commands.store_cli import run_store
 
         return run_store(config, args)
+    if args.command == "backtest":
+        from tui.commands.backtest import run_backtest_command
+        from tui.runtime.modes import UsageError
+
+        try:
+            return run_backtest_command(config, args)
+        except UsageError as exc:
+            raise CliError(f"altpulse: {exc}") from None
     if args.command == "doctor":
         from tui.commands.doctor import run_doctor
 
