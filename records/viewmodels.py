@@ -393,6 +393,7 @@ class CoinView:
     funding_mean_8h: float | None = None  # mean across fresh venues
     funding_labels: tuple[str, ...] = ()  # 8 h periods, oldest first ("11-22 16h")
     funding_history: tuple[float | None, ...] = ()  # mean rate_8h across venues per period
+    funding_note: str = ""  # "loading…" while a coin in view outside the basket has its history fetched
     oi: tuple[CoinOpenInterest, ...] = ()
     oi_total_usd: float | None = None  # sum over fresh venues
     oi_change_24h_pct: float | None = None

@@ -265,9 +265,17 @@ async def test_btc_unknown_coin_backspace_and_no_busy_rebuilds(monkeypatch: pyte
         app.state.bump("cvd_daily")
         screen.rebuild()
         assert screen.view is not view
+        monkeypatch.undo()  # from here on the real data versions: the watched feeds' ones too
         open_coin(app, "xyz")  # already on the detail: switches coin in place, Esc still goes to the dashboard
         await pilot.pause()
-        assert app.screen is screen and "no data for XYZ yet" in header_text(app)
+        assert app.screen is screen and header_text(app).startswith("XYZ ")
+        # Outside the basket: watched, "loading" until its first fetch, then what the venues said.
+        for _ in range(200):
+            if "no spot pair" in header_text(app):
+                break
+            await pilot.pause(0.05)
+        assert "XYZ: no spot pair on Binance" in header_text(app)
+        assert "no perpetual on the tracked venues either" in header_text(app)
         await pilot.press("backspace")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)

@@ -66,6 +66,9 @@ def header(view: CoinView) -> Text:
     text.append(f"{coin} ", style="bold")
     if view.message:
         text.append(clean(view.message, 160), style="yellow")
+        if view.perp_cvd_30d_usd is not None:  # a perp-only coin: its leverage's flow, with no spot beside it
+            text.append("  perp CVD 30d ")
+            text.append(money(view.perp_cvd_30d_usd, signed=True), style=tone(view.perp_cvd_30d_usd))
         text.append("\n")
         text.append_text(window_bar(view))
         return text
@@ -148,6 +151,8 @@ def funding_block(view: CoinView) -> Group | Text:
             hist.append(f" now {rate_pct(view.funding_history[-1])}", style="dim")
             hist.append(f"  range {rate_pct(min(known))}…{rate_pct(max(known))}", style="dim")
         parts.append(hist)
+    elif view.funding_note:
+        parts.append(Text(f"History {clean(view.funding_note, 40)}", style="dim"))
     return Group(*parts)
 
 

@@ -96,6 +96,7 @@ class CoinScreen(Screen[None]):
         self.window = window if window in WINDOWS else WINDOWS[0]
         self.view: CoinView | None = None
         self._token: object = None
+        self._watching: str | None = None  # the coin this screen put in view (state.watched), once the data is up
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(" ", id="banner")
@@ -121,8 +122,33 @@ class CoinScreen(Screen[None]):
         health = tuple(h.status(now) for h in healths.values())
         return (self.coin, self.window, versions, health)
 
+    def _watch(self) -> None:
+        """Keep ``self.coin`` in view: a coin outside the basket is watched (its per-coin feeds fetch it now), the one
+        shown before leaves view. While the screen is up the coin stays watched; after it closes (or switches coin)
+        the coin lingers a few minutes (``WATCH_LINGER_S``): a trader flicking back to it sees figures at once."""
+        state = getattr(self.app, "state", None)
+        views = self._views()
+        if state is None or views is None or self._watching == self.coin:
+            return
+        from tui.runtime.feeds_watched import unwatch, watch
+
+        now = time.time()
+        if self._watching is not None:
+            unwatch(state, self._watching, now)
+        self._watching = self.coin
+        watch(state, getattr(self.app, "scheduler", None), views.config, self.coin, now)
+
+    def on_unmount(self) -> None:
+        state = getattr(self.app, "state", None)
+        if state is not None and self._watching is not None:
+            from tui.runtime.feeds_watched import unwatch
+
+            unwatch(state, self._watching, time.time())
+            self._watching = None
+
     def rebuild(self, force: bool = False) -> None:
         """Rebuild the view if the coin's data, its feeds' health or the window changed (or ``force``)."""
+        self._watch()
         views = self._views()
         detail = self.query_one(CoinDetail)
         if views is None:

@@ -79,9 +79,9 @@ def newest_closed_ms(frames: dict[str, Any]) -> float | None:
 
 def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Feed]:
     """Every polled feed: BTC and CVD here, derivatives in :mod:`tui.runtime.feeds_derivs` (long/short positioning
-    in :mod:`tui.runtime.feeds_positioning`), ETF and macro in :mod:`tui.runtime.feeds_macro`. Each one's figures
-    read stale after ``general.stale_factor`` x its cadence (min 30 s), set here once for all of them rather than in
-    every builder."""
+    in :mod:`tui.runtime.feeds_positioning`), ETF and macro in :mod:`tui.runtime.feeds_macro`, coins in view outside
+    the basket in :mod:`tui.runtime.feeds_watched`. Each one's figures read stale after ``general.stale_factor`` x
+    its cadence (min 30 s), set here once for all of them rather than in every builder."""
     from sources.binance_spot import BinanceSpot
 
     spot = BinanceSpot(runtime.http, config.sources.binance_spot)
@@ -227,6 +227,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
     from tui.runtime.feeds_derivs import build_derivs_feeds
     from tui.runtime.feeds_macro import build_macro_feeds
     from tui.runtime.feeds_positioning import build_positioning_feeds
+    from tui.runtime.feeds_watched import build_watched_feeds
 
     feeds = [
         # A BTC price older than 5 minutes is not "the price"; one that has not moved for an hour is suspect.
@@ -241,6 +242,8 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         *build_derivs_feeds(config, runtime, state),
         *build_positioning_feeds(config, runtime, state),
         *build_macro_feeds(config, runtime, state),
+        # Coins in view outside the basket (the coin detail on a tail coin): idle while there are none.
+        *build_watched_feeds(config, runtime, state),
     ]
     for feed in feeds:
         feed.set_stale_factor(config.general.stale_factor)

@@ -2,8 +2,9 @@
 
 On failure a feed backs off exponentially with full jitter (capped), honours a provider's ``Retry-After`` on rate
 limits, and polls a source that refuses us for good reason (HTTP 451/403) only every ``unavailable_retry`` seconds.
-``refresh_now`` wakes every feed; ``pause`` holds them. The Textual app runs each loop as a worker; the snapshot
-CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested with plain asyncio.
+``refresh_now`` wakes every feed (``run_now`` the named ones); ``pause`` holds them. The Textual app runs each
+loop as a worker; the snapshot CLI calls :meth:`Scheduler.run_once`. No Textual import here, so it is tested with
+plain asyncio.
 
 A fetch may say what it delivered (:class:`Delivered`): the market time of its newest figure (the feed's data is
 stale once that is older than ``Feed.max_data_age``) and a fingerprint of its values. A provider that answers 200
@@ -150,6 +151,20 @@ class Scheduler:
     def refresh_now(self) -> None:
         for event in self._wake.values():
             event.set()
+
+    def run_now(self, names: list[str]) -> list[str]:
+        """Wake the feeds ``names`` (those this scheduler runs) to fetch now, e.g. a coin that just came into view;
+        returns the ones woken. A feed backing off after a failure is not hurried: its retry (a rate limit's
+        Retry-After included) comes on its own, and a fetch under way is followed by another at once."""
+        now = self.clock()
+        woken = []
+        for name in names:
+            feed, event = self.feeds.get(name), self._wake.get(name)
+            if feed is None or event is None or (feed.health.retry_at is not None and feed.health.retry_at > now):
+                continue
+            event.set()
+            woken.append(name)
+        return woken
 
     async def run_once(self, name: str) -> bool:
         """Run one fetch of ``name`` and record its health; returns True on success."""

@@ -10,7 +10,7 @@ rebuilds on (:mod:`tui.views.memo`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pandas before first paint)
     import pandas as pd
@@ -48,6 +48,86 @@ class LiquidationFeed(Protocol):
 INTRADAY_KEEP_MS = 26 * 3_600_000
 #: The version key of the liquidation tape: streams bump it on records and on state changes (it is no polled feed).
 TAPE = "liq_tape"
+
+#: At most this many coins are watched at once (the one in the coin detail and the last ones viewed): each costs a
+#: few requests per cycle (:mod:`tui.runtime.feeds_watched`) and a few frames of memory.
+MAX_WATCHED = 8
+#: A coin stays watched this long (wall clock, seconds) after its detail closed: Esc and Enter again on the same
+#: coin, or flipping between two coins, shows figures at once instead of "loading" each time.
+WATCH_LINGER_S = 600.0
+
+
+@dataclass
+class WatchedCoins:
+    """The coins in view outside the basket (the coin detail opened on a tail coin) and their per-coin data.
+
+    The basket feeds fetch the configured coins; the watched feeds (:mod:`tui.runtime.feeds_watched`) fetch these,
+    and keep what they fetch *here*, never in the basket's fields: ``alt_daily`` is summed into the basket CVD
+    (and read by the market CVD for the basket's pairs), the OI and funding histories into the heatmap's totals
+    and the drivers, so a coin looked at must not move a basket figure. Bounded: at most ``limit`` coins, the
+    least recently viewed one (and all its data) going first; a coin that left view goes ``linger_s`` later.
+    """
+
+    limit: int = MAX_WATCHED
+    linger_s: float = WATCH_LINGER_S
+    #: coin -> when it left view (wall clock; None: in view now), least recently viewed first.
+    left: dict[str, float | None] = field(default_factory=dict)
+    daily: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> Binance spot 1d klines since cvd.start
+    hourly: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> spot 1h klines, last cvd.hourly_days
+    perp_daily: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> Binance USD-M 1d klines
+    oi_history: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> Binance hourly OI, last ~25 h
+    funding_history: dict[str, pd.DataFrame] = field(default_factory=dict)  # coin -> Bybit settled funding
+    binance_oi: dict[str, OpenInterest] = field(default_factory=dict)  # coin -> Binance open interest now
+    #: venue -> coin -> the latest long/short ratios of each kind the venue publishes for it.
+    long_short: dict[str, dict[str, tuple[LongShortRatio, ...]]] = field(default_factory=dict)
+    #: coin -> why its spot bars are missing ("no spot pair on Binance"): said in the detail, not a feed error.
+    errors: dict[str, str] = field(default_factory=dict)
+    #: watched feed -> the coins it has finished a fetch of since they came into view (the others are "loading").
+    fetched: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def coins(self) -> list[str]:
+        """The watched coins, most recently viewed first."""
+        return list(reversed(self.left))
+
+    def enter(self, coin: str) -> bool:
+        """``coin`` came into view; True when it was not watched yet (its feeds should fetch it now)."""
+        new = coin not in self.left
+        self.left.pop(coin, None)
+        self.left[coin] = None
+        while len(self.left) > self.limit:
+            self.drop(next(iter(self.left)))
+        return new
+
+    def leave(self, coin: str, now: float) -> None:
+        """``coin`` left view at ``now``: it is dropped ``linger_s`` later unless it comes back."""
+        if coin in self.left and self.left[coin] is None:
+            self.left[coin] = now
+
+    def expire(self, now: float) -> list[str]:
+        """Drop the coins that left view more than ``linger_s`` before ``now``; returns them."""
+        gone = [c for c, at in self.left.items() if at is not None and now - at >= self.linger_s]
+        for coin in gone:
+            self.drop(coin)
+        return gone
+
+    def drop(self, coin: str) -> None:
+        """Forget ``coin`` and everything fetched for it."""
+        self.left.pop(coin, None)
+        held: list[dict[str, Any]] = [
+            self.daily,
+            self.hourly,
+            self.perp_daily,
+            self.oi_history,
+            self.funding_history,
+            self.binance_oi,
+            self.errors,
+            *self.long_short.values(),
+        ]
+        for per_coin in held:
+            per_coin.pop(coin, None)
+        for coins in self.fetched.values():
+            coins.discard(coin)
 
 
 @dataclass
@@ -98,6 +178,8 @@ class MarketState:
     stablecoin_supply: pd.DataFrame | None = None
     spy: EquityBars | None = None  # SPY daily bars, or the S&P 500 index standing in (``proxy_for``)
     us2y: FredSeries | None = None  # FRED DGS2, the US 2-year Treasury yield
+    #: Coins in view outside the basket and their per-coin data, kept apart from the basket's (see the class).
+    watched: WatchedCoins = field(default_factory=WatchedCoins)
     #: feed (or :data:`TAPE`) -> how many times it delivered: the data versions views rebuild on.
     version: dict[str, int] = field(default_factory=dict)
 

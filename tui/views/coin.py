@@ -16,6 +16,11 @@ Market meaning of each figure, over the chosen window (the last N bars, the late
 * Long/short: the latest ratio (long share / short share) of accounts on Binance and Bybit and of the top traders'
   positions on Binance (:mod:`tui.views.long_short`).
 
+A coin outside the basket opened here is *watched* (:mod:`tui.runtime.feeds_watched`): its bars, OI and funding
+history and long/short ratios come from ``state.watched`` (never from the basket's frames, so looking at a coin moves
+no basket figure); while a watched feed's first fetch of it is under way its figures say "loading", and a coin with
+no Binance spot pair says "no spot pair" (its perpetuals still show).
+
 Bars: hourly klines (kept for ``cvd.hourly_days``) for windows up to 30 days, daily klines beyond; BTC uses the
 5-minute intraday bars and the monthly history (or alt frames if BTC is configured as a basket coin). The finest
 frame that reaches back over the whole window is used; if none does, the one with most bars in the window, and the
@@ -31,12 +36,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.cvd import buy_sell_ratio, cvd
+from analytics.cvd import basket, buy_sell_ratio, cvd
 from analytics.funding import funding_history_matrix
 from analytics.open_interest import oi_change
 from analytics.price import downsample
 from records.derivs import times_ms
 from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, LiquidationRow, PaneStatus
+from tui.runtime.feeds_watched import NO_SPOT, WATCHED_BYBIT, WATCHED_SPOT, WATCHED_USDM
 from tui.runtime.health import FeedHealth
 from tui.views.common import CHART_POINTS, clock_text, epoch_seconds, num, pane_status, span_text
 from tui.views.figures import Figures, venue_status
@@ -97,11 +103,13 @@ def _label(interval: pd.Timedelta) -> str:
 
 
 def _candidates(state: Any, coin: str) -> list[_Bars]:
-    """The coin's kline frames, finest bars first."""
+    """The coin's kline frames, finest bars first (a coin in view outside the basket: the watched feed's)."""
     found: list[tuple[str, Any]] = [
         ("cvd_hourly", state.alt_hourly.get(coin)),
         ("cvd_daily", state.alt_daily.get(coin)),
     ]
+    if coin in state.watched.left:
+        found += [(WATCHED_SPOT, state.watched.hourly.get(coin)), (WATCHED_SPOT, state.watched.daily.get(coin))]
     if coin == "BTC":
         found += [("btc_intraday", state.btc_intraday), ("btc_ath", state.btc_monthly)]
     bars = [
@@ -145,6 +153,14 @@ def choose_bars(candidates: list[_Bars], window: str) -> _Bars | None:
 
 
 # -- sections ---------------------------------------------------------------------------------------------------
+def _loading(figures: Figures, coin: str, feed: str) -> bool:
+    """True while the watched feed ``feed`` has not finished its first fetch of ``coin`` (a coin just opened
+    outside the basket): its figures are "loading", not unknown. Never for a console without that feed (a
+    follower polls nothing) or a coin not watched."""
+    watched = figures.state.watched
+    return coin in watched.left and feed in figures.health_map() and coin not in watched.fetched.get(feed, ())
+
+
 def _status(figures: Figures, feeds: tuple[str, ...], now: float) -> PaneStatus:
     healths = figures.health_map()
     chosen = [healths.get(name) or FeedHealth(name, "", 30.0) for name in feeds]
@@ -204,38 +220,53 @@ def _funding(figures: Figures, coin: str, now: float, now_ms: int) -> dict[str, 
                 fresh_rates.append(rate)
             break
         records = list(snap.open_interest) + (list(state.binance_oi) if venue == "binance" else [])
+        if venue == "binance" and coin in state.watched.binance_oi and coin in state.watched.left:
+            records.append(state.watched.binance_oi[coin])
         usd = [r.oi_usd for r in records if r.coin == coin and num(r.oi_usd) is not None]
         if usd:
             oi_rows.append(CoinOpenInterest(venue, status.fresh, float(usd[-1])))
     fresh_oi = [r.usd for r in oi_rows if r.fresh and r.usd is not None]
     change, note = None, ""
-    history = state.oi_history
+    watched = state.watched
+    history = _coin_rows(state.oi_history, coin)
+    if history is None and coin in watched.left:
+        history = watched.oi_history.get(coin)
     if history is not None and len(history):
-        mine = history[history["coin"] == coin]
-        if len(mine):
-            change = num(oi_change(mine, pd.Timedelta(hours=24)).get(coin))
-            note = "+".join(sorted({str(v) for v in mine["exchange"].unique()}))
+        change = num(oi_change(history, pd.Timedelta(hours=24)).get(coin))
+        note = "+".join(sorted({str(v) for v in history["exchange"].unique()}))
+    elif _loading(figures, coin, WATCHED_USDM):
+        note = "loading 24h history…"
     labels: tuple[str, ...] = ()
     values: tuple[float | None, ...] = ()
-    fh = state.funding_history
-    if fh is not None and len(fh):
-        mine = fh[fh["coin"] == coin]
-        if len(mine):
-            periods = figures.config.funding.history_periods
-            matrix = funding_history_matrix(mine, None, periods)
-            if coin in matrix.index:
-                labels = tuple(f"{c:%m-%d %Hh}" for c in matrix.columns)
-                values = tuple(num(v) for v in matrix.loc[coin])
+    mine = _coin_rows(state.funding_history, coin)
+    if mine is None and coin in watched.left:
+        mine = watched.funding_history.get(coin)
+    if mine is not None and len(mine):
+        periods = figures.config.funding.history_periods
+        matrix = funding_history_matrix(mine, None, periods)
+        if coin in matrix.index:
+            labels = tuple(f"{c:%m-%d %Hh}" for c in matrix.columns)
+            values = tuple(num(v) for v in matrix.loc[coin])
+    funding_note = "loading…" if not values and _loading(figures, coin, WATCHED_BYBIT) else ""
     return {
         "funding": tuple(rows),
         "funding_mean_8h": sum(fresh_rates) / len(fresh_rates) if fresh_rates else None,
         "funding_labels": labels,
         "funding_history": values,
+        "funding_note": funding_note,
         "oi": tuple(oi_rows),
         "oi_total_usd": sum(fresh_oi) if fresh_oi else None,
         "oi_change_24h_pct": change,
         "oi_note": note,
     }
+
+
+def _coin_rows(frame: pd.DataFrame | None, coin: str) -> pd.DataFrame | None:
+    """``coin``'s rows of a long history frame (None when it has none)."""
+    if frame is None or not len(frame):
+        return None
+    mine = frame[frame["coin"] == coin]
+    return mine if len(mine) else None
 
 
 def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
@@ -268,6 +299,19 @@ def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
     }
 
 
+def _perp_30d(figures: Figures, coin: str, watched: bool) -> float | None:
+    """The coin's Binance USD-M perp CVD over 30 days (the perp basket's ``delta_30d_usd``; a watched coin's from
+    its own bars, the same formula for one coin); None without perp bars."""
+    perp = figures.perp_basket()
+    if perp is not None and coin in set(perp.summary["coin"]):
+        return num(perp.summary.set_index("coin").at[coin, "delta_30d_usd"])
+    frame = figures.state.watched.perp_daily.get(coin) if watched else None
+    if frame is None:
+        return None
+    summary = basket({coin: frame}, pd.Timestamp(figures.config.cvd.start, tz="UTC")).summary
+    return num(summary["delta_30d_usd"].iat[0]) if len(summary) else None
+
+
 # -- the view ---------------------------------------------------------------------------------------------------
 def build_coin_view(figures: Figures, coin: str, window: str, now: float | None = None) -> CoinView:
     """The coin detail view-model for ``coin`` over ``window`` (one of :data:`WINDOWS`)."""
@@ -277,20 +321,33 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
     state = figures.state
     now_ms = int(figures.runtime.now_ms())
     derivs = _funding(figures, coin, now, now_ms)
-    derivs["long_short"] = coin_long_short(figures, coin, now)
+    watched = coin in state.watched.left
+    if watched:  # a coin in view outside the basket: the watched feeds' ratios ("loading": none yet)
+        derivs["long_short"] = (() if _loading(figures, coin, WATCHED_USDM) else
+                                coin_long_short(figures, coin, now, watched=True))  # fmt: skip
+    else:
+        derivs["long_short"] = coin_long_short(figures, coin, now)
     liqs = _liquidations(state, coin, now_ms)
+    perp_30d = _perp_30d(figures, coin, watched)
     bars = choose_bars(_candidates(state, coin), window)
     if bars is None:
-        error = state.coin_errors.get(coin)
+        error = state.coin_errors.get(coin) or (state.watched.errors.get(coin) if watched else None)
         message = f"no data for {coin}: {error}" if error else f"no data for {coin} yet"
-        if not state.alt_daily and not state.alt_hourly and state.btc_ticker is None:
+        if watched and _loading(figures, coin, WATCHED_SPOT):
+            message, status = f"loading {coin}: fetching its spot bars…", PaneStatus(False, "loading")
+        elif error == NO_SPOT:
+            perps = "its perpetuals below" if derivs["funding"] else "no perpetual on the tracked venues either"
+            message = f"{coin}: {NO_SPOT} (price and spot CVD unknown; {perps})"
+            status = PaneStatus(False, NO_SPOT)
+        elif not state.alt_daily and not state.alt_hourly and state.btc_ticker is None:
             status = PaneStatus(False, "waiting for data")
         else:
             status = PaneStatus(False, "no spot data")
-        return CoinView(coin, window, status, message=message, **derivs, **liqs)
+        return CoinView(coin, window, status, message=message, perp_cvd_30d_usd=perp_30d, **derivs, **liqs)
 
     frame = bars.frame
-    feeds = (bars.feed, *(f for f in (PANE_FEEDS["btc"] if coin == "BTC" else PANE_FEEDS["cvd"]) if f != bars.feed))
+    others = () if bars.feed == WATCHED_SPOT else PANE_FEEDS["btc"] if coin == "BTC" else PANE_FEEDS["cvd"]
+    feeds = (bars.feed, *(f for f in others if f != bars.feed))
     status = _status(figures, feeds, now)
     recent = window_bars(frame, window)
     closes = recent["close"].astype(float)
@@ -310,10 +367,6 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
         unknown = cumulative.index[np.isnan(cumulative.to_numpy(float))]
         cvd_note = f"taker split unknown from {unknown[0]:%Y-%m-%d %H:%M}" if len(unknown) else "CVD unknown"
     share, share_note = _share(figures, coin)
-    perp = figures.perp_basket()
-    perp_30d = None
-    if perp is not None and coin in set(perp.summary["coin"]):
-        perp_30d = num(perp.summary.set_index("coin").at[coin, "delta_30d_usd"])
     price_series = downsample(closes, CHART_POINTS)
     cvd_series = downsample(cumulative.dropna(), CHART_POINTS)
     version = state.version.get(bars.feed, 0)

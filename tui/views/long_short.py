@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from records.viewmodels import LongShortCell, LongShortColumn, LongShortView, PaneStatus
 from tui.runtime.feeds_positioning import feed_name
+from tui.runtime.feeds_watched import WATCHED_LONG_SHORT
 from tui.views.common import iso, num
 from tui.views.figures import Figures, venue_status
 
@@ -37,10 +38,13 @@ def basket_coins(figures: Figures) -> list[str]:
     return list(dict.fromkeys(["BTC", *figures.config.general.coins]))
 
 
-def _latest(figures: Figures) -> dict[tuple[str, str, str], LongShortRatio]:
-    """(venue, kind, coin) -> the newest record the venues' feeds hold."""
+def _latest(figures: Figures, coin: str | None = None) -> dict[tuple[str, str, str], LongShortRatio]:
+    """(venue, kind, coin) -> the newest record the venues' feeds hold (with ``coin``: the watched feeds' records
+    of that coin in view outside the basket)."""
     out: dict[tuple[str, str, str], LongShortRatio] = {}
-    for venue, records in figures.state.long_short.items():
+    held = figures.state.long_short.items() if coin is None else (
+        (venue, by_coin.get(coin, ())) for venue, by_coin in figures.state.watched.long_short.items())  # fmt: skip
+    for venue, records in held:
         for record in records:
             key = (venue, record.kind, record.coin)
             if key not in out or record.time > out[key].time:
@@ -52,11 +56,12 @@ def _period(stamp: pd.Timestamp) -> str:
     return f"{stamp.tz_convert('UTC'):%m-%d %H:%M}"
 
 
-def _columns(figures: Figures, now: float) -> tuple[LongShortColumn, ...]:
+def _columns(figures: Figures, now: float, watched: bool = False) -> tuple[LongShortColumn, ...]:
     healths = figures.health_map()
     out = []
     for venue, kind in COLUMNS:
-        status = venue_status(healths.get(feed_name(venue)), venue, now)
+        feed = WATCHED_LONG_SHORT[venue] if watched else feed_name(venue)
+        status = venue_status(healths.get(feed), venue, now)
         out.append(LongShortColumn(venue, kind, status.fresh, status.text))
     return tuple(out)
 
@@ -76,10 +81,12 @@ def _cells(latest: dict[tuple[str, str, str], LongShortRatio], columns: tuple[Lo
     return tuple(cells)
 
 
-def coin_long_short(figures: Figures, coin: str, now: float | None = None) -> tuple[LongShortCell, ...]:
-    """The coin detail's ratios: accounts on Binance and Bybit, top traders' positions on Binance."""
+def coin_long_short(figures: Figures, coin: str, now: float | None = None,
+                    watched: bool = False) -> tuple[LongShortCell, ...]:  # fmt: skip
+    """The coin detail's ratios: accounts on Binance and Bybit, top traders' positions on Binance (``watched``: a
+    coin in view outside the basket, from the watched feeds, :mod:`tui.runtime.feeds_watched`)."""
     now = time.time() if now is None else now
-    return _cells(_latest(figures), _columns(figures, now), coin)
+    return _cells(_latest(figures, coin if watched else None), _columns(figures, now, watched), coin)
 
 
 def long_short_view(figures: Figures, status: PaneStatus, now: float | None = None,
