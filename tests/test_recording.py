@@ -63,10 +63,9 @@ async def test_a_restarted_demo_restores_tape_baseline_and_feeds_with_the_gap(co
     await first.aclose()
 
     later = FROZEN_NOW_MS + 5 * MINUTE  # "restarted after a few minutes"
-    started = time.perf_counter()
+    # How long the restore takes is measured by benchmarks/recorder.py, not asserted here (no timed assertions).
     second = boot(config, Launch("demo", now_ms=later, record=True, store=path))
     second.start_streams()
-    restore_s = time.perf_counter() - started
     try:
         tape2 = second.state.liq_tape
         assert tape2 is not None
@@ -112,7 +111,6 @@ async def test_a_restarted_demo_restores_tape_baseline_and_feeds_with_the_gap(co
         assert second.state.etf_btc is not None
     finally:
         await second.aclose()
-    assert restore_s < 10  # generous: the figure is measured in benchmarks/recorder.py
 
 
 async def test_a_store_that_stops_taking_writes_turns_recording_off_in_the_status_bar(config, tmp_path: Path) -> None:
