@@ -37,6 +37,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from analytics.drivers import (
@@ -229,7 +230,8 @@ def parse_alert_rules(
         if not isinstance(rule_id, str) or not _ID_RE.match(rule_id):
             raise _fail(file, f"{path}.id", "expected an id of letters, digits, '_' or '-' (required)")
         if rule_id in seen:
-            raise _fail(file, f"{path}.id", f"expected a unique id; {rule_id!r} is already used by alerts[{seen[rule_id]}]")
+            used = f"alerts[{seen[rule_id]}]"
+            raise _fail(file, f"{path}.id", f"expected a unique id; {rule_id!r} is already used by {used}")
         seen[rule_id] = i
         kind: Literal["flip", "threshold"] = "threshold" if "when" in item else "flip"
         expression = None
@@ -253,7 +255,8 @@ def parse_alert_rules(
             raise _fail(file, f"{path}.to", 'expected "active", "clear" or ["active", "clear"]')
         hysteresis = item.get("hysteresis", 0.0)
         if isinstance(hysteresis, bool) or not isinstance(hysteresis, int | float) or not hysteresis >= 0:
-            raise _fail(file, f"{path}.hysteresis", f"expected a number >= 0 (in the metric's unit), got {hysteresis!r}")
+            expected = f"expected a number >= 0 (in the metric's unit), got {hysteresis!r}"
+            raise _fail(file, f"{path}.hysteresis", expected)
         if hysteresis and kind == "flip":
             raise _fail(file, f"{path}.hysteresis", "only a threshold rule (when = ...) has a hysteresis")
         rule_cooldown = _seconds(item.get("cooldown", cooldown), file, f"{path}.cooldown")
@@ -338,6 +341,11 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+#: What an alert says: (name, value, threshold, text), made from the new state and the previous one.
+_Made = tuple[str, float | None, float | None, str]
+_Make = Callable[[Known, Known | None], _Made]
+
+
 @dataclass
 class _Track:
     """One rule's memory of one subject: its last known state, what was last sent and when, what is held."""
@@ -384,13 +392,12 @@ class AlertEngine:
                 for driver in drivers:
                     if rule.drivers and driver.id not in rule.drivers:
                         continue
-                    state = driver.state if driver.state in _STATES else None
-                    out += self._step(rule, driver.id, state, now_ms, lambda s, p, d=driver: self._flip(rule, d, s, p))
+                    state: Known | None = driver.state if driver.state in _STATES else None
+                    out += self._step(rule, driver.id, state, now_ms, partial(self._flip, rule, driver))
             elif rule.kind == "threshold" and lookup is not None and rule.expression is not None:
                 value = _lookup(lookup, rule.expression)
-                state = self._threshold_state(rule, value)
-                out += self._step(rule, rule.expression.label, state, now_ms,
-                                  lambda s, p, v=value: self._crossing(rule, v, s, p))  # fmt: skip
+                crossing = self._threshold_state(rule, value)
+                out += self._step(rule, rule.expression.label, crossing, now_ms, partial(self._crossing, rule, value))
         return out
 
     def _threshold_state(self, rule: AlertRule, value: float | None) -> Known | None:
@@ -402,8 +409,7 @@ class AlertEngine:
             return "clear" if expr.released(value, rule.hysteresis) else "active"
         return "active" if expr.test(value) else "clear"
 
-    def _step(self, rule: AlertRule, subject: str, state: Known | None, now_ms: int,
-              make: Callable[[Known, Known | None], tuple[str, float | None, float | None, str]]) -> list[Alert]:  # fmt: skip
+    def _step(self, rule: AlertRule, subject: str, state: Known | None, now_ms: int, make: _Make) -> list[Alert]:
         track = self.tracks.setdefault((rule.id, subject), _Track())
         now = now_ms / 1000
         out: list[Alert] = []
@@ -436,8 +442,7 @@ class AlertEngine:
         return out
 
     def _alert(self, rule: AlertRule, kind: Kind, subject: str, state: Known, previous: Known | None, now_ms: int,
-               routes: tuple[str, ...], make: Callable[[Known, Known | None], tuple[str, float | None, float | None,
-               str]], *, late: bool = False) -> Alert:  # fmt: skip
+               routes: tuple[str, ...], make: _Make, *, late: bool = False) -> Alert:  # fmt: skip
         name, value, threshold, text = make(state, previous)
         if kind == "initial":
             text = f"at start: {text}"
@@ -448,8 +453,7 @@ class AlertEngine:
                      self.simulated, self.prefix + text, routes, self._seq)  # fmt: skip
 
     @staticmethod
-    def _flip(rule: AlertRule, driver: DriverState, state: Known, previous: Known | None) -> tuple[str, float | None,
-                                                                                                float | None, str]:  # fmt: skip
+    def _flip(rule: AlertRule, driver: DriverState, state: Known, previous: Known | None) -> _Made:
         first = driver.values[0] if driver.values else None
         value = first.metric.value if first is not None and first.metric is not None else None
         threshold = first.condition.threshold if first is not None else None
@@ -457,8 +461,7 @@ class AlertEngine:
         return driver.name, value, threshold, text
 
     @staticmethod
-    def _crossing(rule: AlertRule, value: float | None, state: Known, previous: Known | None) -> tuple[
-            str, float | None, float | None, str]:  # fmt: skip
+    def _crossing(rule: AlertRule, value: float | None, state: Known, previous: Known | None) -> _Made:
         expr = rule.expression
         assert expr is not None
         shown, limit = format_metric(expr.metric, value), format_metric(expr.metric, expr.threshold)

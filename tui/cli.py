@@ -201,6 +201,10 @@ def _main(argv: list[str]) -> int:
 
         return run_status(args, load_config=lambda: _load(args), resolve_mode=lambda: _mode(args))
     config = _load(args)
+    if args.command == "collect" and args.alerts:  # one process records and alerts: watch --record
+        from tui.commands.watch import run_watch
+
+        return run_watch(config, args, record=True)
     if args.command == "collect":
         from tui.commands.collect import run_collect
 

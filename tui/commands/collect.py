@@ -29,11 +29,6 @@ ALERT_DRAIN_SECONDS = 5.0
 def run_collect(config: Any, args: Any) -> int:
     from tui.boot import Launch, boot
 
-    if getattr(args, "alerts", False):
-        from tui.commands.watch import run_watch
-
-        return run_watch(config, args, record=True)
-
     mode = "demo" if getattr(args, "demo", False) else "live"
     launch = Launch(mode, record=True, store=getattr(args, "store", None), role="collector")
     session = boot(config, launch)

@@ -83,6 +83,10 @@ unknown figures ``null``::
     drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail,
                               quality (what the figures rest on, e.g. the venues the cascade counts)}
     drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
+    alerts                    the last alerts this mode's log holds (sent by a console, ``watch`` or ``collect
+                              --alerts``), oldest first: each the ``altpulse.alert/1`` object (uid, id, kind, subject,
+                              name, state, previous, value, threshold, time, mode, simulated, text, routes) with
+                              ``deliveries``: [{route, status (sent|failed|skipped|pending), detail}]; [] in replay
     sources.<feed>.provider / .status (live|stale|suspect|retrying|offline|unavailable|waiting) / .as_of (when
                               fetched) / .data_as_of (the newest figure's time; both on the market clock, the
                               replayed time in replay) / .detail (e.g. "stale 35d (data to 2025-10-17)") / .error
@@ -256,6 +260,9 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     doc["etf"] = snapshot_etf(views.state)
     doc["macro"] = snapshot_macro(views.state, views.metrics)
     doc.update(snapshot_drivers(views.drivers_book))
+    from tui.views.alerts import snapshot_alerts
+
+    doc["alerts"] = snapshot_alerts(views.config, runtime)
     doc.update(snapshot_funding(views.figures, now))
     doc["long_short"] = snapshot_long_short(views.figures)
     doc["liquidations"] = snapshot_liquidations(views.figures, now)

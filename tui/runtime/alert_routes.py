@@ -44,14 +44,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analytics.alerts import BUILTIN_ROUTES, Alert, AlertRule, parse_alert_rules
+from analytics.alerts import Alert, AlertRule, parse_alert_rules
 from analytics.drivers import RuleError, parse_rules
 
 if TYPE_CHECKING:
     import httpx
 
-    from tui.runtime.config import Config
     from tui.runtime.config_schema import Alerting
+
+#: The merged config (:class:`tui.runtime.config.Config`: not imported, the loader imports this module).
+Config = Any
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +134,15 @@ def parse_routes(raw: Any, file: str, alerting: Alerting) -> dict[str, Route]:
             headers = item.get("headers", {})
             if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                         for k, v in headers.items()):  # fmt: skip
-                raise RuleError(file, f"{path}.headers", 'expected a table of strings, e.g. { Authorization = "Bearer tk_..." }')
+                expected = 'expected a table of strings, e.g. { Authorization = "Bearer tk_..." }'
+                raise RuleError(file, f"{path}.headers", expected)
             priority = str(item.get("priority", ""))
             if priority and (template != "ntfy" or priority not in NTFY_PRIORITIES):
-                raise RuleError(file, f"{path}.priority", f"an ntfy template's priority: one of {', '.join(NTFY_PRIORITIES)}")
+                expected = f"an ntfy template's priority: one of {', '.join(NTFY_PRIORITIES)}"
+                raise RuleError(file, f"{path}.priority", expected)
             tags = item.get("tags", [])
             if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
-                raise RuleError(file, f"{path}.tags", 'expected a list of ntfy tags, e.g. ["warning", "chart_with_downwards_trend"]')
+                raise RuleError(file, f"{path}.tags", 'expected a list of ntfy tags, e.g. ["warning", "skull"]')
             spec.update(url=url, template=template, headers=dict(headers), priority=priority, tags=tuple(tags))
         else:
             for key in ("url", "template", "headers", "priority", "tags"):
@@ -346,7 +350,9 @@ class Router:
             status, detail = "failed", f"{type(exc).__name__}: {exc}"
         self._settle(entry, route.name, status, detail)
 
-    async def _run(self, argv: Iterable[str], alert: Alert, timeout: float, stdin: bytes | None = None) -> tuple[str, str]:
+    async def _run(
+        self, argv: Iterable[str], alert: Alert, timeout: float, stdin: bytes | None = None
+    ) -> tuple[str, str]:
         argv = list(argv)
         payload = stdin if stdin is not None else (json.dumps(alert.to_json(), ensure_ascii=False) + "\n").encode()
         try:

@@ -202,19 +202,21 @@ class Metrics:
                 return MetricValue(None, None, note="no fresh funding data")
             medians = self.figures.funding(fresh).per_coin_median
             value = num(medians.get(coin)) if coin in medians.index else None
-            return MetricValue(value, pd.Timestamp.now(tz="UTC"), note="" if value is not None else f"no funding for {coin}")
+            note = "" if value is not None else f"no funding for {coin}"
+            return MetricValue(value, pd.Timestamp.now(tz="UTC"), note=note)
+        price: MetricValue | None = None
         if coin == "BTC":
             ticker, feed = self.state.btc_ticker, "btc_ticker"
-            value = MetricValue(num(ticker.last), _ts(ticker.close_time)) if ticker is not None else None
+            price = MetricValue(num(ticker.last), _ts(ticker.close_time)) if ticker is not None else None
         else:
             bars, feed = self.state.alt_hourly.get(coin), "cvd_hourly"
-            value = (MetricValue(num(bars["close"].iloc[-1]), None) if bars is not None and len(bars) else None)
-        if value is None:
+            price = MetricValue(num(bars["close"].iloc[-1]), None) if bars is not None and len(bars) else None
+        if price is None:
             return MetricValue(None, None, note=f"no {coin} price (BTC and the basket coins have one)")
         health = self.figures.health_map().get(feed)
         if health is not None and not health.is_fresh(time.time()):
-            return replace(value, stale=True, note="price feed not fresh")
-        return value
+            return replace(price, stale=True, note="price feed not fresh")
+        return price
 
     # -- price and macro ------------------------------------------------------------------------------------
     def _btc_change(self, window: str | None) -> MetricValue:
