@@ -265,8 +265,12 @@ def parse_alert_rules(
             routes_named = _str_list(item["routes"], file, f"{path}.routes", "route names") if item["routes"] else ()
             unknown = [r for r in routes_named if r not in known_routes]
             if unknown:
-                raise _fail(file, f"{path}.routes", f"unknown route {unknown[0]!r}; expected one of "
-                                                    f"{', '.join(sorted(known_routes))} ([[alert_routes]] names)")
+                raise _fail(
+                    file,
+                    f"{path}.routes",
+                    f"unknown route {unknown[0]!r}; expected one of "
+                    f"{', '.join(sorted(known_routes))} ([[alert_routes]] names)",
+                )
         command = _command(item["command"], file, f"{path}.command") if "command" in item else None
         flags = {}
         for key in ("on_start", "enabled"):

@@ -74,9 +74,11 @@ def test_a_threshold_with_hysteresis_fires_once_while_the_price_hovers() -> None
     prices = [91000, 89990, 90010, 89950, 90300, 89000, 90600, 89900]
     fired = []
     for i, p in enumerate(prices):
+
         def lookup(metric: str, arg: str | None, p: float = p) -> MetricValue:
             assert (metric, arg) == ("price", "BTC")
             return MetricValue(p, None)
+
         fired += [a for a in engine.evaluate(T0 + i * MIN, None, lookup) if a.kind != "initial"]
     # Below 90,000 at 89,990: fires; it re-arms only at 90,600 (>= 90,500), then fires again at 89,900.
     assert [(a.state, a.value) for a in fired] == [("active", 89990), ("active", 89900)]

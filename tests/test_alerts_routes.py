@@ -4,7 +4,6 @@ the alert screen and config errors with file, line and key."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
@@ -114,6 +113,7 @@ async def test_webhook_templates_post_what_each_service_reads(tmp_path: Path, ho
     await deliver(Route("r", "webhook", url=f"{hooks.url}/slack", template="slack"), tmp_path)
     await deliver(Route("r", "webhook", url=f"{hooks.url}/discord", template="discord"), tmp_path, text="x" * 2500)
     (p1, h1, b1), (p2, h2, b2), (p3, _, b3), (p4, _, b4) = hooks.posts
+    assert (p3, p4) == ("/slack", "/discord")
     assert p1 == "/json" and json.loads(b1)["schema"] == "altpulse.alert/1" and "json" in h1["Content-Type"]
     assert p2 == "/my-topic" and b2.decode() == alert().text
     assert h2["Title"] == "altpulse: BTC < 90000" and h2["Priority"] == "high"

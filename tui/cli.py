@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sub_options(collect, "--config", "--coins", "--log-file", "--store")
     collect.add_argument("--seconds", type=float, default=0.0, metavar="S", help="stop after S seconds (0: never)")
     collect.add_argument("--alerts", action="store_true", default=False,
-                         help="also send the [[alerts]] rules' alerts and print them (= altpulse watch --record)")
+                         help="also send the [[alerts]] rules' alerts and print them (= altpulse watch --record)")  # fmt: skip
     collect.add_argument("--json", action="store_true", default=False, help="with --alerts: print JSON lines")
     watch = sub.add_parser("watch", help="headless alerts: evaluate the drivers and [[alerts]] rules, send, print")
     group = watch.add_mutually_exclusive_group()

@@ -161,7 +161,7 @@ def command_argv(value: Any, file: str, path: str) -> tuple[str, ...]:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         argv = list(value)
     else:
-        raise RuleError(file, path, 'expected a command string or an array of arguments (required)')
+        raise RuleError(file, path, "expected a command string or an array of arguments (required)")
     if not argv or not argv[0]:
         raise RuleError(file, path, "expected a non-empty command")
     return tuple(argv)
@@ -238,7 +238,7 @@ class AlertLog:
                 handle.write(line)
                 size = handle.tell()
             if size > FILE_MAX_BYTES:
-                kept = self.path.read_text(encoding="utf-8").splitlines(keepends=True)[-KEEP * 10 // 2:]
+                kept = self.path.read_text(encoding="utf-8").splitlines(keepends=True)[-KEEP * 10 // 2 :]
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text("".join(kept), encoding="utf-8")
                 os.chmod(tmp, 0o600)

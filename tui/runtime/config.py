@@ -236,7 +236,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 def _merge_file(
     values: dict[str, dict[str, Any]], raw: dict[str, Any], path: str, text: str, notes: list[str],
     arrays: dict[str, list[dict[str, Any]]] | None = None,
-) -> list[dict[str, Any]] | None:
+) -> list[dict[str, Any]] | None:  # fmt: skip
     """Check and convert ``raw``'s values into ``values`` (section -> key -> value); returns its ``[[drivers]]``.
 
     A retired Binance futures stream URL (unrouted ``fstream.binance.com/ws/...``, which connects but has delivered
