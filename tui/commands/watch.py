@@ -126,7 +126,10 @@ def run_watch(config: Any, args: Any, *, record: bool | None = None) -> int:
         asyncio.run(headless_loop(session, seconds))
     finally:
         failed = session.recorder.failed if session.recorder is not None else None
+        stats = session.recorder.writer.stats if session.recorder is not None else None
         session.close_recorder()
+        if stats is not None:
+            print(f"altpulse watch: recorded {stats.rows:,} rows in {stats.batches:,} batches", file=sys.stderr)
         print(f"altpulse watch: {counts['alerts']} alerts, {counts['failed']} failed deliveries"
               + (f"; {failed}" if failed else ""), file=sys.stderr)  # fmt: skip
     return 1 if failed else 0
