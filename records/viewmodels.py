@@ -282,6 +282,65 @@ class DriversView:
     rows: tuple[DriverRow, ...] = ()
 
 
+# -- the "why" line -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExplainPart:
+    """One figure of the "why" line: an active driver's figure, how far it is from its normal, and its pane.
+
+    ``score`` is the distance from normal defined per figure in :mod:`analytics.explain` (1.0 = as far as the
+    driver's threshold; None = no honest scale, ranked after the others); ``text`` is what the line shows.
+    """
+
+    driver_id: str
+    figure: str  # metric id with its window, e.g. "long_liq_vs_median(30d)"
+    value: float
+    value_text: str  # the value exactly as its pane shows it ("55.4x", "-$816.4M")
+    normal: float | None  # the figure's normal / baseline
+    normal_basis: str  # how the normal and the scale are defined for this figure
+    score: float | None
+    pane: str  # the pane the number comes from: btc | cvd | funding | liquidations | etf | macro | drivers
+    text: str  # "long liquidations 55.4x normal"
+
+
+@dataclass(frozen=True)
+class ExplainView:
+    """The line at the top of the dashboard: ``head`` (BTC's move, None when its price is not fresh) and the
+    parts, highest-ranked first; ``empty`` says why there is nothing to explain (no driver active, all unknown)."""
+
+    head: str | None
+    parts: tuple[ExplainPart, ...] = ()
+    empty: str = ""
+    head_value: float | None = None  # BTC's 24 h change, percent (its sign colours the head)
+
+    @property
+    def text(self) -> str:
+        """The whole line, every part (the snapshot's ``explain.text``; the widget drops parts to fit)."""
+        return compose_line(self.head, tuple(p.text for p in self.parts), self.empty)
+
+
+def compose_line(head: str | None, parts: tuple[str, ...], empty: str = "") -> str:
+    """``"<head>: <part>, <part>"``; without parts the ``empty`` reason; without a head the parts alone."""
+    body = ", ".join(parts) if parts else empty
+    if head is None:
+        return body
+    return f"{head}: {body}" if body else head
+
+
+def fit_line(head: str | None, parts: tuple[str, ...], empty: str, width: int) -> str:
+    """The line shortened to ``width`` cells: the lowest-ranked parts go first (``parts`` is best first), never a
+    part cut in half; ``+N`` says how many were dropped when it fits. With no part fitting, the head alone."""
+    for keep in range(len(parts), -1, -1):
+        dropped = len(parts) - keep
+        line = compose_line(head, parts[:keep], empty if not parts else "")
+        if dropped:
+            marked = f"{line}, +{dropped}" if keep else f"{line}: +{dropped} drivers" if head else f"+{dropped}"
+            if len(marked) <= width:
+                return marked
+        if len(line) <= width:
+            return line
+    return head if head is not None and len(head) <= width else ""
+
+
 # -- view-models ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CoinFunding:

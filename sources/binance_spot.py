@@ -168,22 +168,8 @@ def parse_klines(raw: Any, now_ms: int, endpoint: str = "/api/v3/klines") -> pd.
     rows = expect_list(raw, PROVIDER, endpoint)
     if not rows:
         return empty_klines()
-    opens = np.empty(len(rows), dtype=np.int64)
-    closes = np.empty(len(rows), dtype=np.int64)
-    trades = np.empty(len(rows), dtype=np.int64)
-    values = np.empty((len(rows), 8), dtype=np.float64)
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) < 11:
-            raise SourceError(PROVIDER, endpoint, f"row {i}: expected a 12-element array", field="kline")
-        opens[i] = to_int(row[0], PROVIDER, endpoint, "openTime")
-        closes[i] = to_int(row[6], PROVIDER, endpoint, "closeTime")
-        trades[i] = to_int(row[8], PROVIDER, endpoint, "trades")
-        for j, (idx, name) in enumerate(_NUMERIC_FIELDS.items()):
-            values[i, j] = req_float(row[idx], PROVIDER, endpoint, name)
-        for j, (idx, name) in enumerate(_TAKER_FIELDS.items(), start=6):
-            # null only comes from replayed OHLCV-only history: the taker split is unknown there, never zero.
-            taker = to_float(row[idx], PROVIDER, endpoint, name, allow_none=True)
-            values[i, j] = np.nan if taker is None else taker
+    parsed = _kline_columns(rows)
+    opens, closes, trades, values = parsed if parsed is not None else _kline_values(rows, endpoint)
     if np.any(np.diff(opens) <= 0):
         raise SourceError(PROVIDER, endpoint, "open times are not strictly increasing", field="openTime")
     if np.any(values[:, :6] < 0) or np.any(values[:, 6:] < 0):
@@ -209,6 +195,61 @@ def parse_klines(raw: Any, now_ms: int, endpoint: str = "/api/v3/klines") -> pd.
         index=pd.DatetimeIndex(pd.to_datetime(opens, unit="ms", utc=True).as_unit("ms"), name="open_time"),
     )
     return frame
+
+
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _kline_columns(rows: list[Any]) -> _Columns | None:
+    """The fast path: each column converted by numpy at once, for the well-formed answer Binance sends (integer
+    times and counts, decimal strings for prices and volumes). ``None`` when anything is off (a short row, a null,
+    a bool, a float time, a string numpy cannot read or a non-finite number): the strict per-value parser then
+    finds the first bad value and names it. Both give the same frame for a good answer (tested)."""
+    if not all(type(row) is list and len(row) >= 11 for row in rows):
+        return None
+    ints = []
+    for idx in (0, 6, 8):
+        column = [row[idx] for row in rows]
+        if {type(v) for v in column} != {int}:
+            return None
+        try:
+            ints.append(np.array(column, dtype=np.int64))
+        except OverflowError:
+            return None
+    floats = []
+    for idx in (*_NUMERIC_FIELDS, *_TAKER_FIELDS):
+        column = [row[idx] for row in rows]
+        if not {type(v) for v in column} <= {str, int, float}:
+            return None
+        try:
+            floats.append(np.array(column, dtype=np.float64))
+        except (ValueError, OverflowError):
+            return None
+    values = np.column_stack(floats)
+    if not np.isfinite(values).all():
+        return None
+    return ints[0], ints[1], ints[2], values
+
+
+def _kline_values(rows: list[Any], endpoint: str) -> _Columns:
+    """The strict per-value parser: every value checked, the first bad one named (row, field)."""
+    opens = np.empty(len(rows), dtype=np.int64)
+    closes = np.empty(len(rows), dtype=np.int64)
+    trades = np.empty(len(rows), dtype=np.int64)
+    values = np.empty((len(rows), 8), dtype=np.float64)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) < 11:
+            raise SourceError(PROVIDER, endpoint, f"row {i}: expected a 12-element array", field="kline")
+        opens[i] = to_int(row[0], PROVIDER, endpoint, "openTime")
+        closes[i] = to_int(row[6], PROVIDER, endpoint, "closeTime")
+        trades[i] = to_int(row[8], PROVIDER, endpoint, "trades")
+        for j, (idx, name) in enumerate(_NUMERIC_FIELDS.items()):
+            values[i, j] = req_float(row[idx], PROVIDER, endpoint, name)
+        for j, (idx, name) in enumerate(_TAKER_FIELDS.items(), start=6):
+            # null only comes from replayed OHLCV-only history: the taker split is unknown there, never zero.
+            taker = to_float(row[idx], PROVIDER, endpoint, name, allow_none=True)
+            values[i, j] = np.nan if taker is None else taker
+    return opens, closes, trades, values
 
 
 class BinanceSpot:

@@ -120,6 +120,22 @@ def test_null_taker_split_is_unknown_not_zero(live_klines: list[list[Any]]) -> N
     assert frame["taker_buy_quote"].drop(frame.index[3]).notna().all()
 
 
+def test_the_fast_column_path_and_the_strict_parser_agree(live_klines: list[list[Any]]) -> None:
+    """A well-formed answer takes numpy's column conversion (the market CVD parses ~200 pairs x 700 bars at
+    start-up); the strict per-value parser, used whenever anything is off, must give the very same values."""
+    from sources import binance_spot
+
+    fast = binance_spot._kline_columns(live_klines)
+    assert fast is not None
+    slow = binance_spot._kline_values(live_klines, KLINES_ENDPOINT)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    # Anything off leaves the fast path, so the strict parser can name it.
+    for index, value in ((1, ""), (8, "617"), (9, None), (2, "inf"), (0, 1.5e12), (5, True)):
+        assert binance_spot._kline_columns(_klines_with(live_klines, 3, index, value)) is None, (index, value)
+    assert binance_spot._kline_columns([*live_klines, live_klines[0][:10]]) is None
+
+
 # --- hostile klines -----------------------------------------------------------------------------------------
 
 

@@ -69,6 +69,10 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     total = sum(c["cumulative_usd"] for c in cvd["coins"].values())
     assert cvd["basket"]["cumulative_usd"] == pytest.approx(total, rel=1e-9)
     assert cvd["basket"]["buy_sell_ratio_30d"] < 1  # the demo market bleeds with net taker selling
+    # The whole Binance spot market beside the basket (issue 13: >= 150 pairs), and the basket's perp CVD.
+    market = cvd["market"]
+    assert market["pairs"] >= 150 and market["cumulative_usd"] < 0 and market["buy_sell_ratio"] is not None
+    assert cvd["perp"]["basket"]["cumulative_usd"] is not None and set(cvd["perp"]["coins"]) >= {"ETH", "SOL"}
     funding = doc["funding"]
     eth = funding["coins"]["ETH"]
     assert set(eth["predicted"]) == {"binance", "bybit", "okx", "hyperliquid"}
@@ -106,6 +110,15 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["macro"]["btc_dominance_change_30d"] == drivers["btc_dominance_rising"]["value"]
     # Every default driver has a value from the first pass (issue 13: no driver blind at start).
     assert [d["id"] for d in doc["drivers"] if d["state"] == "unknown"] == []
+    # The "why" line (issue 15): its parts are the active drivers' figures, as their panes show them, ranked.
+    explain = doc["explain"]
+    assert explain["head"] == f"BTC {btc['change_24h_pct']:+.2f}% 24h" and explain["text"].startswith(explain["head"])
+    active = {d["id"] for d in doc["drivers"] if d["state"] == "active"}
+    parts = explain["parts"]
+    assert parts and {p["driver"] for p in parts} <= active
+    assert all(p["phrase"] in explain["text"] and p["text"] in p["phrase"] and p["pane"] for p in parts)
+    scores = [p["distance"] for p in parts if p["distance"] is not None]
+    assert scores == sorted(scores, reverse=True) and all(s >= 1 for s in scores)  # past the threshold, best first
 
 
 def _closed_port() -> int:

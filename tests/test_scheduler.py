@@ -228,3 +228,29 @@ def test_a_feed_with_its_own_stale_after_keeps_it() -> None:
     assert derived.health.stale_after == 30.0  # 3 x 5 s, raised to the 30 s floor
     derived.set_stale_factor(8.0)
     assert derived.stale_after == derived.health.stale_after == 40.0
+
+
+async def test_a_snapshot_refetches_what_went_stale_during_its_pass() -> None:
+    """A one-pass snapshot that took longer than the ticker's freshness fetches the ticker again, not the rest."""
+    from tui.commands.snapshot import refetch_aged
+
+    clock = Clock()
+    calls: dict[str, int] = {"ticker": 0, "daily": 0}
+
+    def counting(name: str):
+        async def run() -> None:
+            calls[name] += 1
+            if name == "daily":
+                clock.now += 45.0  # the market's hundreds of pairs take 45 s on this link
+
+        return run
+
+    sched = Scheduler([Feed("ticker", "binance", 2.0, counting("ticker")),
+                       Feed("daily", "binance", 300.0, counting("daily"))], clock=clock)  # fmt: skip
+    await sched.run_once("ticker")
+    await sched.run_once("daily")
+    assert sched.feeds["ticker"].health.status(clock.now) == "stale"
+    assert await refetch_aged(sched) == ["ticker"]
+    assert calls == {"ticker": 2, "daily": 1}
+    assert {f.health.status(clock.now) for f in sched.feeds.values()} == {"live"}
+    assert await refetch_aged(sched) == []  # nothing aged: no request

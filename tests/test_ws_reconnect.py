@@ -269,8 +269,11 @@ async def test_emulated_streams_deliver_the_cascade_in_venue_formats(demo: tuple
     assert len(got["binance"]) <= len(b_rows)
     seconds = {(r.symbol, r.time // 1000) for r in got["binance"]}
     assert len(seconds) == len(got["binance"])
-    # OKX: contracts x ctVal give back the coins (to the 0.01-contract rounding).
-    o_rows = liq[(liq["exchange"] == "okx") & (liq["time"] >= start) & (liq["time"] < end)]
+    # OKX: contracts x ctVal give back the coins (to the 0.01-contract rounding). Compared over the span the
+    # stream delivered, as for Bybit: on a loaded machine it connects some virtual seconds after ``start``.
+    o_first = min(r.time for r in got["okx"])
+    o_last = max(r.time for r in got["okx"])
+    o_rows = liq[(liq["exchange"] == "okx") & (liq["time"] >= o_first) & (liq["time"] <= o_last)]
     assert abs(sum(r.notional_usd for r in got["okx"]) / (o_rows["qty"] * o_rows["price"]).sum() - 1) < 0.05
 
 

@@ -369,3 +369,25 @@ def _emulated(emulator: Emulator, mode: str, label: str, timeout: float, *, simu
 
     return Runtime(mode, label, http, emulator.clock.now_ms, simulated=simulated,
                    ws_opener=get_hub(emulator).opener(), recorded_tape=recorded)  # fmt: skip
+
+
+def load_history(path: Path) -> Any:
+    """The replay engine's dataset of ``path`` (a folder of history files or a recorder store), loaded as ``--replay``
+    loads it, for ``altpulse backtest``: the same files, the same parsers, nothing served. Raises ``UsageError``."""
+    from emulator.replay import load_replay_dataset
+
+    if not path.exists():
+        raise UsageError(f"--replay: {path} does not exist (a folder of files or a store)")
+    if path.is_file():
+        from emulator.replay_store import load_store_dataset
+        from store.base import StoreError
+
+        try:
+            dataset = load_store_dataset(path)
+        except StoreError as exc:
+            raise UsageError(f"--replay: {exc}") from None
+    else:
+        dataset = load_replay_dataset(path)
+    if dataset.start_ms is None:
+        raise UsageError(f"--replay {path}: no usable data files ({len(dataset.skipped_files)} skipped)")
+    return dataset

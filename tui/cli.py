@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sub_options(collect, "--config", "--coins", "--log-file", "--store")
     collect.add_argument("--seconds", type=float, default=0.0, metavar="S", help="stop after S seconds (0: never)")
     collect.add_argument("--alerts", action="store_true", default=False,
-                         help="also send the [[alerts]] rules' alerts and print them (= altpulse watch --record)")  # fmt: skip
+                         help="also send and print the [[alerts]] (= altpulse watch --record)")  # fmt: skip
     collect.add_argument("--json", action="store_true", default=False, help="with --alerts: print JSON lines")
     watch = sub.add_parser("watch", help="headless alerts: evaluate the drivers and [[alerts]] rules, send, print")
     group = watch.add_mutually_exclusive_group()
@@ -112,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     from tui.commands.watch import add_arguments as add_watch_arguments
 
     add_watch_arguments(watch)
+    backtest = sub.add_parser("backtest", help="the driver rules over history: flips, time active, forward returns")
+    backtest.add_argument("--replay", type=Path, metavar="PATH", required=True,
+                          help="history: a folder of replay files or a recorder store")  # fmt: skip
+    backtest.add_argument("--from", dest="start", metavar="ISO-TIME", default=None, help="first step (UTC)")
+    backtest.add_argument("--to", dest="end", metavar="ISO-TIME", default=None, help="last step (UTC)")
+    backtest.add_argument("--step", default="1h", metavar="WINDOW", help="evaluation step, e.g. 1h, 4h, 1d")
+    backtest.add_argument("--set", action="append", metavar="DRIVER.CONDITION=VALUE",
+                          help="override a threshold (condition: its metric or index); repeatable")  # fmt: skip
+    backtest.add_argument("--json", action="store_true", default=False, help="print JSON (altpulse.backtest/1)")
+    _sub_options(backtest, "--config", "--coins", "--log-file")
     store = sub.add_parser("store", help="what the recorder store holds, and exports of it")
     store.add_argument("--demo", action="store_true", default=argparse.SUPPRESS, help="the demo store")
     _sub_options(store, "--config", "--store")
@@ -221,6 +231,14 @@ def _main(argv: list[str]) -> int:
         from tui.commands.store_cli import run_store
 
         return run_store(config, args)
+    if args.command == "backtest":
+        from tui.commands.backtest import run_backtest_command
+        from tui.runtime.modes import UsageError
+
+        try:
+            return run_backtest_command(config, args)
+        except UsageError as exc:
+            raise CliError(f"altpulse: {exc}") from None
     if args.command == "doctor":
         from tui.commands.doctor import run_doctor
 

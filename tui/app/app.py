@@ -31,6 +31,7 @@ from tui.app.messages import FeedUpdated, FilterChanged
 from tui.runtime.config import Config
 from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
+from widgets.why_line import WhyLine
 
 if TYPE_CHECKING:
     from analytics.alerts import Alert
@@ -230,6 +231,8 @@ class AltpulseApp(App[None]):
             if spec.key == "drivers":
                 assert self.session is not None
                 self._announce(self.session.evaluate_drivers())
+                for why in self.screen.query(WhyLine):  # the "why" line reads the drivers just evaluated
+                    why.update_view(self.views.explain(now))
             setattr(pane, spec.slot, self.views.build(spec.key, now))
         self.screen.query_one(StatusBar).update_view(self.views.status(self.scheduler, now))
 

@@ -1,4 +1,5 @@
-"""The dashboard screen: six panes in a grid that adapts to the terminal's width, a mode banner and a status bar.
+"""The dashboard screen: six panes in a grid that adapts to the terminal's width, a mode banner, the "why" line
+and a status bar.
 
 Keys are declared here, on the screen that owns them, and listed by ``?``.
 """
@@ -21,6 +22,7 @@ from widgets.funding_pane import FundingPane
 from widgets.liquidations_pane import LiquidationsPane
 from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
+from widgets.why_line import WhyLine
 
 WIDE = 140
 MEDIUM = 100
@@ -51,6 +53,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(" starting… ", id="banner")
+        yield WhyLine(" ", id="why")  # what is driving the move (tui.views.explain), under the banner at every width
         with DashboardGrid(id="dashboard"):
             yield BtcPane()
             yield CvdPane()

@@ -87,6 +87,11 @@ unknown figures ``null``::
                               --alerts``), oldest first: each the ``altpulse.alert/1`` object (uid, id, kind, subject,
                               name, state, previous, value, threshold, time, mode, simulated, text, routes) with
                               ``deliveries``: [{route, status (sent|failed|skipped|pending), detail}]; [] in replay
+    explain.text              the dashboard's "why" line, every part: "BTC -4.99% 24h: long liquidations 55.4x
+                              normal, ..." (tui/views/explain.py); the head is null when BTC's price is not fresh
+    explain.parts[]           best-ranked first: {driver, figure (metric(window)), value, text (as its pane shows
+                              it), normal, distance (1.0 = as far from normal as the threshold, or a z-score; null:
+                              no honest scale), distance_basis, pane, phrase}; only active drivers' held figures
     sources.<feed>.provider / .status (live|stale|suspect|retrying|offline|unavailable|waiting) / .as_of (when
                               fetched) / .data_as_of (the newest figure's time; both on the market clock, the
                               replayed time in replay) / .detail (e.g. "stale 35d (data to 2025-10-17)") / .error
@@ -132,6 +137,7 @@ async def collect_snapshot(
         await scheduler.run_all_once(first)
         done = {*first, *listings}
         await scheduler.run_all_once([n for n in scheduler.feeds if n not in done])
+        await refetch_aged(scheduler)
         if listening:
             await asyncio.sleep(listen)
         doc = build_snapshot(session.views, scheduler)
@@ -141,6 +147,19 @@ async def collect_snapshot(
         return doc
     finally:
         await session.aclose()
+
+
+async def refetch_aged(scheduler: Any) -> list[str]:
+    """Fetch once more every feed whose last good fetch is older than its ``stale_after``; returns their names.
+
+    A long pass (hundreds of pairs on a slow link) can outlast the fastest feeds' freshness: the BTC ticker fetched
+    first would otherwise print as stale in a document that took a minute to gather."""
+    now = scheduler.clock()
+    feeds = scheduler.feeds.items()
+    aged = [n for n, f in feeds if f.health.as_of is not None and now - f.health.as_of > f.stale_after]
+    if aged:
+        await scheduler.run_all_once(aged)
+    return aged
 
 
 def _perp_cvd(views: Any) -> dict[str, Any]:
@@ -193,6 +212,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     from tui.views.common import iso, num
     from tui.views.drivers import snapshot_drivers
     from tui.views.etf import snapshot_etf
+    from tui.views.explain import snapshot_explain
     from tui.views.funding import snapshot_funding
     from tui.views.liquidations import snapshot_liquidations
     from tui.views.long_short import snapshot_long_short
@@ -263,6 +283,7 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     from tui.views.alerts import snapshot_alerts
 
     doc["alerts"] = snapshot_alerts(views.config, runtime)
+    doc["explain"] = snapshot_explain(views.explain(now))
     doc.update(snapshot_funding(views.figures, now))
     doc["long_short"] = snapshot_long_short(views.figures)
     doc["liquidations"] = snapshot_liquidations(views.figures, now)

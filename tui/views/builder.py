@@ -20,6 +20,7 @@ from records.viewmodels import (
     CvdView,
     DriversView,
     EtfView,
+    ExplainView,
     FundingView,
     LiquidationsView,
     LongShortView,
@@ -33,6 +34,7 @@ from tui.views.common import pane_status
 from tui.views.cvd import cvd_view
 from tui.views.drivers import DriverBook
 from tui.views.etf import etf_view
+from tui.views.explain import explain_view
 from tui.views.figures import Figures, StreamHealth
 from tui.views.funding import funding_view
 from tui.views.liquidations import liquidations_view
@@ -152,6 +154,10 @@ class ViewBuilder:
         """Re-evaluate every rule; returns the drivers that flipped between active and clear."""
         # "Since" is on the market's clock: a replay's drivers flip at the replayed time, not today's.
         return self.drivers_book.evaluate(self.metrics, pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC"))
+
+    def explain(self, now: float | None = None) -> ExplainView:
+        """The "why" line over the drivers as last evaluated (:meth:`evaluate_drivers`)."""
+        return explain_view(self.figures, self.drivers_book.states, now)
 
     def drivers(self, now: float | None = None) -> DriversView:
         unknown = sum(1 for s in self.drivers_book.states if s.state == "unknown")
