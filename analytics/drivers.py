@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 # before the console's first frame, and pandas would add a quarter of a second to it.
 
 __all__ = [
+    "COIN_METRICS",
     "KNOWN_METRICS",
     "MAX_WINDOW",
     "OPS",
@@ -51,11 +52,13 @@ __all__ = [
     "MetricValue",
     "Rule",
     "RuleError",
+    "day_window_problem",
     "evaluate",
     "format_metric",
     "parse_rules",
     "parse_window",
     "summary",
+    "window_span",
 ]
 
 Op = Literal["<", "<=", ">", ">="]
@@ -88,13 +91,22 @@ KNOWN_METRICS: dict[str, str] = {
     "fear_greed": "Crypto Fear & Greed index (0-100)",
     "spy_change": "SPY change over the window (percent)",
     "us2y_change": "US 2-year Treasury yield change over the window (percentage points)",
+    "long_liq": "USD of long positions liquidated within the window, every taped venue (USD)",
+    "short_liq": "USD of short positions liquidated within the window, every taped venue (USD)",
+}
+
+#: Metrics of one coin (``price(SOL)``, ``funding_8h(ETH)``): alert rules name the coin where a driver names a
+#: window (``analytics.alerts``); the checklist's rules take none (they are about the whole market).
+COIN_METRICS: dict[str, str] = {
+    "price": "a coin's last price in the quote asset (BTC: the Binance spot ticker; alts: their latest bar's close)",
+    "funding_8h": "a coin's funding rate, the median over the fresh venues, 8h-equivalent (fraction per 8h)",
 }
 
 # Metrics that are defined over a window; the others are point-in-time and take none.
 WINDOWED_METRICS: frozenset[str] = frozenset({
     "etf_net_flow_sum", "etf_min_daily_flow", "basket_cvd_change", "basket_buy_sell_ratio",
     "long_liq_vs_median", "btc_change", "oi_change", "smallcap_vs_largecap", "btc_dominance_change",
-    "stablecoin_share_change", "spy_change", "us2y_change",
+    "stablecoin_share_change", "spy_change", "us2y_change", "long_liq", "short_liq",
 })  # fmt: skip
 # ETF data is daily: their windows must be whole days (counted as trading days).
 _DAY_WINDOW_METRICS = frozenset({"etf_net_flow_sum", "etf_min_daily_flow"})
@@ -106,6 +118,7 @@ _METRIC_UNIT: dict[str, str] = {
     "funding_share_above_baseline": "share", "long_liq_vs_median": "multiple", "btc_change": "pct",
     "oi_change": "pct", "smallcap_vs_largecap": "pp", "btc_dominance_change": "pp",
     "stablecoin_share_change": "pp", "fear_greed": "index", "spy_change": "pct", "us2y_change": "pp",
+    "long_liq": "usd", "short_liq": "usd", "price": "price", "funding_8h": "rate",
 }  # fmt: skip
 
 MAX_WINDOW = dt.timedelta(days=3650)
@@ -134,6 +147,18 @@ def parse_window(s: str) -> pd.Timedelta:
     import pandas as pd
 
     return pd.Timedelta(_window_span(s))
+
+
+def window_span(s: str) -> dt.timedelta:
+    """:func:`parse_window` as a ``datetime.timedelta`` (no pandas: config validation runs before first paint)."""
+    return _window_span(s)
+
+
+def day_window_problem(metric: str, window: str) -> str | None:
+    """Why ``window`` does not suit ``metric`` (ETF metrics count whole trading days), or None."""
+    if metric in _DAY_WINDOW_METRICS and _window_span(window) % dt.timedelta(days=1):
+        return f"expected whole (trading) days for {metric}, e.g. '3d'"
+    return None
 
 
 def _window_span(s: str) -> dt.timedelta:
@@ -419,6 +444,8 @@ def format_metric(metric: str, value: float | None) -> str:
         return f"{value:+.2f}pt"
     if unit == "index":
         return f"{value:.0f}"
+    if unit == "price":
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6g}"
     if unit == "days":
         return f"{value:.0f}d"
     return f"{value:g}"

@@ -107,6 +107,13 @@ def _frame(tape: pd.DataFrame | LiquidationTape, since_ms: int) -> pd.DataFrame:
 # --- totals -------------------------------------------------------------------------------------------------
 
 
+def _window_ms(label: str) -> int:
+    """A window label beyond :data:`WINDOWS_MS` (``"90m"``, ``"2d"``: the alert rules' ``long_liq(2d)``) in ms."""
+    from analytics.drivers import window_span
+
+    return int(window_span(label).total_seconds() * 1000)
+
+
 def window_totals(
     tape: pd.DataFrame | LiquidationTape,
     now: int | pd.Timestamp,
@@ -131,7 +138,7 @@ def window_totals(
     age = now_ms - time
     rows = []
     for label in windows:
-        width = WINDOWS_MS[label]
+        width = WINDOWS_MS[label] if label in WINDOWS_MS else _window_ms(label)
         coverage = 1.0 if whole_record else (0.0 if since is None else min(max(now_ms - since, 0), width) / width)
         if holes and coverage > 0:
             coverage = max(0.0, coverage - _overlap_ms(holes, now_ms - width, now_ms) / width)

@@ -73,7 +73,7 @@ def test_known_metric_ids_are_exactly_the_documented_set() -> None:
         "etf_net_flow_sum", "etf_outflow_streak", "etf_min_daily_flow", "basket_cvd_change",
         "basket_buy_sell_ratio", "funding_median_8h", "funding_share_above_baseline", "long_liq_vs_median",
         "btc_change", "oi_change", "smallcap_vs_largecap", "btc_dominance_change", "stablecoin_share_change",
-        "fear_greed", "spy_change", "us2y_change",
+        "fear_greed", "spy_change", "us2y_change", "long_liq", "short_liq",
     }  # fmt: skip
     assert all(isinstance(text, str) and text for text in KNOWN_METRICS.values())
 

@@ -9,6 +9,7 @@ for tests and tools that inject faults or move its clock, never read by the runt
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from tui.runtime.recording import Recorder, Restored
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
+    from tui.views.alerts import Alerting
     from tui.views.builder import ViewBuilder
 
 
@@ -44,6 +46,8 @@ class Launch:
     #: The store to record into or to follow (None: the mode's default, :func:`tui.runtime.recording.store_path`).
     store: Path | None = None
     role: str = "console"  # "console" | "collector": what the store's session says wrote it
+    #: Evaluate the ``[[alerts]]`` rules and send them (None: a console does, a headless collector does not).
+    alerts: bool | None = None
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Session:
     restored_tape: Restored | None = None
     #: The store's tape, read in the boot thread (None: nothing recorded); consumed when the streams start.
     stored_tape: Any = None
+    #: The ``[[alerts]]`` rules, routes and log (None: this session sends no alerts, e.g. a plain collector).
+    alerting: Alerting | None = None
 
     def start_streams(self, on_update: Callable[[str], None] | None = None) -> list[LiquidationStream]:
         """Create the liquidation tape (restored from a recording where there is one) and its three streams, not
@@ -111,17 +117,29 @@ class Session:
         """Once a second (the app's tick, the collector's loop): hand new tape rows to the recorder."""
         if self.recorder is not None:
             self.recorder.tick()
+        if self.alerting is not None:
+            try:
+                self.alerting.tick()
+            except Exception:  # a rule bug must not stop the console or the recording; the log has it
+                logging.getLogger(__name__).exception("evaluating alert rules failed")
 
     def evaluate_drivers(self) -> list[Any]:
-        """Re-evaluate the drivers (returns the flips) and record every state change."""
+        """Re-evaluate the drivers (returns the flips), record every state change and run the flip alerts."""
         flips = self.views.evaluate_drivers()
         if self.recorder is not None:
             self.recorder.drivers(self.views.drivers_book.states)
+        if self.alerting is not None:
+            try:
+                self.alerting.on_drivers(self.views.drivers_book.states)
+            except Exception:
+                logging.getLogger(__name__).exception("evaluating alert rules failed")
         return flips
 
     async def aclose(self) -> None:
         for stream in self.streams:
             stream.stop()
+        if self.alerting is not None:
+            await self.alerting.router.aclose()
         if self.recorder is not None:
             self.recorder.close()
             self.recorder = None
@@ -163,7 +181,8 @@ def boot(config: Config, launch: Launch, on_update: Callable[[str], None] | None
         from tui.runtime.recording import read_tape
 
         return Session(config, runtime, state, scheduler, views, None, tail=tail,
-                       stored_tape=read_tape(reader, int(runtime.now_ms())))  # fmt: skip
+                       stored_tape=read_tape(reader, int(runtime.now_ms())),
+                       alerting=_alerting(config, launch, runtime, views))  # fmt: skip
     runtime, emulator = build_runtime(config, launch)
     feeds = build_feeds(config, runtime, state)
     recorder = None
@@ -196,8 +215,20 @@ def boot(config: Config, launch: Launch, on_update: Callable[[str], None] | None
     views = ViewBuilder(config, runtime, state, scheduler)
     if recorder is not None:
         views.recording_failed = lambda: recorder.writer.failed
+    alerting = _alerting(config, launch, runtime, views)
     return Session(config, runtime, state, scheduler, views, emulator, recorder=recorder, restored_feeds=restored,
-                   stored_tape=stored_tape)  # fmt: skip
+                   stored_tape=stored_tape, alerting=alerting)  # fmt: skip
+
+
+def _alerting(config: Config, launch: Launch, runtime: Runtime, views: ViewBuilder) -> Alerting | None:
+    """The session's alerting (see :attr:`Launch.alerts`); a frozen demo (tests, layout snapshots) keeps no log."""
+    if not (launch.alerts if launch.alerts is not None else launch.role == "console"):
+        return None
+    from tui.views.alerts import Alerting
+
+    alerting = Alerting(config, runtime, views.metrics, log_file=launch.now_ms is None)
+    views.alert_problem = lambda: alerting.problem
+    return alerting
 
 
 def _open_follow_store(config: Config, launch: Launch) -> Any:

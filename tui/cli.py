@@ -1,5 +1,5 @@
-"""``altpulse`` command line: the console (live, ``--demo`` or ``--replay DIR``), ``snapshot``, ``status`` and
-``doctor``.
+"""``altpulse`` command line: the console (live, ``--demo`` or ``--replay DIR``), ``snapshot``, ``status``,
+``doctor``, ``collect``, ``store`` and ``watch``.
 
 Errors in arguments or config print one clear line on stderr and exit 2; no traceback ever reaches the terminal
 (``--log-file`` keeps the details).
@@ -96,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="record the simulated market (into the demo store)")  # fmt: skip
     _sub_options(collect, "--config", "--coins", "--log-file", "--store")
     collect.add_argument("--seconds", type=float, default=0.0, metavar="S", help="stop after S seconds (0: never)")
+    collect.add_argument("--alerts", action="store_true", default=False,
+                         help="also send and print the [[alerts]] (= altpulse watch --record)")  # fmt: skip
+    collect.add_argument("--json", action="store_true", default=False, help="with --alerts: print JSON lines")
+    watch = sub.add_parser("watch", help="headless alerts: evaluate the drivers and [[alerts]] rules, send, print")
+    group = watch.add_mutually_exclusive_group()
+    group.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                       help="the simulated market (its clock x60 unless --speed)")  # fmt: skip
+    group.add_argument("--replay", metavar="PATH", type=Path, default=argparse.SUPPRESS,
+                       help="replayed history: a folder of files or a recorder store")  # fmt: skip
+    watch.add_argument("--at", metavar="ISO-TIME", default=argparse.SUPPRESS, help="replay: virtual time to start at")
+    watch.add_argument("--speed", dest="watch_speed", type=float, default=None, metavar="X",
+                       help="market clock speed (demo default 60, replay 1; a recording runs at 1)")  # fmt: skip
+    _sub_options(watch, "--config", "--coins", "--log-file", "--store")
+    from tui.commands.watch import add_arguments as add_watch_arguments
+
+    add_watch_arguments(watch)
     backtest = sub.add_parser("backtest", help="the driver rules over history: flips, time active, forward returns")
     backtest.add_argument("--replay", type=Path, metavar="PATH", required=True,
                           help="history: a folder of replay files or a recorder store")  # fmt: skip
@@ -195,10 +211,22 @@ def _main(argv: list[str]) -> int:
 
         return run_status(args, load_config=lambda: _load(args), resolve_mode=lambda: _mode(args))
     config = _load(args)
+    if args.command == "collect" and args.alerts:  # one process records and alerts: watch --record
+        from tui.commands.watch import run_watch
+
+        return run_watch(config, args, record=True)
     if args.command == "collect":
         from tui.commands.collect import run_collect
 
         return run_collect(config, args)
+    if args.command == "watch":
+        from tui.commands.watch import run_watch
+
+        _mode(args)  # the replay path and --at, checked like the console's
+        if args.watch_speed is not None and not 0 < args.watch_speed <= 10_000:
+            raise CliError(f"altpulse: --speed: expected a number in (0, 10000], got {args.watch_speed}")
+        args.speed = args.watch_speed
+        return run_watch(config, args)
     if args.command == "store":
         from tui.commands.store_cli import run_store
 

@@ -34,8 +34,10 @@ from widgets.status_bar import ModeBanner, StatusBar
 from widgets.why_line import WhyLine
 
 if TYPE_CHECKING:
+    from analytics.alerts import Alert
     from analytics.drivers import DriverState
     from tui.boot import Session
+    from tui.runtime.alert_routes import Route
     from tui.runtime.modes import Runtime
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
@@ -149,6 +151,8 @@ class AltpulseApp(App[None]):
         title = "Replay data" if self.mode == "replay" else "Recorder"
         for note in self.runtime.notes[:4]:
             self.notify(note, title=title, timeout=12)
+        if self.session.alerting is not None:
+            self.session.alerting.router.local = self._alert_local
         streams = self.session.start_streams(on_update=self._feed_updated)
         restored = self.session.restored_tape
         if restored is not None and restored.liquidations:
@@ -240,6 +244,24 @@ class AltpulseApp(App[None]):
                         title="Key driver changed", severity=severity, timeout=8)  # fmt: skip
         if flipped and self.config.general.bell:
             self.bell()
+
+    def _alert_local(self, alert: Alert, route: Route) -> tuple[str, str]:
+        """An alert's ``toast`` and ``bell`` routes. A driver flip has had its toast from :meth:`_announce` (as
+        before alerts existed), so it is not toasted twice."""
+        if route.type == "bell":
+            self.bell()
+            return "sent", "bell"
+        if alert.kind == "flip":
+            return "sent", "the checklist's flip toast"
+        self.notify(alert.text, title=f"Alert · {alert.rule}", severity="warning" if alert.state == "active"
+                    else "information", timeout=10)  # fmt: skip
+        return "sent", "toast"
+
+    def action_alerts(self) -> None:
+        """Open the alert log (the last alerts, what fired and where it was sent)."""
+        from tui.app.alerts_screen import AlertsScreen
+
+        self.push_screen(AlertsScreen(self.session.alerting if self.session is not None else None))
 
     def refresh_all_views(self) -> None:
         """Rebuild and repaint every pane now (the liquidations pane's repaint throttle included)."""

@@ -5,6 +5,9 @@ loop, the liquidation streams run, the tape's new rows and the drivers' state ch
 every second. Consoles started with ``altpulse --follow`` read the store instead of polling, so N of them on one
 host cost one set of API calls. A second collector on the same store is refused (the store's writer lock).
 SIGINT or SIGTERM stops it cleanly: pending rows are committed and the session is closed.
+
+``collect --alerts`` is ``altpulse watch --record`` (:mod:`tui.commands.watch`): the same loop also evaluates the
+``[[alerts]]`` rules and sends them, so one process per host records and alerts.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 EXIT_LOCKED = 2
 #: The drivers are evaluated this often (seconds) to record their state changes.
 DRIVERS_EVERY = 5.0
+#: On the way out, deliveries still under way (a webhook retrying) get this long before they are cancelled.
+ALERT_DRAIN_SECONDS = 5.0
 
 
 def run_collect(config: Any, args: Any) -> int:
@@ -39,7 +44,7 @@ def run_collect(config: Any, args: Any) -> int:
     for note in session.runtime.notes:
         print(f"altpulse collect: {note}", file=sys.stderr)
     try:
-        asyncio.run(_collect(session, float(getattr(args, "seconds", 0.0) or 0.0)))
+        asyncio.run(headless_loop(session, float(getattr(args, "seconds", 0.0) or 0.0)))
     finally:
         stats = session.recorder.writer.stats if session.recorder is not None else None
         failed = session.recorder.failed if session.recorder is not None else None
@@ -57,7 +62,9 @@ def _pid() -> int:
     return os.getpid()
 
 
-async def _collect(session: Any, seconds: float) -> None:
+async def headless_loop(session: Any, seconds: float) -> None:
+    """Run every feed and stream, tick the recorder (and the alerts) each second and the drivers every
+    :data:`DRIVERS_EVERY` s, until SIGINT/SIGTERM/SIGHUP or ``seconds`` (0: never)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -98,4 +105,7 @@ async def _collect(session: Any, seconds: float) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         session.tick()
+        if session.alerting is not None:  # the deliveries under way get a few seconds to finish
+            await session.alerting.router.drain(ALERT_DRAIN_SECONDS)
+            await session.alerting.router.aclose()
         await session.runtime.aclose()

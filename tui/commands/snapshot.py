@@ -83,6 +83,10 @@ unknown figures ``null``::
     drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail,
                               quality (what the figures rest on, e.g. the venues the cascade counts)}
     drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
+    alerts                    the last alerts this mode's log holds (sent by a console, ``watch`` or ``collect
+                              --alerts``), oldest first: each the ``altpulse.alert/1`` object (uid, id, kind, subject,
+                              name, state, previous, value, threshold, time, mode, simulated, text, routes) with
+                              ``deliveries``: [{route, status (sent|failed|skipped|pending), detail}]; [] in replay
     explain.text              the dashboard's "why" line, every part: "BTC -4.99% 24h: long liquidations 55.4x
                               normal, ..." (tui/views/explain.py); the head is null when BTC's price is not fresh
     explain.parts[]           best-ranked first: {driver, figure (metric(window)), value, text (as its pane shows
@@ -276,6 +280,9 @@ def build_snapshot(views: Any, scheduler: Any) -> dict[str, Any]:
     doc["etf"] = snapshot_etf(views.state)
     doc["macro"] = snapshot_macro(views.state, views.metrics)
     doc.update(snapshot_drivers(views.drivers_book))
+    from tui.views.alerts import snapshot_alerts
+
+    doc["alerts"] = snapshot_alerts(views.config, runtime)
     doc["explain"] = snapshot_explain(views.explain(now))
     doc.update(snapshot_funding(views.figures, now))
     doc["long_short"] = snapshot_long_short(views.figures)

@@ -18,11 +18,12 @@ type; ``[keys]`` is checked against :data:`tui.runtime.keys.ACTIONS` and ``[[dri
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 from tui.runtime.config_schema import (
     SCHEMA,
     SECTIONS,
+    Alerting,
     Cadence,
     Cvd,
     Funding,
@@ -43,6 +45,7 @@ from tui.runtime.config_schema import (
 __all__ = [
     "CHECKOUT_CONFIG",
     "SCHEMA",
+    "Alerting",
     "Cadence",
     "Config",
     "ConfigError",
@@ -58,6 +61,7 @@ __all__ = [
     "read_toml",
     "shipped_config_path",
     "user_config_path",
+    "validate_alerts",
     "validate_drivers",
 ]
 
@@ -87,12 +91,19 @@ class Config:
     sources: Sources
     liquidations: Liquidations
     store: Store
+    alerting: Alerting
     #: action id -> key name(s), only the remapped actions (read-only).
     keys: Mapping[str, str]
     drivers_raw: list[dict[str, Any]]
     drivers_file: str
     files: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: ``[[alerts]]`` and ``[[alert_routes]]`` as read, and the file each came from (a later file's array replaces
+    #: the whole list, like ``[[drivers]]``); validated by :func:`validate_alerts`.
+    alerts_raw: list[dict[str, Any]] = field(default_factory=list)
+    alerts_file: str = ""
+    alert_routes_raw: list[dict[str, Any]] = field(default_factory=list)
+    alert_routes_file: str = ""
 
     def with_overrides(self, section: str, **values: Any) -> Config:
         """A copy with some keys of ``section`` replaced, each value checked and converted as a file's would be.
@@ -157,7 +168,30 @@ def _where(path: str, text: str, section: str | None, key: str) -> str:
 
 
 def _unknown_section(where: str, section: str) -> str:
-    return f"{where}: unknown section [{section}] (expected one of: {', '.join([*SCHEMA, 'drivers'])})"
+    return f"{where}: unknown section [{section}] (expected one of: {', '.join([*SCHEMA, *ARRAYS])})"
+
+
+#: The arrays of tables a file may hold besides its sections (each replaces the earlier files' whole list).
+ARRAYS = ("drivers", "alerts", "alert_routes")
+
+
+def array_line(text: str, name: str, index: int, key: str) -> int | None:
+    """The line of ``key`` in the ``index``-th ``[[name]]`` table (its header's line when the key is not there)."""
+    count = -1
+    header: int | None = None
+    key_re = re.compile(rf"^\s*(\"{re.escape(key)}\"|{re.escape(key)})\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(r"^\s*\[", line):
+            if count == index:
+                break  # the next table: the key is not in this one
+            if re.match(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]", line):
+                count += 1
+                if count == index:
+                    header = number
+            continue
+        if count == index and key and key_re.match(line):
+            return number
+    return header
 
 
 # ----------------------------------------------------------------------------------------------- checking
@@ -200,15 +234,23 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def _merge_file(
-    values: dict[str, dict[str, Any]], raw: dict[str, Any], path: str, text: str, notes: list[str]
-) -> list[dict[str, Any]] | None:
+    values: dict[str, dict[str, Any]], raw: dict[str, Any], path: str, text: str, notes: list[str],
+    arrays: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]] | None:  # fmt: skip
     """Check and convert ``raw``'s values into ``values`` (section -> key -> value); returns its ``[[drivers]]``.
 
     A retired Binance futures stream URL (unrouted ``fstream.binance.com/ws/...``, which connects but has delivered
     no liquidation since 2026-04-23) is moved to the ``/market`` tier, with a line in ``notes`` naming file, line
-    and key, rather than left to fail silently."""
+    and key, rather than left to fail silently. ``[[alerts]]`` and ``[[alert_routes]]`` go into ``arrays``."""
+    arrays = {} if arrays is None else arrays
     drivers: list[dict[str, Any]] | None = None
     for section, table in raw.items():
+        if section in ("alerts", "alert_routes"):
+            if not isinstance(table, list) or not all(isinstance(t, dict) for t in table):
+                raise ConfigError(f"{_where(path, text, None, section)}: '{section}' must be an array of tables "
+                                  f"([[{section}]])")  # fmt: skip
+            arrays[section] = table
+            continue
         if section == "drivers":
             if not isinstance(table, list) or not all(isinstance(t, dict) for t in table):
                 raise ConfigError(f"{_where(path, text, None, 'drivers')}: 'drivers' must be an array of tables "
@@ -254,7 +296,9 @@ def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> 
     values: dict[str, dict[str, Any]] = {section: {} for section in SCHEMA}
     notes: list[str] = []
     raw, text = read_toml(shipped)
-    drivers = _merge_file(values, raw, str(shipped), text, notes)
+    arrays: dict[str, list[dict[str, Any]]] = {}
+    drivers = _merge_file(values, raw, str(shipped), text, notes, arrays)
+    alert_files = dict.fromkeys(arrays, str(shipped))
     _require_every_key(values, str(shipped), text)
     if drivers is None:
         raise ConfigError(f"{shipped}: the shipped config.toml sets no [[drivers]]")
@@ -271,15 +315,50 @@ def load_config(explicit: Path | None = None, *, use_user_file: bool = True) -> 
         candidates.append(explicit)
     for path in candidates:
         raw, text = read_toml(path)
-        found = _merge_file(values, raw, str(path), text, notes)
+        found_arrays: dict[str, list[dict[str, Any]]] = {}
+        found = _merge_file(values, raw, str(path), text, notes, found_arrays)
+        arrays.update(found_arrays)
+        alert_files.update(dict.fromkeys(found_arrays, str(path)))
         files.append(str(path))
         if found is not None:
             drivers, drivers_file = found, str(path)
     sections = {name: cls(**values[name]) for name, cls in SECTIONS.items()}
     config = Config(**sections, keys=MappingProxyType(values["keys"]), drivers_raw=drivers,
-                    drivers_file=drivers_file, files=tuple(files), notes=tuple(notes))  # fmt: skip
+                    drivers_file=drivers_file, files=tuple(files), notes=tuple(notes),
+                    alerts_raw=arrays.get("alerts", []), alerts_file=alert_files.get("alerts", ""),
+                    alert_routes_raw=arrays.get("alert_routes", []),
+                    alert_routes_file=alert_files.get("alert_routes", ""))  # fmt: skip
     validate_drivers(config)
+    validate_alerts(config)
     return config
+
+
+def validate_alerts(config: Config) -> None:
+    """``[[alert_routes]]``, ``[[alerts]]`` and ``[alerting] routes`` checked together (a rule names drivers and
+    routes); a problem is a ConfigError naming the file, the line and the key."""
+    from analytics.drivers import RuleError
+    from tui.runtime.alert_routes import alert_rules, parse_routes
+
+    try:
+        routes = parse_routes(config.alert_routes_raw, config.alert_routes_file, config.alerting)
+        alert_rules(config, routes)
+    except RuleError as exc:
+        raise ConfigError(_with_line(exc)) from None
+
+
+def _with_line(exc: Any) -> str:
+    """``file: alerts[2].when: ...`` as ``file:LINE: alerts[2].when: ...`` (the line found in the file)."""
+    match = re.match(r"^(alerts|alert_routes)\[(\d+)\](?:\.([A-Za-z0-9_]+))?", exc.path)
+    line = None
+    if match:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = Path(exc.file).read_text(encoding="utf-8")
+            line = array_line(text, match.group(1), int(match.group(2)), match.group(3) or "")
+    elif exc.path.startswith("alerting."):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            line = _line_of(Path(exc.file).read_text(encoding="utf-8"), "alerting", exc.path.split(".", 1)[1])
+    where = f"{exc.file}:{line}" if line else exc.file
+    return f"{where}: {exc.path}: {exc.expected}"
 
 
 def validate_drivers(config: Config) -> None:

@@ -209,6 +209,19 @@ class Store:
     max_mb: float = _key(_is_days, "megabytes (0: no bound)", float)
 
 
+@dataclass(frozen=True)
+class Alerting:
+    """``[alerting]``: the defaults of the ``[[alerts]]`` rules and their routes (:mod:`tui.runtime.alert_routes`)."""
+
+    routes: tuple[str, ...] = _key(_is_str_list, 'a list of route names, e.g. ["toast", "phone"]', tuple)
+    cooldown: float = _key(_is_days, "seconds (a number >= 0)", float)
+    every: float = _seconds()
+    command_timeout: float = _seconds()
+    webhook_timeout: float = _seconds()
+    webhook_retries: int = _key(lambda v: _is_int(v) and v >= 0, "a whole number >= 0")
+    log: str = _key(_is_str, 'a file path, or "" for the user data dir')
+
+
 #: TOML table -> its section class, in config.toml's order.
 SECTIONS: dict[str, type[Any]] = {
     "general": General,
@@ -218,6 +231,7 @@ SECTIONS: dict[str, type[Any]] = {
     "sources": Sources,
     "liquidations": Liquidations,
     "store": Store,
+    "alerting": Alerting,
 }
 
 #: section -> key -> spec, read off the section classes. ``[keys]`` declares no keys of its own: its actions are

@@ -70,6 +70,8 @@ class ViewBuilder:
         self.coin_filter = ""
         #: Why the recorder stopped, when it did (None: recording, or not recording at all); set by tui.boot.
         self.recording_failed: Callable[[], str | None] | None = None
+        #: What the alert routes' last failure was (None: all well); set by tui.boot when the session alerts.
+        self.alert_problem: Callable[[], str | None] | None = None
         self._last_status: dict[str, str] = {}
         self._builders: dict[str, Callable[[float], Any]] = {
             "btc": self.btc, "cvd": self.cvd, "funding": self.funding, "liquidations": self.liquidations,
@@ -178,5 +180,8 @@ class ViewBuilder:
             stamp = pd.Timestamp(self.runtime.now_ms(), unit="ms", tz="UTC")
             market = f"market time {stamp:%Y-%m-%d %H:%M} UTC"
         failed = self.recording_failed() if self.recording_failed is not None else None
-        return StatusView(self.runtime.label, self.runtime.simulated, lines, scheduler.paused, market,
-                          f"recording off: {failed}" if failed and not failed.startswith("recording") else failed or "")
+        note = f"recording off: {failed}" if failed and not failed.startswith("recording") else failed or ""
+        alerts = self.alert_problem() if self.alert_problem is not None else None
+        if alerts:
+            note = f"{note} · {alerts}" if note else alerts
+        return StatusView(self.runtime.label, self.runtime.simulated, lines, scheduler.paused, market, note)

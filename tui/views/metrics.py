@@ -72,6 +72,8 @@ class Metrics:
             "fear_greed": self._fear_greed,
             "spy_change": self._spy,
             "us2y_change": self._us2y,
+            "long_liq": lambda w: self._liq_usd(w, "long_usd"),
+            "short_liq": lambda w: self._liq_usd(w, "short_usd"),
         }
 
     def get(self, metric: str, window: str | None) -> MetricValue:
@@ -174,6 +176,47 @@ class Metrics:
         value = num(total_oi_change(history, parse_window(window or "24h")))
         note = "" if value is not None else "open-interest history shorter than the window"
         return MetricValue(value, _ts(history["time"].max()), note=note)
+
+    def _liq_usd(self, window: str | None, column: str) -> MetricValue:
+        """USD liquidated on one side within the window (a labelled lower bound while the tape covers only part
+        of it; unknown, never 0, when it covers none)."""
+        from analytics.liquidations import window_totals
+
+        tape = self.state.liq_tape
+        if tape is None:
+            return MetricValue(None, None, note="no liquidation tape")
+        label = window or "1h"
+        now_ms = self.figures.runtime.now_ms()
+        totals = window_totals(tape, now_ms, windows=(label,))
+        coverage = num(totals.at[label, "coverage"]) or 0.0
+        quality = "" if coverage >= 1 else f"lower bound: the tape covers {coverage:.0%} of the window"
+        return MetricValue(num(totals.at[label, column]), pd.Timestamp(now_ms, unit="ms", tz="UTC"), quality=quality)
+
+    def coin(self, metric: str, coin: str) -> MetricValue:
+        """A coin's ``price`` (BTC: the spot ticker; a basket coin: its latest hourly close) or ``funding_8h`` (its
+        median rate over the fresh venues), stale when the feed behind it is not fresh."""
+        coin = coin.upper()
+        if metric == "funding_8h":
+            fresh = self.figures.fresh_venues() & set(self.state.derivs)
+            if not fresh:
+                return MetricValue(None, None, note="no fresh funding data")
+            medians = self.figures.funding(fresh).per_coin_median
+            value = num(medians.get(coin)) if coin in medians.index else None
+            note = "" if value is not None else f"no funding for {coin}"
+            return MetricValue(value, pd.Timestamp.now(tz="UTC"), note=note)
+        price: MetricValue | None = None
+        if coin == "BTC":
+            ticker, feed = self.state.btc_ticker, "btc_ticker"
+            price = MetricValue(num(ticker.last), _ts(ticker.close_time)) if ticker is not None else None
+        else:
+            bars, feed = self.state.alt_hourly.get(coin), "cvd_hourly"
+            price = MetricValue(num(bars["close"].iloc[-1]), None) if bars is not None and len(bars) else None
+        if price is None:
+            return MetricValue(None, None, note=f"no {coin} price (BTC and the basket coins have one)")
+        health = self.figures.health_map().get(feed)
+        if health is not None and not health.is_fresh(time.time()):
+            return replace(price, stale=True, note="price feed not fresh")
+        return price
 
     # -- price and macro ------------------------------------------------------------------------------------
     def _btc_change(self, window: str | None) -> MetricValue:
