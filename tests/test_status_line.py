@@ -565,7 +565,9 @@ def test_status_bad_arguments(argv: list[str], no_feeds: list[str], capsys: pyte
 def test_status_demo_end_to_end(_isolated_cache: Path) -> None:
     """The real command on the simulated market: one line, exit 0, SIM and BTC; the second call reads the cache."""
     env = {**os.environ, "XDG_CACHE_HOME": str(_isolated_cache), "NO_COLOR": "1"}
-    cmd = [sys.executable, "-m", "tui.cli", "status", "--demo", "--format", "plain"]
+    # The pass's own bound raised from the 20 s default: the demo builds and serves its whole market in-process,
+    # which on a loaded 2-CPU machine takes longer than a status bar should wait (that bound is tested above).
+    cmd = [sys.executable, "-m", "tui.cli", "status", "--demo", "--format", "plain", "--timeout", "100"]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""
