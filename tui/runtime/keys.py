@@ -26,6 +26,7 @@ ACTIONS: dict[str, tuple[str, str, str, bool]] = {
     "export": ("ctrl+s", "export", "Export", False),
     "copy_row": ("y", "copy(False)", "Copy row", False),
     "copy_table": ("Y", "copy(True)", "Copy table", False),
+    "timeline": ("d", "app.timeline", "Drivers timeline", False),
     "help": ("question_mark", "app.help", "Keys", True),
     "quit": ("q", "app.quit", "Quit", True),
 }

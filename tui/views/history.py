@@ -363,13 +363,20 @@ class HistoryMetrics:
         tape = self.dataset.liquidations
         if tape is None or not len(tape):
             return self._unknown(NOT_REPLAYED[metric])
+        # Only long liquidations count (numerator and median alike), so the short rows are left out once here
+        # rather than masked at every step; their notional is computed once too.
+        every = tape["time"].to_numpy(np.int64)
+        first, last = int(every.min()), int(every.max())  # what was recorded, whichever side
+        longs = tape[tape["side"].to_numpy() == "long"]
+        tape = longs.assign(notional_usd=longs["qty"].to_numpy(float) * longs["price"].to_numpy(float))
         tape = tape.sort_values("time", kind="stable")
+        if not len(tape):
+            return self._unknown("no long liquidation in the history's tape")
         times = tape["time"].to_numpy(np.int64)
         lookback = parse_window(window or "30d")
         lookback_ms = int(lookback / pd.Timedelta(milliseconds=1))
         obs, closes, _ = bar_closes(self.dataset.spot_klines.get("BTCUSDT", {}), HOUR_MS)
         btc = pd.Series(closes, index=pd.DatetimeIndex(pd.to_datetime(obs, unit="ms", utc=True)))
-        first, last = int(times[0]), int(times[-1])
         out: list[MetricValue | None] = []
         for step in self.steps_ms.tolist():
             if step < first:
@@ -403,7 +410,7 @@ class HistoryMetrics:
             if hi == 0 or step - span_ms < int(times[0]):
                 out.append(MetricValue(None, None, note="open-interest history shorter than the window"))
                 continue
-            lo = int(np.searchsorted(times, step - span_ms - 6 * HOUR_MS, side="left"))
+            lo = int(np.searchsorted(times, step - span_ms - 2 * HOUR_MS, side="left"))
             value = total_oi_change(history.iloc[lo:hi], span, end=step)
             stale = step - int(times[hi - 1]) > 6 * HOUR_MS
             out.append(MetricValue(finite_or_none(value), self._stamp(int(times[hi - 1])), stale=stale,
