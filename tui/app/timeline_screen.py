@@ -109,7 +109,7 @@ class TimelineScreen(Screen[None]):
         self.app.call_from_thread(self._computed, span, history)
 
     def _computed(self, span: str, history: TimelineHistory) -> None:
-        if span != self.span:  # a newer span was asked for meanwhile
+        if span != self.span or not self.is_attached:  # a newer span was asked for meanwhile, or the screen left
             return
         self.history = history
         self.redraw()
@@ -120,6 +120,8 @@ class TimelineScreen(Screen[None]):
         return max(20, (strip.content_size.width or self.size.width - 2))
 
     def _show_message(self, text: str) -> None:
+        if not self.is_attached:
+            return
         self.view = TimelineView(message=text)
         self.query_one(TimelineStrip).update_view(self.view)
 
