@@ -36,7 +36,25 @@ from analytics.drivers import DriverState, MetricValue, Rule, evaluate
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DriverRun", "flips_to_active", "forward_returns", "run_rules", "summarise"]
+__all__ = ["DriverRun", "evaluate_steps", "flips_to_active", "forward_returns", "run_rules", "summarise"]
+
+
+def evaluate_steps(
+    rules: Iterable[Rule],
+    steps: Sequence[pd.Timestamp],
+    lookup_at: Callable[[int], Callable[[str, str | None], MetricValue | None]],
+) -> list[list[DriverState]]:
+    """Every enabled rule's :class:`DriverState` at every step (values, thresholds, since), ``evaluate`` once per
+    step with the previous step's states passed on, as the console passes them from tick to tick. ``lookup_at(i)``
+    is the metric lookup at step ``i`` (data up to ``steps[i]`` only)."""
+    rules = [r for r in rules if r.enabled]
+    out: list[list[DriverState]] = []
+    previous: dict[str, DriverState] = {}
+    for i, now in enumerate(steps):
+        states = evaluate(rules, lookup_at(i), previous, now)
+        out.append(states)
+        previous = {s.id: s for s in states}
+    return out
 
 
 def run_rules(
@@ -44,16 +62,12 @@ def run_rules(
     steps: Sequence[pd.Timestamp],
     lookup_at: Callable[[int], Callable[[str, str | None], MetricValue | None]],
 ) -> dict[str, list[str]]:
-    """Each enabled rule's state (active / clear / unknown) at every step: ``evaluate`` once per step, the previous
-    step's states passed on. ``lookup_at(i)`` is the metric lookup at step ``i`` (data up to ``steps[i]`` only)."""
+    """Each enabled rule's state (active / clear / unknown) at every step (:func:`evaluate_steps`)."""
     rules = [r for r in rules if r.enabled]
     out: dict[str, list[str]] = {r.id: [] for r in rules}
-    previous: dict[str, DriverState] = {}
-    for i, now in enumerate(steps):
-        states = evaluate(rules, lookup_at(i), previous, now)
+    for states in evaluate_steps(rules, steps, lookup_at):
         for state in states:
             out[state.id].append(state.state)
-        previous = {s.id: s for s in states}
     return out
 
 

@@ -406,3 +406,61 @@ class CoinView:
     liq_short_usd: float | None = None
     liq_count: int = 0
     liq_note: str = ""
+
+
+# -- the drivers timeline ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimelineRow:
+    """One driver over the history: ``cells`` has a state letter per period (``a`` active, ``c`` clear, ``u``
+    unknown); ``note`` is set when the history cannot evaluate it at all ("unknown: no liquidation tape ...")."""
+
+    id: str
+    name: str
+    cells: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """The drivers timeline: a row per driver of one state cell per period, the periods' UTC dates (``axis``:
+    cell index and label), BTC's close and the basket's CVD at each period's end (None: unknown), the cursor's
+    period. ``message`` replaces everything while the series are computed (or when they could not be)."""
+
+    title: str = ""
+    rows: tuple[TimelineRow, ...] = ()
+    label_width: int = 14
+    axis: tuple[tuple[int, str], ...] = ()
+    btc: tuple[float | None, ...] = ()
+    cvd: tuple[float | None, ...] = ()
+    btc_label: str = ""
+    cvd_label: str = ""
+    cursor: int = 0
+    cursor_label: str = ""
+    legend: str = ""
+    rule: str = ""  # how a cell aggregates its steps
+    message: str = ""
+
+    @property
+    def cells(self) -> int:
+        return len(self.rows[0].cells) if self.rows else 0
+
+
+@dataclass(frozen=True)
+class TimelineDetailRow:
+    """A driver in one period: its state over the period (what the cell shows), its share of the period active,
+    and its state, first value and threshold at the period's end with every condition (``detail``)."""
+
+    name: str
+    state: str  # the cell's: active | clear | unknown
+    active_share: float  # the share of the period's steps at which it was active (0..1)
+    state_at_end: str
+    value: str
+    threshold: str
+    detail: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineDetail:
+    title: str
+    rows: tuple[TimelineDetailRow, ...] = ()

@@ -81,3 +81,19 @@ def test_help_panel(snap_compare) -> None:
         await pilot.pause(0.5)
 
     assert snap_compare(demo_app(), terminal_size=(160, 45), run_before=run_before)
+
+
+def test_drivers_timeline(snap_compare) -> None:
+    """The drivers timeline (``d``) on the demo's history at 80x24, cursor one period back, its values open."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("d")
+        for _ in range(1800):
+            await pilot.pause(0.1)
+            if getattr(pilot.app.screen, "history", None) is not None:
+                break
+        await pilot.press("left")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)

@@ -391,3 +391,26 @@ def load_history(path: Path) -> Any:
     if dataset.start_ms is None:
         raise UsageError(f"--replay {path}: no usable data files ({len(dataset.skipped_files)} skipped)")
     return dataset
+
+
+def timeline_history(session: Session) -> tuple[Any, int, str]:
+    """The history the drivers timeline reads: (dataset, the market clock's now in ms, what it is).
+
+    Demo and replay: the dataset the emulator serves (the demo's simulated market, the replay files or store),
+    the same frames :func:`load_history` returns; the timeline cuts it at now (the demo's market runs a day past
+    it). Live and follow: the recorder's store, loaded as ``--replay STORE`` loads it. Raises ``UsageError`` when
+    there is none (``--no-record``). Slow (a store is read whole): call it from a thread."""
+    now = int(session.runtime.now_ms())
+    if session.emulator is not None:
+        dataset = session.emulator.dataset
+        name = Path(str(dataset.name).removeprefix("replay:")).name
+        label = "the demo's simulated history" if session.runtime.mode == "demo" else f"replay {name}"
+        return dataset, now, label
+    store = session.recorder.store if session.recorder is not None else None
+    if store is None and session.tail is not None:
+        store = session.tail.store
+    if store is None:
+        raise UsageError("no history to show: this console records nothing (--no-record, or the store refused); "
+                         "run altpulse --demo, --replay DIR, or record first")  # fmt: skip
+    path = Path(store.path)
+    return load_history(path), now, f"the store {path.name}"

@@ -309,6 +309,13 @@ class AltpulseApp(App[None]):
             self.scheduler.refresh_now()
             self.notify("Refreshing all feeds", timeout=2)
 
+    def action_timeline(self) -> None:
+        """The drivers timeline over the history the console has (:mod:`tui.app.timeline_screen`)."""
+        from tui.app.timeline_screen import TimelineScreen
+
+        if not isinstance(self.screen, TimelineScreen):
+            self.push_screen(TimelineScreen())
+
     def action_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()

@@ -27,6 +27,7 @@ ACTIONS: dict[str, tuple[str, str, str, bool]] = {
     "copy_row": ("y", "copy(False)", "Copy row", False),
     "copy_table": ("Y", "copy(True)", "Copy table", False),
     "alerts": ("a", "app.alerts", "Alert log", False),
+    "timeline": ("d", "app.timeline", "Drivers timeline", False),
     "help": ("question_mark", "app.help", "Keys", True),
     "quit": ("q", "app.quit", "Quit", True),
 }
