@@ -17,7 +17,7 @@ from types import ModuleType
 from emulator.clock import VirtualClock
 from emulator.core import Emulator
 from emulator.dataset import MarketDataset
-from emulator.demo_spot import DEMO_SEED, simulate_spot
+from emulator.demo_spot import DEMO_SEED, compact_history, simulate_spot
 from emulator.scenario import MINUTE, Scenario
 
 #: Optional fillers, each a module of ``emulator`` exposing ``fill(dataset, scenario) -> None``.
@@ -59,6 +59,8 @@ def build_demo_dataset(now_ms: int | None = None, seed: int = DEMO_SEED) -> Mark
         module = _optional_module(name)
         if module is not None:
             module.fill(dataset, scenario)
+    # Every filler has read the basket's hourly history: keep it as daily bars but for the last weeks.
+    compact_history(dataset.spot_klines, scenario)
     return dataset
 
 
