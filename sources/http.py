@@ -136,7 +136,7 @@ PUBLISHED_LIMITS: dict[str, PublishedLimit] = {
                                           "allMids, ...), fundingHistory +1 per 20 items"),
     # alternative.me, CoinGecko without a key ("IP-based rate limiting", no figure), Farside, Yahoo, Stooq, FRED's
     # graph CSV and DefiLlama publish no limit: their budgets are our own polite rates (one or two calls at start).
-}
+}  # fmt: skip
 #: The host whose budget a provider's requests get when they go to a local address (an emulator on 127.0.0.1
 #: stands in for the real host and is budgeted like it): provider -> (path prefix, host), first match wins.
 PROVIDER_HOSTS: dict[str, tuple[tuple[str, str], ...]] = {

@@ -162,8 +162,8 @@ def test_startup_fits_in_one_window_of_every_published_limit(startup: Startup) -
     for key, value in sorted(spent.items()):
         published = PUBLISHED_LIMITS.get(key)
         requests = sum(1 for s in startup.sent if budget_host(s.host, s.provider, s.path, DEFAULT_BUDGETS) == key)
-        limit = "no published limit" if published is None else (
-            f"{published.limit:g} {published.unit} / {published.window_s:g} s ({value / published.limit:.1%})")
+        share = f"{published.limit:g} {published.unit} / {published.window_s:g} s" if published else ""
+        limit = f"{share} ({value / published.limit:.1%})" if published else "no published limit"
         budget = DEFAULT_BUDGETS.get(key)
         rows.append(f"{key:<44} {requests or '':>5} {value:>7g}  {limit}"
                     + (f"  budget {budget[0]:g}/{budget[1]:g} s" if budget else ""))  # fmt: skip
