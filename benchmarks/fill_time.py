@@ -65,6 +65,7 @@ async def measure(config_path: Path, timeout: float, t_launch: float) -> tuple[d
     app = AltpulseApp(config, "live", record=False)
     t_app = time.monotonic() - t_launch
     delivered_at: dict[str, float] = {}  # spec key -> wall time when all its feeds had delivered
+    first_delivery: dict[str, float] = {}  # feed -> seconds from launch to its first delivery
     filled: dict[str, float | None] = dict.fromkeys(PANE_ORDER)
     async with app.run_test(size=(160, 45)) as pilot:
         deadline = time.monotonic() + timeout
@@ -73,6 +74,9 @@ async def measure(config_path: Path, timeout: float, t_launch: float) -> tuple[d
             if app.scheduler is None or app.state is None:
                 continue
             now_wall = time.time()
+            for name, feed_ in app.scheduler.feeds.items():
+                if name not in first_delivery and feed_.health.as_of is not None:
+                    first_delivery[name] = time.monotonic() - t_launch
             done: dict[str, bool] = {}
             for spec in PANES:
                 if spec.key not in delivered_at:
@@ -95,6 +99,8 @@ async def measure(config_path: Path, timeout: float, t_launch: float) -> tuple[d
         failed = {name: f.health.error for name, f in feeds if f.health.error}
         if failed:
             print(f"  feeds that failed: {failed}", flush=True)
+        slowest = sorted(first_delivery.items(), key=lambda item: -item[1])[:5]
+        print("  slowest first deliveries: " + ", ".join(f"{n} {t:.1f} s" for n, t in slowest), flush=True)
     return filled, t_app
 
 
