@@ -17,7 +17,7 @@ from types import ModuleType
 from emulator.clock import VirtualClock
 from emulator.core import Emulator
 from emulator.dataset import MarketDataset
-from emulator.demo_spot import DEMO_SEED, simulate_spot
+from emulator.demo_spot import DEMO_SEED, compact_history, simulate_spot
 from emulator.scenario import MINUTE, Scenario
 
 #: Optional fillers, each a module of ``emulator`` exposing ``fill(dataset, scenario) -> None``.
@@ -59,6 +59,18 @@ def build_demo_dataset(now_ms: int | None = None, seed: int = DEMO_SEED) -> Mark
         module = _optional_module(name)
         if module is not None:
             module.fill(dataset, scenario)
+    # Every filler has read the basket's hourly history: keep it as daily bars but for the last weeks.
+    compact_history(dataset.spot_klines, scenario)
+    # Funding and OI grouped by venue and coin, in time order, with the names as categories: the routes then read each
+    # coin's series as views of these frames (emulator.perp_market) instead of copies, and ~600k rows carry no text.
+    for name in ("funding", "open_interest"):
+        frame = getattr(dataset, name)
+        if frame is not None and len(frame):
+            setattr(dataset, name, None)  # one copy at a time: the build's peak memory is the demo's peak
+            frame = frame.astype({"exchange": "category", "coin": "category"})
+            frame = frame.sort_values(["exchange", "coin", "time"], kind="stable", ignore_index=True)
+            setattr(dataset, name, frame)
+        del frame
     return dataset
 
 

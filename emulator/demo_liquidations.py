@@ -194,13 +194,18 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
         return
     time = np.concatenate([p["time"] for p in parts])
     order = np.argsort(time, kind="stable")
-    sides = np.array(["short", "long"], dtype=object)
+    # Categorical names: 230k rows of three text columns would otherwise be ~17 MB of pointers and strings.
+    coin_names = sorted({str(p["coin"][0]) for p in parts if len(p["coin"])})
+    index = {name: i for i, name in enumerate(coin_names)}
+    codes = [np.full(len(p["coin"]), index[str(p["coin"][0])] if len(p["coin"]) else 0, np.int16) for p in parts]
+    venue = np.concatenate([p["venue"] for p in parts])[order]
+    side = np.concatenate([p["long"] for p in parts]).astype(np.int8)[order]
     dataset.liquidations = pd.DataFrame(
         {
             "time": time[order],
-            "exchange": VENUES[np.concatenate([p["venue"] for p in parts])[order]],
-            "coin": np.concatenate([p["coin"] for p in parts])[order],
-            "side": sides[np.concatenate([p["long"] for p in parts]).astype(np.int64)[order]],
+            "exchange": pd.Categorical.from_codes(venue, pd.Index([str(v) for v in VENUES])),
+            "coin": pd.Categorical.from_codes(np.concatenate(codes)[order], pd.Index(coin_names)),
+            "side": pd.Categorical.from_codes(side, pd.Index(["short", "long"])),
             "qty": np.concatenate([p["qty"] for p in parts])[order],
             "price": np.concatenate([p["price"] for p in parts])[order],
         },

@@ -427,6 +427,41 @@ def _frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(typed, copy=False)
 
 
+#: Hourly bars of the basket are kept for this many days before the anchor once the demo is built; older history is
+#: kept as daily bars (:func:`compact_history`). It covers the console's hourly requests (``cvd.hourly_days``, 30 by
+#: default) and the 35 days of liquidation tape with room to spare.
+HOURLY_KEEP_DAYS = 40
+
+
+def compact_history(markets: dict[str, dict[int, pd.DataFrame]], scenario: Scenario) -> None:
+    """Roll each hourly frame's bars older than :data:`HOURLY_KEEP_DAYS` before the anchor up into a daily frame.
+
+    The demo's hourly history is ~23 months x 24 bars per coin (about 28 MB for the basket), yet the console asks
+    for daily bars over it and hourly bars only for recent days. The roll-up is :func:`emulator.klines.aggregate`,
+    the very function the klines route answers a ``1d`` request with, over the same rows in the same order, so a
+    daily answer is bit for bit what it was; the cut is on a UTC day, so no day is split between the frames.
+    A request at a finer interval than daily over the compacted span gets the bars that exist (hourly from the
+    cut on), as Binance answers a ``startTime`` before a pair's data. Call it once every filler has read the
+    hourly frames (:func:`emulator.demo.build_demo_dataset` does); frames that already have daily bars (the long
+    tail) are left as they are.
+    """
+    from emulator.klines import aggregate
+
+    cut = (scenario.anchor_ms - HOURLY_KEEP_DAYS * DAY) // DAY * DAY
+    for frames in markets.values():
+        hourly = frames.get(HOUR)
+        if hourly is None or DAY in frames or not len(hourly):
+            continue
+        times = hourly["open_time"].to_numpy(np.int64)
+        split = int(np.searchsorted(times, cut, side="left"))
+        if split == 0:
+            continue
+        daily = aggregate(hourly.iloc[:split], DAY, HOUR)
+        frames[DAY] = _frame({k: daily[k].to_numpy() for k in KLINE_COLUMNS})
+        # Copies: a view would keep the whole history's arrays alive behind the recent bars.
+        frames[HOUR] = _frame({k: hourly[k].to_numpy()[split:].copy() for k in KLINE_COLUMNS})
+
+
 # The story's shape, shared with the long tail's coarser simulation (emulator.demo_tail).
 btc_trend = _btc_trend
 crash_shape = _crash_shape

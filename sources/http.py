@@ -91,6 +91,52 @@ DEFAULT_BUDGETS.update({
     "eea.okx.com": DEFAULT_BUDGETS["www.okx.com"], "us.okx.com": DEFAULT_BUDGETS["www.okx.com"],
 })  # fmt: skip
 DEFAULT_BUDGET = (60.0, 60.0)
+
+
+@dataclass(frozen=True)
+class PublishedLimit:
+    """A provider's published request limit per IP: ``limit`` units (Binance or Hyperliquid weight, else requests)
+    per ``window_s`` seconds, and where it is published. The budgets above stay below these."""
+
+    limit: float
+    window_s: float
+    unit: str  # "weight" | "requests"
+    source: str
+
+
+#: The published limits behind :data:`DEFAULT_BUDGETS`, keyed like it (a host, ``host#group`` for an endpoint group
+#: with a limit of its own, ``host/path`` for a per-endpoint limit). A provider that publishes no figure has none
+#: here: its budget is our own guess of a polite rate. ``tests/test_startup_budget.py`` checks every budget against
+#: these and counts what a console's start-up spends of each.
+PUBLISHED_LIMITS: dict[str, PublishedLimit] = {
+    "data-api.binance.vision": PublishedLimit(6000, 60, "weight", "Binance spot REST 'Limits': REQUEST_WEIGHT 6000 "
+                                              "per minute per IP (exchangeInfo rateLimits; the market-data mirror "
+                                              "shares the weights)"),
+    "api.binance.com": PublishedLimit(6000, 60, "weight", "Binance spot REST 'Limits': REQUEST_WEIGHT 6000/min/IP"),
+    "fapi.binance.com": PublishedLimit(2400, 60, "weight", "Binance USD-M 'General info': REQUEST_WEIGHT 2400/min/IP "
+                                       "(exchangeInfo rateLimits)"),
+    "fapi.binance.com#funding": PublishedLimit(500, 300, "requests", "Binance USD-M fundingRate/fundingInfo: 500 "
+                                               "requests / 5 min / IP, shared"),
+    "fapi.binance.com#data": PublishedLimit(1000, 300, "requests", "Binance USD-M /futures/data/*: IP rate limit 1000 "
+                                            "requests / 5 min, weight 0"),
+    "api.bybit.com": PublishedLimit(600, 5, "requests", "Bybit V5 'Rate Limit Rules': 600 requests within a 5-second "
+                                    "window per IP (403 'access too frequent', 10 min ban)"),
+    # OKX limits each endpoint on its own; 20 / 2 s is the highest of the public ones altpulse calls, so the host is
+    # held to it as a whole (stricter) and the endpoints with a lower figure are listed beside it.
+    "www.okx.com": PublishedLimit(20, 2, "requests", "OKX v5 public data endpoints: at most 20 requests / 2 s each "
+                                  "(per IP; docs-v5 copies 2026-06/07, docs/providers.md)"),
+    "www.okx.com/api/v5/public/funding-rate": PublishedLimit(10, 2, "requests", "OKX v5 Get funding rate: 10 / 2 s "
+                                                             "(IP + instrument ID)"),
+    "www.okx.com/api/v5/public/open-interest": PublishedLimit(20, 2, "requests", "OKX v5 Get open interest: 20 / 2 s "
+                                                              "(IP + instrument ID)"),
+    "www.okx.com/api/v5/public/instruments": PublishedLimit(20, 2, "requests", "OKX v5 Get instruments: 20 / 2 s "
+                                                            "(IP + instType)"),
+    "api.hyperliquid.xyz": PublishedLimit(1200, 60, "weight", "Hyperliquid 'Rate limits and user limits': REST "
+                                          "aggregated weight 1200/min per IP; info requests weigh 20 (2 for l2Book, "
+                                          "allMids, ...), fundingHistory +1 per 20 items"),
+    # alternative.me, CoinGecko without a key ("IP-based rate limiting", no figure), Farside, Yahoo, Stooq, FRED's
+    # graph CSV and DefiLlama publish no limit: their budgets are our own polite rates (one or two calls at start).
+}  # fmt: skip
 #: The host whose budget a provider's requests get when they go to a local address (an emulator on 127.0.0.1
 #: stands in for the real host and is budgeted like it): provider -> (path prefix, host), first match wins.
 PROVIDER_HOSTS: dict[str, tuple[tuple[str, str], ...]] = {

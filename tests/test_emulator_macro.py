@@ -13,6 +13,7 @@ from emulator.clock import VirtualClock
 from emulator.core import Emulator
 from emulator.dataset import MarketDataset
 from emulator.demo import build_demo_dataset
+from emulator.demo_spot import simulate_spot
 from emulator.routes_farside import visible_flows
 from emulator.scenario import DAY, HOUR, Scenario
 from emulator.transport import EmulatorTransport
@@ -41,7 +42,9 @@ def client(dataset: MarketDataset, at: int = ANCHOR) -> tuple[HttpClient, Emulat
 
 
 def test_fill_is_deterministic(dataset):
-    fresh = MarketDataset(name="t", simulated=True, spot_klines=dataset.spot_klines)
+    # The spot bars the filler read when the demo was built: the simulation's, before the basket's old hourly
+    # history was compacted to daily bars (emulator.demo_spot.compact_history).
+    fresh = MarketDataset(name="t", simulated=True, spot_klines=simulate_spot(Scenario(anchor_ms=ANCHOR)))
     demo_macro.fill(fresh, Scenario(anchor_ms=ANCHOR))
     pd.testing.assert_frame_equal(fresh.etf_flows["btc"], dataset.etf_flows["btc"])
     assert set(fresh.etf_flows["btc"].columns) == {*demo_macro.BTC_FUNDS, "Total"}

@@ -90,6 +90,7 @@ class Session:
         recorder = self.recorder
         restore = None if recorder is None else (lambda tape: self._restore_tape(recorder, tape))
         self.streams = start_liquidation_tape(self.config, self.runtime, self.state, on_update, restore=restore)
+        release_freed_memory()  # the seed's temporaries (the demo's 35 days of tape: ~30 MB), now codes in the tape
         if recorder is not None:
             tape = self.state.liq_tape
             if self.restored_tape is None and tape is not None and len(tape) and tape.recorded_since_ms is not None:
