@@ -220,3 +220,30 @@ async def test_screen_on_the_replay_files(shared_dir) -> None:
         await pilot.press("escape")
         await pilot.pause(0.1)
         await _exercise(pilot, 160)
+
+
+def test_basket_flows_join_daily_history_to_the_recent_hourly_bars() -> None:
+    """A dataset keeps hourly bars for recent weeks and daily ones before them (the demo does): the basket's flows
+    reach back over the days and stay fresh up to the clock, each instant counted once, from the finest size."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from tui.views.history import DAY_MS, HOUR_MS, HistoryMetrics
+
+    def bars(start: int, n: int, size: int, buy: float, total: float) -> pd.DataFrame:
+        return pd.DataFrame({"open_time": start + np.arange(n, dtype=np.int64) * size, "close": 1.0,
+                             "quote_volume": total, "taker_buy_quote_volume": buy})  # fmt: skip
+
+    cut = 10 * DAY_MS
+    daily = bars(0, 12, DAY_MS, 60.0, 100.0)  # its last two days overlap the hours: left out
+    hourly = bars(cut, 48, HOUR_MS, 1.0, 4.0)
+    dataset = SimpleNamespace(spot_klines={"ETHUSDT": {DAY_MS: daily, HOUR_MS: hourly}})
+    history = HistoryMetrics(dataset, np.array([cut + 48 * HOUR_MS]), 0.0001, basket=("ETH",))
+    [(coin, obs, cum_buy, cum_sell, _, sizes)] = history.basket_flows()
+    assert coin == "ETH" and len(obs) == 10 + 48 and list(np.unique(sizes)) == [HOUR_MS, DAY_MS]
+    assert np.all(np.diff(obs) > 0) and obs[-1] == cut + 48 * HOUR_MS
+    assert cum_buy[-1] - cum_sell[-1] == 10 * (60 - 40) + 48 * (1 - 3)
+    line = history.basket_cvd_line()
+    assert np.isfinite(line).all()  # fresh at the clock: the hourly bars reach it

@@ -281,21 +281,34 @@ class HistoryMetrics:
         return out
 
     # -- what the demo's market carries (and a store that recorded it); replay files do not ---------------------
-    def basket_flows(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]:
+    def basket_flows(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """Per basket coin with taker-split bars: (coin, close ms, cumulative taker-buy USD, cumulative taker-sell
-        USD, cumulative count of bars without a split, bar ms), from the bar size that reaches furthest back
-        (the finest of those). A bar's volumes are observed at its close."""
+        USD, cumulative count of bars without a split, each bar's ms). Every bar size is used, the finest where
+        sizes overlap (a dataset keeps hourly bars for recent weeks and daily ones before them), so the series
+        reaches as far back as any size and is as fine as the data near the clock. A bar's volumes are observed at
+        its close."""
         if not hasattr(self, "_flows"):
             from analytics.cvd import candle_delta
 
             flows = []
             for coin in self.basket:
                 frames = self.dataset.spot_klines.get(f"{coin}USDT") or {}
-                usable = [(int(f["open_time"].iloc[0]), ms) for ms, f in frames.items() if len(f)]
-                if not usable:
+                parts = []
+                covered_from: int | None = None  # the first open of the finer sizes already taken
+                for size in sorted(ms for ms, f in frames.items() if len(f)):
+                    frame = frames[size]
+                    opens = frame["open_time"].to_numpy(np.int64)
+                    if covered_from is not None:
+                        frame = frame[opens + size <= covered_from]  # only where no finer bar exists
+                        opens = frame["open_time"].to_numpy(np.int64)
+                    if len(frame):
+                        parts.append((frame, size))
+                        covered_from = int(opens[0]) if covered_from is None else min(covered_from, int(opens[0]))
+                if not parts:
                     continue
-                size = min(usable)[1]  # the earliest first bar, the finest size on a tie
-                frame = frames[size]
+                parts.sort(key=lambda part: int(part[0]["open_time"].iloc[0]))
+                frame = pd.concat([f for f, _ in parts], ignore_index=True)
+                sizes = np.concatenate([np.full(len(f), ms, dtype=np.int64) for f, ms in parts])
                 buy = frame["taker_buy_quote_volume"].to_numpy(float)
                 if np.isnan(buy).all():
                     continue
@@ -303,8 +316,8 @@ class HistoryMetrics:
                 missing = np.isnan(delta.to_numpy(float))
                 buy = np.where(missing, 0.0, buy)
                 sell = np.where(missing, 0.0, frame["quote_volume"].to_numpy(float) - buy)
-                flows.append((coin, frame["open_time"].to_numpy(np.int64) + size, np.cumsum(buy), np.cumsum(sell),
-                              np.cumsum(missing), size))  # fmt: skip
+                flows.append((coin, frame["open_time"].to_numpy(np.int64) + sizes, np.cumsum(buy), np.cumsum(sell),
+                              np.cumsum(missing), sizes))  # fmt: skip
             self._flows = flows
         return self._flows
 
@@ -322,7 +335,7 @@ class HistoryMetrics:
             end = np.searchsorted(obs, steps, side="right") - 1
             start = np.searchsorted(obs, steps - span, side="right") - 1
             e, s = np.clip(end, 0, None), np.clip(start, 0, None)
-            fresh = (end >= 0) & (steps - obs[e] <= 2 * size)
+            fresh = (end >= 0) & (steps - obs[e] <= 2 * size[e])
             ok = (start >= 0) & fresh & (cum_missing[e] == cum_missing[s])
             stale |= (start >= 0) & ~fresh
             buy += np.where(ok, cum_buy[e] - cum_buy[s], 0.0)
@@ -351,7 +364,7 @@ class HistoryMetrics:
             if first < 0:
                 continue
             end = np.clip(np.searchsorted(obs, steps, side="right") - 1, 0, None)
-            ok = (steps - obs[end] <= 2 * size) & (cum_missing[end] == cum_missing[first])
+            ok = (steps - obs[end] <= 2 * size[end]) & (cum_missing[end] == cum_missing[first])
             cum = cum_buy - cum_sell
             total += np.where(ok, cum[end] - cum[first], 0.0)
             counted |= ok
