@@ -7,7 +7,7 @@ desk that puts one store on a server database implements this protocol over it (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: table -> rows, each row a tuple in the table's column order (:data:`store.schema.TABLES`).
-Rows = Mapping[str, Sequence[tuple[Any, ...]]]
+#: Rows per table; an iterable is consumed once, in the write's transaction (a large delivery need not exist as
+#: one list of tuples: 198 pairs x 700 bars would be ~80 MB of Python objects at once).
+Rows = Mapping[str, Iterable[tuple[Any, ...]]]
 
 
 class StoreError(Exception):

@@ -13,10 +13,11 @@ it). Retention is applied once an hour from the same thread.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from store.base import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[], Mapping[str, Sequence[tuple[Any, ...]]]]
+Job = Callable[[], Mapping[str, Iterable[tuple[Any, ...]]]]
 
 
 @dataclass
@@ -112,7 +113,9 @@ class BatchWriter:
             jobs, self._pending = self._pending, []
         if self.failed is not None:
             return
-        merged: dict[str, list[tuple[Any, ...]]] = {}
+        # Each job's rows stay as it produced them (lists or generators) and are chained per table: a generator is
+        # turned into rows only as SQLite takes them, so a large first delivery never exists as one list.
+        parts: dict[str, list[Iterable[tuple[Any, ...]]]] = {}
         for job in jobs:
             try:
                 produced = job()
@@ -120,8 +123,9 @@ class BatchWriter:
                 log.exception("recorder: a job failed")
                 continue
             for table, rows in produced.items():
-                if rows:
-                    merged.setdefault(table, []).extend(rows)
+                parts.setdefault(table, []).append(rows)
+        counter = [0]
+        merged = {table: _counted(itertools.chain.from_iterable(p), counter) for table, p in parts.items()}
         started = time.perf_counter()
         try:
             self.store.write(merged, heartbeat=(self.session, self.clock_ms()))
@@ -131,7 +135,7 @@ class BatchWriter:
         elapsed = (time.perf_counter() - started) * 1000
         stats = self.stats
         stats.batches += 1
-        stats.rows += sum(len(r) for r in merged.values())
+        stats.rows += counter[0]
         stats.last_ms = elapsed
         stats.max_ms = max(stats.max_ms, elapsed)
 
@@ -141,3 +145,10 @@ class BatchWriter:
         log.error("recorder: %s", reason)
         with self._guard:
             self._pending.clear()
+
+
+def _counted(rows: Iterable[tuple[Any, ...]], counter: list[int]) -> Iterator[tuple[Any, ...]]:
+    """``rows``, adding one to ``counter[0]`` per row as it is taken."""
+    for row in rows:
+        counter[0] += 1
+        yield row

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -378,17 +378,17 @@ class Recorder:
         data_ms = None if feed.health.data_as_of is None else int(feed.health.data_as_of * 1000)
         history = self._history_job(name, values) if delivered and values is not None else None
 
-        def job() -> dict[str, list[tuple]]:
+        def job() -> dict[str, Iterable[tuple]]:
             from tui.runtime.state_codec import dumps
 
-            out: dict[str, list[tuple]] = history() if history is not None else {}
+            out: dict[str, Iterable[tuple]] = dict(history()) if history is not None else {}
             payload = None if payload_values is None else dumps(payload_values)
-            out.setdefault("feed_state", []).append((name, None, wall_ms, market_ms, data_ms, health_json, payload))
+            out["feed_state"] = [(name, None, wall_ms, market_ms, data_ms, health_json, payload)]
             return out
 
         self.writer.submit(job)
 
-    def _history_job(self, name: str, values: dict[str, Any]) -> Callable[[], dict[str, list[tuple]]] | None:
+    def _history_job(self, name: str, values: dict[str, Any]) -> Callable[[], Mapping[str, Iterable[tuple]]] | None:
         """The history rows a delivery makes, as a job for the writer thread (None: this feed adds none)."""
         if name in KLINE_FEEDS:
             attr = KLINE_FEEDS[name]
@@ -399,16 +399,19 @@ class Recorder:
             marks = self._kline_marks
             interval_key = name
 
-            def klines() -> dict[str, list[tuple]]:
-                rows: list[tuple] = []
+            def rows() -> Iterator[tuple]:
+                # Symbol by symbol as the write takes them: a first delivery of the market's 198 pairs x 700
+                # daily bars made as one list was ~100 MB of tuples at once (the console's peak memory).
                 for symbol, frame in frames.items():
                     key = (interval_key, symbol)
                     new = kline_rows(symbol, frame, marks.get(key), market)
                     if new:
-                        rows += new
                         closed = [r[3] for r in new if not r[-1]]
                         marks[key] = max(closed) if closed else new[0][3]
-                return {"klines": rows}
+                        yield from new
+
+            def klines() -> dict[str, Iterable[tuple]]:
+                return {"klines": rows()}
 
             return klines
         if name.startswith("funding_") and name != "funding_history":
