@@ -1,10 +1,11 @@
-"""fit_columns: which columns a narrow table keeps, and how text columns shrink."""
+"""fit_columns: which columns a narrow table keeps, and how text columns shrink; FittedTable's in-place updates."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import App, ComposeResult
 
-from widgets.table_fit import ColumnSpec, cut, fit_columns
+from widgets.table_fit import ColumnSpec, FittedTable, PaneTable, cut, fit_columns, same_cell
 
 SPECS = [
     ColumnSpec("coin"),
@@ -59,3 +60,47 @@ def test_cut_adds_an_ellipsis_only_when_needed() -> None:
     short = cut(cell, 12)
     assert short.plain == "Altcoin spo…" and short.cell_len == 12 and str(short.style) == "bold"
     assert cell.plain == "Altcoin spot selling pressure"  # the original is untouched
+
+
+class _OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PaneTable(id="t")
+
+
+def _rows(n: int, *, style: str = "", bump: int = 0) -> list[tuple[str, dict[str, Text]]]:
+    return [(f"c{i}", {"coin": Text(f"C{i}"), "rate": Text(f"{i + bump:+d}", style=style)}) for i in range(n)]
+
+
+async def test_many_changed_rows_are_updated_in_place_and_shown() -> None:
+    """One venue's new column changes every row: the cells change in place (the table keeps its rows) and the
+    table shows the new values, not the old ones."""
+    app = _OneTable()
+    async with app.run_test(size=(60, 30)) as pilot:
+        table = app.query_one(PaneTable)
+        fitter = FittedTable(table, [ColumnSpec("coin", 0), ColumnSpec("rate", 1)])
+        labels = {"coin": Text("Coin"), "rate": Text("Rate")}
+        fitter.sync(labels, _rows(40))
+        await pilot.pause()
+        keys_before = list(table.rows)
+        fitter.sync(labels, _rows(40, bump=100))
+        await pilot.pause()
+        assert list(table.rows) == keys_before  # updated in place, not cleared and re-added
+        assert [table.get_row_at(i)[1].plain for i in (0, 39)] == ["+100", "+139"]
+        assert fitter.cell("c5", "rate").plain == "+105"
+
+
+async def test_a_change_of_style_alone_reaches_the_table() -> None:
+    """Rich's Text equality ignores the base style: a row going dim (its venue turned stale) must still repaint."""
+    app = _OneTable()
+    async with app.run_test(size=(60, 30)) as pilot:
+        table = app.query_one(PaneTable)
+        fitter = FittedTable(table, [ColumnSpec("coin", 0), ColumnSpec("rate", 1)])
+        labels = {"coin": Text("Coin"), "rate": Text("Rate")}
+        for count in (3, 40):  # few rows changed (row by row) and many (in place, one repaint)
+            fitter.sync(labels, _rows(count, style="bold"))
+            await pilot.pause()
+            fitter.sync(labels, _rows(count, style="dim"))
+            await pilot.pause()
+            assert {str(table.get_row_at(i)[1].style) for i in range(count)} == {"dim"}
+    assert same_cell(Text("a", style="dim"), Text("a", style="dim"))
+    assert not same_cell(Text("a", style="dim"), Text("a", style="bold"))

@@ -141,6 +141,10 @@ class FundingPane(Pane):
         self.sort_key = "oi"
         self.mode = "venues"  # venues | time | long_short
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
+        # Heat cells of the last fill by (rate, baseline, glyphs, mono, stale): one venue's new snapshot changes
+        # one column, so the other ~800 cells of a 200-coin board are reused instead of rebuilt every update.
+        self._heat_memo: dict[tuple[object, ...], Text] = {}
+        self._heat_next: dict[tuple[object, ...], Text] = {}
 
     def compose(self) -> ComposeResult:
         yield TextBox(Text("waiting for data…", style="dim"), id="funding-summary", classes="headline")
@@ -237,8 +241,8 @@ class FundingPane(Pane):
         rates += [None] * (len(venues) - len(rates))
         cells = [Text(clean(row.coin, 12), style="bold")]
         for venue, rate in zip(venues, rates, strict=True):
-            cells.append(heat_cell(rate, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not (venue.fresh and live)))
-        cells.append(heat_cell(row.median_8h, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not live))
+            cells.append(self._heat(rate, view.baseline_8h, glyphs, mono, not (venue.fresh and live)))
+        cells.append(self._heat(row.median_8h, view.baseline_8h, glyphs, mono, not live))
         cells.append(Text(money(row.oi_usd), justify="right", style="" if live else "dim"))
         change = row.oi_change_24h_pct
         cells.append(
@@ -246,8 +250,24 @@ class FundingPane(Pane):
         )
         return cells
 
+    def _heat(self, rate: float | None, baseline: float, glyphs: bool, mono: bool, stale: bool) -> Text:
+        """A heat cell, reused from the last fill when nothing it shows changed (cells are never mutated: the
+        table cuts a copy when a column is narrowed)."""
+        key = (rate, baseline, glyphs, mono, stale)
+        cell = self._heat_next.get(key) or self._heat_memo.get(key)
+        if cell is None:
+            cell = heat_cell(rate, baseline, glyphs=glyphs, mono=mono, stale=stale)
+        self._heat_next[key] = cell
+        return cell
+
     def _rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
         """(row key, cells) for the current mode, in display order."""
+        rows = self._build_rows(view)
+        # Only what this fill used is kept: the memo stays the size of one board.
+        self._heat_memo, self._heat_next = self._heat_next, {}
+        return rows
+
+    def _build_rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
         if view is None:
             return []
         order = self.sorted_rows(view)
@@ -262,10 +282,7 @@ class FundingPane(Pane):
         for coin, rates in history:
             values = list(rates)[:count] + [None] * (count - len(rates))
             cells = [Text(clean(coin, 12), style="bold")]
-            cells += [
-                heat_cell(v, view.baseline_8h, glyphs=glyphs, mono=mono, stale=not view.status.fresh)
-                for v in values
-            ]
+            cells += [self._heat(v, view.baseline_8h, glyphs, mono, not view.status.fresh) for v in values]
             result.append((coin, cells))
         return result
 

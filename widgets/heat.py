@@ -76,7 +76,7 @@ def heat_style(value: float | None, baseline: float = DEFAULT_UNIT, *, mono: boo
     level = heat_level(value, baseline)
     if level is None:
         return Style(dim=True)
-    return Style.parse((_MONO_STYLES if mono else _STYLES)[level] or "none")
+    return _level_style(level, mono)
 
 
 def heat_glyph(value: float | None, baseline: float = DEFAULT_UNIT) -> str:
@@ -110,7 +110,21 @@ def heat_cell(
     if stale:
         suffix = STALE_MARK.ljust(GLYPH_WIDTH) if glyphs else STALE_MARK
         return Text(number + suffix, style=STALE_STYLE, justify="right")
-    if not _finite(value):
+    # The level once per cell (heat_style and heat_glyph would each compute it): a 200-coin heatmap is ~1,000 cells.
+    level = heat_level(value, baseline)
+    if level is None:
         return Text(number + (" " * GLYPH_WIDTH if glyphs else ""), style="dim", justify="right")
-    glyph = heat_glyph(value, baseline).ljust(GLYPH_WIDTH) if glyphs else ""
-    return Text(number + glyph, style=heat_style(value, baseline, mono=mono), justify="right")
+    glyph = _GLYPHS[level].ljust(GLYPH_WIDTH) if glyphs else ""
+    return Text(number + glyph, style=_level_style(level, mono), justify="right")
+
+
+def _level_style(level: int, mono: bool) -> Style:
+    """The parsed style of a level (parsed once per level, not once per cell)."""
+    key = (level, mono)
+    style = _PARSED.get(key)
+    if style is None:
+        style = _PARSED[key] = Style.parse((_MONO_STYLES if mono else _STYLES)[level] or "none")
+    return style
+
+
+_PARSED: dict[tuple[int, bool], Style] = {}

@@ -80,6 +80,12 @@ def cut(cell: Text, width: int | None) -> Text:
     return cut_cell
 
 
+def same_cell(a: Text, b: Text) -> bool:
+    """Whether two cells look the same. Rich's ``Text ==`` compares only the text and its spans, not the base
+    style: a row going from live to dimmed (a stale venue) would not count as changed and stay bright."""
+    return a is b or (a == b and a.style == b.style and a.justify == b.justify and a.end == b.end)
+
+
 #: Cells of one row by column key (a key or its name).
 CellMap = Mapping[str, Text] | Mapping[ColumnKey, Text] | Mapping[ColumnKey | str, Text]
 
@@ -114,6 +120,20 @@ class PaneTable(DataTable[Text]):
 
     def update_row(self, row_key: RowKey | str, cells: CellMap) -> None:
         """Replace some cells of one row and repaint that row once."""
+        index = self._set_cells(row_key, cells)
+        self._update_count += 1  # part of the row render cache's key: the changed row renders afresh
+        if index is not None:
+            self.refresh_row(index)
+
+    def update_rows(self, changes: Sequence[tuple[RowKey | str, CellMap]]) -> None:
+        """Replace cells of many rows and repaint once: one venue's new funding changes a column of every row,
+        and clearing and re-adding 200 rows would also re-measure every cell (DataTable's dimensions pass)."""
+        for row_key, cells in changes:
+            self._set_cells(row_key, cells)
+        self._update_count += 1
+        self.refresh()
+
+    def _set_cells(self, row_key: RowKey | str, cells: CellMap) -> int | None:
         row = RowKey(row_key) if isinstance(row_key, str) else row_key
         if row not in self._row_locations:
             raise CellDoesNotExist(f"No row exists for row_key={row!r}.")
@@ -123,10 +143,7 @@ class PaneTable(DataTable[Text]):
             if column not in self._column_locations:
                 raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
             data[column] = value
-        self._update_count += 1  # part of the row render cache's key: the changed row renders afresh
-        index = self._row_locations.get(row)
-        if index is not None:
-            self.refresh_row(index)
+        return self._row_locations.get(row)
 
 
 class CoinTable(PaneTable):
@@ -238,11 +255,21 @@ class FittedTable:
         else:
             table_keys = [c for c, _, _ in shown]
             changes = [
-                (i, {c: cell for c, before, cell in zip(table_keys, old, new, strict=True) if before != cell})
+                (i, {c: cell for c, before, cell in zip(table_keys, old, new, strict=True)
+                     if not same_cell(before, cell)})
                 for i, (old, new) in enumerate(zip(self._cells, rows, strict=False))
             ]
             changes = [(i, cells) for i, cells in changes if cells]
-            if len(changes) > max(8, len(rows) // 2):
+            if isinstance(table, PaneTable) and len(changes) > 8:
+                # Many rows changed (a venue's new column, a re-sort): their cells in place and one repaint; the
+                # widths are the fitter's, so nothing needs measuring again.
+                table.update_rows([(f"r{i}", cells) for i, cells in changes])
+                for i, _ in changes:
+                    self._cells[i] = rows[i]
+                for i in range(len(self._cells) - 1, len(rows) - 1, -1):
+                    table.remove_row(f"r{i}")
+                del self._cells[len(rows) :]
+            elif len(changes) > max(8, len(rows) // 2):
                 # Most rows changed (a re-sort of a long table): one rebuild is cheaper than row-by-row edits,
                 # and the whole table is repainted either way.
                 table.clear()
