@@ -36,6 +36,8 @@ import pandas as pd
 NOW_MS = 1_795_435_200_000
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+#: Freeze the heap built so far before timing, as the app does after its boot (``--no-freeze`` turns it off).
+FREEZE = True
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 REAL_COINS = ["ETH", "XRP", "BNB", "SOL", "DOGE", "TRX", "ADA", "LINK", "AVAX", "SUI", "XLM", "BCH", "HBAR", "LTC",
               "DOT", "TON", "UNI", "NEAR", "AAVE", "PEPE"]  # fmt: skip
@@ -247,6 +249,10 @@ def build_views(n: int, extras: dict[str, Any]) -> tuple[Any, Any, Any]:
     views.scheduler = scheduler
     for feed in scheduler.feeds.values():
         feed.health.as_of = time.time() + 3600  # fresh for the whole run
+    from tui.runtime.gc_tuning import freeze_long_lived
+
+    if FREEZE:
+        freeze_long_lived()  # as the app does once its boot is done (``--no-freeze``: without it)
     return views, state, scheduler
 
 
@@ -308,7 +314,8 @@ def view_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple[str, fl
 
 
 async def widget_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple[str, float, float]]:
-    """CvdPane / FundingPane ``update_view`` with N rows in a headless app (each call: every cell differs)."""
+    """CvdPane / FundingPane ``update_view`` with N rows in a headless app (each call: every cell differs; and the
+    live case, one venue's new funding snapshot)."""
     from textual.app import App, ComposeResult
 
     from widgets.cvd_pane import CvdPane
@@ -326,6 +333,11 @@ async def widget_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple
         touch_all(state, rng)
         cvd_views.append(views.cvd(now))
         funding_views.append(views.funding(now))
+    # The live case: one venue's new snapshot (Binance's rates and OI new, the other venues as they were).
+    one_venue = []
+    for _ in range(2):
+        touch_funding(state, rng)
+        one_venue.append(views.funding(now))
 
     class Bench(App[None]):
         def compose(self) -> ComposeResult:
@@ -340,6 +352,7 @@ async def widget_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple
         panes: list[tuple[str, Any, list[Any]]] = [("CvdPane", app.query_one(CvdPane), cvd_views)]
         if FundingPane is not None:
             panes.append(("FundingPane", app.query_one(FundingPane), funding_views))
+            panes.append(("FundingPane, one venue new,", app.query_one(FundingPane), one_venue))
         for label, pane, seq in panes:
             calls, painted = [], []
             pane.update_view(seq[1])
@@ -364,7 +377,10 @@ def main() -> None:
     parser.add_argument("--coins", default="20,200,500", help="comma-separated basket sizes")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-widgets", action="store_true", help="skip the headless Textual part")
+    parser.add_argument("--no-freeze", action="store_true", help="time without the app's gc.freeze() after boot")
     args = parser.parse_args()
+    global FREEZE
+    FREEZE = not args.no_freeze
     sizes = [int(x) for x in args.coins.split(",")]
     extras = demo_extras()
     table: dict[str, dict[int, tuple[float, float]]] = {}

@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
@@ -167,6 +168,10 @@ class AltpulseApp(App[None]):
             for stream in streams:
                 self.run_worker(stream.run(), group="streams", name=f"liq_{stream.name}", exit_on_error=False)
             self.set_interval(600, self._trim_tape, name="trim-tape")
+        from tui.runtime.gc_tuning import freeze_long_lived
+
+        # Everything built so far lives as long as the console: full collections need not walk it again.
+        freeze_long_lived()
         self._tick()
 
     def _trim_tape(self) -> None:
@@ -204,6 +209,11 @@ class AltpulseApp(App[None]):
             return
         try:
             self._refresh_views()
+        except NoMatches as exc:
+            # At exit the screen's widgets go before the timer stops: nothing left to paint, nothing to report.
+            if not self._exit and self.screen.is_attached and self.screen.children:
+                log.exception("refreshing views failed")
+                self.notify(f"display error: {exc}", severity="error", timeout=10)
         except Exception as exc:  # a view bug must not take the console down; the log has the traceback
             log.exception("refreshing views failed")
             self.notify(f"display error: {type(exc).__name__}: {exc}", severity="error", timeout=10)
