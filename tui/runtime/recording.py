@@ -227,12 +227,19 @@ def read_kline_frames(store: Store, state: MarketState, ref: Mapping[str, Any]) 
     if known and len(known) == len(symbols):
         since = max(window, min(int(f.index[-1].value // 1_000_000) for f in known))
     market = str(ref.get("market", "binance_spot"))
-    rows = store.read("klines", since, None, where={"market": market, "interval_ms": int(ref["interval_ms"])})
-    rows = rows[rows["symbol"].isin(list(symbols))]
+    where = {"market": market, "interval_ms": int(ref["interval_ms"])}
+    if since > window:  # bringing known frames up to date: a few bars each, one query
+        parts = iter(store.read("klines", since, None, where=where).groupby("symbol", sort=False))
+    else:
+        # A whole rebuild (restore): symbol by symbol (the key's prefix, an index range each), so the market's
+        # 198 pairs x 700 bars never exist as one set of Python rows (~90 MB at once, the demo's peak at start).
+        parts = ((symbol, store.read("klines", since, None, where={**where, "symbol": symbol})) for symbol in symbols)
     start = pd.Timestamp(window, unit="ms", tz="UTC")
     updated: dict[str, Any] = {}
-    for symbol, part in rows.groupby("symbol", sort=False):
-        coin = symbols[str(symbol)]
+    for symbol, part in parts:
+        coin = symbols.get(str(symbol))
+        if coin is None or not len(part):
+            continue
         fresh = frame_from_kline_rows(part)
         old = current.get(coin)
         merged = fresh if old is None or not len(old) else pd.concat([old[old.index < fresh.index[0]], fresh])
