@@ -115,6 +115,28 @@ def test_funding_chart_normalises_each_venue_to_8h_in_percent() -> None:
     assert "+0.0300%" in chart_legend(view).plain and "+0.0360%" in chart_legend(view).plain
 
 
+def test_funding_chart_adds_the_other_venues_settled_history_for_the_coin_in_view() -> None:
+    from records.derivs import funding_history_frame
+
+    state = derivs_state()
+    end = NOW.floor("8h")
+    state.funding_history = pd.DataFrame({"time": [end], "coin": ["SOL"], "exchange": ["bybit"], "rate_8h": [0.0002]})
+    times = [int((end - pd.Timedelta(hours=h)).value // 1_000_000) for h in (3, 2, 1, 0)]
+    hourly = funding_history_frame(times, "SOL", "hyperliquid", "SOL", [1e-5, 2e-5, 3e-5, 4e-5], [1.0] * 4)
+    binance = funding_history_frame([times[-1]], "SOL", "binance", "SOLUSDT", [0.0001], [8.0])
+    state.venue_funding = {"hyperliquid": {"SOL": hourly}, "binance": {"SOL": binance, "ETH": binance}}
+    stale = FeedHealth("venue_funding_hyperliquid", "hyperliquid", 900.0, max_data_age=86400.0,
+                       as_of=time.time() - 2 * 86400)  # fmt: skip
+    view = build_coin_view(builder(state, {"venue_funding_hyperliquid": stale}).figures, "SOL", "24h",
+                           chart="funding")  # fmt: skip
+    lines = {line.label: line.y for line in view.chart_lines}
+    assert list(lines) == ["binance", "bybit", "hyperliquid"]  # the heatmap's venue order
+    assert lines["binance"] == pytest.approx((0.01,)) and lines["bybit"] == pytest.approx((0.02,))
+    assert lines["hyperliquid"] == pytest.approx((0.02,))  # mean of 8 x (1..4)e-5 = 2e-4 per 8 h
+    assert view.chart_stale.startswith("venue_funding_hyperliquid: stale")  # only that venue's feed is named
+    assert "binance" not in view.chart_stale and "current rate only" not in view.chart_note  # every venue drawn
+
+
 def test_funding_chart_window_sets_the_periods_drawn() -> None:
     state = derivs_state()
     ends = [NOW.floor("8h") - 8 * HOUR * k for k in range(11, -1, -1)]  # 12 periods: 4 days
@@ -270,6 +292,14 @@ async def test_c_cycles_every_chart_on_the_demo_coin_screen() -> None:
         assert seen["funding"][0].startswith("Funding per venue") and seen["funding"][1]
         assert len({title for title, _ in seen.values()}) == 3
         assert "[OI]" in seen["oi"][0] and "[funding]" in seen["funding"][0]
+        # the coin in view has its settled funding fetched on Binance, OKX and Hyperliquid too (Bybit's is the basket's)
+        assert app.state.coin_in_view == "SOL"
+        for _ in range(100):
+            if set(chart.labels) == {"binance", "bybit", "okx", "hyperliquid"}:
+                break
+            await pilot.pause(0.1)
+        assert chart.labels == ("binance", "bybit", "okx", "hyperliquid")
+        assert all(line.unit == "%/8h" for line in screen.view.chart_lines)
         # the chart stays chosen across windows; the next c goes back to price + CVD
         await pilot.press("right_square_bracket")
         assert screen.window == "7d" and screen.chart == "funding" and "over 7d" in lines_title(app)
@@ -279,6 +309,9 @@ async def test_c_cycles_every_chart_on_the_demo_coin_screen() -> None:
         # the coin's liquidations: the windows of the liquidations pane, with their counts
         assert [w.window for w in screen.view.liq_windows][:3] == ["1h", "4h", "24h"]
         assert "Liquidations SOL" in plain(screen.query_one("#coin-liqs").content)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.state.coin_in_view is None  # no detail up: the per-venue funding feeds are idle
 
 
 def test_line_chart_keeps_the_single_series_api() -> None:

@@ -132,7 +132,12 @@ class CoinScreen(Screen[None]):
         the coin lingers a few minutes (``WATCH_LINGER_S``): a trader flicking back to it sees figures at once."""
         state = getattr(self.app, "state", None)
         views = self._views()
-        if state is None or views is None or self._watching == self.coin:
+        if state is None or views is None:
+            return
+        from tui.runtime.feeds_venue_funding import view_coin
+
+        view_coin(state, getattr(self.app, "scheduler", None), self.coin)  # any coin: its funding on every venue
+        if self._watching == self.coin:
             return
         from tui.runtime.feeds_watched import unwatch, watch
 
@@ -144,6 +149,10 @@ class CoinScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         state = getattr(self.app, "state", None)
+        if state is not None:
+            from tui.runtime.feeds_venue_funding import view_coin
+
+            view_coin(state, None, None)  # no detail up: the per-venue funding feeds go idle
         if state is not None and self._watching is not None:
             from tui.runtime.feeds_watched import unwatch
 

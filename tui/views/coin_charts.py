@@ -12,7 +12,9 @@ Charts, each over the screen's window (``[`` / ``]``), every point at or before 
   them instead of drawing a line the console never recorded.
 * ``funding`` — **funding per venue** per 8 h settlement period (:func:`analytics.funding.funding_history_matrix`
   per exchange: every settlement normalised to 8 h, ``rate_8h = rate x 8 / interval_hours``, the mean of the
-  settlements in the bucket), in percent: the heatmap's scale. One line per venue with a settled history (Bybit's).
+  settlements in the bucket), in percent: the heatmap's scale. One line per venue with a settled history: Bybit's
+  (basket / watched feeds) and Binance's, OKX's and Hyperliquid's for the coin in view
+  (:mod:`tui.runtime.feeds_venue_funding`).
 
 Liquidations (:func:`coin_liquidations`): the coin's rows of the recorded tape summed per trailing window
 (:func:`analytics.liquidations.window_totals`: 1 h / 4 h / 24 h as the liquidations pane, plus the screen's window
@@ -34,6 +36,7 @@ from analytics.cvd import cvd
 from analytics.funding import EIGHT_HOURS_MS, column_ms, funding_history_matrix
 from analytics.liquidations import window_totals
 from records.viewmodels import ChartLine, LiquidationRow, LiquidationTotals
+from tui.runtime.feeds_venue_funding import VENUE_FUNDING_VENUES
 from tui.runtime.feeds_watched import WATCHED_BYBIT, WATCHED_SPOT, WATCHED_USDM
 from tui.views.common import CHART_POINTS, clock_text, num, span_text
 from tui.views.figures import Figures
@@ -187,6 +190,15 @@ def funding_chart(figures: Figures, coin: str, window: str, now: float, now_ms: 
     history, feed = _coin_rows(state.funding_history, coin), "funding_history"
     if history is None and coin in state.watched.left:
         history, feed = state.watched.funding_history.get(coin), WATCHED_BYBIT
+    # Bybit's settled history (the basket's or the watched feed's), then the other venues' for the coin in view.
+    feeds = {"bybit": feed}
+    frames = [] if history is None else [history]
+    for venue in VENUE_FUNDING_VENUES:
+        mine = state.venue_funding.get(venue, {}).get(coin)
+        if mine is not None and len(mine):
+            frames.append(mine)
+            feeds[venue] = f"venue_funding_{venue}"
+    history = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames[0] if frames else None)
     kept = figures.config.funding.history_periods
     span = _span_ms(window)
     periods = kept if span is None else max(2, min(kept, math.ceil(span / EIGHT_HOURS_MS)))
@@ -201,7 +213,8 @@ def funding_chart(figures: Figures, coin: str, window: str, now: float, now_ms: 
                 continue
             values = matrix.loc[coin].to_numpy(float) * 100  # fraction per 8 h -> percent per 8 h
             known = np.isfinite(values)
-            ends = pd.DatetimeIndex(matrix.columns).as_unit("ms").asi8
+            # A period still under way (Hyperliquid settles hourly) is stamped at the clock, not at its future end.
+            ends = np.minimum(pd.DatetimeIndex(matrix.columns).as_unit("ms").asi8, now_ms)
             if known.any():
                 lines.append(ChartLine(venue, _epoch_s(ends[known]), tuple(values[known].tolist()), "%/8h"))
     drawn = {line.label for line in lines}
@@ -211,8 +224,9 @@ def funding_chart(figures: Figures, coin: str, window: str, now: float, now_ms: 
         notes.append(f"{', '.join(no_history)}: current rate only (no settled history kept)")
     if not lines and not current:
         notes.append("no perpetual for this coin on the tracked venues (or waiting for data)")
+    stale = [s for s in (_stale(figures, feeds[line.label], now) for line in lines if line.label in feeds) if s]
     return {"chart_title": f"Funding per venue over {window} (%/8h)", "chart_lines": tuple(lines),
-            "chart_note": " · ".join(notes), "chart_stale": _stale(figures, feed, now) if lines else ""}  # fmt: skip
+            "chart_note": " · ".join(notes), "chart_stale": "; ".join(stale)}  # fmt: skip
 
 
 # -- the coin's liquidations ------------------------------------------------------------------------------------
