@@ -616,11 +616,18 @@ class LiquidationTape:
         columns = tuple(a[s:e].copy() for a in self._arrays_all())
         return columns, list(self._names["ex"]), list(self._names["coin"])
 
-    def frame(self, since_ms: int | None = None) -> pd.DataFrame:
-        """The live rows (optionally only ``time >= since_ms``) as a tape frame sorted by time."""
+    def frame(self, since_ms: int | None = None, coin: str | None = None) -> pd.DataFrame:
+        """The live rows (optionally only ``time >= since_ms``, only ``coin``'s) as a tape frame sorted by time.
+
+        ``coin`` is matched on the dictionary code before any frame is built: the coin detail reads one coin's rows
+        of a 35-day tape without materialising the others'."""
         s, e = self._start, self._end
         time = self._time[s:e]
-        mask = slice(None) if since_ms is None else time >= since_ms
+        mask: slice | np.ndarray = slice(None) if since_ms is None else time >= since_ms
+        if coin is not None:
+            code = self._codes["coin"].get(coin)
+            mine = np.zeros(len(time), bool) if code is None else self._coin[s:e] == code
+            mask = mine if isinstance(mask, slice) else mask & mine
         ex_names = np.array(self._names["ex"] or [""], dtype=object)
         coin_names = np.array(self._names["coin"] or [""], dtype=object)
         frame = pd.DataFrame(

@@ -191,6 +191,7 @@ class LiquidationTotals:
     long_usd: float | None
     short_usd: float | None
     coverage: float = 1.0  # recorded share of the window: below 1 the sums are a lower bound ("12m recorded")
+    count: int | None = None  # liquidations in the window (None: unknown, the window was not recorded)
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,20 @@ def fit_line(head: str | None, parts: tuple[str, ...], empty: str, width: int) -
 
 # -- view-models ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class ChartLine:
+    """One labelled line of a multi-line chart: ``x`` epoch seconds (ascending), ``y`` values in ``unit``.
+
+    ``unit`` tells the widget how to label the axis: "USD" (compact dollars) or "%/8h" (a funding rate in percent
+    per 8 hours). Only known points are carried: an unknown sample is left out, never drawn as 0.
+    """
+
+    label: str  # "binance", "spot", "perp"
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    unit: str = "USD"
+
+
+@dataclass(frozen=True)
 class CoinFunding:
     """One venue's current funding for the coin. ``rate_8h`` is a fraction (0.0001 = 0.01 %/8h)."""
 
@@ -400,12 +415,20 @@ class CoinView:
     oi_note: str = ""  # which venues the 24 h change is measured on
     #: long/short ratios: accounts on Binance and Bybit, top traders' positions on Binance (unknown: ratio None)
     long_short: tuple[LongShortCell, ...] = ()
-    # liquidations, last 24 h
+    # the chart ``c`` cycles: "price" (price + spot CVD above) or a multi-line chart of ``chart_lines``
+    chart: str = "price"  # price | spot_perp | oi | funding
+    chart_title: str = ""  # "Open interest per venue (USD, hourly)"
+    chart_lines: tuple[ChartLine, ...] = ()
+    chart_note: str = ""  # what the lines rest on / why a line is missing ("okx, hyperliquid: no history kept")
+    chart_stale: str = ""  # "" while the chart's feed is fresh, else its health ("oi_history: stale 3h")
+    # liquidations, last 24 h (None: unknown, the tape did not record the window; 0 only when it did and was empty)
     liquidations: tuple[LiquidationRow, ...] = ()  # newest first
     liq_long_usd: float | None = None
     liq_short_usd: float | None = None
-    liq_count: int = 0
+    liq_count: int | None = None
     liq_note: str = ""
+    liq_windows: tuple[LiquidationTotals, ...] = ()  # 1h / 4h / 24h (and the selected window up to the tape's 35 d)
+    liq_stale: str = ""  # "" while a liquidation stream is live, else why not ("binance: offline; ...")
 
 
 # -- the drivers timeline ---------------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""A line chart (plotext via textual-plotext) that redraws only when its data or its size changes."""
+"""A line chart (plotext via textual-plotext) that redraws only when its data or its size changes.
+
+Two ways to feed it: ``set_series`` (one series, the panes' price and CVD charts) and ``set_lines`` (several
+labelled :class:`records.viewmodels.ChartLine` series with a legend: the coin detail's per-venue OI and funding, spot
+vs perp CVD). Without colour (``NO_COLOR``) each line of ``set_lines`` gets its own marker, so the legend still tells
+them apart.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,19 @@ import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import plotext._utility as _plotext_utility
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+
+if TYPE_CHECKING:
+    from records.viewmodels import ChartLine
+
+#: Line colours of ``set_lines``, in the order of the lines (the first line is drawn in the single series' cyan).
+LINE_COLORS: tuple[str, ...] = ("cyan", "magenta", "yellow", "green", "red", "blue")
+#: Markers of ``set_lines`` without colour: one per line, so a monochrome legend still tells them apart.
+MONO_MARKERS: tuple[str, ...] = ("braille", "•", "+", "x", "o", "*")
 
 
 def _ordered_unique(data: object) -> list[object]:
@@ -40,8 +55,16 @@ class _Series:
     y_format: Callable[[float], str] | None
 
 
+@dataclass(frozen=True)
+class _Lines:
+    lines: tuple[ChartLine, ...]
+    zero_line: bool
+    y_format: Callable[[float], str] | None
+
+
 class LineChart(PlotextPlot):
-    """One series over time. ``set_series`` is a no-op when ``key`` is unchanged (no busy redraws).
+    """One series (``set_series``) or several labelled ones (``set_lines``) over time. Both are no-ops when ``key``
+    is unchanged (no busy redraws); the last call decides what is drawn.
 
     The figure is rebuilt from the stored series on every render (a data change or a resize): plotext keeps
     state between builds, and a figure built once at an intermediate size during layout would otherwise carry
@@ -57,6 +80,7 @@ class LineChart(PlotextPlot):
         self._key: object = None
         self._y_label = y_label
         self._series: _Series | None = None
+        self._lines: _Lines | None = None
         if os.environ.get("NO_COLOR"):
             self.theme = "clear"
 
@@ -74,7 +98,31 @@ class LineChart(PlotextPlot):
             return
         self._key = key
         self._series = _Series(tuple(x), tuple(y), color, zero_line, y_format) if len(x) else None
+        self._lines = None
         self.refresh()
+
+    def set_lines(
+        self,
+        lines: Sequence[ChartLine],
+        key: object,
+        *,
+        zero_line: bool = False,
+        y_format: Callable[[float], str] | None = None,
+    ) -> None:
+        """Draw every line of ``lines`` (each with its label in the legend) on one time axis; lines without points
+        are skipped, no line at all leaves the chart empty."""
+        if key == self._key:
+            return
+        self._key = key
+        drawn = tuple(line for line in lines if len(line.x))
+        self._lines = _Lines(drawn, zero_line, y_format) if drawn else None
+        self._series = None
+        self.refresh()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels of the lines drawn now (the legend), empty for a single series."""
+        return () if self._lines is None else tuple(line.label for line in self._lines.lines)
 
     def render(self) -> RenderResult:
         self._draw()
@@ -87,6 +135,9 @@ class LineChart(PlotextPlot):
         mono = bool(os.environ.get("NO_COLOR"))
         if mono:
             plt.theme("clear")
+        if self._lines is not None:
+            self._draw_lines(self._lines, mono)
+            return
         series = self._series
         if series is None:
             return
@@ -102,4 +153,24 @@ class LineChart(PlotextPlot):
             steps = 4
             yticks = [low + (high - low) * i / steps for i in range(steps + 1)] if high > low else [low]
             plt.yticks(yticks, [series.y_format(v) for v in yticks])
+        plt.ylabel(self._y_label)
+
+    def _draw_lines(self, spec: _Lines, mono: bool) -> None:
+        plt = self.plt
+        xs = [x for line in spec.lines for x in line.x]
+        ys = [y for line in spec.lines for y in line.y]
+        for i, line in enumerate(spec.lines):
+            marker = MONO_MARKERS[i % len(MONO_MARKERS)] if mono else "braille"
+            color = None if mono else LINE_COLORS[i % len(LINE_COLORS)]
+            plt.plot(list(line.x), list(line.y), marker=marker, color=color, label=line.label)
+        low, high = min(ys), max(ys)
+        if spec.zero_line and low < 0 < high:
+            plt.horizontal_line(0, color=None if mono else "gray")
+        first, last = min(xs), max(xs)
+        ticks = [first, (first + last) / 2, last] if last > first else [first]
+        plt.xticks(ticks, [_tick_label(t, last - first) for t in ticks])
+        if spec.y_format is not None:
+            steps = 4
+            yticks = [low + (high - low) * i / steps for i in range(steps + 1)] if high > low else [low]
+            plt.yticks(yticks, [spec.y_format(v) for v in yticks])
         plt.ylabel(self._y_label)

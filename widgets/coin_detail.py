@@ -6,7 +6,10 @@ What a trader reads here, top to bottom:
   minus taker-sell quote volume, USD: negative = market sellers dominated); the taker buy/sell ratio (< 1 = more
   aggressive selling); and the coin's share of the altcoin basket's cumulative delta (how much of the basket's
   buying or selling this one coin accounts for).
-* **Charts** — price and cumulative delta over the window, on the same bars.
+* **Charts** — ``c`` cycles them: price and cumulative spot delta over the window, on the same bars (two charts side
+  by side); spot vs perp CVD (is leverage buying what spot sells?); open interest per venue in USD (leverage building
+  or flushed, and where); funding per venue per 8 h in percent (who pays, and since when). The multi-line charts
+  have a legend; a venue without a history is named under the chart, never drawn as 0.
 * **Funding** — each venue's current rate normalised to 8 hours (positive: longs pay shorts, i.e. leverage is
   long-crowded), its yearly carry, the next settlement; and the recent 8 h history (mean across venues) as a
   sparkline.
@@ -14,7 +17,9 @@ What a trader reads here, top to bottom:
   new leveraged longs; a sharp drop in a sell-off = the flush).
 * **Long/short** — who is long: the share of accounts net long on Binance and Bybit (the crowd) and of the top
   traders' positions by size on Binance (the money), each as the ratio long ÷ short with the period it is for.
-* **Liquidations** — this coin's forced closes over the last 24 h, long (forced selling) vs short.
+* **Liquidations** — this coin's forced closes per window (1 h / 4 h / 24 h, and the screen's window up to the
+  tape's 35 days), long (forced selling) vs short, with the count and the last prints. "n/a" where the tape did not
+  record the window (unknown, not $0), "≥" where it recorded part of it (a lower bound).
 
 The view-models (:class:`records.viewmodels.CoinView` and its rows) are plain frozen data built by
 :mod:`tui.views.coin`; the widget only draws them. Names from the network are cleaned before display.
@@ -22,6 +27,7 @@ The view-models (:class:`records.viewmodels.CoinView` and its rows) are plain fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -32,13 +38,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from widgets.chart import LineChart
+from widgets.chart import LINE_COLORS, LineChart
 from widgets.format import clean, money, pct, price, ratio, tone
 from widgets.long_short_table import ratio_cell
 from widgets.text_box import TextBox
 
 if TYPE_CHECKING:
-    from records.viewmodels import CoinView
+    from records.viewmodels import CoinView, LiquidationTotals
 
 NARROW = 100  # below this many columns the detail stacks into one scrollable column
 
@@ -56,6 +62,45 @@ def window_bar(view: CoinView) -> Text:
             text.append(f" {name} ", style="dim")
         text.append(" ")
     text.append(" [ ] t", style="dim")
+    return text
+
+
+def chart_bar(view: CoinView) -> Text:
+    """``c price · spot/perp · [OI] · funding``: which chart ``c`` shows, and what comes next."""
+    text = Text("c ", style="bold")
+    for i, (name, label) in enumerate(CHART_NAMES.items()):
+        if i:
+            text.append(" · ", style="dim")
+        chosen = name == view.chart
+        text.append(f"[{label}]" if chosen else label, style="bold reverse" if chosen else "dim")
+    return text
+
+
+#: Short names of the charts ``c`` cycles (the view-model's ``chart`` ids), in their order.
+CHART_NAMES: dict[str, str] = {"price": "price", "spot_perp": "spot/perp", "oi": "OI", "funding": "funding"}
+#: How each unit of a ChartLine reads on the axis and in the legend.
+UNIT_FORMATS: dict[str, Callable[[float], str]] = {
+    "USD": lambda v: money(v, signed=v < 0),
+    "%/8h": lambda v: f"{v:+.4f}%",
+}
+
+
+def chart_legend(view: CoinView) -> Text:
+    """The multi-line chart's legend with each line's last value, then what the lines rest on (the note) and, when
+    the chart's feed is not fresh, STALE with its age."""
+    text = Text()
+    for i, line in enumerate(view.chart_lines):
+        if i:
+            text.append("  ")
+        text.append("━ ", style=LINE_COLORS[i % len(LINE_COLORS)])
+        fmt = UNIT_FORMATS.get(line.unit, lambda v: f"{v:,.4g}")
+        text.append(f"{clean(line.label, 16)} {fmt(line.y[-1]) if line.y else '—'}")
+    if not view.chart_lines:
+        text.append("no history to draw", style="yellow")
+    if view.chart_stale:
+        text.append(f"  STALE: {clean(view.chart_stale, 80)}", style="bold reverse")
+    if view.chart_note:
+        text.append(f"\n{clean(view.chart_note, 200)}", style="dim")
     return text
 
 
@@ -204,29 +249,49 @@ def long_short_block(view: CoinView) -> Group | Text:
     return Group(title, table)
 
 
+def _liq_window(row: LiquidationTotals) -> Text:
+    """``24h  long $1.2M  short $300K  12 orders``; "n/a" when the tape did not record the window, "≥" when it
+    recorded only part of it (the sums are a lower bound)."""
+    text = Text(f"{clean(row.window, 4):>4} ", style="bold")
+    if row.count is None or row.long_usd is None or row.short_usd is None:
+        text.append("n/a  (not recorded by the tape)", style="dim")
+        return text
+    bound = "≥" if row.coverage < 1 else ""
+    text.append("long ")
+    text.append(f"{bound}{money(row.long_usd)}", style="red" if row.long_usd else "dim")
+    text.append("  short ")
+    text.append(f"{bound}{money(row.short_usd)}", style="green" if row.short_usd else "dim")
+    text.append(f"  {bound}{row.count} order{'s' if row.count != 1 else ''}", style="dim")
+    if row.coverage < 1:
+        text.append(f"  ({row.coverage * 100:.0f}% recorded)", style="dim")
+    return text
+
+
 def liquidations_block(view: CoinView) -> Group | Text:
-    title = Text("Liquidations 24h ", style="bold")
-    if view.liq_note and not view.liquidations:
-        title.append(clean(view.liq_note, 120), style="dim")
+    """The coin's liquidation totals per window, the tape's state, and its last prints (newest first)."""
+    title = Text(f"Liquidations {clean(view.coin, 12)} ", style="bold")
+    title.append("(long = forced selling)", style="dim")
+    if view.liq_stale:
+        title.append(f"\nSTALE: {clean(view.liq_stale, 120)}", style="bold reverse")
+    if not view.liq_windows:
+        title.append(f"\n{clean(view.liq_note, 120) or 'unknown'}", style="dim")
         return title
-    title.append("long ")
-    title.append(money(view.liq_long_usd), style="red")
-    title.append("  short ")
-    title.append(money(view.liq_short_usd), style="green")
-    title.append(f"  ({view.liq_count} orders)", style="dim")
+    parts: list[Text | Table] = [title, *(_liq_window(row) for row in view.liq_windows)]
     if view.liq_note:
-        title.append(f"\n{clean(view.liq_note, 120)}", style="dim")
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
-    for name, justify in (("Time", "left"), ("Venue", "left"), ("Side", "left"), ("USD", "right"),
-                          ("Price", "right")):  # fmt: skip
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in view.liquidations:
-        side_style = "red" if row.side == "long" else "green"
-        table.add_row(
-            clean(row.time, 10), clean(row.venue, 12), Text(clean(row.side, 6), style=side_style),
-            money(row.notional_usd), price(row.price),
-        )  # fmt: skip
-    return Group(title, table)
+        parts.append(Text(clean(view.liq_note, 120), style="dim"))
+    if view.liquidations:
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+        for name, justify in (("Time", "left"), ("Venue", "left"), ("Side", "left"), ("USD", "right"),
+                              ("Price", "right")):  # fmt: skip
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for row in view.liquidations:
+            side_style = "red" if row.side == "long" else "green"
+            table.add_row(
+                clean(row.time, 10), clean(row.venue, 12), Text(clean(row.side, 6), style=side_style),
+                money(row.notional_usd), price(row.price),
+            )  # fmt: skip
+        parts.append(table)
+    return Group(*parts)
 
 
 # -- the widget -------------------------------------------------------------------------------------------------
@@ -255,6 +320,10 @@ class CoinDetail(VerticalScroll, can_focus=True):
             with Vertical(classes="coin-chart-box"):
                 yield TextBox("CVD", classes="coin-chart-title", id="coin-cvd-title")
                 yield LineChart(id="coin-cvd-chart")
+            with Vertical(id="coin-lines-box"):
+                yield TextBox("", classes="coin-chart-title", id="coin-lines-title")
+                yield TextBox("", id="coin-lines-legend")
+                yield LineChart(id="coin-lines-chart")
         with Horizontal(id="coin-lower"):
             with Vertical(id="coin-derivs"):
                 yield TextBox("", id="coin-funding")
@@ -272,6 +341,17 @@ class CoinDetail(VerticalScroll, can_focus=True):
     def apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
 
+    def _draw_lines(self, view: CoinView) -> None:
+        title = Text(view.chart_title or CHART_NAMES.get(view.chart, ""), style="bold")
+        title.append("  ")
+        title.append_text(chart_bar(view))
+        self.query_one("#coin-lines-title", Static).update(title)
+        self.query_one("#coin-lines-legend", Static).update(chart_legend(view))
+        unit = view.chart_lines[0].unit if view.chart_lines else "USD"
+        self.query_one("#coin-lines-chart", LineChart).set_lines(
+            view.chart_lines, ("lines", view.chart, view.chart_lines), zero_line=True, y_format=UNIT_FORMATS.get(unit)
+        )
+
     @property
     def chart_key(self) -> tuple[object, ...]:
         return () if self.view is None else self.view.chart_key
@@ -284,8 +364,13 @@ class CoinDetail(VerticalScroll, can_focus=True):
         if view is None or not self.is_mounted:
             return
         self.query_one("#coin-header", Static).update(header(view))
+        # Which chart ``c`` selected: the two price charts, or the multi-line one (TCSS shows one or the other).
+        self.set_class(view.chart != "price", "-lines")
+        self._draw_lines(view)
         window = f" over {view.window}" if not view.message else ""
-        self.query_one("#coin-price-title", Static).update(Text(f"Price{window}", style="bold"))
+        price_title = Text(f"Price{window}  ", style="bold")
+        price_title.append_text(chart_bar(view))
+        self.query_one("#coin-price-title", Static).update(price_title)
         self.query_one("#coin-cvd-title", Static).update(
             Text(f"Spot CVD{window} (taker buy − sell, USD)", style="bold")
         )

@@ -4,7 +4,8 @@ One coin's price and spot CVD over a time window, its taker buy/sell ratio and s
 on each venue and its history, open interest and its 24 h change, and its recent liquidations — the drill-down a
 trader makes after the dashboard flags a coin. ``Esc``/``Backspace`` go back to the dashboard exactly as it was
 (same focus, scroll and sort: the dashboard screen is kept underneath, not rebuilt). ``[`` / ``]`` / ``t`` change
-the window. The view is rebuilt on a 1 s tick only when the coin's data (its feeds' versions), its health text or
+the window; ``c`` cycles the chart (price + spot CVD, spot vs perp CVD, open interest per venue, funding per venue).
+The view is rebuilt on a 1 s tick only when the coin's data (its feeds' versions), its health text or
 the window changed: no busy redraws over SSH.
 """
 
@@ -24,6 +25,7 @@ from textual.widgets import Footer
 
 from records.viewmodels import CoinView, PaneStatus
 from tui.views.coin import WINDOWS, build_coin_view, next_window, normalise_coin
+from tui.views.coin_charts import CHARTS, next_chart
 from tui.views.registry import coin_feeds
 from widgets.coin_detail import CoinDetail
 from widgets.format import clean
@@ -84,6 +86,7 @@ class CoinScreen(Screen[None]):
         Binding("left_square_bracket", "window(-1)", "Prev window", key_display="[", id="coin_window_prev"),
         Binding("right_square_bracket", "window(1)", "Next window", key_display="]", id="coin_window_next"),
         Binding("t", "window(1)", "Window", show=False, id="coin_window_cycle"),
+        Binding("c", "chart(1)", "Chart", id="coin_chart"),
         # Same ids as the dashboard's, so a user's [keys] remap of refresh/help applies here too.
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "app.help", "Keys", key_display="?", id="help"),
@@ -94,6 +97,7 @@ class CoinScreen(Screen[None]):
         self.views = views
         self.coin = normalise_coin(coin) or "?"
         self.window = window if window in WINDOWS else WINDOWS[0]
+        self.chart = CHARTS[0]  # the chart ``c`` selected: kept when the coin or the window changes
         self.view: CoinView | None = None
         self._token: object = None
         self._watching: str | None = None  # the coin this screen put in view (state.watched), once the data is up
@@ -120,7 +124,7 @@ class CoinScreen(Screen[None]):
         versions = views.figures.versions(*coin_feeds(self.coin))
         healths = views.health_map()
         health = tuple(h.status(now) for h in healths.values())
-        return (self.coin, self.window, versions, health)
+        return (self.coin, self.window, self.chart, versions, health)
 
     def _watch(self) -> None:
         """Keep ``self.coin`` in view: a coin outside the basket is watched (its per-coin feeds fetch it now), the one
@@ -128,7 +132,12 @@ class CoinScreen(Screen[None]):
         the coin lingers a few minutes (``WATCH_LINGER_S``): a trader flicking back to it sees figures at once."""
         state = getattr(self.app, "state", None)
         views = self._views()
-        if state is None or views is None or self._watching == self.coin:
+        if state is None or views is None:
+            return
+        from tui.runtime.feeds_venue_funding import view_coin
+
+        view_coin(state, getattr(self.app, "scheduler", None), self.coin)  # any coin: its funding on every venue
+        if self._watching == self.coin:
             return
         from tui.runtime.feeds_watched import unwatch, watch
 
@@ -140,6 +149,10 @@ class CoinScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         state = getattr(self.app, "state", None)
+        if state is not None:
+            from tui.runtime.feeds_venue_funding import view_coin
+
+            view_coin(state, None, None)  # no detail up: the per-venue funding feeds go idle
         if state is not None and self._watching is not None:
             from tui.runtime.feeds_watched import unwatch
 
@@ -152,7 +165,7 @@ class CoinScreen(Screen[None]):
         views = self._views()
         detail = self.query_one(CoinDetail)
         if views is None:
-            detail.update_view(CoinView(self.coin, self.window, PaneStatus(False, "waiting for data"),
+            detail.update_view(CoinView(self.coin, self.window, PaneStatus(False, "waiting for data"), chart=self.chart,
                                         message="waiting for the data feeds to start…"))  # fmt: skip
             return
         now = time.time()
@@ -161,10 +174,10 @@ class CoinScreen(Screen[None]):
             return
         self._token = token
         try:
-            self.view = build_coin_view(views.figures, self.coin, self.window, now)
+            self.view = build_coin_view(views.figures, self.coin, self.window, now, chart=self.chart)
         except Exception as exc:  # a view bug must not take the console down; the log has the traceback
             log.exception("building the coin view failed")
-            self.view = CoinView(self.coin, self.window, PaneStatus(False, "display error"),
+            self.view = CoinView(self.coin, self.window, PaneStatus(False, "display error"), chart=self.chart,
                                  message=f"display error: {type(exc).__name__}: {exc}")  # fmt: skip
         detail.update_view(self.view)
 
@@ -180,6 +193,11 @@ class CoinScreen(Screen[None]):
 
     def action_window(self, step: int) -> None:
         self.window = next_window(self.window, step)
+        self.rebuild(force=True)
+
+    def action_chart(self, step: int) -> None:
+        """``c``: the next chart (price + spot CVD -> spot vs perp CVD -> OI per venue -> funding per venue)."""
+        self.chart = next_chart(self.chart, step)
         self.rebuild(force=True)
 
     def action_refresh(self) -> None:

@@ -227,6 +227,7 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
     from tui.runtime.feeds_derivs import build_derivs_feeds
     from tui.runtime.feeds_macro import build_macro_feeds
     from tui.runtime.feeds_positioning import build_positioning_feeds
+    from tui.runtime.feeds_venue_funding import build_venue_funding_feeds
     from tui.runtime.feeds_watched import build_watched_feeds
 
     feeds = [
@@ -244,6 +245,8 @@ def build_feeds(config: Config, runtime: Runtime, state: MarketState) -> list[Fe
         *build_macro_feeds(config, runtime, state),
         # Coins in view outside the basket (the coin detail on a tail coin): idle while there are none.
         *build_watched_feeds(config, runtime, state),
+        # The coin on the detail screen: its settled funding on the venues beyond Bybit; idle while none is up.
+        *build_venue_funding_feeds(config, runtime, state),
     ]
     for feed in feeds:
         feed.set_stale_factor(config.general.stale_factor)

@@ -180,6 +180,12 @@ class MarketState:
     us2y: FredSeries | None = None  # FRED DGS2, the US 2-year Treasury yield
     #: Coins in view outside the basket and their per-coin data, kept apart from the basket's (see the class).
     watched: WatchedCoins = field(default_factory=WatchedCoins)
+    #: The coin on the detail screen (basket coins too; None: no detail up), set by the coin screen: its settled
+    #: funding on Binance, OKX and Hyperliquid is fetched while it is up (:mod:`tui.runtime.feeds_venue_funding`).
+    coin_in_view: str | None = None
+    #: venue -> coin -> that coin's settled funding (``FUNDING_HISTORY_COLUMNS``) over the heatmap's history periods;
+    #: at most ``MAX_WATCHED`` coins a venue. Read by the coin detail's funding chart only, never by a basket figure.
+    venue_funding: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     #: feed (or :data:`TAPE`) -> how many times it delivered: the data versions views rebuild on.
     version: dict[str, int] = field(default_factory=dict)
 

@@ -12,7 +12,11 @@ Market meaning of each figure, over the chosen window (the last N bars, the late
   8 h settlement period (:func:`analytics.funding.funding_history_matrix`); annualised = rate_8h x 3 x 365.
 * Open interest per venue in USD; the 24 h change is :func:`analytics.open_interest.oi_change` on the hourly OI
   history (venues with a sample at both ends only).
-* Liquidations: this coin's rows of the recorded tape with ``now - 24h <= time <= now``, newest first.
+* Liquidations: this coin's rows of the recorded tape summed per trailing window (1 h / 4 h / 24 h and the
+  screen's window up to 35 d: unknown, never 0, where the tape did not record), its last prints newest first
+  (:func:`tui.views.coin_charts.coin_liquidations`).
+* The chart ``c`` selects: price + spot CVD (here), or spot vs perp CVD, OI per venue, funding per venue
+  (:mod:`tui.views.coin_charts`).
 * Long/short: the latest ratio (long share / short share) of accounts on Binance and Bybit and of the top traders'
   positions on Binance (:mod:`tui.views.long_short`).
 
@@ -40,11 +44,11 @@ from analytics.cvd import basket, buy_sell_ratio, cvd
 from analytics.funding import funding_history_matrix
 from analytics.open_interest import oi_change
 from analytics.price import downsample
-from records.derivs import times_ms
-from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, LiquidationRow, PaneStatus
+from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, PaneStatus
 from tui.runtime.feeds_watched import NO_SPOT, WATCHED_BYBIT, WATCHED_SPOT, WATCHED_USDM
 from tui.runtime.health import FeedHealth
-from tui.views.common import CHART_POINTS, clock_text, epoch_seconds, num, pane_status, span_text
+from tui.views.coin_charts import CHART_TITLES, CHARTS, coin_liquidations, funding_chart, oi_chart, spot_perp_chart
+from tui.views.common import CHART_POINTS, epoch_seconds, num, pane_status, span_text
 from tui.views.figures import Figures, venue_status
 from tui.views.long_short import coin_long_short
 from tui.views.registry import PANE_FEEDS, VENUES
@@ -58,8 +62,6 @@ WINDOW_SPAN: dict[str, pd.Timedelta | None] = {
     "90d": pd.Timedelta(days=90),
     "all": None,
 }
-LIQ_ROWS = 15
-DAY_MS = 86_400_000
 
 
 def normalise_coin(coin: str) -> str:
@@ -269,36 +271,6 @@ def _coin_rows(frame: pd.DataFrame | None, coin: str) -> pd.DataFrame | None:
     return mine if len(mine) else None
 
 
-def _liquidations(state: Any, coin: str, now_ms: int) -> dict[str, Any]:
-    tape = state.liq_tape
-    if tape is None:
-        return {"liq_note": "liquidation tape not started"}
-    frame = tape.frame(now_ms - DAY_MS)
-    frame = frame[(frame["coin"] == coin) & (times_ms(frame["time"]) <= now_ms)]
-    if not len(frame):
-        return {"liq_note": f"none recorded for {coin} in the last 24h", "liq_long_usd": 0.0, "liq_short_usd": 0.0}
-    longs = frame["side"] == "long"
-    notional = frame["notional_usd"].astype(float)
-    newest = frame.iloc[::-1].head(LIQ_ROWS)
-    columns = (times_ms(newest["time"]), newest["exchange"], newest["coin"], newest["side"],
-               newest["notional_usd"], newest["price"])  # fmt: skip
-    rows = tuple(
-        LiquidationRow(clock_text(int(t)), str(ex), str(c), str(side), float(usd), num(px))
-        for t, ex, c, side, usd, px in zip(*columns, strict=True)
-    )
-    recorded = tape.recorded_since_ms
-    note = ""
-    if recorded is not None and recorded > now_ms - DAY_MS:
-        note = f"recorded for {span_text((now_ms - recorded) / 1000)} only"
-    return {
-        "liquidations": rows,
-        "liq_long_usd": float(notional[longs].sum()),
-        "liq_short_usd": float(notional[~longs].sum()),
-        "liq_count": len(frame),
-        "liq_note": note,
-    }
-
-
 def _perp_30d(figures: Figures, coin: str, watched: bool) -> float | None:
     """The coin's Binance USD-M perp CVD over 30 days (the perp basket's ``delta_30d_usd``; a watched coin's from
     its own bars, the same formula for one coin); None without perp bars."""
@@ -313,11 +285,26 @@ def _perp_30d(figures: Figures, coin: str, watched: bool) -> float | None:
 
 
 # -- the view ---------------------------------------------------------------------------------------------------
-def build_coin_view(figures: Figures, coin: str, window: str, now: float | None = None) -> CoinView:
-    """The coin detail view-model for ``coin`` over ``window`` (one of :data:`WINDOWS`)."""
+def _chart(figures: Figures, coin: str, window: str, chart: str, now: float, now_ms: int,
+           derivs: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The selected multi-line chart's fields of the view (none for "price": its two charts are the view's own)."""
+    if chart == "spot_perp":
+        return spot_perp_chart(figures, coin, window, now, now_ms)
+    if chart == "oi":
+        return oi_chart(figures, coin, window, now, now_ms, tuple(r.venue for r in derivs["oi"]))
+    if chart == "funding":
+        return funding_chart(figures, coin, window, now, now_ms, tuple(r.venue for r in derivs["funding"]))
+    return {"chart_title": CHART_TITLES["price"]}
+
+
+def build_coin_view(figures: Figures, coin: str, window: str, now: float | None = None,
+                    chart: str = CHARTS[0]) -> CoinView:  # fmt: skip
+    """The coin detail view-model for ``coin`` over ``window`` (one of :data:`WINDOWS`), showing ``chart`` (one of
+    :data:`tui.views.coin_charts.CHARTS`; only the selected chart's lines are computed)."""
     now = time.time() if now is None else now
     coin = normalise_coin(coin)
     window = window if window in WINDOWS else WINDOWS[0]
+    chart = chart if chart in CHARTS else CHARTS[0]
     state = figures.state
     now_ms = int(figures.runtime.now_ms())
     derivs = _funding(figures, coin, now, now_ms)
@@ -327,7 +314,8 @@ def build_coin_view(figures: Figures, coin: str, window: str, now: float | None 
                                 coin_long_short(figures, coin, now, watched=True))  # fmt: skip
     else:
         derivs["long_short"] = coin_long_short(figures, coin, now)
-    liqs = _liquidations(state, coin, now_ms)
+    liqs = coin_liquidations(figures, coin, window, now, now_ms)
+    liqs.update(chart=chart, **_chart(figures, coin, window, chart, now, now_ms, derivs))
     perp_30d = _perp_30d(figures, coin, watched)
     bars = choose_bars(_candidates(state, coin), window)
     if bars is None:

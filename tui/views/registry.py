@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from records.derivs import EXCHANGES
 from tui.runtime.feeds_positioning import VENUE_KINDS, feed_name
+from tui.runtime.feeds_venue_funding import VENUE_FUNDING_FEEDS
 from tui.runtime.feeds_watched import WATCHED_FEEDS
 from tui.runtime.state import TAPE
 
@@ -94,4 +95,4 @@ def coin_feeds(coin: str) -> tuple[str, ...]:
     """The data versions a coin's detail view depends on (the coin screen rebuilds only when one of them moves)."""
     spot = PANE_FEEDS["btc"] if coin == "BTC" else ()
     return (*spot, *PANE_FEEDS["cvd"], *FUNDING_VENUE_FEEDS, "oi_binance", "oi_history", "funding_history",
-            *LONG_SHORT_FEEDS, *WATCHED_FEEDS, TAPE)  # fmt: skip
+            *LONG_SHORT_FEEDS, *WATCHED_FEEDS, *VENUE_FUNDING_FEEDS, TAPE)  # fmt: skip
