@@ -47,7 +47,15 @@ from analytics.price import downsample
 from records.viewmodels import CoinFunding, CoinOpenInterest, CoinView, PaneStatus
 from tui.runtime.feeds_watched import NO_SPOT, WATCHED_BYBIT, WATCHED_SPOT, WATCHED_USDM
 from tui.runtime.health import FeedHealth
-from tui.views.coin_charts import CHART_TITLES, CHARTS, coin_liquidations, funding_chart, oi_chart, spot_perp_chart
+from tui.views.coin_charts import (
+    CHART_TITLES,
+    CHARTS,
+    coin_liquidations,
+    coin_rows,
+    funding_chart,
+    oi_chart,
+    spot_perp_chart,
+)
 from tui.views.common import CHART_POINTS, epoch_seconds, num, pane_status, span_text
 from tui.views.figures import Figures, venue_status
 from tui.views.long_short import coin_long_short
@@ -230,7 +238,7 @@ def _funding(figures: Figures, coin: str, now: float, now_ms: int) -> dict[str, 
     fresh_oi = [r.usd for r in oi_rows if r.fresh and r.usd is not None]
     change, note = None, ""
     watched = state.watched
-    history = _coin_rows(state.oi_history, coin)
+    history = coin_rows(state.oi_history, coin)
     if history is None and coin in watched.left:
         history = watched.oi_history.get(coin)
     if history is not None and len(history):
@@ -240,7 +248,7 @@ def _funding(figures: Figures, coin: str, now: float, now_ms: int) -> dict[str, 
         note = "loading 24h history…"
     labels: tuple[str, ...] = ()
     values: tuple[float | None, ...] = ()
-    mine = _coin_rows(state.funding_history, coin)
+    mine = coin_rows(state.funding_history, coin)
     if mine is None and coin in watched.left:
         mine = watched.funding_history.get(coin)
     if mine is not None and len(mine):
@@ -261,14 +269,6 @@ def _funding(figures: Figures, coin: str, now: float, now_ms: int) -> dict[str, 
         "oi_change_24h_pct": change,
         "oi_note": note,
     }
-
-
-def _coin_rows(frame: pd.DataFrame | None, coin: str) -> pd.DataFrame | None:
-    """``coin``'s rows of a long history frame (None when it has none)."""
-    if frame is None or not len(frame):
-        return None
-    mine = frame[frame["coin"] == coin]
-    return mine if len(mine) else None
 
 
 def _perp_30d(figures: Figures, coin: str, watched: bool) -> float | None:

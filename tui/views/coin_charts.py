@@ -35,12 +35,13 @@ import pandas as pd
 from analytics.cvd import cvd
 from analytics.funding import EIGHT_HOURS_MS, column_ms, funding_history_matrix
 from analytics.liquidations import window_totals
-from records.viewmodels import ChartLine, LiquidationRow, LiquidationTotals
+from analytics.price import downsample
+from records.viewmodels import ChartLine, LiquidationTotals
 from tui.runtime.feeds_venue_funding import VENUE_FUNDING_VENUES
 from tui.runtime.feeds_watched import WATCHED_BYBIT, WATCHED_SPOT, WATCHED_USDM
-from tui.views.common import CHART_POINTS, clock_text, num, span_text
+from tui.views.common import CHART_POINTS, num, span_text
 from tui.views.figures import Figures
-from tui.views.liquidations import liquidations_status
+from tui.views.liquidations import liquidation_rows, liquidations_status
 from tui.views.registry import VENUES
 
 #: The charts ``c`` steps through, in order, with the title each shows.
@@ -83,14 +84,16 @@ def _epoch_s(ms: np.ndarray) -> tuple[float, ...]:
 
 
 def _thin(x: tuple[float, ...], y: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """At most :data:`CHART_POINTS` points, evenly picked, the last kept (a chart is a few dozen cells wide)."""
+    """At most :data:`CHART_POINTS` points, first and last kept (:func:`analytics.price.downsample`, as the price
+    chart): a chart is a few dozen cells wide."""
     if len(x) <= CHART_POINTS:
         return x, y
-    pick = np.unique(np.linspace(0, len(x) - 1, CHART_POINTS).round().astype(int))
-    return tuple(x[i] for i in pick), tuple(y[i] for i in pick)
+    kept = downsample(pd.Series(y, index=x), CHART_POINTS)
+    return tuple(kept.index), tuple(kept)
 
 
-def _coin_rows(frame: pd.DataFrame | None, coin: str) -> pd.DataFrame | None:
+def coin_rows(frame: pd.DataFrame | None, coin: str) -> pd.DataFrame | None:
+    """``coin``'s rows of a long history frame (None when it has none)."""
     if frame is None or not len(frame):
         return None
     mine = frame[frame["coin"] == coin]
@@ -148,7 +151,7 @@ def oi_chart(figures: Figures, coin: str, window: str, now: float, now_ms: int,
 
     ``current`` are the venues with a current OI figure: those without a history are named in the note."""
     state = figures.state
-    history, feed = _coin_rows(state.oi_history, coin), "oi_history"
+    history, feed = coin_rows(state.oi_history, coin), "oi_history"
     if history is None and coin in state.watched.left:
         history, feed = state.watched.oi_history.get(coin), WATCHED_USDM
     lines: list[ChartLine] = []
@@ -187,7 +190,7 @@ def funding_chart(figures: Figures, coin: str, window: str, now: float, now_ms: 
     The window sets how many 8 h periods are drawn (at most the ``funding.history_periods`` the console keeps);
     settlements stamped after ``now`` are left out. ``current`` venues without a history are named in the note."""
     state = figures.state
-    history, feed = _coin_rows(state.funding_history, coin), "funding_history"
+    history, feed = coin_rows(state.funding_history, coin), "funding_history"
     if history is None and coin in state.watched.left:
         history, feed = state.watched.funding_history.get(coin), WATCHED_BYBIT
     # Bybit's settled history (the basket's or the watched feed's), then the other venues' for the coin in view.
@@ -255,13 +258,7 @@ def coin_liquidations(figures: Figures, coin: str, window: str, now: float, now_
         rows.append(LiquidationTotals(str(w), num(totals.at[w, "long_usd"]), num(totals.at[w, "short_usd"]),
                                       coverage, int(num(totals.at[w, "count"]) or 0) if known else None))  # fmt: skip
     day = next(r for r in rows if r.window == "24h")
-    recent = frame[frame["time"].to_numpy(np.int64) > now_ms - DAY_MS].iloc[::-1].head(LIQ_ROWS)
-    columns = (recent["time"], recent["exchange"], recent["coin"], recent["side"], recent["notional_usd"],
-               recent["price"])  # fmt: skip
-    prints = tuple(
-        LiquidationRow(clock_text(int(t)), str(ex), str(c), str(side), float(usd), num(px))
-        for t, ex, c, side, usd, px in zip(*columns, strict=True)
-    )
+    prints = liquidation_rows(frame[frame["time"].to_numpy(np.int64) > now_ms - DAY_MS].iloc[::-1].head(LIQ_ROWS))
     note = ""
     if day.count is None:
         note = "the tape has not recorded the last 24h: totals unknown"

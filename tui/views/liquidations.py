@@ -48,6 +48,15 @@ def gaps_text(gaps: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
     return f"{len(gaps)} gap{'s' if len(gaps) > 1 else ''} ({span_text(missing, ' min')})"
 
 
+def liquidation_rows(frame: pd.DataFrame) -> tuple[LiquidationRow, ...]:
+    """A tape frame's rows, in the frame's order, as the tape table shows them (the pane's and the coin detail's)."""
+    columns = (frame[c] for c in ("time", "exchange", "coin", "side", "notional_usd", "price"))
+    return tuple(
+        LiquidationRow(clock_text(int(t)), str(ex), str(coin), str(side), float(usd), num(px))
+        for t, ex, coin, side, usd, px in zip(*columns, strict=True)
+    )
+
+
 def liquidations_view(figures: Figures, now: float | None = None) -> LiquidationsView:
     now = time.time() if now is None else now
     state = figures.state
@@ -68,12 +77,7 @@ def liquidations_view(figures: Figures, now: float | None = None) -> Liquidation
         )
         for w in totals_frame.index
     )
-    frame = tape.tail(TAPE_ROWS, now_ms - DAY_MS, now_ms).iloc[::-1]
-    columns = (frame[c] for c in ("time", "exchange", "coin", "side", "notional_usd", "price"))
-    rows = tuple(
-        LiquidationRow(clock_text(int(t)), str(ex), str(coin), str(side), float(usd), num(px))
-        for t, ex, coin, side, usd, px in zip(*columns, strict=True)
-    )
+    rows = liquidation_rows(tape.tail(TAPE_ROWS, now_ms - DAY_MS, now_ms).iloc[::-1])
     c = figures.cascade(now_ms, venues=counted_venues(health))
     cascade_view = None
     if c is not None:
