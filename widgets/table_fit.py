@@ -260,27 +260,24 @@ class FittedTable:
                 for i, (old, new) in enumerate(zip(self._cells, rows, strict=False))
             ]
             changes = [(i, cells) for i, cells in changes if cells]
-            if isinstance(table, PaneTable) and len(changes) > 8:
-                # Many rows changed (a venue's new column, a re-sort): their cells in place and one repaint; the
-                # widths are the fitter's, so nothing needs measuring again.
-                table.update_rows([(f"r{i}", cells) for i, cells in changes])
-                for i, _ in changes:
-                    self._cells[i] = rows[i]
-                for i in range(len(self._cells) - 1, len(rows) - 1, -1):
-                    table.remove_row(f"r{i}")
-                del self._cells[len(rows) :]
-            elif len(changes) > max(8, len(rows) // 2):
-                # Most rows changed (a re-sort of a long table): one rebuild is cheaper than row-by-row edits,
-                # and the whole table is repainted either way.
+            if not isinstance(table, PaneTable) and len(changes) > max(8, len(rows) // 2):
+                # Most rows of a plain DataTable changed (a re-sort of a long table): one rebuild is cheaper than
+                # cell-by-cell edits, and the whole table is repainted either way.
                 table.clear()
                 self._cells = []
             else:
-                for i, cells in changes:
-                    if isinstance(table, PaneTable):
-                        table.update_row(f"r{i}", cells)
-                    else:
-                        for column, cell in cells.items():
-                            table.update_cell(f"r{i}", column, cell)
+                if isinstance(table, PaneTable) and len(changes) > 8:
+                    # Many rows changed (a venue's new column, a re-sort): their cells in place and one repaint;
+                    # the widths are the fitter's, so nothing needs measuring again.
+                    table.update_rows([(f"r{i}", cells) for i, cells in changes])
+                else:
+                    for i, cells in changes:
+                        if isinstance(table, PaneTable):
+                            table.update_row(f"r{i}", cells)
+                        else:
+                            for column, cell in cells.items():
+                                table.update_cell(f"r{i}", column, cell)
+                for i, _ in changes:
                     self._cells[i] = rows[i]
                 for i in range(len(self._cells) - 1, len(rows) - 1, -1):
                     table.remove_row(f"r{i}")
