@@ -254,7 +254,9 @@ class FundingPane(Pane):
         """A heat cell, reused from the last fill when nothing it shows changed (cells are never mutated: the
         table cuts a copy when a column is narrowed)."""
         key = (rate, baseline, glyphs, mono, stale)
-        cell = self._heat_next.get(key) or self._heat_memo.get(key)
+        cell = self._heat_next.get(key)
+        if cell is None:
+            cell = self._heat_memo.get(key)
         if cell is None:
             cell = heat_cell(rate, baseline, glyphs=glyphs, mono=mono, stale=stale)
         self._heat_next[key] = cell

@@ -209,12 +209,10 @@ class AltpulseApp(App[None]):
             return
         try:
             self._refresh_views()
-        except NoMatches as exc:
-            # At exit the screen's widgets go before the timer stops: nothing left to paint, nothing to report.
-            if not self._exit and self.screen.is_attached and self.screen.children:
-                log.exception("refreshing views failed")
-                self.notify(f"display error: {exc}", severity="error", timeout=10)
         except Exception as exc:  # a view bug must not take the console down; the log has the traceback
+            tearing_down = self._exit or not self.screen.is_attached or not self.screen.children
+            if isinstance(exc, NoMatches) and tearing_down:
+                return  # at exit the screen's widgets go before the timer stops: nothing left to paint
             log.exception("refreshing views failed")
             self.notify(f"display error: {type(exc).__name__}: {exc}", severity="error", timeout=10)
 
