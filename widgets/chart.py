@@ -143,17 +143,10 @@ class LineChart(PlotextPlot):
             return
         xs, ys = list(series.x), list(series.y)
         plt.plot(xs, ys, marker="braille", color=None if mono else series.color)
-        if series.zero_line and min(ys) < 0 < max(ys):
-            plt.horizontal_line(0, color=None if mono else "gray")
         span = xs[-1] - xs[0] if len(xs) > 1 else 0
         ticks = [xs[0], xs[len(xs) // 2], xs[-1]] if len(xs) > 2 else xs
         plt.xticks(ticks, [_tick_label(t, span) for t in ticks])
-        if series.y_format is not None:
-            low, high = min(ys), max(ys)
-            steps = 4
-            yticks = [low + (high - low) * i / steps for i in range(steps + 1)] if high > low else [low]
-            plt.yticks(yticks, [series.y_format(v) for v in yticks])
-        plt.ylabel(self._y_label)
+        self._y_axis(min(ys), max(ys), series.zero_line, series.y_format, mono)
 
     def _draw_lines(self, spec: _Lines, mono: bool) -> None:
         plt = self.plt
@@ -163,14 +156,19 @@ class LineChart(PlotextPlot):
             marker = MONO_MARKERS[i % len(MONO_MARKERS)] if mono else "braille"
             color = None if mono else LINE_COLORS[i % len(LINE_COLORS)]
             plt.plot(list(line.x), list(line.y), marker=marker, color=color, label=line.label)
-        low, high = min(ys), max(ys)
-        if spec.zero_line and low < 0 < high:
-            plt.horizontal_line(0, color=None if mono else "gray")
         first, last = min(xs), max(xs)
         ticks = [first, (first + last) / 2, last] if last > first else [first]
         plt.xticks(ticks, [_tick_label(t, last - first) for t in ticks])
-        if spec.y_format is not None:
+        self._y_axis(min(ys), max(ys), spec.zero_line, spec.y_format, mono)
+
+    def _y_axis(self, low: float, high: float, zero_line: bool, y_format: Callable[[float], str] | None,
+                mono: bool) -> None:  # fmt: skip
+        """The zero line (when the values cross it), the formatted y ticks and the label: both kinds of chart."""
+        plt = self.plt
+        if zero_line and low < 0 < high:
+            plt.horizontal_line(0, color=None if mono else "gray")
+        if y_format is not None:
             steps = 4
             yticks = [low + (high - low) * i / steps for i in range(steps + 1)] if high > low else [low]
-            plt.yticks(yticks, [spec.y_format(v) for v in yticks])
+            plt.yticks(yticks, [y_format(v) for v in yticks])
         plt.ylabel(self._y_label)
