@@ -51,10 +51,9 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], Path]:
 async def measure(config_path: Path, timeout: float, t_launch: float) -> tuple[dict[str, float | None], float]:
     """Seconds from ``t_launch`` until each pane is filled (None: not within ``timeout``), and the app's start."""
     import tui.boot
-    from emulator.loopback import map_budgets
-    from sources import http
+    from benchmarks.live_console import map_loopback_budgets
 
-    map_budgets(http.DEFAULT_BUDGETS)
+    map_loopback_budgets(config_path)
     from tui.app.app import AltpulseApp
     from tui.runtime.config import load_config
     from tui.runtime.state import TAPE

@@ -28,7 +28,8 @@ def child(config: str) -> int:
     """Run the console (live mode) with the loopback addresses given the real providers' budgets.
 
     The budgets are mapped when the boot thread builds the runtime, as the console imports the HTTP stack there:
-    importing it here would add its import time to the first paint.
+    importing it here would add its import time to the first paint. The address map comes from the server's JSON
+    file, so the emulator's modules stay out of the measured process.
     """
     import tui.boot
     from tui.cli import main as cli_main
@@ -36,14 +37,22 @@ def child(config: str) -> int:
     build = tui.boot.build_runtime
 
     def build_runtime(*args: object, **kwargs: object) -> object:
-        from emulator.loopback import map_budgets
-        from sources import http
-
-        map_budgets(http.DEFAULT_BUDGETS)
+        map_loopback_budgets(Path(config))
         return build(*args, **kwargs)
 
     tui.boot.build_runtime = build_runtime  # type: ignore[assignment]
     return cli_main(["--config", config])
+
+
+def map_loopback_budgets(config: Path) -> None:
+    """Give the loopback addresses the real hosts' budgets, from the map ``python -m emulator.loopback`` writes
+    beside ``config`` (``emulator.loopback.hosts_file``)."""
+    import json
+
+    from sources import http
+
+    hosts = json.loads(config.with_name("loopback_hosts.json").read_text())
+    http.alias_budgets(http.DEFAULT_BUDGETS, hosts)
 
 
 def main() -> None:

@@ -2,13 +2,15 @@
 
 Each provider gets its own address (127.0.0.2 = Binance spot, ...) on one port, so the console's HTTP client keeps a
 budget per provider as it does against the real hosts; :func:`map_budgets` gives those addresses the real hosts'
-budgets. :func:`write_config` writes the ``[sources]`` (and optional ``[general]``/``[cadence]``) a console needs
+budgets (``main`` also writes the address map beside the config, :func:`hosts_file`, for consoles in other
+processes). :func:`write_config` writes the ``[sources]`` (and optional ``[general]``/``[cadence]``) a console needs
 to talk to it. ``python -m emulator.loopback --config PATH`` serves the demo market this way until killed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import threading
 import time
@@ -33,15 +35,22 @@ PROVIDERS = {
 WS_HOST = "127.0.0.1"
 
 
+def loopback_hosts() -> dict[str, str]:
+    """Each provider's loopback address -> the real host it stands for (whose budget applies)."""
+    return {ip: host for ip, host in PROVIDERS.values()}
+
+
+def hosts_file(config: Path) -> Path:
+    """Where ``main`` writes :func:`loopback_hosts` as JSON, beside the config: a console under measurement maps
+    its budgets from it (``sources.http.alias_budgets``) without importing the emulator into its own process."""
+    return config.with_name("loopback_hosts.json")
+
+
 def map_budgets(budgets: dict[str, tuple[float, float]]) -> None:
-    """Give each provider's loopback address the budget of the real host it stands for (in place)."""
-    for ip, host in PROVIDERS.values():
-        budgets[ip] = budgets[host]
-        # The endpoint groups with limits of their own (``fapi.binance.com#data``, ``#funding``): without them an
-        # address's group would get the default budget (60 a minute), and the 63 ``/futures/data`` requests of a
-        # start-up would wait a minute for the last three.
-        for key in [k for k in budgets if k.startswith(host + "#")]:
-            budgets[ip + key[len(host) :]] = budgets[key]
+    """Give each provider's loopback address the budgets of the real host it stands for (in place)."""
+    from sources.http import alias_budgets
+
+    alias_budgets(budgets, loopback_hosts())
 
 
 def bind_all(hosts: list[str]) -> tuple[list[socket.socket], int]:
@@ -136,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with ServedEmulator(demo_emulator(speed=args.speed), pre_faults=args.fault) as served:
         coins = [c.strip().upper() for c in args.coins.split(",") if c.strip()] or None
+        # The hosts first: a waiting benchmark starts the console once the config exists.
+        hosts_file(args.config).write_text(json.dumps(loopback_hosts()))
         write_config(args.config, served.port, coins=coins)
         print(f"serving on port {served.port}; config in {args.config}", flush=True)
         try:

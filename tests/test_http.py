@@ -125,3 +125,14 @@ async def test_binance_weight_header_is_read() -> None:
         "binance", "/api/v3/klines", "https://data-api.binance.vision/api/v3/klines", weight=2
     )
     assert client.budget("data-api.binance.vision").server_used == 4799
+
+
+def test_alias_budgets_copy_the_host_and_its_endpoint_groups() -> None:
+    from sources.http import DEFAULT_BUDGETS, alias_budgets
+
+    budgets = dict(DEFAULT_BUDGETS)
+    alias_budgets(budgets, {"127.0.0.3": "fapi.binance.com"})
+    assert budgets["127.0.0.3"] == DEFAULT_BUDGETS["fapi.binance.com"]
+    assert budgets["127.0.0.3#data"] == DEFAULT_BUDGETS["fapi.binance.com#data"]
+    assert budgets["127.0.0.3#funding"] == DEFAULT_BUDGETS["fapi.binance.com#funding"]
+    assert "127.0.0.3#data" not in DEFAULT_BUDGETS  # in place on the mapping given, not the defaults
