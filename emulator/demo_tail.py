@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emulator.dataset import KLINE_COLUMNS, USDM, MarketDataset
+from emulator.dataset import KLINE_COLUMNS, SPOT, USDM, MarketDataset
 from emulator.demo_derivs import BASELINE, MOMENTUM_BETA, NOISE_SD, VENUE_TILT, ramp
 from emulator.demo_spot import btc_trend, crash_shape, noise_knots
 from emulator.demo_universe import TailCoin, coin_rng, tail_universe
@@ -84,6 +84,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     btc_pin = btc[int(np.searchsorted(level_t, s.crash_start_ms))]
     btc_move = btc - btc_pin
     hour_idx = np.arange(n_days, len(opens))
+    dataset.history_source = TailHistory(s, tail, btc_move)
     price_h: list[np.ndarray] = []
     # A chunk of coins at a time: every draw is from the coin's own streams and every step is row-wise, so the bars
     # are the same as in one pass, while the simulation's temporaries (coins x ~1,000 bars, dozens of arrays) stay a
@@ -94,17 +95,73 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
         bars["open_time"] = np.broadcast_to(opens, bars["open"].shape)
         # One frame per resolution for the chunk, sliced per coin: building hundreds of small frames column by
         # column costs more than simulating them.
-        parts = {DAY: _block(bars, slice(0, n_days)), HOUR: _block(bars, slice(n_days, None))}
+        parts = _parts(bars, n_days)
         for i, coin in enumerate(chunk):
             frames = {base: block.iloc[i * width : (i + 1) * width].reset_index(drop=True)
                       for base, (block, width) in parts.items()}  # fmt: skip
-            if coin.spot:
-                dataset.spot_klines[f"{coin.coin}USDT"] = frames
-            elif "binance" in coin.venues:
-                dataset.markets.setdefault(USDM, {})[f"{coin.coin}USDT"] = frames
+            if market := _market_of(coin):
+                dataset.markets.setdefault(market, {})[f"{coin.coin}USDT"] = frames
         price_h.append(bars["open"][:, hour_idx])
         del bars, parts
     _derivatives(dataset, s, tail, opens[hour_idx], np.concatenate(price_h))
+
+
+def _market_of(coin: TailCoin) -> str | None:
+    """Where a tail coin's bars live: its Binance spot pair, else its Binance USD-M perp (None: neither)."""
+    return SPOT if coin.spot else USDM if "binance" in coin.venues else None
+
+
+def _parts(bars: dict[str, np.ndarray], n_days: int) -> dict[int, tuple[pd.DataFrame, int]]:
+    """The daily and the hourly part of the axis, each as one frame of every coin in ``bars`` (coin after coin)."""
+    return {DAY: _block(bars, slice(0, n_days)), HOUR: _block(bars, slice(n_days, None))}
+
+
+#: How many tail symbols' whole histories :class:`TailHistory` keeps between requests (~85 KB each).
+HISTORY_CACHE = 16
+
+
+class TailHistory:
+    """The tail's whole bars, simulated again when a request reaches before the hourly ones the dataset keeps.
+
+    :func:`fill` stores every tail symbol's daily and hourly bars, which the other fillers read; once they have,
+    :meth:`keep_recent` drops the daily ones (~9 MB for the ~260 tail markets). The console reads the tail's
+    recent bars on every refresh (the running day's klines, 24 h tickers, mark prices), its years of daily bars
+    only when a market CVD is first fetched or a coin is opened: those requests get the bars back from here
+    (:meth:`~emulator.dataset.MarketDataset.history`), bit for bit: a coin's bars come from its own random streams
+    and every step of :func:`_bars` is row by row, so one coin alone gets what it got in its chunk of the build.
+    """
+
+    def __init__(self, scenario: Scenario, tail: list[TailCoin], btc_move: np.ndarray) -> None:
+        self.scenario = scenario
+        self.coins = {(market, f"{c.coin}USDT"): c for c in tail if (market := _market_of(c))}
+        self.btc_move = btc_move
+        self._recent: dict[tuple[str, str], dict[int, pd.DataFrame]] = {}  # insertion order = least recent first
+
+    def __call__(self, market: str, symbol: str) -> dict[int, pd.DataFrame] | None:
+        """Every bar of a tail symbol (``{DAY: ..., HOUR: ...}``), None for a symbol that is not the tail's."""
+        key = (market, symbol)
+        coin = self.coins.get(key)
+        if coin is None:
+            return None
+        frames = self._recent.pop(key, None)
+        if frames is None:
+            s = self.scenario
+            opens, lengths, n_days = _axis(s)
+            level_t = np.concatenate([[float(opens[0])], (opens + lengths).astype(np.float64)])
+            bars = _bars([coin], s, opens, lengths, level_t, self.btc_move)
+            bars["open_time"] = np.broadcast_to(opens, bars["open"].shape)
+            frames = {base: block for base, (block, _) in _parts(bars, n_days).items()}
+        self._recent[key] = frames
+        while len(self._recent) > HISTORY_CACHE:
+            del self._recent[next(iter(self._recent))]
+        return frames
+
+    def keep_recent(self, dataset: MarketDataset) -> None:
+        """Drop the tail's stored daily bars: the hourly ones cover every request but those reaching further back."""
+        for market, symbol in self.coins:
+            frames = dataset.markets.get(market, {}).get(symbol)
+            if frames is not None and HOUR in frames:
+                frames.pop(DAY, None)
 
 
 def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndarray, level_t: np.ndarray,
