@@ -118,15 +118,20 @@ def _parts(bars: dict[str, np.ndarray], n_days: int) -> dict[int, tuple[pd.DataF
 
 #: How many tail symbols' whole histories :class:`TailHistory` keeps between requests (~85 KB each).
 HISTORY_CACHE = 16
+#: Days of hourly bars before the anchor that stay stored once the build is done (:meth:`TailHistory.keep_recent`):
+#: every refresh reads less (the running day, 24 h tickers, mark prices, the market CVD's last two daily bars, which
+#: :func:`~emulator.klines.reaches_before` counts as four days), so none of them is simulated again.
+RESIDENT_DAYS = 5
 
 
 class TailHistory:
     """The tail's whole bars, simulated again when a request reaches before the hourly ones the dataset keeps.
 
     :func:`fill` stores every tail symbol's daily and hourly bars, which the other fillers read; once they have,
-    :meth:`keep_recent` drops the daily ones (~9 MB for the ~260 tail markets). The console reads the tail's
-    recent bars on every refresh (the running day's klines, 24 h tickers, mark prices), its years of daily bars
-    only when a market CVD is first fetched or a coin is opened: those requests get the bars back from here
+    :meth:`keep_recent` keeps the last :data:`RESIDENT_DAYS` of hourly bars only (~14 MB less for the ~260 tail
+    markets). The console reads the tail's recent bars on every refresh (the running day's klines, 24 h tickers,
+    mark prices), its older bars only when a market CVD is first fetched or a coin is opened: those requests get
+    the bars back from here
     (:meth:`~emulator.dataset.MarketDataset.history`), bit for bit: a coin's bars come from its own random streams
     and every step of :func:`_bars` is row by row, so one coin alone gets what it got in its chunk of the build.
     """
@@ -157,11 +162,18 @@ class TailHistory:
         return frames
 
     def keep_recent(self, dataset: MarketDataset) -> None:
-        """Drop the tail's stored daily bars: the hourly ones cover every request but those reaching further back."""
+        """Keep the tail's stored bars of the last :data:`RESIDENT_DAYS` only: they cover every request but those
+        reaching further back (see the class docstring)."""
+        cut = (self.scenario.anchor_ms - RESIDENT_DAYS * DAY) // DAY * DAY
         for market, symbol in self.coins:
             frames = dataset.markets.get(market, {}).get(symbol)
-            if frames is not None and HOUR in frames:
-                frames.pop(DAY, None)
+            if frames is None or HOUR not in frames:
+                continue
+            hourly = frames[HOUR]
+            first = int(np.searchsorted(hourly["open_time"].to_numpy(np.int64), cut, side="left"))
+            # A copy: the stored frame is a view of its chunk's block, which this frees once every coin's is cut.
+            frames[HOUR] = hourly.iloc[first:].reset_index(drop=True).copy()
+            frames.pop(DAY, None)
 
 
 def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndarray, level_t: np.ndarray,

@@ -63,8 +63,10 @@ def test_tail_klines_are_valid_bars(dataset) -> None:  # type: ignore[no-untyped
     for symbol in ("ENAUSDT", "APTUSDT", "WIFUSDT"):
         frames = dataset.history(SPOT, symbol)
         daily, hourly = frames[DAY], frames[HOUR]
-        assert list(dataset.spot_klines[symbol]) == [HOUR]  # the daily bars are simulated again on request
-        pd.testing.assert_frame_equal(dataset.spot_klines[symbol][HOUR], hourly)
+        # Stored: the last days of hourly bars; the rest is simulated again on request.
+        stored = dataset.spot_klines[symbol]
+        assert list(stored) == [HOUR] and 5 * 24 <= len(stored[HOUR]) < len(hourly)
+        pd.testing.assert_frame_equal(stored[HOUR], hourly.iloc[-len(stored[HOUR]) :].reset_index(drop=True))
         assert daily["open_time"].iloc[-1] + DAY == hourly["open_time"].iloc[0]  # no gap, no overlap
         both = pd.concat([daily, hourly], ignore_index=True)
         assert (both["low"] <= both[["open", "close"]].min(axis=1)).all()
