@@ -61,18 +61,15 @@ def build_demo_dataset(now_ms: int | None = None, seed: int = DEMO_SEED) -> Mark
             module.fill(dataset, scenario)
     # Every filler has read the basket's hourly history: keep it as daily bars but for the last weeks.
     compact_history(dataset.spot_klines, scenario)
-    # ... and the long tail's daily bars: the few requests that reach them get them simulated again
-    # (emulator.demo_tail.TailHistory), the rest read the hourly bars kept.
-    keep_recent = getattr(dataset.history_source, "keep_recent", None)
-    if keep_recent is not None:
-        keep_recent(dataset)
     # Funding and OI grouped by venue and coin, in time order, with the names as categories: the routes then read each
     # coin's series as views of these frames (emulator.perp_market) instead of copies, and ~600k rows carry no text.
     for name in ("funding", "open_interest"):
         frame = getattr(dataset, name)
         if frame is not None and len(frame):
             setattr(dataset, name, None)  # one copy at a time: the build's peak memory is the demo's peak
-            frame = frame.astype({"exchange": "category", "coin": "category"})
+            for column in ("exchange", "coin"):  # categories in name order (the fillers make them so: kept as they are)
+                names = frame[column].astype("category")
+                frame[column] = names.cat.set_categories(sorted(str(c) for c in names.cat.categories))
             frame = frame.sort_values(["exchange", "coin", "time"], kind="stable", ignore_index=True)
             setattr(dataset, name, frame)
         del frame

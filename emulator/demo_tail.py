@@ -84,7 +84,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     btc_pin = btc[int(np.searchsorted(level_t, s.crash_start_ms))]
     btc_move = btc - btc_pin
     hour_idx = np.arange(n_days, len(opens))
-    dataset.history_source = TailHistory(s, tail, btc_move)
+    dataset.history_source = history = TailHistory(s, tail, btc_move)
     price_h: list[np.ndarray] = []
     # A chunk of coins at a time: every draw is from the coin's own streams and every step is row-wise, so the bars
     # are the same as in one pass, while the simulation's temporaries (coins x ~1,000 bars, dozens of arrays) stay a
@@ -100,7 +100,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
             frames = {base: block.iloc[i * width : (i + 1) * width].reset_index(drop=True)
                       for base, (block, width) in parts.items()}  # fmt: skip
             if market := _market_of(coin):
-                dataset.markets.setdefault(market, {})[f"{coin.coin}USDT"] = frames
+                dataset.markets.setdefault(market, {})[f"{coin.coin}USDT"] = history.recent(frames)
         price_h.append(bars["open"][:, hour_idx])
         del bars, parts
     _derivatives(dataset, s, tail, opens[hour_idx], np.concatenate(price_h))
@@ -116,9 +116,10 @@ def _parts(bars: dict[str, np.ndarray], n_days: int) -> dict[int, tuple[pd.DataF
     return {DAY: _block(bars, slice(0, n_days)), HOUR: _block(bars, slice(n_days, None))}
 
 
-#: How many tail symbols' whole histories :class:`TailHistory` keeps between requests (~85 KB each).
-HISTORY_CACHE = 16
-#: Days of hourly bars before the anchor that stay stored once the build is done (:meth:`TailHistory.keep_recent`):
+#: How many tail symbols' whole histories :class:`TailHistory` keeps between requests (~85 KB each; a coin detail asks
+#: for a few intervals of one symbol in a row).
+HISTORY_CACHE = 4
+#: Days of hourly bars before the anchor that the dataset stores (:meth:`TailHistory.recent`):
 #: every refresh reads less (the running day, 24 h tickers, mark prices, the market CVD's last two daily bars, which
 #: :func:`~emulator.klines.reaches_before` counts as four days), so none of them is simulated again.
 RESIDENT_DAYS = 5
@@ -127,13 +128,13 @@ RESIDENT_DAYS = 5
 class TailHistory:
     """The tail's whole bars, simulated again when a request reaches before the hourly ones the dataset keeps.
 
-    :func:`fill` stores every tail symbol's daily and hourly bars, which the other fillers read; once they have,
-    :meth:`keep_recent` keeps the last :data:`RESIDENT_DAYS` of hourly bars only (~14 MB less for the ~260 tail
-    markets). The console reads the tail's recent bars on every refresh (the running day's klines, 24 h tickers,
-    mark prices), its older bars only when a market CVD is first fetched or a coin is opened: those requests get
-    the bars back from here
-    (:meth:`~emulator.dataset.MarketDataset.history`), bit for bit: a coin's bars come from its own random streams
-    and every step of :func:`_bars` is row by row, so one coin alone gets what it got in its chunk of the build.
+    :func:`fill` simulates the tail's daily and hourly bars a chunk of coins at a time, reads their prices for the
+    funding and open interest, and stores the last :data:`RESIDENT_DAYS` of hourly bars only (:meth:`recent`: ~14 MB
+    less for the ~260 tail markets, and less at the build's peak); a later filler reads the older ones through
+    :meth:`~emulator.dataset.MarketDataset.history`. The console reads the tail's recent bars on every refresh (the
+    running day's klines, 24 h tickers, mark prices), its older bars only when a market CVD is first fetched or a
+    coin is opened: those requests get the bars back from here, bit for bit: a coin's bars come from its own random
+    streams and every step of :func:`_bars` is row by row, so one coin alone gets what it got in its chunk.
     """
 
     def __init__(self, scenario: Scenario, tail: list[TailCoin], btc_move: np.ndarray) -> None:
@@ -161,19 +162,13 @@ class TailHistory:
             del self._recent[next(iter(self._recent))]
         return frames
 
-    def keep_recent(self, dataset: MarketDataset) -> None:
-        """Keep the tail's stored bars of the last :data:`RESIDENT_DAYS` only: they cover every request but those
-        reaching further back (see the class docstring)."""
+    def recent(self, frames: dict[int, pd.DataFrame]) -> dict[int, pd.DataFrame]:
+        """What the dataset stores of a tail symbol's bars: the hourly ones of the last :data:`RESIDENT_DAYS`."""
         cut = (self.scenario.anchor_ms - RESIDENT_DAYS * DAY) // DAY * DAY
-        for market, symbol in self.coins:
-            frames = dataset.markets.get(market, {}).get(symbol)
-            if frames is None or HOUR not in frames:
-                continue
-            hourly = frames[HOUR]
-            first = int(np.searchsorted(hourly["open_time"].to_numpy(np.int64), cut, side="left"))
-            # A copy: the stored frame is a view of its chunk's block, which this frees once every coin's is cut.
-            frames[HOUR] = hourly.iloc[first:].reset_index(drop=True).copy()
-            frames.pop(DAY, None)
+        hourly = frames[HOUR]
+        first = int(np.searchsorted(hourly["open_time"].to_numpy(np.int64), cut, side="left"))
+        # A copy: the chunk's frames are views of its blocks, which are freed once every coin of the chunk is cut.
+        return {HOUR: hourly.iloc[first:].reset_index(drop=True).copy()}
 
 
 def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndarray, level_t: np.ndarray,
@@ -292,11 +287,11 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
 
     funding: list[pd.DataFrame] = []
     oi: list[pd.DataFrame] = []
+    coin_names = [c.coin for c in tail]
     for venue in VENUE_OI_SHARE:
         rows = np.array([i for i, c in enumerate(tail) if venue in c.venues], dtype=np.int64)
         if not len(rows):
             continue
-        coins = np.array([tail[i].coin for i in rows], dtype=object)
         venue_rate = fair[rows] + VENUE_TILT[venue] + _smooth(rng, (len(rows), n), NOISE_SD * 0.5, 0.1)
         if venue == "hyperliquid":
             intervals = np.ones(len(rows), dtype=np.int64)
@@ -311,7 +306,8 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
             per_period = venue_rate[sub, : periods * k].reshape(len(sub), periods, k).mean(axis=2)
             times = hours[0] + (np.arange(periods, dtype=np.int64) + 1) * k * HOUR
             funding.append(pd.DataFrame({
-                "time": np.tile(times, len(sub)), "exchange": venue, "coin": np.repeat(coins[sub], periods),
+                "time": np.tile(times, len(sub)), "exchange": _names([venue], np.zeros(len(sub) * periods, np.int16)),
+                "coin": _names(coin_names, np.repeat(rows[sub], periods)),
                 "rate": np.round(per_period * k / 8.0, 8).ravel(), "interval_hours": float(k),
             }))  # fmt: skip
         share = VENUE_OI_SHARE[venue] * rng.uniform(0.7, 1.3, len(rows))
@@ -319,17 +315,27 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
         wobble = np.exp(_smooth(rng, (len(rows), n), 0.006, 0.05))
         oi_base = (oi_usd0 / price[rows, 0])[:, None] * shape[rows] * wobble
         oi.append(pd.DataFrame({
-            "time": np.tile(hours, len(rows)), "exchange": venue, "coin": np.repeat(coins, n),
+            "time": np.tile(hours, len(rows)), "exchange": _names([venue], np.zeros(len(rows) * n, np.int16)),
+            "coin": _names(coin_names, np.repeat(rows, n)),
             "oi_base": oi_base.ravel(), "price": price[rows].ravel(),
         }))  # fmt: skip
     dataset.funding = _append(dataset.funding, funding)
     dataset.open_interest = _append(dataset.open_interest, oi)
 
 
+def _names(names: list[str], index: np.ndarray) -> pd.Categorical[str]:
+    """``names[index]`` as a categorical column: ~500k rows of venue and coin names would be pointers to strings."""
+    return pd.Categorical.from_codes(index.astype(np.int16), categories=pd.Index(names))
+
+
 def _append(frame: pd.DataFrame | None, parts: list[pd.DataFrame]) -> pd.DataFrame:
     """``frame`` with ``parts`` added. Grouped by venue and coin, each coin's rows in time order; not re-sorted as a
-    whole (the readers, :mod:`emulator.perp_market`, split by venue and coin and order each series themselves)."""
+    whole (the readers, :mod:`emulator.perp_market`, split by venue and coin and order each series themselves).
+    The venue and coin columns stay categorical, over the sorted union of the pieces' names."""
     pieces = ([frame] if frame is not None and len(frame) else []) + parts
+    for col in ("exchange", "coin"):
+        categories = sorted({str(name) for p in pieces for name in pd.Categorical(p[col]).categories})
+        pieces = [p.assign(**{col: pd.Categorical(p[col], categories=categories)}) for p in pieces]
     out = pd.concat(pieces, ignore_index=True)
     out["time"] = out["time"].astype(np.int64)
     return out

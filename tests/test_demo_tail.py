@@ -77,7 +77,7 @@ def test_tail_klines_are_valid_bars(dataset) -> None:  # type: ignore[no-untyped
 
 def test_tail_history_is_the_built_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """The daily bars a request gets back are bit for bit those the build made (and every filler read)."""
-    monkeypatch.setattr(TailHistory, "keep_recent", lambda self, dataset: None)
+    monkeypatch.setattr(TailHistory, "recent", lambda self, frames: frames)  # store every bar the build made
     built = build_demo_dataset(ANCHOR)
     history = built.history_source
     assert isinstance(history, TailHistory)
