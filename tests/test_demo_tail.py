@@ -149,3 +149,14 @@ async def test_served_in_the_venues_formats(dataset) -> None:  # type: ignore[no
         assert daily["quote_volume"].iloc[-1] >= today["quote_volume"].sum()
     finally:
         await http.aclose()
+
+
+def test_timeline_reads_a_tail_coin_of_the_basket_whole(dataset) -> None:  # type: ignore[no-untyped-def]
+    """A custom basket may hold a tail coin: the drivers timeline's basket CVD reads its whole history, not only the
+    recent bars the dataset stores."""
+    from tui.views.history import HistoryMetrics
+
+    steps = np.array([ANCHOR], dtype=np.int64)
+    flows = HistoryMetrics(dataset, steps, 0.0001, ("ENA",)).basket_flows()
+    ((coin, close_ms, *_),) = flows
+    assert coin == "ENA" and close_ms[0] <= Scenario(anchor_ms=ANCHOR).history_start_ms + DAY
