@@ -13,7 +13,9 @@ Bars, per coin (:mod:`emulator.demo_universe` says which coins and where they li
   hourly bars to the end (``spot_klines[SYMBOL] = {DAY: ..., HOUR: ...}``): a daily request rolls the hours up
   (:func:`emulator.klines.stitch` takes the finest resolution that covers each instant), so the running day is
   built from the hours up to the clock. A coin with no spot pair gets the same bars as a Binance USD-M market
-  (``markets["binance_usdm"]``), which is where its mark price comes from.
+  (``markets["binance_usdm"]``), which is where its mark price comes from. The dataset stores the last days of
+  hourly bars only (``{HOUR: ...}``); a request reaching further back gets the bars above, simulated again
+  (:class:`TailHistory`, :meth:`~emulator.dataset.MarketDataset.history`).
 - **funding**: 14 days of settlements on each venue listing it (Binance and Bybit every 8 h, a quarter of the coins
   every 4 h, as the venues set volatile coins; OKX 8 h or 4 h; Hyperliquid hourly), appended to
   ``dataset.funding``;
