@@ -8,6 +8,7 @@ the console shows the figure as unknown, never as zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -64,6 +65,9 @@ class MarketDataset:
         accounts, or of position size, net long; the short share is the rest); sampled on a grid, the routes serve
         the last sample at or before each period's time stamp. None (replayed history): the routes answer a
         listed symbol with an empty list, as the venues do for a symbol without statistics.
+    history_source: where the older bars of a symbol come from when its stored frames keep only recent ones
+        (``(market, symbol) -> every bar's frames``, None for a symbol whose stored frames are complete); see
+        :meth:`history`. None (replayed history, most tests): every stored frame is complete.
     """
 
     name: str
@@ -90,6 +94,7 @@ class MarketDataset:
     #: What the loader found worth telling (conflicting duplicates, dropped non-session rows) and skipped files.
     load_notes: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    history_source: Callable[[str, str], dict[int, pd.DataFrame] | None] | None = None
 
     def __post_init__(self) -> None:
         # One dict under two names: ``spot_klines`` is the Binance spot market.
@@ -103,3 +108,12 @@ class MarketDataset:
     def perp_klines(self) -> dict[str, dict[int, pd.DataFrame]]:
         """Binance USD-M perpetual klines (``markets["binance_usdm"]``), empty when the dataset has none."""
         return self.markets.get(USDM, {})
+
+    def history(self, market: str, symbol: str) -> dict[int, pd.DataFrame]:
+        """Every bar of ``symbol`` on ``market``: its stored frames or, where those keep only the recent bars (the
+        demo's long tail, :class:`emulator.demo_tail.TailHistory`), the whole history. Empty when it is not listed."""
+        if self.history_source is not None:
+            full = self.history_source(market, symbol)
+            if full is not None:
+                return full
+        return self.markets.get(market, {}).get(symbol) or {}

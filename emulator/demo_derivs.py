@@ -162,10 +162,14 @@ def _concat(parts: list[dict[str, np.ndarray | str]], columns: list[str]) -> pd.
     if not parts:
         return pd.DataFrame({c: [] for c in columns})
     lengths = [len(p["time"]) for p in parts]
-    data: dict[str, np.ndarray] = {}
+    data: dict[str, np.ndarray | pd.Categorical[str]] = {}
     for col in columns:
         if isinstance(parts[0][col], str):
-            data[col] = np.repeat(np.array([p[col] for p in parts], dtype=object), lengths)
+            # Names as categories (sorted, as the frame is sorted by them): codes, not ~200k pointers to strings.
+            names = [str(p[col]) for p in parts]
+            categories = sorted(set(names))
+            codes = np.array([categories.index(n) for n in names], dtype=np.int16)
+            data[col] = pd.Categorical.from_codes(np.repeat(codes, lengths), categories=pd.Index(categories))
         else:
             data[col] = np.concatenate([np.asarray(p[col]) for p in parts])
     frame = pd.DataFrame(data, columns=columns)

@@ -179,8 +179,8 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
         parts.append(
             {
                 "time": t_all,
-                "venue": rng.choice(3, size=len(t_all), p=VENUE_SHARE),
-                "coin": np.full(len(t_all), coin, dtype=object),
+                "venue": rng.choice(3, size=len(t_all), p=VENUE_SHARE).astype(np.int8),
+                "coin": np.array([coin], dtype=object),  # the part's one coin (a column of it is made below)
                 "long": long_all,
                 "qty": usd_all / price,
                 "price": price,
@@ -195,19 +195,20 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     time = np.concatenate([p["time"] for p in parts])
     order = np.argsort(time, kind="stable")
     # Categorical names: 230k rows of three text columns would otherwise be ~17 MB of pointers and strings.
-    coin_names = sorted({str(p["coin"][0]) for p in parts if len(p["coin"])})
+    coin_names = sorted({str(p["coin"][0]) for p in parts})
     index = {name: i for i, name in enumerate(coin_names)}
-    codes = [np.full(len(p["coin"]), index[str(p["coin"][0])] if len(p["coin"]) else 0, np.int16) for p in parts]
-    venue = np.concatenate([p["venue"] for p in parts])[order]
-    side = np.concatenate([p["long"] for p in parts]).astype(np.int8)[order]
-    dataset.liquidations = pd.DataFrame(
-        {
-            "time": time[order],
-            "exchange": pd.Categorical.from_codes(venue, pd.Index([str(v) for v in VENUES])),
-            "coin": pd.Categorical.from_codes(np.concatenate(codes)[order], pd.Index(coin_names)),
-            "side": pd.Categorical.from_codes(side, pd.Index(["short", "long"])),
-            "qty": np.concatenate([p["qty"] for p in parts])[order],
-            "price": np.concatenate([p["price"] for p in parts])[order],
-        },
-        columns=COLUMNS,
-    )
+    codes = [np.full(len(p["time"]), index[str(p["coin"][0])], np.int16) for p in parts]
+
+    # One column at a time in time order, each part's piece dropped once it is in: the assembly is the filler's
+    # peak memory.
+    joined = {name: np.concatenate([p.pop(name) for p in parts])[order] for name in ("venue", "long", "qty", "price")}
+    columns = {
+        "time": time[order],
+        "exchange": pd.Categorical.from_codes(joined.pop("venue"), pd.Index([str(v) for v in VENUES])),
+        "coin": pd.Categorical.from_codes(np.concatenate(codes)[order], pd.Index(coin_names)),
+        "side": pd.Categorical.from_codes(joined.pop("long").astype(np.int8), pd.Index(["short", "long"])),
+        "qty": joined.pop("qty"),
+        "price": joined.pop("price"),
+    }
+    del time, order, codes, parts
+    dataset.liquidations = pd.DataFrame(columns, columns=COLUMNS)

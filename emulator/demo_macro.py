@@ -37,7 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from emulator.dataset import USDM, MarketDataset
+from emulator.dataset import SPOT, USDM, MarketDataset
 from emulator.scenario import DAY, HOUR, Scenario
 
 BTC_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC")
@@ -181,8 +181,9 @@ def _price_lookup(dataset: MarketDataset, symbol: str) -> Callable[[np.ndarray],
     its USD-M perp for a coin with no spot pair), or None.
 
     Hourly bars where they exist; before the first hourly bar, a coarser frame's (the long tail keeps daily bars
-    for its older history, :mod:`emulator.demo_tail`)."""
-    frames = dataset.spot_klines.get(symbol) or dataset.markets.get(USDM, {}).get(symbol)
+    for its older history, :mod:`emulator.demo_tail`). Every bar, also where the dataset stores only the recent
+    ones (:meth:`~emulator.dataset.MarketDataset.history`)."""
+    frames = dataset.history(SPOT, symbol) or dataset.history(USDM, symbol)
     if not frames:
         return None
     base = HOUR if HOUR in frames else min(frames)

@@ -13,7 +13,9 @@ Bars, per coin (:mod:`emulator.demo_universe` says which coins and where they li
   hourly bars to the end (``spot_klines[SYMBOL] = {DAY: ..., HOUR: ...}``): a daily request rolls the hours up
   (:func:`emulator.klines.stitch` takes the finest resolution that covers each instant), so the running day is
   built from the hours up to the clock. A coin with no spot pair gets the same bars as a Binance USD-M market
-  (``markets["binance_usdm"]``), which is where its mark price comes from.
+  (``markets["binance_usdm"]``), which is where its mark price comes from. The dataset stores the last days of
+  hourly bars only (``{HOUR: ...}``); a request reaching further back gets the bars above, simulated again
+  (:class:`TailHistory`, :meth:`~emulator.dataset.MarketDataset.history`).
 - **funding**: 14 days of settlements on each venue listing it (Binance and Bybit every 8 h, a quarter of the coins
   every 4 h, as the venues set volatile coins; OKX 8 h or 4 h; Hyperliquid hourly), appended to
   ``dataset.funding``;
@@ -28,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emulator.dataset import KLINE_COLUMNS, USDM, MarketDataset
+from emulator.dataset import KLINE_COLUMNS, SPOT, USDM, MarketDataset
 from emulator.demo_derivs import BASELINE, MOMENTUM_BETA, NOISE_SD, VENUE_TILT, ramp
 from emulator.demo_spot import btc_trend, crash_shape, noise_knots
 from emulator.demo_universe import TailCoin, coin_rng, tail_universe
@@ -84,6 +86,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     btc_pin = btc[int(np.searchsorted(level_t, s.crash_start_ms))]
     btc_move = btc - btc_pin
     hour_idx = np.arange(n_days, len(opens))
+    dataset.history_source = history = TailHistory(s, tail, btc_move)
     price_h: list[np.ndarray] = []
     # A chunk of coins at a time: every draw is from the coin's own streams and every step is row-wise, so the bars
     # are the same as in one pass, while the simulation's temporaries (coins x ~1,000 bars, dozens of arrays) stay a
@@ -94,17 +97,80 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
         bars["open_time"] = np.broadcast_to(opens, bars["open"].shape)
         # One frame per resolution for the chunk, sliced per coin: building hundreds of small frames column by
         # column costs more than simulating them.
-        parts = {DAY: _block(bars, slice(0, n_days)), HOUR: _block(bars, slice(n_days, None))}
+        parts = _parts(bars, n_days)
         for i, coin in enumerate(chunk):
             frames = {base: block.iloc[i * width : (i + 1) * width].reset_index(drop=True)
                       for base, (block, width) in parts.items()}  # fmt: skip
-            if coin.spot:
-                dataset.spot_klines[f"{coin.coin}USDT"] = frames
-            elif "binance" in coin.venues:
-                dataset.markets.setdefault(USDM, {})[f"{coin.coin}USDT"] = frames
+            if market := _market_of(coin):
+                dataset.markets.setdefault(market, {})[f"{coin.coin}USDT"] = history.recent(frames)
         price_h.append(bars["open"][:, hour_idx])
         del bars, parts
     _derivatives(dataset, s, tail, opens[hour_idx], np.concatenate(price_h))
+
+
+def _market_of(coin: TailCoin) -> str | None:
+    """Where a tail coin's bars live: its Binance spot pair, else its Binance USD-M perp (None: neither)."""
+    return SPOT if coin.spot else USDM if "binance" in coin.venues else None
+
+
+def _parts(bars: dict[str, np.ndarray], n_days: int) -> dict[int, tuple[pd.DataFrame, int]]:
+    """The daily and the hourly part of the axis, each as one frame of every coin in ``bars`` (coin after coin)."""
+    return {DAY: _block(bars, slice(0, n_days)), HOUR: _block(bars, slice(n_days, None))}
+
+
+#: How many tail symbols' whole histories :class:`TailHistory` keeps between requests (~85 KB each; a coin detail asks
+#: for a few intervals of one symbol in a row).
+HISTORY_CACHE = 4
+#: Days of hourly bars before the anchor that the dataset stores (:meth:`TailHistory.recent`):
+#: every refresh reads less (the running day, 24 h tickers, mark prices, the market CVD's last two daily bars, which
+#: :func:`~emulator.klines.reaches_before` counts as four days), so none of them is simulated again.
+RESIDENT_DAYS = 5
+
+
+class TailHistory:
+    """The tail's whole bars, simulated again when a request reaches before the hourly ones the dataset keeps.
+
+    :func:`fill` simulates the tail's daily and hourly bars a chunk of coins at a time, reads their prices for the
+    funding and open interest, and stores the last :data:`RESIDENT_DAYS` of hourly bars only (:meth:`recent`: ~14 MB
+    less for the ~260 tail markets, and less at the build's peak); a later filler reads the older ones through
+    :meth:`~emulator.dataset.MarketDataset.history`. The console reads the tail's recent bars on every refresh (the
+    running day's klines, 24 h tickers, mark prices), its older bars only when a market CVD is first fetched or a
+    coin is opened: those requests get the bars back from here, bit for bit: a coin's bars come from its own random
+    streams and every step of :func:`_bars` is row by row, so one coin alone gets what it got in its chunk.
+    """
+
+    def __init__(self, scenario: Scenario, tail: list[TailCoin], btc_move: np.ndarray) -> None:
+        self.scenario = scenario
+        self.coins = {(market, f"{c.coin}USDT"): c for c in tail if (market := _market_of(c))}
+        self.btc_move = btc_move
+        self._recent: dict[tuple[str, str], dict[int, pd.DataFrame]] = {}  # insertion order = least recent first
+
+    def __call__(self, market: str, symbol: str) -> dict[int, pd.DataFrame] | None:
+        """Every bar of a tail symbol (``{DAY: ..., HOUR: ...}``), None for a symbol that is not the tail's."""
+        key = (market, symbol)
+        coin = self.coins.get(key)
+        if coin is None:
+            return None
+        frames = self._recent.pop(key, None)
+        if frames is None:
+            s = self.scenario
+            opens, lengths, n_days = _axis(s)
+            level_t = np.concatenate([[float(opens[0])], (opens + lengths).astype(np.float64)])
+            bars = _bars([coin], s, opens, lengths, level_t, self.btc_move)
+            bars["open_time"] = np.broadcast_to(opens, bars["open"].shape)
+            frames = {base: block for base, (block, _) in _parts(bars, n_days).items()}
+        self._recent[key] = frames
+        while len(self._recent) > HISTORY_CACHE:
+            del self._recent[next(iter(self._recent))]
+        return frames
+
+    def recent(self, frames: dict[int, pd.DataFrame]) -> dict[int, pd.DataFrame]:
+        """What the dataset stores of a tail symbol's bars: the hourly ones of the last :data:`RESIDENT_DAYS`."""
+        cut = (self.scenario.anchor_ms - RESIDENT_DAYS * DAY) // DAY * DAY
+        hourly = frames[HOUR]
+        first = int(np.searchsorted(hourly["open_time"].to_numpy(np.int64), cut, side="left"))
+        # A copy: the chunk's frames are views of its blocks, which are freed once every coin of the chunk is cut.
+        return {HOUR: hourly.iloc[first:].reset_index(drop=True).copy()}
 
 
 def _bars(tail: list[TailCoin], s: Scenario, opens: np.ndarray, lengths: np.ndarray, level_t: np.ndarray,
@@ -223,11 +289,11 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
 
     funding: list[pd.DataFrame] = []
     oi: list[pd.DataFrame] = []
+    coin_names = [c.coin for c in tail]
     for venue in VENUE_OI_SHARE:
         rows = np.array([i for i, c in enumerate(tail) if venue in c.venues], dtype=np.int64)
         if not len(rows):
             continue
-        coins = np.array([tail[i].coin for i in rows], dtype=object)
         venue_rate = fair[rows] + VENUE_TILT[venue] + _smooth(rng, (len(rows), n), NOISE_SD * 0.5, 0.1)
         if venue == "hyperliquid":
             intervals = np.ones(len(rows), dtype=np.int64)
@@ -242,7 +308,8 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
             per_period = venue_rate[sub, : periods * k].reshape(len(sub), periods, k).mean(axis=2)
             times = hours[0] + (np.arange(periods, dtype=np.int64) + 1) * k * HOUR
             funding.append(pd.DataFrame({
-                "time": np.tile(times, len(sub)), "exchange": venue, "coin": np.repeat(coins[sub], periods),
+                "time": np.tile(times, len(sub)), "exchange": _names([venue], np.zeros(len(sub) * periods, np.int16)),
+                "coin": _names(coin_names, np.repeat(rows[sub], periods)),
                 "rate": np.round(per_period * k / 8.0, 8).ravel(), "interval_hours": float(k),
             }))  # fmt: skip
         share = VENUE_OI_SHARE[venue] * rng.uniform(0.7, 1.3, len(rows))
@@ -250,17 +317,27 @@ def _derivatives(dataset: MarketDataset, s: Scenario, tail: list[TailCoin], hour
         wobble = np.exp(_smooth(rng, (len(rows), n), 0.006, 0.05))
         oi_base = (oi_usd0 / price[rows, 0])[:, None] * shape[rows] * wobble
         oi.append(pd.DataFrame({
-            "time": np.tile(hours, len(rows)), "exchange": venue, "coin": np.repeat(coins, n),
+            "time": np.tile(hours, len(rows)), "exchange": _names([venue], np.zeros(len(rows) * n, np.int16)),
+            "coin": _names(coin_names, np.repeat(rows, n)),
             "oi_base": oi_base.ravel(), "price": price[rows].ravel(),
         }))  # fmt: skip
     dataset.funding = _append(dataset.funding, funding)
     dataset.open_interest = _append(dataset.open_interest, oi)
 
 
+def _names(names: list[str], index: np.ndarray) -> pd.Categorical[str]:
+    """``names[index]`` as a categorical column: ~500k rows of venue and coin names would be pointers to strings."""
+    return pd.Categorical.from_codes(index.astype(np.int16), categories=pd.Index(names))
+
+
 def _append(frame: pd.DataFrame | None, parts: list[pd.DataFrame]) -> pd.DataFrame:
     """``frame`` with ``parts`` added. Grouped by venue and coin, each coin's rows in time order; not re-sorted as a
-    whole (the readers, :mod:`emulator.perp_market`, split by venue and coin and order each series themselves)."""
+    whole (the readers, :mod:`emulator.perp_market`, split by venue and coin and order each series themselves).
+    The venue and coin columns stay categorical, over the sorted union of the pieces' names."""
     pieces = ([frame] if frame is not None and len(frame) else []) + parts
+    for col in ("exchange", "coin"):
+        categories = sorted({str(name) for p in pieces for name in pd.Categorical(p[col]).categories})
+        pieces = [p.assign(**{col: pd.Categorical(p[col], categories=categories)}) for p in pieces]
     out = pd.concat(pieces, ignore_index=True)
     out["time"] = out["time"].astype(np.int64)
     return out

@@ -300,6 +300,23 @@ def window(
     return bars.tail(limit).reset_index(drop=True)
 
 
+def reaches_before(frames: dict[int, pd.DataFrame], interval_ms: int, now_ms: int, start_ms: int | None,
+                   end_ms: int | None, limit: int) -> bool:  # fmt: skip
+    """Whether :func:`window` may want bars opening before the first stored one: then a dataset that keeps only a
+    symbol's recent bars answers from its whole history (:meth:`emulator.dataset.MarketDataset.history`).
+
+    Conservative: the span :func:`window` reads starts at ``startTime``, else at most ``limit`` + 2 bars (the bucket
+    of the last bar and the bucket the span starts in, each floored) before ``min(now, endTime)``."""
+    first = min((int(f["open_time"].iloc[0]) for f in frames.values() if len(f)), default=None)
+    if first is None:
+        return True
+    if start_ms is not None:
+        return start_ms < first
+    step = interval_ms if interval_ms > 0 else 31 * DAY  # an upper bound of one bar's length
+    upper = now_ms if end_ms is None else min(now_ms, end_ms)
+    return upper - (limit + 2) * step < first
+
+
 def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpolate: bool) -> dict[str, float] | None:
     """Rolling 24-hour statistics of one market's bars at ``now_ms``, with no look-ahead (see :func:`cut_at`).
 

@@ -13,6 +13,7 @@ unknown.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from emulator import perp_market as market
 from emulator.core import Emulator
@@ -23,6 +24,12 @@ def series(emu: Emulator, exchange: str, kind: str) -> dict[str, market.Series]:
     frame = emu.dataset.long_short
     if frame is None:
         return {}
+    views_key = ("long-short-views", id(frame))
+    if views_key not in emu.cache:
+        emu.cache[views_key] = _views(frame)
+    views: dict[tuple[str, str], dict[str, market.Series]] | None = emu.cache[views_key]
+    if views is not None:
+        return views.get((exchange, kind), {})
     key = ("long-short", exchange, kind, id(frame))
     if key not in emu.cache:
         sub = frame[(frame["exchange"] == exchange) & (frame["kind"] == kind)]
@@ -34,6 +41,40 @@ def series(emu: Emulator, exchange: str, kind: str) -> dict[str, market.Series]:
         emu.cache[key] = out
     result: dict[str, market.Series] = emu.cache[key]
     return result
+
+
+def _views(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, market.Series]] | None:
+    """Every (exchange, kind) -> coin -> samples as views of ``frame``'s columns, when each series' rows are one
+    time-ordered run (the demo builds them so, :mod:`emulator.demo_long_short`): the per-venue copies were ~5 MB of
+    the demo's memory. None when they are not (:func:`series` then copies, in time order)."""
+    n = len(frame)
+    if not n:
+        return {}
+    codes: list[np.ndarray] = []
+    names: list[list[str]] = []
+    for column in ("exchange", "kind", "coin"):
+        found, uniques = pd.factorize(frame[column])
+        if (found < 0).any():  # a missing name: leave it to the copying path
+            return None
+        codes.append(found)
+        names.append([str(u) for u in uniques])
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for found in codes:
+        change[1:] |= found[1:] != found[:-1]
+    starts = np.flatnonzero(change)
+    ends = np.r_[starts[1:], n]
+    times = frame["time"].to_numpy(np.int64)
+    if not np.isin(np.flatnonzero(np.diff(times) < 0) + 1, starts).all():
+        return None  # a series out of time order
+    keys = [tuple(names[c][int(found[a])] for c, found in enumerate(codes)) for a in starts.tolist()]
+    if len(set(keys)) != len(keys):
+        return None  # a series in several runs
+    values = frame["long_share"].to_numpy(float)
+    out: dict[tuple[str, str], dict[str, market.Series]] = {}
+    for (exchange, kind, coin), a, b in sorted(zip(keys, starts.tolist(), ends.tolist(), strict=True)):
+        out.setdefault((exchange, kind), {})[coin] = market.Series(times[a:b], values[a:b], np.empty(0))
+    return out
 
 
 def listed(emu: Emulator, exchange: str, coin: str, now: int) -> bool:

@@ -26,6 +26,7 @@ import numpy as np
 from emulator import perp_market as market
 from emulator import positioning
 from emulator.core import Emulator, route
+from emulator.dataset import USDM
 from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 from sources.symbols import venue_symbol
 
@@ -263,4 +264,4 @@ def perp_klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
     """USD-M perpetual klines: the spot rows' format, up to 1,500 a call (the perp's own taker split)."""
     from emulator.routes_binance_spot import klines_answer
 
-    return klines_answer(request, emu, emu.dataset.perp_klines, max_limit=1500, weight=_kline_weight)
+    return klines_answer(request, emu, USDM, max_limit=1500, weight=_kline_weight)

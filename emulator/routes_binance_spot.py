@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from emulator.core import Emulator, route
-from emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, rolling_24h, window
+from emulator.dataset import SPOT
+from emulator.klines import BINANCE_INTERVALS, DAY, MINUTE, reaches_before, rolling_24h, window
 from emulator.klines import close_time as kline_close_time
 from emulator.wire import BadRequest, EmuRequest, EmuResponse, int_param
 
@@ -36,34 +37,31 @@ def _invalid_symbol() -> EmuResponse:
 
 @route("GET", "/api/v3/klines")
 def klines(request: EmuRequest, emu: Emulator) -> EmuResponse:
-    return klines_answer(request, emu, emu.dataset.spot_klines, max_limit=1000, weight=lambda limit: 2)
+    return klines_answer(request, emu, SPOT, max_limit=1000, weight=lambda limit: 2)
 
 
-def klines_answer(request: EmuRequest, emu: Emulator, market: dict[str, dict[int, pd.DataFrame]], *,
-                  max_limit: int, weight: Callable[[int], int]) -> EmuResponse:  # fmt: skip
+def klines_answer(request: EmuRequest, emu: Emulator, market: str, *, max_limit: int,
+                  weight: Callable[[int], int]) -> EmuResponse:  # fmt: skip
     """Binance's klines answer from one market's bars (spot ``/api/v3/klines``, USD-M ``/fapi/v1/klines``: the
-    same 12-element rows and query semantics; ``limit`` defaults to 500, capped at ``max_limit``)."""
+    same 12-element rows and query semantics; ``limit`` defaults to 500, capped at ``max_limit``). A request
+    reaching before a symbol's stored bars is answered from its whole history (:func:`~emulator.klines.reaches_before`,
+    :meth:`~emulator.dataset.MarketDataset.history`)."""
     symbol = request.query.get("symbol", "")
     interval = request.query.get("interval", "")
     if not symbol:
         raise BadRequest("Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
     if interval not in BINANCE_INTERVALS:
         raise BadRequest("Invalid interval.")
-    frames = market.get(symbol)
+    frames = emu.dataset.markets.get(market, {}).get(symbol)
     if not frames:
         return _invalid_symbol()
     limit = int_param(request, "limit", _LEGAL) or 500
     limit = max(1, min(limit, max_limit))
     interval_ms = BINANCE_INTERVALS[interval]
-    bars = window(
-        frames,
-        interval_ms,
-        emu.now_ms(),
-        int_param(request, "startTime", _LEGAL),
-        int_param(request, "endTime", _LEGAL),
-        limit,
-        interpolate=emu.dataset.simulated,
-    )
+    now, start, end = emu.now_ms(), int_param(request, "startTime", _LEGAL), int_param(request, "endTime", _LEGAL)
+    if emu.dataset.history_source is not None and reaches_before(frames, interval_ms, now, start, end, limit):
+        frames = emu.dataset.history(market, symbol)
+    bars = window(frames, interval_ms, now, start, end, limit, interpolate=emu.dataset.simulated)
     return EmuResponse.json(kline_rows(bars, interval_ms), headers={WEIGHT_HEADER: str(weight(limit))})
 
 

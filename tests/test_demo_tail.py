@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from emulator import Emulator, EmulatorTransport, VirtualClock
-from emulator.dataset import USDM
+from emulator.dataset import SPOT, USDM
 from emulator.demo import build_demo_dataset
 from emulator.demo_spot import DEMO_SEED
+from emulator.demo_tail import TailHistory
 from emulator.demo_universe import TAIL_COINS, VENUE_SHARE, tail_coin, tail_universe
 from emulator.scenario import DAY, DEFAULT_ALTS, HOUR, MINUTE, Scenario
 from sources.binance_futures import BinanceFutures
@@ -60,14 +61,32 @@ def test_dataset_has_hundreds_of_perps_and_150_spot_pairs(dataset) -> None:  # t
 
 def test_tail_klines_are_valid_bars(dataset) -> None:  # type: ignore[no-untyped-def]
     for symbol in ("ENAUSDT", "APTUSDT", "WIFUSDT"):
-        frames = dataset.spot_klines[symbol]
+        frames = dataset.history(SPOT, symbol)
         daily, hourly = frames[DAY], frames[HOUR]
+        # Stored: the last days of hourly bars; the rest is simulated again on request.
+        stored = dataset.spot_klines[symbol]
+        assert list(stored) == [HOUR] and 5 * 24 <= len(stored[HOUR]) < len(hourly)
+        pd.testing.assert_frame_equal(stored[HOUR], hourly.iloc[-len(stored[HOUR]) :].reset_index(drop=True))
         assert daily["open_time"].iloc[-1] + DAY == hourly["open_time"].iloc[0]  # no gap, no overlap
         both = pd.concat([daily, hourly], ignore_index=True)
         assert (both["low"] <= both[["open", "close"]].min(axis=1)).all()
         assert (both["high"] >= both[["open", "close"]].max(axis=1)).all()
         assert np.allclose(both["open"].to_numpy()[1:], both["close"].to_numpy()[:-1])
         assert (both["taker_buy_quote_volume"] <= both["quote_volume"]).all() and (both["quote_volume"] > 0).all()
+
+
+def test_tail_history_is_the_built_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daily bars a request gets back are bit for bit those the build made (and every filler read)."""
+    monkeypatch.setattr(TailHistory, "recent", lambda self, frames: frames)  # store every bar the build made
+    built = build_demo_dataset(ANCHOR)
+    history = built.history_source
+    assert isinstance(history, TailHistory)
+    for market, symbol in [*list(history.coins)[:: len(history.coins) // 12], (USDM, "HYPEUSDT")]:
+        stored, again = built.markets[market][symbol], history(market, symbol)
+        assert again is not None and sorted(again) == sorted(stored) == [HOUR, DAY]
+        for base, frame in stored.items():
+            pd.testing.assert_frame_equal(frame, again[base], check_exact=True)
+    assert history(SPOT, "BTCUSDT") is None  # the basket's bars are all stored
 
 
 def test_tail_tells_the_story(dataset) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +96,7 @@ def test_tail_tells_the_story(dataset) -> None:  # type: ignore[no-untyped-def]
     def share(lo: int, hi: int) -> float:
         buy = sold = 0.0
         for c in tail:
-            for frame in dataset.spot_klines[f"{c.coin}USDT"].values():
+            for frame in dataset.history(SPOT, f"{c.coin}USDT").values():
                 inside = frame[(frame["open_time"] >= lo) & (frame["open_time"] < hi)]
                 buy += inside["taker_buy_quote_volume"].sum()
                 sold += inside["quote_volume"].sum()
@@ -130,3 +149,14 @@ async def test_served_in_the_venues_formats(dataset) -> None:  # type: ignore[no
         assert daily["quote_volume"].iloc[-1] >= today["quote_volume"].sum()
     finally:
         await http.aclose()
+
+
+def test_timeline_reads_a_tail_coin_of_the_basket_whole(dataset) -> None:  # type: ignore[no-untyped-def]
+    """A custom basket may hold a tail coin: the drivers timeline's basket CVD reads its whole history, not only the
+    recent bars the dataset stores."""
+    from tui.views.history import HistoryMetrics
+
+    steps = np.array([ANCHOR], dtype=np.int64)
+    flows = HistoryMetrics(dataset, steps, 0.0001, ("ENA",)).basket_flows()
+    ((coin, close_ms, *_),) = flows
+    assert coin == "ENA" and close_ms[0] <= Scenario(anchor_ms=ANCHOR).history_start_ms + DAY

@@ -72,6 +72,16 @@ NOT_REPLAYED = {
 STABLE_COLUMNS = ("pct_usdt", "pct_usdc")
 
 
+def spot_bars(dataset: Any, symbol: str) -> dict[int, pd.DataFrame]:
+    """Every Binance spot bar of ``symbol`` in ``dataset``: the demo stores only the recent bars of its long tail and
+    gives the rest on request (``MarketDataset.history``; a coin of a custom basket can be one of them)."""
+    history = getattr(dataset, "history", None)
+    if history is None:
+        return dataset.spot_klines.get(symbol) or {}
+    frames: dict[int, pd.DataFrame] = history("binance_spot", symbol)  # emulator.dataset.SPOT (no import here)
+    return frames
+
+
 def bar_closes(frames: dict[int, pd.DataFrame], max_interval_ms: int | None = None,
                ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
     """(observed ms, closes, bar ms) of the finest bars no coarser than ``max_interval_ms`` (every size merged when
@@ -292,7 +302,7 @@ class HistoryMetrics:
 
             flows = []
             for coin in self.basket:
-                frames = self.dataset.spot_klines.get(f"{coin}USDT") or {}
+                frames = spot_bars(self.dataset, f"{coin}USDT")
                 parts = []
                 covered_from: int | None = None  # the first open of the finer sizes already taken
                 for size in sorted(ms for ms, f in frames.items() if len(f)):
