@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from emulator.columns import repeated_names
 from emulator.dataset import MarketDataset
 from emulator.scenario import DAY, HOUR, MINUTE, Scenario
 
@@ -165,11 +166,8 @@ def _concat(parts: list[dict[str, np.ndarray | str]], columns: list[str]) -> pd.
     data: dict[str, np.ndarray | pd.Categorical[str]] = {}
     for col in columns:
         if isinstance(parts[0][col], str):
-            # Names as categories (sorted, as the frame is sorted by them): codes, not ~200k pointers to strings.
-            names = [str(p[col]) for p in parts]
-            categories = sorted(set(names))
-            codes = np.array([categories.index(n) for n in names], dtype=np.int16)
-            data[col] = pd.Categorical.from_codes(np.repeat(codes, lengths), categories=pd.Index(categories))
+            # Sorted categories, as the frame is sorted by them.
+            data[col] = repeated_names([str(p[col]) for p in parts], lengths)
         else:
             data[col] = np.concatenate([np.asarray(p[col]) for p in parts])
     frame = pd.DataFrame(data, columns=columns)

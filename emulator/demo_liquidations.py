@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from emulator.columns import repeated_names
 from emulator.dataset import MarketDataset
 from emulator.scenario import DAY, HOUR, MINUTE, Scenario
 from records.liquidations import BINANCE, BYBIT, OKX
@@ -195,9 +196,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     time = np.concatenate([p["time"] for p in parts])
     order = np.argsort(time, kind="stable")
     # Categorical names: 230k rows of three text columns would otherwise be ~17 MB of pointers and strings.
-    coin_names = sorted({str(p["coin"][0]) for p in parts})
-    index = {name: i for i, name in enumerate(coin_names)}
-    codes = [np.full(len(p["time"]), index[str(p["coin"][0])], np.int16) for p in parts]
+    coins = repeated_names([str(p["coin"][0]) for p in parts], [len(p["time"]) for p in parts])
 
     # One column at a time in time order, each part's piece dropped once it is in: the assembly is the filler's
     # peak memory.
@@ -205,10 +204,10 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     columns = {
         "time": time[order],
         "exchange": pd.Categorical.from_codes(joined.pop("venue"), pd.Index([str(v) for v in VENUES])),
-        "coin": pd.Categorical.from_codes(np.concatenate(codes)[order], pd.Index(coin_names)),
+        "coin": coins[order],
         "side": pd.Categorical.from_codes(joined.pop("long").astype(np.int8), pd.Index(["short", "long"])),
         "qty": joined.pop("qty"),
         "price": joined.pop("price"),
     }
-    del time, order, codes, parts
+    del time, order, coins, parts
     dataset.liquidations = pd.DataFrame(columns, columns=COLUMNS)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from emulator.columns import repeated_names
 from emulator.dataset import MarketDataset
 from emulator.scenario import DAY, HOUR, MINUTE, Scenario
 
@@ -72,10 +73,7 @@ def _frame(parts: list[tuple[str, str, str, np.ndarray]], grid: np.ndarray) -> p
     from per-part frames of text concatenated (the filler's peak memory)."""
 
     def names(i: int) -> pd.Categorical[str]:
-        labels = [str(p[i]) for p in parts]
-        categories = sorted(set(labels))
-        codes = np.array([categories.index(label) for label in labels], dtype=np.int16)
-        return pd.Categorical.from_codes(np.repeat(codes, len(grid)), categories=pd.Index(categories))
+        return repeated_names([str(p[i]) for p in parts], len(grid))
 
     return pd.DataFrame({"time": np.tile(grid, len(parts)), "exchange": names(0), "coin": names(1), "kind": names(2),
                          "long_share": np.concatenate([p[3] for p in parts])})  # fmt: skip
