@@ -14,6 +14,7 @@ its header marked and its cells dimmed and suffixed, so a stale number never loo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ from widgets.table_fit import CoinTable, ColumnSpec, FittedTable
 from widgets.text_box import TextBox
 
 if TYPE_CHECKING:
-    from records.viewmodels import FundingRow, FundingView, LongShortView, VenueStatus
+    from records.viewmodels import FundingRow, FundingView, LongShortView
 
 #: Short venue labels (wide, compact) for the column headers; unknown venues are shown cleaned and truncated.
 VENUE_LABELS: dict[str, tuple[str, str]] = {
@@ -141,10 +142,11 @@ class FundingPane(Pane):
         self.sort_key = "oi"
         self.mode = "venues"  # venues | time | long_short
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
-        # Heat cells of the last fill by (rate, baseline, glyphs, mono, stale): one venue's new snapshot changes
-        # one column, so the other ~800 cells of a 200-coin board are reused instead of rebuilt every update.
-        self._heat_memo: dict[tuple[object, ...], Text] = {}
-        self._heat_next: dict[tuple[object, ...], Text] = {}
+        # Cells of the last fill by what they show (a heat cell by rate, baseline, glyphs, mono and stale; the coin,
+        # OI and OI change cells by their value and liveness): one venue's new snapshot changes one column, so the
+        # other ~800 cells of a 200-coin board are reused instead of rebuilt, and the table sees the same objects.
+        self._cell_memo: dict[tuple[object, ...], Text] = {}
+        self._cell_next: dict[tuple[object, ...], Text] = {}
 
     def compose(self) -> ComposeResult:
         yield TextBox(Text("waiting for data…", style="dim"), id="funding-summary", classes="headline")
@@ -233,50 +235,56 @@ class FundingPane(Pane):
         columns += [column("median", "Med", 1), column("oi", "OI", 3), column("oi_chg", "OI 24h", 2)]
         return columns
 
-    def _venue_cells(self, view: FundingView, row: FundingRow, venues: tuple[VenueStatus, ...]) -> list[Text]:
-        mono = no_color()
-        glyphs = mono or not self.compact
+    def _venue_cells(self, view: FundingView, row: FundingRow, stale: tuple[bool, ...], glyphs: bool,
+                     mono: bool) -> list[Text]:  # fmt: skip
+        """One row of the coins x venues view; ``stale``: each venue's column, then the median's."""
         live = view.status.fresh
-        rates = list(row.rates_8h)[: len(venues)]
-        rates += [None] * (len(venues) - len(rates))
-        cells = [Text(clean(row.coin, 12), style="bold")]
-        for venue, rate in zip(venues, rates, strict=True):
-            cells.append(self._heat(rate, view.baseline_8h, glyphs, mono, not (venue.fresh and live)))
-        cells.append(self._heat(row.median_8h, view.baseline_8h, glyphs, mono, not live))
-        cells.append(Text(money(row.oi_usd), justify="right", style="" if live else "dim"))
+        baseline = view.baseline_8h
+        rates = list(row.rates_8h)[: len(stale) - 1]
+        rates += [None] * (len(stale) - 1 - len(rates))
+        rates.append(row.median_8h)
+        cells = [self._cell(("coin", row.coin), lambda: Text(clean(row.coin, 12), style="bold"))]
+        cells += [self._heat(rate, baseline, glyphs, mono, dim) for rate, dim in zip(rates, stale, strict=True)]
+        oi_style = "" if live else "dim"
+        oi = self._cell(("oi", row.oi_usd, live), lambda: Text(money(row.oi_usd), justify="right", style=oi_style))
+        cells.append(oi)
         change = row.oi_change_24h_pct
-        cells.append(
-            Text(pct(change, 1), justify="right", style=("bold" if abs(change or 0) >= 5 else "") if live else "dim")
-        )
+        style = ("bold" if abs(change or 0) >= 5 else "") if live else "dim"
+        cells.append(self._cell(("oi_chg", change, live), lambda: Text(pct(change, 1), justify="right", style=style)))
         return cells
 
     def _heat(self, rate: float | None, baseline: float, glyphs: bool, mono: bool, stale: bool) -> Text:
-        """A heat cell, reused from the last fill when nothing it shows changed (cells are never mutated: the
-        table cuts a copy when a column is narrowed)."""
-        key = (rate, baseline, glyphs, mono, stale)
-        cell = self._heat_next.get(key)
+        key = ("heat", rate, baseline, glyphs, mono, stale)
+        return self._cell(key, lambda: heat_cell(rate, baseline, glyphs=glyphs, mono=mono, stale=stale))
+
+    def _cell(self, key: tuple[object, ...], build: Callable[[], Text]) -> Text:
+        """A cell, reused from the last fill when nothing it shows changed (cells are never mutated: the table
+        cuts a copy when a column is narrowed). ``key`` is everything the cell shows."""
+        cell = self._cell_next.get(key)
         if cell is None:
-            cell = self._heat_memo.get(key)
+            cell = self._cell_memo.get(key)
         if cell is None:
-            cell = heat_cell(rate, baseline, glyphs=glyphs, mono=mono, stale=stale)
-        self._heat_next[key] = cell
+            cell = build()
+        self._cell_next[key] = cell
         return cell
 
     def _rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
         """(row key, cells) for the current mode, in display order."""
         rows = self._build_rows(view)
         # Only what this fill used is kept: the memo stays the size of one board.
-        self._heat_memo, self._heat_next = self._heat_next, {}
+        self._cell_memo, self._cell_next = self._cell_next, {}
         return rows
 
     def _build_rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
         if view is None:
             return []
         order = self.sorted_rows(view)
-        if self.mode == "venues":
-            return [(row.coin, self._venue_cells(view, row, view.venues)) for row in order]
         mono = no_color()
         glyphs = mono or not self.compact
+        if self.mode == "venues":
+            live = view.status.fresh
+            stale = (*(not (venue.fresh and live) for venue in view.venues), not live)
+            return [(row.coin, self._venue_cells(view, row, stale, glyphs, mono)) for row in order]
         rank = {row.coin: i for i, row in enumerate(order)}
         history = sorted(view.history, key=lambda h: (rank.get(h[0], len(rank)), clean(h[0])))
         count = len(view.period_labels)

@@ -17,6 +17,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
+from widgets.table_cache import CellCachedTable
+
 #: Cells the DataTable adds around each column (``cell_padding`` 1 on each side).
 PADDING = 2
 
@@ -90,7 +92,7 @@ def same_cell(a: Text, b: Text) -> bool:
 CellMap = Mapping[str, Text] | Mapping[ColumnKey, Text] | Mapping[ColumnKey | str, Text]
 
 
-class PaneTable(DataTable[Text]):
+class PaneTable(CellCachedTable):
     """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row. When a
     :class:`FittedTable` drives it, its columns are refitted whenever its own width changes (a help panel
     opening beside the dashboard narrows the tables, not only the terminal)."""
@@ -119,31 +121,32 @@ class PaneTable(DataTable[Text]):
         self.update_row(row_key, {column_key: value})
 
     def update_row(self, row_key: RowKey | str, cells: CellMap) -> None:
-        """Replace some cells of one row and repaint that row once."""
-        index = self._set_cells(row_key, cells)
-        self._update_count += 1  # part of the row render cache's key: the changed row renders afresh
-        if index is not None:
-            self.refresh_row(index)
+        """Replace some cells of one row and repaint only them (the other rows keep their cached lines)."""
+        self.update_rows([(row_key, cells)])
 
     def update_rows(self, changes: Sequence[tuple[RowKey | str, CellMap]]) -> None:
-        """Replace cells of many rows and repaint once: one venue's new funding changes a column of every row,
-        and clearing and re-adding 200 rows would also re-measure every cell (DataTable's dimensions pass)."""
+        """Replace cells of many rows and repaint those rows once: one venue's new funding changes a column of
+        every row, and clearing and re-adding 200 rows would also re-measure every cell (DataTable's dimensions
+        pass). Only the changed cells are rendered again (:meth:`CellCachedTable.invalidate_cells`)."""
+        changed: dict[RowKey, list[ColumnKey]] = {}
         for row_key, cells in changes:
-            self._set_cells(row_key, cells)
-        self._update_count += 1
-        self.refresh()
+            row, columns = self._set_cells(row_key, cells)
+            changed.setdefault(row, []).extend(columns)
+        self.invalidate_cells(changed)
 
-    def _set_cells(self, row_key: RowKey | str, cells: CellMap) -> int | None:
+    def _set_cells(self, row_key: RowKey | str, cells: CellMap) -> tuple[RowKey, list[ColumnKey]]:
         row = RowKey(row_key) if isinstance(row_key, str) else row_key
         if row not in self._row_locations:
             raise CellDoesNotExist(f"No row exists for row_key={row!r}.")
         data = self._data[row]
+        columns = []
         for column_key, value in cells.items():
             column = ColumnKey(column_key) if isinstance(column_key, str) else column_key
             if column not in self._column_locations:
                 raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
             data[column] = value
-        return self._row_locations.get(row)
+            columns.append(column)
+        return row, columns
 
 
 class CoinTable(PaneTable):

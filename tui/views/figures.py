@@ -247,21 +247,46 @@ class Figures:
         matrix = funding_matrix(quotes).reindex(columns=list(VENUES))
         per_coin = matrix.median(axis=1, skipna=True) if len(matrix) else pd.Series(dtype=float)
         median, share = funding_stats(matrix, baseline) if len(matrix) else (float("nan"), float("nan"))
-        oi_records = [r for venue, snap in state.derivs.items() if venue in fresh_venues for r in snap.open_interest]
-        if "binance" in fresh_venues:
-            oi_records += list(state.binance_oi)
-        oi_usd = oi_matrix(oi_records) if oi_records else pd.DataFrame(dtype=float)
-        oi_per_coin, oi_total = aggregate_oi(oi_usd) if oi_records else (pd.Series(dtype=float), float("nan"))
+        oi_usd, oi_per_coin, oi_total = self._open_interest(fresh_venues)
         weighted, weighted_market = oi_weighted(matrix, oi_usd)
         basis = basis_matrix(quotes)
         basis_weighted, _ = oi_weighted(basis, oi_usd)
-        change = pd.Series(dtype=float)
-        history = state.oi_history
-        if history is not None and len(history):
-            change = oi_change(history, OI_WINDOW)
-        return FundingFigures(matrix, per_coin, median, share, oi_per_coin, oi_total, change,
-                              total_oi_change(history, OI_WINDOW), weighted, weighted_market, basis,
-                              basis_weighted)  # fmt: skip
+        change, total_change = self._oi_change()
+        return FundingFigures(matrix, per_coin, median, share, oi_per_coin, oi_total, change, total_change,
+                              weighted, weighted_market, basis, basis_weighted)  # fmt: skip
+
+    def _open_interest(self, fresh_venues: frozenset[str]) -> tuple[pd.DataFrame, pd.Series, float]:
+        """(coin x venue OI in USD, per coin, total) over the fresh venues. A venue's funding snapshot (every 30 s)
+        carries its OI only on some venues (Binance's comes from its own feed): keyed on the snapshots that have
+        OI, so new Binance rates do not rebuild the OI of the four venues."""
+        state = self.state
+        with_oi = sorted(v for v, snap in state.derivs.items() if v in fresh_venues and snap.open_interest)
+        binance = "binance" in fresh_venues
+        key = (self.versions(*(f"funding_{v}" for v in with_oi)), tuple(with_oi),
+               self.versions("oi_binance") if binance else None)  # fmt: skip
+
+        def build() -> tuple[pd.DataFrame, pd.Series, float]:
+            records = [r for v in with_oi for r in state.derivs[v].open_interest]
+            if binance:
+                records += list(state.binance_oi)
+            if not records:
+                return pd.DataFrame(dtype=float), pd.Series(dtype=float), float("nan")
+            oi_usd = oi_matrix(records)
+            return (oi_usd, *aggregate_oi(oi_usd))
+
+        return self.memo.get(("open_interest", fresh_venues), key, build)
+
+    def _oi_change(self) -> tuple[pd.Series, float]:
+        """(per-coin, whole market) OI change over :data:`OI_WINDOW`, once per OI history delivery."""
+
+        def build() -> tuple[pd.Series, float]:
+            history = self.state.oi_history
+            change = pd.Series(dtype=float)
+            if history is not None and len(history):
+                change = oi_change(history, OI_WINDOW)
+            return change, total_oi_change(history, OI_WINDOW)
+
+        return self.memo.get("oi_change", self.versions("oi_history"), build)
 
     # -- liquidations -----------------------------------------------------------------------------------------
     def stream_health(self, now: float | None = None) -> dict[str, StreamHealth]:

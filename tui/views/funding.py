@@ -56,14 +56,16 @@ def funding_view(figures: Figures, status: PaneStatus, now: float | None = None,
 def _funding_rows(fig: FundingFigures) -> tuple[FundingRow, ...]:
     matrix = fig.matrix
     values = matrix.to_numpy(float) if len(matrix) else np.empty((0, len(VENUES)))
+    # Plain dicts: a Series lookup per coin and figure was most of this loop's cost (600 for 200 coins).
+    medians, oi, oi_change = fig.per_coin_median.to_dict(), fig.oi.to_dict(), fig.oi_change.to_dict()
     rows = []
     for i, coin in enumerate(matrix.index):
         rates = tuple(num(v) for v in values[i])
-        med = num(fig.per_coin_median.get(coin))
+        med = num(medians.get(coin))
         rows.append(FundingRow(
             coin=str(coin), rates_8h=rates, median_8h=med,
             annualised_pct=None if med is None else med * 3 * 365 * 100,
-            oi_usd=num(fig.oi.get(coin)), oi_change_24h_pct=num(fig.oi_change.get(coin)),
+            oi_usd=num(oi.get(coin)), oi_change_24h_pct=num(oi_change.get(coin)),
         ))  # fmt: skip
     return tuple(rows)
 
