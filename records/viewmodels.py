@@ -135,6 +135,10 @@ class FundingView:
     oi_weighted_8h: float | None = None  # funding weighted by each venue's OI in USD, over every coin and venue
     period_labels: tuple[str, ...] = ()  # coins x time columns, oldest first ("11-22 16h")
     history: tuple[tuple[str, tuple[float | None, ...]], ...] = ()  # (coin, rate_8h per period)
+    # The market's count of perps, whatever the filter; ``coin_filter``: the "/" text ``rows`` are narrowed to, so
+    # the header never reads a filtered count beside the market's median and OI.
+    perps: int = 0
+    coin_filter: str = ""
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,29 @@ async def test_filter_narrows_the_cvd_and_funding_tables_live() -> None:
         assert table.row_count == 4  # cleared
 
 
+async def test_filter_hands_focus_to_a_table_that_shows_the_coin_and_keeps_the_market_header() -> None:
+    """A tail coin is on the heatmap but not in the basket's CVD table: Enter closes the filter on the table that
+    shows it (a second Enter drills down at once), and the heatmap's header keeps the market's perp count."""
+    from tui.app.coin_screen import CoinScreen
+    from widgets.funding_pane import FundingPane
+
+    app = demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_data(app, pilot, feeds=("cvd_daily", "funding_bybit", "funding_okx"))
+        await pilot.press("2", "slash", "s", "o", "p", "h", "enter")
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#cvd-table").row_count == 0
+        funding = app.screen.query_one(FundingPane)
+        assert app.focused is funding.query_one("DataTable")
+        header = str(funding.query_one("#funding-summary").content)
+        view = funding.view
+        assert view is not None and view.perps > 100 and len(view.rows) == 1
+        assert f"{view.perps} perps" in header and f"filter /SOPH: 1 of {view.perps} shown" in header
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, CoinScreen) and app.screen.coin == "SOPH"
+
+
 async def test_keys_remap_from_config_and_refresh_rate_keys() -> None:
     config = load_config(use_user_file=False).with_overrides("general", coins=["ETH", "SOL"])
     config = config.with_overrides("keys", pause="x")

@@ -67,7 +67,7 @@ class _Column:
 def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) -> Text:
     """Header: median funding (%/8h and annualised), share above the baseline, total OI and its 24 h change."""
     text = Text()
-    if not view.rows:
+    if not view.rows and not view.perps:
         text.append("waiting for data…", style="dim")
         if not view.status.fresh and view.status.text:
             text.append(f"\nSTALE: {clean(view.status.text, 80)}", style="bold reverse")
@@ -95,7 +95,7 @@ def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) 
     text.append(" ")
     text.append(pct(view.oi_change_24h_pct), style="bold" if abs(view.oi_change_24h_pct or 0) >= 5 else "")
     text.append(" 24h")
-    text.append(f" · {len(view.rows)} perps", style="dim")
+    text.append(f" · {view.perps or len(view.rows)} perps", style="dim")
     if _finite(view.oi_weighted_8h):
         assert view.oi_weighted_8h is not None
         text.append(" · OI-wtd ")
@@ -104,6 +104,9 @@ def summary(view: FundingView, *, sort_note: str = "", time_view: bool = False) 
         text.append(f"{rate_text(weighted)}%", style=style)
     if sort_note:
         text.append(f"  sort {sort_note} ▲", style="dim")
+    if view.coin_filter:
+        # The median, OI and count above are the market's; only the rows are narrowed.
+        text.append(f"\nfilter /{clean(view.coin_filter, 12)}: {len(view.rows)} of {view.perps} shown", style="bold")
     if time_view:
         text.append("\ncoins x time: venue median per 8h", style="bold")
         if not view.history:

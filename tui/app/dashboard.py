@@ -94,7 +94,14 @@ class DashboardScreen(Screen[None]):
         self.maximize(target, container=False)
 
     # -- filter -------------------------------------------------------------------------------------------------
+    #: The panes whose tables the filter narrows (CVD, funding): the filter hands focus back to one of them.
+    FILTERED_PANES = (2, 3)
+    _filter_return = 2
+
     def action_filter(self) -> None:
+        pane = self.focused_pane()
+        # Where the filter was opened from, so Enter or Esc hands the keys back to the table the trader was in.
+        self._filter_return = pane.number if pane is not None and pane.number in self.FILTERED_PANES else 2
         box = self.query_one("#coin-filter", Input)
         box.remove_class("-hidden")
         box.focus()
@@ -106,7 +113,7 @@ class DashboardScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "coin-filter":
             event.input.add_class("-hidden")
-            self.action_focus_pane(2)
+            self.call_after_refresh(self._leave_filter)
 
     def on_key(self, event: events.Key) -> None:
         box = self.query_one("#coin-filter", Input)
@@ -114,8 +121,21 @@ class DashboardScreen(Screen[None]):
             box.value = ""
             box.add_class("-hidden")
             self.post_message(FilterChanged(""))
-            self.action_focus_pane(2)
+            self.call_after_refresh(self._leave_filter)
             event.stop()
+
+    def _leave_filter(self) -> None:
+        """Focus the table the filter was opened from, or the other filtered table when the filter left that one
+        empty (a tail coin is on the heatmap, not in the basket's CVD table): Enter then drills down at once."""
+        first = self._filter_return
+        order = [first, *(n for n in self.FILTERED_PANES if n != first)]
+        for number in order:
+            pane = next((p for p in self.panes() if p.number == number), None)
+            table = next(iter(pane.query(DataTable)), None) if pane is not None else None
+            if table is not None and table.row_count:
+                self.action_focus_pane(number)
+                return
+        self.action_focus_pane(first)
 
     # -- drill-down and export -------------------------------------------------------------------------------
     def selected_coin(self) -> str | None:

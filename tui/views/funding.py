@@ -42,13 +42,14 @@ def funding_view(figures: Figures, status: PaneStatus, now: float | None = None,
         status, venues=venues, rows=rows, baseline_8h=baseline,
         median_8h=num(fig.median), share_above_baseline=num(fig.share),
         oi_total_usd=num(fig.oi_total), oi_change_24h_pct=num(fig.oi_total_change),
-        oi_weighted_8h=num(fig.oi_weighted_market), period_labels=labels, history=history_rows,
+        oi_weighted_8h=num(fig.oi_weighted_market), period_labels=labels, history=history_rows, perps=len(rows),
     )  # fmt: skip
     if coin_filter:
         view = replace(
             view,
             rows=tuple(r for r in view.rows if coin_filter in r.coin),
             history=tuple(h for h in view.history if coin_filter in h[0]),
+            coin_filter=coin_filter,
         )
     return view
 
