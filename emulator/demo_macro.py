@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from emulator.dataset import SPOT, USDM, MarketDataset
-from emulator.scenario import DAY, HOUR, Scenario
+from emulator.scenario import DAY, HOUR, MINUTE, Scenario
 
 BTC_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC")
 BTC_WEIGHTS = (0.50, 0.20, 0.06, 0.06, 0.015, 0.015, 0.01, 0.03, 0.005, 0.07, 0.035)
@@ -299,7 +299,8 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     fg = np.clip(np.round(fg), 3, 97)
     dataset.fear_greed = pd.DataFrame({"time": fg_ms, "value": fg, "classification": _classify(fg)})
 
-    # --- CoinGecko /global snapshots: daily, then hourly over the last two days and the demo day.
+    # --- CoinGecko /global snapshots: daily, then hourly over the last two days and the demo day (on the console's
+    # clock, every 10 minutes there: see _global_update_grid).
     recent_from = (anchor // HOUR) * HOUR - 2 * DAY
     daily = fg_ms[fg_ms < recent_from]
     hourly = np.arange(recent_from, scenario.end_ms + 1, HOUR, dtype=np.int64)
@@ -322,6 +323,7 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
         "pct_doge": 0.95 - 0.1 * ramp, "pct_trx": 0.8 + 0.02 * ramp, "pct_ada": 0.72 - 0.08 * ramp,
         "pct_link": 0.5 - 0.06 * ramp,
     })  # fmt: skip
+    dataset.global_market = _global_update_grid(dataset.global_market, recent_from)
 
     # --- DefiLlama stablecoin supply: one value per UTC day (its start), read off the /global snapshots so the two
     # sources agree: (USDT + USDC share) x total market cap = USDT_USDC_PART of the USD stablecoin supply.
@@ -415,3 +417,24 @@ def fill(dataset: MarketDataset, scenario: Scenario) -> None:
     values = np.round(level, 2)
     values[np.isin(bdays.date, list(US_HOLIDAYS))] = np.nan
     dataset.rates["DGS2"] = pd.DataFrame({"time": b_ms, "value": values})
+
+
+#: CoinGecko documents /global's cache as updated "every 10 minutes": its ``updated_at`` is at most that old.
+GLOBAL_UPDATE_MS = 10 * MINUTE
+
+
+def _global_update_grid(frame: pd.DataFrame, recent_from: int) -> pd.DataFrame:
+    """``frame``'s snapshots from ``recent_from`` on, every :data:`GLOBAL_UPDATE_MS` (linear between the hourly
+    ones, which stay as they are; the older daily ones too). With hourly snapshots the demo's ``updated_at`` was up to
+    an hour old, and the console, which takes /global as current for an hour, showed CoinGecko stale for part of
+    every hour; the real endpoint is at most ten minutes old."""
+    times = frame["time"].to_numpy(np.int64)
+    recent = times >= recent_from
+    if recent.sum() < 2:
+        return frame
+    hours = times[recent]
+    grid = np.arange(hours[0], hours[-1] + 1, GLOBAL_UPDATE_MS, dtype=np.int64)
+    fine = pd.DataFrame({"time": grid})
+    for column in frame.columns.drop("time"):
+        fine[column] = np.interp(grid, hours, frame[column].to_numpy(float)[recent])
+    return pd.concat([frame[~recent], fine], ignore_index=True)

@@ -176,8 +176,12 @@ async def test_screen_on_the_demo_narrow_pane() -> None:
     app = AltpulseApp(load_config(use_user_file=False), "demo", frozen_now_ms=FROZEN_NOW_MS, start_feeds=False)
     async with app.run_test(size=(70, 24)) as pilot:
         await pilot.press("d")
-        await pilot.pause(0.1)
-        assert app.screen.view.message.startswith("computing")  # shown while the worker runs
+        for _ in range(100):  # the screen is pushed on the next refresh; on a loaded box that can take a while
+            await pilot.pause(0.05)
+            if getattr(app.screen, "view", None) is not None:
+                break
+        if app.screen.history is None:  # shown while the worker runs
+            assert app.screen.view.message.startswith("computing")
         screen = await _open_and_wait(pilot, key=False)
         # The demo carries taker splits, a tape, OI and market history: every driver is evaluated somewhere.
         assert screen.history.unknown_notes == {}
