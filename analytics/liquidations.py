@@ -135,10 +135,13 @@ def window_totals(
     since = _recorded_since(tape, recorded_since)
     holes = _gaps(tape, gaps)
     whole_record = since is None and not isinstance(tape, LiquidationTape)
+    widths = [WINDOWS_MS[label] if label in WINDOWS_MS else _window_ms(label) for label in windows]
     age = now_ms - time
+    # One pass over the whole tape (weeks of rows), then each window reads only the widest window's rows.
+    recent = (age >= 0) & (age < max(widths, default=0))
+    age, is_long, notional = age[recent], is_long[recent], notional[recent]
     rows = []
-    for label in windows:
-        width = WINDOWS_MS[label] if label in WINDOWS_MS else _window_ms(label)
+    for label, width in zip(windows, widths, strict=True):
         coverage = 1.0 if whole_record else (0.0 if since is None else min(max(now_ms - since, 0), width) / width)
         if holes and coverage > 0:
             coverage = max(0.0, coverage - _overlap_ms(holes, now_ms - width, now_ms) / width)
