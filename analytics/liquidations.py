@@ -141,7 +141,7 @@ def window_totals(
     recent = (age >= 0) & (age < max(widths, default=0))
     age, is_long, notional = age[recent], is_long[recent], notional[recent]
     rows = []
-    for label, width in zip(windows, widths, strict=True):
+    for width in widths:
         coverage = 1.0 if whole_record else (0.0 if since is None else min(max(now_ms - since, 0), width) / width)
         if holes and coverage > 0:
             coverage = max(0.0, coverage - _overlap_ms(holes, now_ms - width, now_ms) / width)
