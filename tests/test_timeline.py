@@ -171,6 +171,7 @@ async def _exercise(pilot, width: int) -> None:
 
 async def test_screen_on_the_demo_narrow_pane() -> None:
     from tui.app.app import AltpulseApp
+    from tui.app.timeline_screen import TimelineScreen
     from tui.runtime.config import load_config
 
     app = AltpulseApp(load_config(use_user_file=False), "demo", frozen_now_ms=FROZEN_NOW_MS, start_feeds=False)
@@ -178,7 +179,7 @@ async def test_screen_on_the_demo_narrow_pane() -> None:
         await pilot.press("d")
         for _ in range(100):  # the screen is pushed on the next refresh; on a loaded box that can take a while
             await pilot.pause(0.05)
-            if getattr(app.screen, "view", None) is not None:
+            if isinstance(app.screen, TimelineScreen) and app.screen.view is not None:
                 break
         if app.screen.history is None:  # shown while the worker runs
             assert app.screen.view.message.startswith("computing")
