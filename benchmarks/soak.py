@@ -103,6 +103,7 @@ async def soak(
     from tui.runtime.config import load_config
     from tui.runtime.feeds import build_feeds
     from tui.runtime.feeds_derivs import start_liquidation_tape
+    from tui.runtime.pandas_refs import PRUNE_REFS_EVERY_S, sweep_dead_references
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
@@ -130,7 +131,7 @@ async def soak(
     start_liquidation_tape(config, runtime, state)
     result = SoakResult(hourly_cap=config.cvd.hourly_days * 24)
     last_run: dict[str, int] = {}
-    last_trim = START_MS
+    last_trim = last_prune = START_MS
     step_ms = int(step_min * MINUTE_MS)
     end_ms = START_MS + int(hours * 3_600_000)
     sample_every_ms = max(step_ms, int(hours * 3_600_000 / samples))
@@ -150,6 +151,9 @@ async def soak(
             if now_ms - last_trim >= TRIM_EVERY_MS and state.liq_tape is not None:
                 state.liq_tape.trim(now_ms)
                 last_trim = now_ms
+            if now_ms - last_prune >= PRUNE_REFS_EVERY_S * 1000:
+                sweep_dead_references(state, views, emulator)  # as Session.prune_pandas_refs, once a minute
+                last_prune = now_ms
             now = now_ms / 1000
             views.btc(now), views.cvd(now), views.funding(now), views.liquidations(now)
             views.etf(now), views.macro(now)

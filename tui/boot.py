@@ -124,6 +124,13 @@ class Session:
             except Exception:  # a rule bug must not stop the console or the recording; the log has it
                 logging.getLogger(__name__).exception("evaluating alert rules failed")
 
+    def prune_pandas_refs(self) -> int:
+        """Once a minute: drop the dead weak references pandas keeps on the frames this session holds (the state,
+        the views' memo, the demo's market); see :mod:`tui.runtime.pandas_refs`."""
+        from tui.runtime.pandas_refs import sweep_dead_references
+
+        return sweep_dead_references(self.state, self.views, self.emulator)
+
     def evaluate_drivers(self) -> list[Any]:
         """Re-evaluate the drivers (returns the flips), record every state change and run the flip alerts."""
         flips = self.views.evaluate_drivers()

@@ -30,6 +30,7 @@ from tui.app.dashboard import DashboardScreen
 from tui.app.keys import KeyCommands
 from tui.app.messages import FeedUpdated, FilterChanged
 from tui.runtime.config import Config
+from tui.runtime.pandas_refs import PRUNE_REFS_EVERY_S
 from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
 from widgets.why_line import WhyLine
@@ -168,6 +169,7 @@ class AltpulseApp(App[None]):
             for stream in streams:
                 self.run_worker(stream.run(), group="streams", name=f"liq_{stream.name}", exit_on_error=False)
             self.set_interval(600, self._trim_tape, name="trim-tape")
+            self.set_interval(PRUNE_REFS_EVERY_S, self.session.prune_pandas_refs, name="prune-pandas-refs")
         from tui.runtime.gc_tuning import freeze_long_lived
 
         # Everything built so far lives as long as the console: full collections need not walk it again.

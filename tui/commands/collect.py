@@ -19,6 +19,8 @@ import sys
 import time
 from typing import Any
 
+from tui.runtime.pandas_refs import PRUNE_REFS_EVERY_S
+
 EXIT_LOCKED = 2
 #: The drivers are evaluated this often (seconds) to record their state changes.
 DRIVERS_EVERY = 5.0
@@ -76,6 +78,7 @@ async def headless_loop(session: Any, seconds: float) -> None:
     started = time.monotonic()
     next_drivers = 0.0
     next_trim = time.monotonic() + 600
+    next_prune = time.monotonic() + PRUNE_REFS_EVERY_S
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -90,6 +93,9 @@ async def headless_loop(session: Any, seconds: float) -> None:
                     import logging
 
                     logging.getLogger(__name__).exception("evaluating drivers failed")
+            if now >= next_prune:
+                next_prune = now + PRUNE_REFS_EVERY_S
+                session.prune_pandas_refs()
             if now >= next_trim and session.state.liq_tape is not None:
                 next_trim = now + 600
                 session.state.liq_tape.trim(session.runtime.now_ms())
