@@ -233,9 +233,12 @@ class DriverState:
     """A driver's evaluated state for the checklist.
 
     ``display_value``/``display_threshold`` describe the first condition (e.g. ``"-$120.0M"`` and ``"< $0"``);
-    ``detail`` is a compact line over all conditions. ``since`` is when the current state began (as observed
-    by this process); ``changed`` is True when the state differs from a previous evaluation; ``trend`` is the
-    direction of the first condition's value at its latest update (see :func:`evaluate`).
+    ``detail`` is a compact line over all conditions. ``since`` is when the current state began as observed
+    by this process, and ``since_exact`` says whether that is when it *began*: True only when this process saw it
+    begin (a change from a known state); False when the state already held when first known (at start-up, or when
+    data came back), so it began at or before ``since``. ``changed`` is True when the state differs from a
+    previous evaluation; ``trend`` is the direction of the first condition's value at its latest update (see
+    :func:`evaluate`).
     """
 
     id: str
@@ -250,6 +253,7 @@ class DriverState:
     changed: bool
     trend: Trend | None
     mode: Mode = "all"
+    since_exact: bool = False
 
     @property
     def first_value(self) -> MetricValue | None:
@@ -529,9 +533,10 @@ def evaluate(
     the rule's mode with Kleene logic (module docstring). Disabled rules are skipped (not returned).
 
     ``since``: the previous state's ``since`` when the state is unchanged, else ``now`` (also ``now`` on a
-    first evaluation). ``changed``: a previous state for the id exists and its state differs (use it to
-    notify). ``trend``: see :func:`_trend`. ``previous`` maps rule id -> the last returned
-    :class:`DriverState`.
+    first evaluation); ``since_exact``: carried while unchanged, else True only when the previous state was a
+    known one (a first evaluation, or data arriving after "unknown", cannot tell when the state began).
+    ``changed``: a previous state for the id exists and its state differs (use it to notify). ``trend``: see
+    :func:`_trend`. ``previous`` maps rule id -> the last returned :class:`DriverState`.
     """
     previous = previous or {}
     out: list[DriverState] = []
@@ -565,6 +570,8 @@ def evaluate(
             changed=prev is not None and not unchanged,
             trend=_trend(rule, first.metric, prev),
             mode=rule.mode,
+            since_exact=prev.since_exact if unchanged and prev is not None else (
+                prev is not None and prev.state != "unknown"),
         ))  # fmt: skip
     return out
 

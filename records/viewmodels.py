@@ -273,11 +273,12 @@ class DriverRow:
     value: str  # current value of the first condition, formatted
     threshold: str  # "< -$250M"
     trend: str  # "↑" "↓" "→" or ""
-    since: str  # "19:02 UTC" / "3d"
+    since: str  # "12-07 19:02"; "≤12-07 19:02" when it already held when first known (began then or earlier)
     meaning: str
     detail: str = ""  # all conditions, e.g. "streak 2d >= 3 ✗ or min day -$300M < -$250M ✓"
     note: str = ""  # why the value is missing or stale, e.g. "needs 30d of /global snapshots"
     quality: str = ""  # what the figures rest on, e.g. "counting bybit, okx; left out: binance silent 3m"
+    since_note: str = ""  # why ``since`` is a bound, e.g. "already so when first known: began then or earlier"
 
 
 @dataclass(frozen=True)

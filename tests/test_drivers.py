@@ -416,6 +416,31 @@ def test_since_and_changed_across_evaluations() -> None:
     assert (s5.state, s5.since, s5.changed) == ("unknown", T4 + pd.Timedelta(minutes=1), True)
 
 
+def test_since_is_exact_only_when_the_start_of_the_state_was_seen() -> None:
+    """Active at the first evaluation (or when data came back) began then *or earlier*; a flip was seen."""
+    rules = [rule(A)]
+    values: dict[str, MetricValue | None] = {"btc_change": MetricValue(-3.0, T1)}
+
+    def run(now: pd.Timestamp, prev: DriverState | None) -> DriverState:
+        (state,) = evaluate(rules, lookup_from(values), {prev.id: prev} if prev else None, now)
+        return state
+
+    first = run(T1, None)
+    assert (first.state, first.since_exact) == ("active", False)  # already active when the console started
+    held = run(T2, first)
+    assert (held.since, held.since_exact) == (T1, False)
+    values["btc_change"] = MetricValue(0.5, T3)
+    flipped = run(T3, held)
+    assert (flipped.state, flipped.since, flipped.since_exact) == ("clear", T3, True)  # seen to begin at T3
+    assert run(T4, flipped).since_exact is True
+    values["btc_change"] = None
+    lost = run(T4, flipped)
+    assert (lost.state, lost.since_exact) == ("unknown", True)  # the data was seen to go
+    values["btc_change"] = MetricValue(-3.0, T4)
+    back = run(T4 + pd.Timedelta(minutes=1), lost)
+    assert (back.state, back.since_exact) == ("active", False)  # active again, but since when is not known
+
+
 def test_trend() -> None:
     rules = [rule(A)]
 
@@ -594,6 +619,7 @@ def test_dominance_and_stablecoin_changes_are_estimated_until_measured_history_s
     drivers = {d["id"]: d for d in snapshot_drivers(views.drivers_book)["drivers"]}
     for rule in ("btc_dominance_rising", "stablecoin_rotation"):
         assert drivers[rule]["state"] == "active" and drivers[rule]["quality"].startswith("estimated from")
+        assert drivers[rule]["since_exact"] is False  # active at the first evaluation: since then or earlier
 
     # 31 days of kept snapshots: dominance 55 -> 57 (+2), the stablecoin share 8.3 -> 8.0 (-0.3).
     for day in range(31, 0, -1):
@@ -609,6 +635,16 @@ def test_dominance_and_stablecoin_changes_are_estimated_until_measured_history_s
     drivers = {d["id"]: d for d in snapshot_drivers(views.drivers_book)["drivers"]}
     assert drivers["btc_dominance_rising"]["state"] == "active" and drivers["stablecoin_rotation"]["state"] == "clear"
     assert drivers["stablecoin_rotation"]["quality"].startswith("measured")
+    # The rotation was seen to clear: its since is exact; dominance has been active since start-up or earlier.
+    assert drivers["stablecoin_rotation"]["since_exact"] is True
+    assert drivers["btc_dominance_rising"]["since_exact"] is False
+    from records.viewmodels import PaneStatus
+    from tui.views.drivers import SINCE_BOUND_NOTE
+
+    rows = {row.id: row for row in views.drivers_book.view(PaneStatus(True, "live")).rows}
+    assert rows["btc_dominance_rising"].since.startswith("≤")
+    assert rows["btc_dominance_rising"].since_note == SINCE_BOUND_NOTE
+    assert not rows["stablecoin_rotation"].since.startswith("≤") and rows["stablecoin_rotation"].since_note == ""
 
 
 def test_estimate_unknown_and_stale_say_why() -> None:

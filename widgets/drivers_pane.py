@@ -60,6 +60,8 @@ def detail_text(row: DriverRow | None) -> Text:
         text.append(f" ({clean(row.note, 80)})", style="dim")
     if row.since:
         text.append(f" · since {clean(row.since, 20)}", style="dim")
+        if row.since_note:
+            text.append(f" ({clean(row.since_note, 80)})", style="dim")
     if row.detail:
         text.append(f"\n{clean(row.detail, 240)}", style="dim")
     if row.quality:

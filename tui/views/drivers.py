@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from tui.views.metrics import Metrics
 
 
+#: Under the table, for a driver whose "since" is a bound (shown as "≤12-07 14:09").
+SINCE_BOUND_NOTE = "already so when first known: began then or earlier"
+
+
 class DriverBook:
     """Evaluates the configured rules and remembers each driver's previous state (for since/trend/flips)."""
 
@@ -46,12 +50,14 @@ class DriverBook:
         rows = []
         for s in sorted(self.states, key=lambda d: {"active": 0, "unknown": 1, "clear": 2}[d.state]):
             trend = {"up": "↑", "down": "↓", "flat": "→"}.get(s.trend or "", "")
-            since = "" if s.since is None else f"{s.since:%m-%d %H:%M}"
+            since = "" if s.since is None else f"{'' if s.since_exact else '≤'}{s.since:%m-%d %H:%M}"
+            # A state already holding when first known (start-up, data back) began then or earlier: say so.
+            since_note = "" if s.since is None or s.since_exact else SINCE_BOUND_NOTE
             first = s.first_value
             # The table keeps the value short; why it is missing or stale goes under the table.
             note = first.note if first is not None and first.note and (first.value is None or first.stale) else ""
             rows.append(DriverRow(s.id, s.name, s.state, s.display_value, s.display_threshold, trend, since,
-                                  s.meaning, s.detail, note, s.quality))  # fmt: skip
+                                  s.meaning, s.detail, note, s.quality, since_note))  # fmt: skip
         return DriversView(status, summary(self.states), tuple(rows))
 
 
@@ -66,6 +72,8 @@ def snapshot_drivers(book: DriverBook) -> dict[str, Any]:
                 "value": None if s.first_value is None else num(s.first_value.value),
                 "threshold": s.values[0].condition.threshold if s.values else None,
                 "since": None if s.since is None else s.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                # False: the state already held when first known, so it began at or before "since".
+                "since_exact": s.since_exact,
                 "detail": s.detail,
                 "quality": s.quality or None,
             }
