@@ -328,6 +328,9 @@ def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpol
     usable = usable_frames(frames or {}, None)
     if not usable:
         return None
+    fast = _rolling_24h_fine(usable, now_ms, interpolate=interpolate)
+    if fast is not None:
+        return fast
     # Finest data wherever it exists, so the last price and the day's range are those of trading up to now.
     rows, lengths = stitch(usable, now_ms - DAY - 2 * usable[-1][0], now_ms)
     if rows.empty:
@@ -354,6 +357,69 @@ def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpol
         "quote_volume": float(win["quote_volume"].sum()),
         "count": int(win["count"].sum()),
         "prev_close": float(rows["close"].iloc[first - 1]) if first > 0 else float(win["open"].iloc[0]),
+        "info_ms": float(min(info, now_ms)),
+    }
+
+
+#: The arrays :func:`_rolling_24h_fine` reads, per stored frame (memoised on identity: frames are never mutated).
+_FINE_COLUMNS = ("open_time", "open", "high", "low", "close", "volume", "quote_volume", "count")
+_fine_arrays: dict[int, tuple[pd.DataFrame, dict[str, np.ndarray]]] = {}
+
+
+def _arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    hit = _fine_arrays.get(id(frame))
+    if hit is None or hit[0] is not frame:
+        if len(_fine_arrays) > 4096:  # frames replaced over a long run: forget the old ones
+            _fine_arrays.clear()
+        hit = (frame, {c: frame[c].to_numpy(np.int64 if c in ("open_time", "count") else np.float64)
+                       for c in _FINE_COLUMNS})  # fmt: skip
+        _fine_arrays[id(frame)] = hit
+    return hit[1]
+
+
+def _rolling_24h_fine(usable: list[tuple[int, pd.DataFrame]], now_ms: int, *, interpolate: bool) -> dict | None:
+    """:func:`rolling_24h` on plain arrays when the finest resolution alone covers the day without a gap (the
+    demo's minute bars, a replay's where present): then stitching takes exactly those rows, and the answer is a
+    few slices instead of frame copies (the demo polls BTC's ticker every 2 s). None when the finest bars do not
+    cover it: the caller stitches."""
+    base, frame = usable[0]
+    a = _arrays(frame)
+    opens = a["open_time"]
+    first = int(np.searchsorted(opens, now_ms - DAY - base, side="right"))  # first bar ending after now - 24 h
+    end = int(np.searchsorted(opens, now_ms, side="right"))  # bars opened by now
+    # Stitching keeps a coarser bar only where the finest bars do not cover it: with every finest bar present from
+    # the one before the day to the end of the last coarser bar opened by now, none of them shows in the answer.
+    need = now_ms
+    for coarse_base, coarse in usable[1:]:
+        coarse_opens = _arrays(coarse)["open_time"]
+        k = int(np.searchsorted(coarse_opens, now_ms, side="right")) - 1
+        if k >= 0:
+            need = max(need, int(coarse_opens[k]) + coarse_base)
+    past = max(end, int(np.searchsorted(opens, need - base, side="left")))
+    if first == 0 or first >= end or past >= len(opens) or np.any(np.diff(opens[first - 1 : past + 1]) != base):
+        return None
+    last = end - 1
+    last_open = int(opens[last])
+    o, h, low, close = (float(a[k][last]) for k in ("open", "high", "low", "close"))
+    volume, quote, count = float(a["volume"][last]), float(a["quote_volume"][last]), int(a["count"][last])
+    if last_open + base > now_ms:  # the running bar, cut at now as :func:`cut_at` does
+        frac = max(0.0, min(1.0, (now_ms - last_open) / base)) if interpolate else 0.0
+        cut = o + frac * (close - o)
+        h, low, close = max(o, cut) + frac * (h - max(o, close)), min(o, cut) - frac * (min(o, close) - low), cut
+        volume, quote, count = volume * frac, quote * frac, int(count * frac)
+        info = now_ms if interpolate else last_open
+    else:
+        info = now_ms if interpolate else last_open + base - 1
+    body = slice(first, last)
+    return {
+        "open": float(a["open"][first]),
+        "high": max(float(a["high"][body].max()), h) if first < last else h,
+        "low": min(float(a["low"][body].min()), low) if first < last else low,
+        "last": close,
+        "volume": float(a["volume"][body].sum()) + volume,
+        "quote_volume": float(a["quote_volume"][body].sum()) + quote,
+        "count": int(a["count"][body].sum()) + count,
+        "prev_close": float(a["close"][first - 1]),
         "info_ms": float(min(info, now_ms)),
     }
 

@@ -484,3 +484,45 @@ async def test_the_client_reads_the_emulated_listing(emu: Emulator) -> None:
     assert set(pairs.symbols.values()) == set(emu.dataset.spot_klines) - {"BTCUSDT"}
     assert pairs.not_trading == 1 and "BTCUPUSDT" not in pairs.excluded  # permissions=SPOT: not even listed
     assert {r for s, r in pairs.excluded.items() if s.endswith("BULLUSDT")} == {"leveraged token (matches *BULL)"}
+
+
+@pytest.mark.parametrize("interpolate", [True, False])
+def test_ticker_fast_path_answers_what_stitching_answers(dataset: MarketDataset, interpolate: bool) -> None:
+    """Where the minute bars alone cover the day, the ticker is read off plain arrays (the demo polls it every
+    2 s); it must answer what stitching every resolution answers, at any instant (a bar running or closed)."""
+    from emulator import klines as kl
+
+    frames = dict(dataset.spot_klines["BTCUSDT"])
+    hourly = frames[HOUR]
+    # As in the demo: daily bars for the old history too, ending weeks before now.
+    frames[DAY] = kl.aggregate(hourly[hourly["open_time"] < NOW - 40 * DAY].reset_index(drop=True), DAY, HOUR)
+    usable = kl.usable_frames(frames, None)
+    assert [base for base, _ in usable] == [MINUTE, HOUR, DAY]
+    checked = 0
+    for offset in (0, 1, 59_999, 60_000, 23_456, 7 * MINUTE + 1, 3 * HOUR + 17, 20 * HOUR - 1):
+        now = NOW + offset
+        fast = kl._rolling_24h_fine(usable, now, interpolate=interpolate)
+        assert fast is not None  # the demo's minute bars cover the day
+        original = kl._rolling_24h_fine
+        kl._rolling_24h_fine = lambda *args, **kwargs: None  # type: ignore[assignment]
+        try:
+            slow = kl.rolling_24h(frames, now, interpolate=interpolate)
+        finally:
+            kl._rolling_24h_fine = original  # type: ignore[assignment]
+        assert slow is not None and set(fast) == set(slow)
+        for key, value in slow.items():
+            assert fast[key] == pytest.approx(value, rel=1e-12), (offset, key)
+        checked += 1
+    assert checked == 8
+
+
+def test_ticker_fast_path_steps_aside_where_minute_bars_do_not_cover_the_day(dataset: MarketDataset) -> None:
+    from emulator import klines as kl
+
+    minutes = minute_truth(dataset)
+    short = {HOUR: dataset.spot_klines["BTCUSDT"][HOUR],
+             MINUTE: minutes[minutes["open_time"] >= NOW - 12 * HOUR].reset_index(drop=True)}  # fmt: skip
+    assert kl._rolling_24h_fine(kl.usable_frames(short, None), NOW, interpolate=True) is None
+    gap = minutes.drop(index=minutes.index[(minutes["open_time"] - (NOW - 5 * HOUR)).abs().argmin()])
+    holes = {HOUR: short[HOUR], MINUTE: gap.reset_index(drop=True)}
+    assert kl._rolling_24h_fine(kl.usable_frames(holes, None), NOW, interpolate=True) is None
