@@ -129,7 +129,11 @@ class Session:
         the views' memo, the demo's market); see :mod:`tui.runtime.pandas_refs`."""
         from tui.runtime.pandas_refs import sweep_dead_references
 
-        return sweep_dead_references(self.state, self.views, self.emulator)
+        try:
+            return sweep_dead_references(self.state, self.views, self.emulator)
+        except Exception:  # housekeeping must never stop the console; the log has it
+            logging.getLogger(__name__).exception("pruning pandas' dead references failed")
+            return 0
 
     def evaluate_drivers(self) -> list[Any]:
         """Re-evaluate the drivers (returns the flips), record every state change and run the flip alerts."""

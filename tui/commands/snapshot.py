@@ -80,8 +80,9 @@ unknown figures ``null``::
     macro.spy_source          "SPY", or "^GSPC (proxy for SPY)" when the S&P 500 index stands in (SPY missing/stale)
     macro.us2y / .us2y_change_10d    US 2-year Treasury yield (FRED DGS2) and its 10-day change in points
     macro.smallcap_vs_largecap_30d_pct    50 smallest minus 50 largest of the top 100, 30-day return, pp
-    drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, detail,
-                              quality (what the figures rest on, e.g. the venues the cascade counts)}
+    drivers                   list of {id, name, state (active|clear|unknown), value, threshold, since, since_exact
+                              (false: the state already held when first known, so it began at or before since),
+                              detail, quality (what the figures rest on, e.g. the venues the cascade counts)}
     drivers_summary           e.g. "7 of 12 drivers active · 2 unknown"
     alerts                    the last alerts this mode's log holds (sent by a console, ``watch`` or ``collect
                               --alerts``), oldest first: each the ``altpulse.alert/1`` object (uid, id, kind, subject,
