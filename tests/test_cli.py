@@ -87,6 +87,7 @@ def test_demo_snapshot_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     liq = doc["liquidations"]
     assert liq["cascade"] is not None and liq["counted_venues"] == ["binance", "bybit", "okx"]
     assert {v["state"] for v in liq["venues"].values()} == {"recorded"}
+    assert {v["records"] for v in liq["venues"].values()} == {None}  # nothing listened to: no count, not 0
     cascade = next(d for d in doc["drivers"] if d["id"] == "liquidation_cascade")
     assert cascade["state"] != "unknown" and "recorded tape" in cascade["quality"]
     # Long/short ratios for BTC and every basket coin: accounts on Binance and Bybit, top traders on Binance.

@@ -127,7 +127,8 @@ def snapshot_liquidations(figures: Figures, now: float | None = None) -> dict[st
             "state": h.state,
             "detail": h.text,
             "silent_for_s": None if h.silent_s is None else round(h.silent_s),
-            "records": h.records,
+            # Records this process received: none to count when it only read the recorded tape (null, not 0).
+            "records": None if h.state == "recorded" else h.records,
             "lower_bound": h.lower_bound,
         }
         for name, h in streams.items()
