@@ -88,6 +88,9 @@ def same_cell(a: Text, b: Text) -> bool:
     return a is b or (a == b and a.style == b.style and a.justify == b.justify and a.end == b.end)
 
 
+#: The label of a column that has none (shared, never changed).
+EMPTY = Text()
+
 #: Cells of one row by column key (a key or its name).
 CellMap = Mapping[str, Text] | Mapping[ColumnKey, Text] | Mapping[ColumnKey | str, Text]
 
@@ -177,6 +180,9 @@ class FittedTable:
         self._shown: tuple[tuple[str, str, int], ...] = ()  # (key, label markup, width) of the columns shown
         self._widths: dict[str, int] = {}
         self._cells: list[list[Text]] = []  # what each positional row shows, in shown-column order
+        # id(cell) -> (cell, width): this sync's and the last one's measured cells (see _cell_len).
+        self._lengths: dict[int, tuple[Text, int]] = {}
+        self._lengths_next: dict[int, tuple[Text, int]] = {}
 
     def set_specs(self, specs: Sequence[ColumnSpec]) -> None:
         """Another set of columns (a pane switching views); applied by the next ``sync``."""
@@ -194,14 +200,25 @@ class FittedTable:
 
     def natural_widths(self) -> dict[str, int]:
         """Each column's widest cell or label."""
+        width, rows = self._cell_len, self._rows
         return {
-            spec.key: max(
-                [self._labels.get(spec.key, Text()).cell_len, *(cells[spec.key].cell_len for _, cells in self._rows)]
-            )
+            spec.key: max([width(self._labels.get(spec.key, EMPTY)), *(width(cells[spec.key]) for _, cells in rows)])
             for spec in self.specs
         }
 
+    def _cell_len(self, cell: Text) -> int:
+        """A cell's width, measured once per cell object: panes hand the same Text again for a cell that did not
+        change (most of a 200-row table on a tick), and measuring every cell of every row twice a sync was a
+        third of the funding pane's update."""
+        hit = self._lengths.get(id(cell))
+        if hit is None or hit[0] is not cell:
+            hit = (cell, cell.cell_len)
+        self._lengths_next[id(cell)] = hit
+        return hit[1]
+
     def sync(self, labels: Mapping[str, Text], rows: Sequence[tuple[str, Mapping[str, Text]]]) -> None:
+        """Show ``rows``. A cell handed in is never changed afterwards (a new cell is a new Text): the widths are
+        measured once per cell object."""
         self._labels = dict(labels)
         self._rows = [(key, dict(cells)) for key, cells in rows]
         self._apply()
@@ -243,12 +260,17 @@ class FittedTable:
 
     def _apply(self) -> None:
         table = self.table
+        # Widths measured this sync are kept for the next (cells handed again); the others are let go.
+        self._lengths_next = {}
         natural = self.natural_widths()
         fit = fit_columns(self.specs, natural, self.available_width())
         widths = self._widths_for(fit, natural)
         shown = tuple((c, self._labels[c].markup, widths[c]) for c in fit)
         keys = [key for key, _ in self._rows]
-        rows = [[cut(cells[c], w) for c, w in fit.items()] for _, cells in self._rows]
+        measure = self._cell_len
+        rows = [[cells[c] if w is None or measure(cells[c]) <= w else cut(cells[c], w) for c, w in fit.items()]
+                for _, cells in self._rows]  # fmt: skip
+        self._lengths, self._lengths_next = self._lengths_next, {}
         current, cursor = self.cursor_key(), table.cursor_row
         if shown != self._shown:
             table.clear(columns=True)
