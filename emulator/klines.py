@@ -317,7 +317,9 @@ def reaches_before(frames: dict[int, pd.DataFrame], interval_ms: int, now_ms: in
     return upper - (limit + 2) * step < first
 
 
-def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpolate: bool) -> dict[str, float] | None:
+def rolling_24h(
+    frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpolate: bool, cache: dict | None = None
+) -> dict[str, float] | None:
     """Rolling 24-hour statistics of one market's bars at ``now_ms``, with no look-ahead (see :func:`cut_at`).
 
     Returns ``open`` (price 24 h ago), ``high``, ``low``, ``last`` (the latest known price), ``volume`` (base),
@@ -328,7 +330,7 @@ def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpol
     usable = usable_frames(frames or {}, None)
     if not usable:
         return None
-    fast = _rolling_24h_fine(usable, now_ms, interpolate=interpolate)
+    fast = _rolling_24h_fine(usable, now_ms, interpolate=interpolate, cache=cache)
     if fast is not None:
         return fast
     # Finest data wherever it exists, so the last price and the day's range are those of trading up to now.
@@ -361,37 +363,26 @@ def rolling_24h(frames: dict[int, pd.DataFrame] | None, now_ms: int, *, interpol
     }
 
 
-#: The arrays :func:`_rolling_24h_fine` reads, per stored frame (memoised on identity: frames are never mutated).
-_FINE_COLUMNS = ("open_time", "open", "high", "low", "close", "volume", "quote_volume", "count")
-_fine_arrays: dict[int, tuple[pd.DataFrame, dict[str, np.ndarray]]] = {}
-
-
-def _arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    hit = _fine_arrays.get(id(frame))
-    if hit is None or hit[0] is not frame:
-        if len(_fine_arrays) > 4096:  # frames replaced over a long run: forget the old ones
-            _fine_arrays.clear()
-        hit = (frame, {c: frame[c].to_numpy(np.int64 if c in ("open_time", "count") else np.float64)
-                       for c in _FINE_COLUMNS})  # fmt: skip
-        _fine_arrays[id(frame)] = hit
-    return hit[1]
-
-
-def _rolling_24h_fine(usable: list[tuple[int, pd.DataFrame]], now_ms: int, *, interpolate: bool) -> dict | None:
+def _rolling_24h_fine(
+    usable: list[tuple[int, pd.DataFrame]], now_ms: int, *, interpolate: bool, cache: dict | None = None
+) -> dict | None:
     """:func:`rolling_24h` on plain arrays when the finest resolution alone covers the day without a gap (the
     demo's minute bars, a replay's where present): then stitching takes exactly those rows, and the answer is a
     few slices instead of frame copies (the demo polls BTC's ticker every 2 s). None when the finest bars do not
     cover it: the caller stitches."""
     base, frame = usable[0]
-    a = _arrays(frame)
-    opens = a["open_time"]
+
+    def a(name: str) -> np.ndarray:
+        return _column(frame, name, cache)
+
+    opens = a("open_time")
     first = int(np.searchsorted(opens, now_ms - DAY - base, side="right"))  # first bar ending after now - 24 h
     end = int(np.searchsorted(opens, now_ms, side="right"))  # bars opened by now
     # Stitching keeps a coarser bar only where the finest bars do not cover it: with every finest bar present from
     # the one before the day to the end of the last coarser bar opened by now, none of them shows in the answer.
     need = now_ms
     for coarse_base, coarse in usable[1:]:
-        coarse_opens = _arrays(coarse)["open_time"]
+        coarse_opens = _column(coarse, "open_time", cache)
         k = int(np.searchsorted(coarse_opens, now_ms, side="right")) - 1
         if k >= 0:
             need = max(need, int(coarse_opens[k]) + coarse_base)
@@ -400,8 +391,8 @@ def _rolling_24h_fine(usable: list[tuple[int, pd.DataFrame]], now_ms: int, *, in
         return None
     last = end - 1
     last_open = int(opens[last])
-    o, h, low, close = (float(a[k][last]) for k in ("open", "high", "low", "close"))
-    volume, quote, count = float(a["volume"][last]), float(a["quote_volume"][last]), int(a["count"][last])
+    o, h, low, close = (float(a(k)[last]) for k in ("open", "high", "low", "close"))
+    volume, quote, count = float(a("volume")[last]), float(a("quote_volume")[last]), int(a("count")[last])
     if last_open + base > now_ms:  # the running bar, cut at now as :func:`cut_at` does
         frac = max(0.0, min(1.0, (now_ms - last_open) / base)) if interpolate else 0.0
         cut = o + frac * (close - o)
@@ -412,28 +403,37 @@ def _rolling_24h_fine(usable: list[tuple[int, pd.DataFrame]], now_ms: int, *, in
         info = now_ms if interpolate else last_open + base - 1
     body = slice(first, last)
     return {
-        "open": float(a["open"][first]),
-        "high": max(float(a["high"][body].max()), h) if first < last else h,
-        "low": min(float(a["low"][body].min()), low) if first < last else low,
+        "open": float(a("open")[first]),
+        "high": max(float(a("high")[body].max()), h) if first < last else h,
+        "low": min(float(a("low")[body].min()), low) if first < last else low,
         "last": close,
-        "volume": float(a["volume"][body].sum()) + volume,
-        "quote_volume": float(a["quote_volume"][body].sum()) + quote,
-        "count": int(a["count"][body].sum()) + count,
-        "prev_close": float(a["close"][first - 1]),
+        "volume": float(a("volume")[body].sum()) + volume,
+        "quote_volume": float(a("quote_volume")[body].sum()) + quote,
+        "count": int(a("count")[body].sum()) + count,
+        "prev_close": float(a("close")[first - 1]),
         "info_ms": float(min(info, now_ms)),
     }
 
 
-def _columns(frame: pd.DataFrame, cache: dict | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(open_time, open, close) arrays of a stored frame, memoised on its identity in ``cache``."""
-    key = ("klines-ohc", id(frame))
+def _column(frame: pd.DataFrame, name: str, cache: dict | None) -> np.ndarray:
+    """One column of a stored frame as an array, memoised on the frame's identity in ``cache`` (stored frames are
+    never mutated): the ticker and the latest price read the same few columns of the same frames on every call."""
+    key = ("klines-arrays", id(frame))
     hit = cache.get(key) if cache is not None else None
     if hit is None or hit[0] is not frame:
-        hit = (frame, frame["open_time"].to_numpy(np.int64), frame["open"].to_numpy(np.float64),
-               frame["close"].to_numpy(np.float64))  # fmt: skip
+        hit = (frame, {})
         if cache is not None:
             cache[key] = hit
-    return hit[1], hit[2], hit[3]
+    arrays: dict[str, np.ndarray] = hit[1]
+    array = arrays.get(name)
+    if array is None:
+        array = arrays[name] = frame[name].to_numpy(np.int64 if name in ("open_time", "count") else np.float64)
+    return array
+
+
+def _columns(frame: pd.DataFrame, cache: dict | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(open_time, open, close) arrays of a stored frame, memoised on its identity in ``cache``."""
+    return _column(frame, "open_time", cache), _column(frame, "open", cache), _column(frame, "close", cache)
 
 
 def latest_price(

@@ -95,7 +95,7 @@ def ticker_24h(symbol: str, emu: Emulator) -> dict[str, object] | None:
     open or close time in replayed history (so a coarse file's price carries its real age).
     """
     now = emu.now_ms()
-    day = rolling_24h(emu.dataset.spot_klines.get(symbol), now, interpolate=emu.dataset.simulated)
+    day = rolling_24h(emu.dataset.spot_klines.get(symbol), now, interpolate=emu.dataset.simulated, cache=emu.cache)
     if day is None:
         return None
     open_price, last, quote, volume = day["open"], day["last"], day["quote_volume"], day["volume"]
