@@ -35,8 +35,7 @@ def sweep_dead_references(*roots: Any) -> int:
     import pandas as pd
 
     swept = 0
-    seen: set[int] = set()
-    for obj in _reachable(roots, seen, pd):
+    for obj in _reachable(roots, pd):
         for refs in _refs_of(obj, pd):
             try:
                 refs.has_reference()  # prunes dead weak references, then answers
@@ -47,8 +46,9 @@ def sweep_dead_references(*roots: Any) -> int:
     return swept
 
 
-def _reachable(roots: Iterable[Any], seen: set[int], pd: Any) -> Iterable[Any]:
+def _reachable(roots: Iterable[Any], pd: Any) -> Iterable[Any]:
     """Pandas objects reachable from ``roots`` through containers and our own objects' attributes."""
+    seen: set[int] = set()
     stack: list[tuple[Any, int]] = [(root, 0) for root in roots]
     while stack:
         obj, depth = stack.pop()
