@@ -145,6 +145,7 @@ class SqliteStore:
             raise StoreError(f"{self.path}: schema version {version} is newer than this altpulse ({SCHEMA_VERSION});"
                              " upgrade altpulse to read it")  # fmt: skip
         conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA cache_size = -512")
         if self.writer:
             try:
                 if not tables:

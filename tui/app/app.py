@@ -31,6 +31,7 @@ from tui.app.dashboard import DashboardScreen
 from tui.app.keys import KeyCommands
 from tui.app.messages import FeedUpdated, FilterChanged
 from tui.runtime.config import Config
+from tui.runtime.malloc_tuning import RELEASE_EVERY_S, release_free_memory, tune_allocator
 from tui.runtime.pandas_refs import PRUNE_REFS_EVERY_S
 from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
@@ -101,6 +102,7 @@ class AltpulseApp(App[None]):
         self.views: ViewBuilder | None = None
         self._dirty: set[str] = set()  # feeds delivered since the last tick
         self._painted: dict[str, float] = {}  # view-model key -> when it was last rebuilt
+        self._start_released = False  # free memory handed back once every feed has answered (malloc_tuning)
         self.banner: tuple[str, bool] = (MODE_LABEL.get(mode, mode), mode == "demo")
         self.boot_error: str | None = None
         # A style is sent only when it changes (tui.app.lean_output): ~40 % fewer bytes for the same screen.
@@ -140,6 +142,9 @@ class AltpulseApp(App[None]):
         """Thread worker: build the runtime (imports pandas, builds the demo market) off the event loop."""
         from tui.boot import Launch, boot
 
+        # Before the boot's big temporaries (a kline page's arrays): they get mappings of their own, returned when
+        # freed (tui.runtime.malloc_tuning). Here, not at start: loading ctypes would delay the first paint.
+        tune_allocator()
         launch = Launch(self.mode, self.replay_dir, self.at, self.speed, self.frozen_now_ms, record=self.record,
                         store=self.store_path)  # fmt: skip
         session = boot(self.config, launch, on_update=self._feed_updated)
@@ -178,6 +183,7 @@ class AltpulseApp(App[None]):
         # Everything built so far lives as long as the console: full collections need not walk it again.
         freeze_long_lived()
         self._tick()
+        self.set_interval(RELEASE_EVERY_S, release_free_memory, name="release-free-memory")
 
     def _trim_tape(self) -> None:
         if self.state is not None and self.state.liq_tape is not None and self.runtime is not None:
@@ -210,6 +216,11 @@ class AltpulseApp(App[None]):
         """1 Hz: rebuild the view-models whose data changed, and the status bar (ages move every second)."""
         if self.session is not None:
             self.session.tick()
+        if not self._start_released and self.scheduler is not None and self.scheduler.first_round_done():
+            # What the first round parsed and dropped (every provider's pages) goes back to the OS once the frame
+            # that shows it is out; then once a minute.
+            self._start_released = True
+            self.call_after_refresh(release_free_memory)
         if self.views is None or not isinstance(self.screen, DashboardScreen):
             return
         try:

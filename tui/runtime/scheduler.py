@@ -148,6 +148,11 @@ class Scheduler:
             feed.health.paused = False
         self.refresh_now()
 
+    def first_round_done(self) -> bool:
+        """Every feed has answered once, with data or with an error (the start-up's fetching is over)."""
+        return all(h.as_of is not None or h.error is not None or h.unavailable
+                   for h in (feed.health for feed in self.feeds.values()))  # fmt: skip
+
     def refresh_now(self) -> None:
         for event in self._wake.values():
             event.set()
