@@ -4,7 +4,8 @@
 memory and CPU are not what a live console costs. Here the emulator runs in another process
 (:mod:`emulator.loopback`: one loopback address per provider, the real hosts' request budgets), and the
 console, in live mode with every ``[sources]`` URL pointed at it, runs under ``../shared/tools/ttyprobe.py`` at
-160x45. Printed: first paint, steady-state bytes/s, CPU (whole run and steady state), peak RSS of the console alone.
+160x45. Printed: first paint, steady-state bytes/s, CPU (whole run and steady state), peak RSS of the console alone
+and its RSS just before the quit key.
 
 Usage: ``python benchmarks/live_console.py [--seconds 60] [--warmup 15]``.
 """
