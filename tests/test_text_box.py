@@ -28,7 +28,8 @@ async def test_identical_updates_do_not_repaint() -> None:
         box = app.query_one(TextBox)
         repaints = []
         original = box.refresh
-        box.refresh = lambda *a, **k: (repaints.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
+        # Repaints only (a first update of another size also asks for a layout, counted apart below).
+        box.refresh = lambda *a, **k: (k.get("layout") or repaints.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
         box.update(Text("BTC $97,000", style="bold"))
         box.update(Text("BTC $97,000", style="bold"))
         assert len(repaints) == 1
@@ -36,3 +37,61 @@ async def test_identical_updates_do_not_repaint() -> None:
         assert len(repaints) == 2
         await pilot.pause()
         assert "BTC $97,000" in str(box.content)
+
+
+class SizedApp(App[None]):
+    CSS = "#fixed { width: 30; height: auto; } #auto { width: auto; height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield TextBox("start", id="fixed")
+        yield TextBox("start", id="auto")
+
+
+def _layouts(box: TextBox) -> list[int]:
+    calls: list[int] = []
+    original = box.refresh
+    box.refresh = lambda *a, **k: (k.get("layout") and calls.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
+    return calls
+
+
+async def test_same_size_update_repaints_without_a_layout() -> None:
+    """A ticking price keeps the box's size: the screen is not laid out again for it (every layout costs the
+    whole screen's arrangement; the BTC headline changes every 2 s)."""
+    app = SizedApp()
+    async with app.run_test() as pilot:
+        box = app.query_one("#fixed", TextBox)
+        box.update(Text("BTC $97,000  24h -7.84%"))
+        await pilot.pause()
+        layouts = _layouts(box)
+        box.update(Text("BTC $97,013  24h -7.80%"))
+        assert layouts == []
+        await pilot.pause()
+        assert "97,013" in str(box.render())
+
+
+async def test_a_text_that_wraps_to_more_lines_lays_out() -> None:
+    app = SizedApp()
+    async with app.run_test() as pilot:
+        box = app.query_one("#fixed", TextBox)
+        box.update(Text("short"))
+        await pilot.pause()
+        assert box.size.height == 1
+        layouts = _layouts(box)
+        box.update(Text("a line much longer than the thirty cells of this box"))
+        assert layouts == [1]
+        await pilot.pause()
+        assert box.size.height == 2
+
+
+async def test_an_auto_width_box_lays_out_when_its_widest_line_changes() -> None:
+    app = SizedApp()
+    async with app.run_test() as pilot:
+        box = app.query_one("#auto", TextBox)
+        box.update(Text("twelve cells"))
+        await pilot.pause()
+        assert box.size.width == 12
+        layouts = _layouts(box)
+        box.update(Text("six ce"))
+        assert layouts == [1]
+        await pilot.pause()
+        assert box.size.width == 6
