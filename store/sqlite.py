@@ -145,6 +145,8 @@ class SqliteStore:
             raise StoreError(f"{self.path}: schema version {version} is newer than this altpulse ({SCHEMA_VERSION});"
                              " upgrade altpulse to read it")  # fmt: skip
         conn.execute("PRAGMA busy_timeout = 5000")
+        # 512 KiB of page cache (SQLite's default is 2 MiB a connection): the recorder appends and readers read a
+        # span once, so a big cache only adds to the console's resident size.
         conn.execute("PRAGMA cache_size = -512")
         if self.writer:
             try:

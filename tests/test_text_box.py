@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
@@ -69,29 +70,25 @@ async def test_same_size_update_repaints_without_a_layout() -> None:
         assert "97,013" in str(box.render())
 
 
-async def test_a_text_that_wraps_to_more_lines_lays_out() -> None:
+@pytest.mark.parametrize(
+    ("box_id", "first", "second", "measure", "before", "after"),
+    [
+        # a fixed-width box whose text wraps to a second line grows
+        ("#fixed", "short", "a line much longer than the thirty cells of this box", "height", 1, 2),
+        # an auto-width box shrinks with its widest line
+        ("#auto", "twelve cells", "six ce", "width", 12, 6),
+    ],
+)
+async def test_a_text_of_another_size_lays_out(box_id: str, first: str, second: str, measure: str, before: int,
+                                               after: int) -> None:  # fmt: skip
     app = SizedApp()
     async with app.run_test() as pilot:
-        box = app.query_one("#fixed", TextBox)
-        box.update(Text("short"))
+        box = app.query_one(box_id, TextBox)
+        box.update(Text(first))
         await pilot.pause()
-        assert box.size.height == 1
+        assert getattr(box.size, measure) == before
         layouts = _layouts(box)
-        box.update(Text("a line much longer than the thirty cells of this box"))
+        box.update(Text(second))
         assert layouts == [1]
         await pilot.pause()
-        assert box.size.height == 2
-
-
-async def test_an_auto_width_box_lays_out_when_its_widest_line_changes() -> None:
-    app = SizedApp()
-    async with app.run_test() as pilot:
-        box = app.query_one("#auto", TextBox)
-        box.update(Text("twelve cells"))
-        await pilot.pause()
-        assert box.size.width == 12
-        layouts = _layouts(box)
-        box.update(Text("six ce"))
-        assert layouts == [1]
-        await pilot.pause()
-        assert box.size.width == 6
+        assert getattr(box.size, measure) == after

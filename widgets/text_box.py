@@ -10,10 +10,13 @@ differ; otherwise the new text is only repainted.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
 
 
 def content_key(content: Any) -> object:
@@ -51,4 +54,6 @@ class TextBox(Static):
         if width <= 0 or container <= 0:
             return None
         visual = self.visual
-        return visual.get_height(self.styles, width), visual.get_optimal_width(self.styles, container)
+        # The styles are what Textual's own measuring passes here (Widget.get_content_height); typed as the rules.
+        rules = cast("RulesMap", self.styles)
+        return visual.get_height(rules, width), visual.get_optimal_width(rules, container)

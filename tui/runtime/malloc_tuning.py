@@ -47,25 +47,23 @@ def _libc() -> Any:
     return libc
 
 
-def tune_allocator() -> bool:
-    """Fix glibc's mmap threshold (module docstring); True when set. Call once, early."""
+def _call(name: str, *args: int) -> bool:
+    """``libc.name(*args)`` is nonzero; False without glibc or when the call fails (never raises)."""
     libc = _libc()
     if libc is None:
         return False
     try:
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
-    except Exception:  # pragma: no cover - a C library whose mallopt misbehaves: leave the defaults
-        log.debug("mallopt failed", exc_info=True)
+        return bool(getattr(libc, name)(*args))
+    except Exception:  # pragma: no cover - a C library whose call misbehaves: leave things as they are
+        log.debug("%s failed", name, exc_info=True)
         return False
+
+
+def tune_allocator() -> bool:
+    """Fix glibc's mmap threshold (module docstring); True when set. Call once, early."""
+    return _call("mallopt", M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 def release_free_memory() -> bool:
     """Return every free page of the heap to the OS (``malloc_trim(0)``); True when something was returned."""
-    libc = _libc()
-    if libc is None:
-        return False
-    try:
-        return bool(libc.malloc_trim(0))
-    except Exception:  # pragma: no cover
-        log.debug("malloc_trim failed", exc_info=True)
-        return False
+    return _call("malloc_trim", 0)
