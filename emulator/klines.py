@@ -169,17 +169,10 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int, *, interpolate: bool 
     last_open = int(visible["open_time"].iloc[-1])
     if last_open + base_ms <= now_ms:
         return visible
-    frac = max(0.0, min(1.0, (now_ms - last_open) / base_ms)) if interpolate else 0.0
+    frac = _elapsed(now_ms, last_open, base_ms, interpolate)
     o, h, lo, c = (float(visible[k].iloc[-1]) for k in ("open", "high", "low", "close"))
-    close = o + frac * (c - o)
-    values: dict[str, float | int] = {
-        "close": close,
-        "high": max(o, close) + frac * (h - max(o, c)),
-        "low": min(o, close) - frac * (min(o, c) - lo),
-        "count": int(int(visible["count"].iloc[-1]) * frac),
-    }
-    for col in _VOLUMES:
-        values[col] = float(visible[col].iloc[-1]) * frac
+    values = _running_bar(o, h, lo, c, int(visible["count"].iloc[-1]),
+                          {col: float(visible[col].iloc[-1]) for col in _VOLUMES}, frac)  # fmt: skip
     out = visible.copy()
     row = len(out) - 1
     for col, value in values.items():
@@ -189,6 +182,27 @@ def cut_at(frame: pd.DataFrame, base_ms: int, now_ms: int, *, interpolate: bool 
         column[row] = value
         out[col] = column
     return out
+
+
+def _elapsed(now_ms: int, open_ms: int, base_ms: int, interpolate: bool) -> float:
+    """How much of the bar opened at ``open_ms`` has run by ``now_ms`` (0..1); 0 for real history (see cut_at)."""
+    return max(0.0, min(1.0, (now_ms - open_ms) / base_ms)) if interpolate else 0.0
+
+
+def _running_bar(o: float, h: float, lo: float, c: float, count: int, volumes: dict[str, float],
+                 frac: float) -> dict[str, float | int]:  # fmt: skip
+    """The running bar's close, range, trade count and ``volumes`` when ``frac`` of it has run (see cut_at): the
+    close moves from the open towards the final close, the range and the volumes grow in proportion."""
+    close = o + frac * (c - o)
+    values: dict[str, float | int] = {
+        "close": close,
+        "high": max(o, close) + frac * (h - max(o, c)),
+        "low": min(o, close) - frac * (min(o, c) - lo),
+        "count": int(count * frac),
+    }
+    for col, volume in volumes.items():
+        values[col] = volume * frac
+    return values
 
 
 def bucket_of(open_time: np.ndarray, interval_ms: int) -> np.ndarray:
@@ -394,10 +408,10 @@ def _rolling_24h_fine(
     o, h, low, close = (float(a(k)[last]) for k in ("open", "high", "low", "close"))
     volume, quote, count = float(a("volume")[last]), float(a("quote_volume")[last]), int(a("count")[last])
     if last_open + base > now_ms:  # the running bar, cut at now as :func:`cut_at` does
-        frac = max(0.0, min(1.0, (now_ms - last_open) / base)) if interpolate else 0.0
-        cut = o + frac * (close - o)
-        h, low, close = max(o, cut) + frac * (h - max(o, close)), min(o, cut) - frac * (min(o, close) - low), cut
-        volume, quote, count = volume * frac, quote * frac, int(count * frac)
+        cut = _running_bar(o, h, low, close, count, {"volume": volume, "quote_volume": quote},
+                           _elapsed(now_ms, last_open, base, interpolate))  # fmt: skip
+        h, low, close, volume, quote = (float(cut[k]) for k in ("high", "low", "close", "volume", "quote_volume"))
+        count = int(cut["count"])
         info = now_ms if interpolate else last_open
     else:
         info = now_ms if interpolate else last_open + base - 1
