@@ -152,7 +152,7 @@ async def soak(
                 state.liq_tape.trim(now_ms)
                 last_trim = now_ms
             if now_ms - last_prune >= PRUNE_REFS_EVERY_S * 1000:
-                sweep_dead_references(state, views, emulator)  # as Session.prune_pandas_refs, once a minute
+                sweep_dead_references(state, views, emulator)  # as Session.housekeep, once a minute
                 last_prune = now_ms
             now = now_ms / 1000
             views.btc(now), views.cvd(now), views.funding(now), views.liquidations(now)

@@ -124,16 +124,20 @@ class Session:
             except Exception:  # a rule bug must not stop the console or the recording; the log has it
                 logging.getLogger(__name__).exception("evaluating alert rules failed")
 
-    def prune_pandas_refs(self) -> int:
-        """Once a minute: drop the dead weak references pandas keeps on the frames this session holds (the state,
-        the views' memo, the demo's market); see :mod:`tui.runtime.pandas_refs`."""
+    def housekeep(self) -> int:
+        """Once a minute (``PRUNE_REFS_EVERY_S``): drop the dead weak references pandas keeps on the frames this
+        session holds (the state, the views' memo, the demo's market; :mod:`tui.runtime.pandas_refs`), then hand
+        the heap's free pages back to the OS (:mod:`tui.runtime.malloc_tuning`). Returns the reference lists swept."""
+        from tui.runtime.malloc_tuning import release_free_memory
         from tui.runtime.pandas_refs import sweep_dead_references
 
+        swept = 0
         try:
-            return sweep_dead_references(self.state, self.views, self.emulator)
+            swept = sweep_dead_references(self.state, self.views, self.emulator)
         except Exception:  # housekeeping must never stop the console; the log has it
             logging.getLogger(__name__).exception("pruning pandas' dead references failed")
-            return 0
+        release_free_memory()
+        return swept
 
     def evaluate_drivers(self) -> list[Any]:
         """Re-evaluate the drivers (returns the flips), record every state change and run the flip alerts."""
@@ -174,9 +178,13 @@ def boot(config: Config, launch: Launch, on_update: Callable[[str], None] | None
     from it first: each feed's latest delivery now, the liquidation tape when the streams start. A follower reads
     the store instead of the providers (:mod:`tui.runtime.follow`)."""
     from tui.runtime.feeds import build_feeds
+    from tui.runtime.malloc_tuning import tune_allocator
     from tui.runtime.scheduler import Scheduler
     from tui.runtime.state import MarketState
     from tui.views.builder import ViewBuilder
+
+    # Before the boot's big temporaries (a kline page's arrays): they get mappings of their own, returned when freed.
+    tune_allocator()
 
     notify = on_update or (lambda name: None)
     state = MarketState()

@@ -31,7 +31,7 @@ from tui.app.dashboard import DashboardScreen
 from tui.app.keys import KeyCommands
 from tui.app.messages import FeedUpdated, FilterChanged
 from tui.runtime.config import Config
-from tui.runtime.malloc_tuning import RELEASE_EVERY_S, release_free_memory, tune_allocator
+from tui.runtime.malloc_tuning import release_free_memory
 from tui.runtime.pandas_refs import PRUNE_REFS_EVERY_S
 from widgets.panes import Pane
 from widgets.status_bar import ModeBanner, StatusBar
@@ -142,9 +142,6 @@ class AltpulseApp(App[None]):
         """Thread worker: build the runtime (imports pandas, builds the demo market) off the event loop."""
         from tui.boot import Launch, boot
 
-        # Before the boot's big temporaries (a kline page's arrays): they get mappings of their own, returned when
-        # freed (tui.runtime.malloc_tuning). Here, not at start: loading ctypes would delay the first paint.
-        tune_allocator()
         launch = Launch(self.mode, self.replay_dir, self.at, self.speed, self.frozen_now_ms, record=self.record,
                         store=self.store_path)  # fmt: skip
         session = boot(self.config, launch, on_update=self._feed_updated)
@@ -177,13 +174,12 @@ class AltpulseApp(App[None]):
             for stream in streams:
                 self.run_worker(stream.run(), group="streams", name=f"liq_{stream.name}", exit_on_error=False)
             self.set_interval(600, self._trim_tape, name="trim-tape")
-            self.set_interval(PRUNE_REFS_EVERY_S, self.session.prune_pandas_refs, name="prune-pandas-refs")
+            self.set_interval(PRUNE_REFS_EVERY_S, self.session.housekeep, name="housekeeping")
         from tui.runtime.gc_tuning import freeze_long_lived
 
         # Everything built so far lives as long as the console: full collections need not walk it again.
         freeze_long_lived()
         self._tick()
-        self.set_interval(RELEASE_EVERY_S, release_free_memory, name="release-free-memory")
 
     def _trim_tape(self) -> None:
         if self.state is not None and self.state.liq_tape is not None and self.runtime is not None:

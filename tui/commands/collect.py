@@ -19,7 +19,6 @@ import sys
 import time
 from typing import Any
 
-from tui.runtime.malloc_tuning import release_free_memory, tune_allocator
 from tui.runtime.pandas_refs import PRUNE_REFS_EVERY_S
 
 EXIT_LOCKED = 2
@@ -34,7 +33,6 @@ def run_collect(config: Any, args: Any) -> int:
 
     mode = "demo" if getattr(args, "demo", False) else "live"
     launch = Launch(mode, record=True, store=getattr(args, "store", None), role="collector")
-    tune_allocator()
     session = boot(config, launch)
     if session.recorder is None:
         print(f"altpulse collect: {'; '.join(session.runtime.notes) or 'recording is not possible here'}",
@@ -97,8 +95,7 @@ async def headless_loop(session: Any, seconds: float) -> None:
                     logging.getLogger(__name__).exception("evaluating drivers failed")
             if now >= next_prune:
                 next_prune = now + PRUNE_REFS_EVERY_S
-                session.prune_pandas_refs()
-                release_free_memory()  # what the minute's refreshes dropped goes back to the OS (malloc_tuning)
+                session.housekeep()
             if now >= next_trim and session.state.liq_tape is not None:
                 next_trim = now + 600
                 session.state.liq_tape.trim(session.runtime.now_ms())

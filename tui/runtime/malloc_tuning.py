@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 M_MMAP_THRESHOLD = -3
 #: Blocks this large or larger get their own mapping (glibc's default initial threshold, kept fixed).
 MMAP_THRESHOLD_BYTES = 128 * 1024
-#: How often the console returns free memory (seconds); the same cadence as the pandas references sweep.
-RELEASE_EVERY_S = 60.0
 
 
 @cache
