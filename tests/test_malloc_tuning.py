@@ -4,21 +4,14 @@ without the glibc calls both functions are harmless no-ops."""
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
 import pytest
 
+from benchmarks.soak import rss_mb
 from tui.runtime import malloc_tuning
 from tui.runtime.health import FeedHealth
 
 glibc = pytest.mark.skipif(malloc_tuning._libc() is None, reason="not glibc: mallopt/malloc_trim absent")
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 @glibc
@@ -37,9 +30,9 @@ def test_release_returns_freed_heap_pages() -> None:
     kept = [*blocks[::200], bytearray(1000)]
     del blocks
     gc.collect()
-    before = _rss_mb()
+    before = rss_mb()
     assert malloc_tuning.release_free_memory() is True
-    after = _rss_mb()
+    after = rss_mb()
     assert before - after > 20, (before, after)
     assert len(kept) == 301
 
