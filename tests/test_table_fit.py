@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from widgets.table_fit import ColumnSpec, FittedTable, PaneTable, cut, fit_columns, same_cell
+from widgets.table_fit import LAZY_MARGIN, ColumnSpec, FittedTable, PaneTable, cut, fit_columns, same_cell
 
 SPECS = [
     ColumnSpec("coin"),
@@ -104,3 +106,45 @@ async def test_a_change_of_style_alone_reaches_the_table() -> None:
             assert {str(table.get_row_at(i)[1].style) for i in range(count)} == {"dim"}
     assert same_cell(Text("a", style="dim"), Text("a", style="dim"))
     assert not same_cell(Text("a", style="dim"), Text("a", style="bold"))
+
+
+async def test_a_lazy_sync_builds_the_rows_in_view_and_the_rows_scrolled_to() -> None:
+    """``sync_lazy``: a row's cells are built when it is in view (once per sync), the rows below are built when
+    the table scrolls to them, and a shorter sync drops the rows it no longer has."""
+    app = _OneTable()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(PaneTable)
+        fitter = FittedTable(table, [ColumnSpec("coin", 0), ColumnSpec("rate", 1)])
+        labels = {"coin": Text("Coin"), "rate": Text("Rate")}
+        built: list[int] = []
+
+        def build(bump: int) -> Callable[[int], dict[str, Text]]:
+            def cells(i: int) -> dict[str, Text]:
+                built.append(i)
+                return {"coin": Text(f"C{i}"), "rate": Text(f"{i + bump:+d}")}
+
+            return cells
+
+        await pilot.pause()
+        fitter.sync_lazy(labels, [f"c{i}" for i in range(500)], build(0))
+        await pilot.pause()
+        assert table.row_count == 500 and fitter.lazy
+        in_view = table.size.height - table.header_height
+        assert set(built) == set(range(in_view + LAZY_MARGIN))  # the rows in view and the margin below, once each
+        built.clear()
+        fitter.sync_lazy(labels, [f"c{i}" for i in range(500)], build(1000))
+        table.scroll_to(y=300, animate=False)
+        await pilot.pause()
+        assert 300 in built and 299 - LAZY_MARGIN not in built and 150 not in built
+        assert table.get_row_at(300)[1].plain == "+1300"
+        assert fitter.cell("c300", "rate").plain == "+1300"
+        # New columns while scrolled down: the table is rebuilt, which scrolls it back to the top mid-update.
+        fitter.sync_lazy({**labels, "rate": Text("Rate per 8 hours")}, [f"c{i}" for i in range(500)], build(2000))
+        await pilot.pause()
+        assert table.row_count == 500 and [c.label.plain for c in table.ordered_columns] == ["Coin", "Rate per 8 hours"]
+        top = int(table.scroll_y)
+        assert table.get_row_at(top)[1].plain == f"{top + 2000:+d}"
+        fitter.sync(labels, _rows(5))
+        await pilot.pause()
+        assert table.row_count == 5 and not fitter.lazy
+        assert [table.get_row_at(i)[1].plain for i in range(5)] == ["+0", "+1", "+2", "+3", "+4"]

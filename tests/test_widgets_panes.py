@@ -37,6 +37,7 @@ from widgets.heat import (
     rate_text,
 )
 from widgets.liquidations_pane import LiquidationsPane, meter_bar
+from widgets.table_fit import LAZY_MARGIN
 
 CSS = Path(__file__).resolve().parents[1] / "widgets" / "panes.tcss"
 LIVE = PaneStatus(True, "live", "12:00:00 UTC")
@@ -328,6 +329,45 @@ async def test_funding_hostile_coin_and_sixty_coins_render() -> None:
         assert table.row_count == 60 and len(table.columns) == 8
         names = [r[0] for r in table_rows(table)]
         assert "[bold]X[2J" in names and all(no_control(n) for n in names)
+
+
+async def test_a_board_of_hundreds_of_perps_builds_only_the_rows_in_view() -> None:
+    """Every perp of four venues is hundreds of rows: the table keeps a row for each (it scrolls as a whole, Enter
+    reaches any coin), but a fill builds the cells of the rows in view only; scrolling fills the rows it reaches,
+    and the export still gets every row."""
+    pane = FundingPane()
+    app = PaneApp(pane)
+    coins = [f"C{i:03d}" for i in range(300)]  # OI grows with the index: C299 is the first row
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane.update_view(funding_view(coins))
+        await pilot.pause()
+        built: list[str] = []
+        build = pane._venue_cells
+
+        def counting(view: FundingView, row: FundingRow, *args: object) -> list[Text]:
+            built.append(row.coin)
+            return build(view, row, *args)  # type: ignore[arg-type]
+
+        pane._venue_cells = counting  # type: ignore[method-assign]
+        pane.update_view(funding_view(coins, bump=0.0001))
+        await pilot.pause()
+        table = app.query_one("#funding-table", DataTable)
+        assert table.row_count == 300
+        visible = table.size.height - table.header_height
+        assert 0 < len(built) <= visible + 2 * LAZY_MARGIN
+        assert built[0] == "C299" and "C000" not in built
+        assert plain(pane._table.cell("C299", "v0:binance")).strip().startswith("+3.010")  # the new rate
+        table.focus()
+        built.clear()
+        await pilot.press("G")  # the last row
+        await pilot.pause()
+        assert pane.selected_coin() == "C000"
+        assert "C000" in built and len(built) <= visible + 2 * LAZY_MARGIN  # the rows the scroll reached
+        last = table_rows(table)[-1]
+        assert last[0] == "C000" and last[1].strip().startswith("+0.020")  # C000's new rate, not an old row's
+        assert table_rows(table)[150][0] == ""  # never in view: not built
+        _, rows = pane._table.all_columns()
+        assert [plain(r[0]) for r in rows] == [f"C{i:03d}" for i in range(299, -1, -1)]
 
 
 # -- liquidations ---------------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ class FundingPane(Pane):
         self._coins: dict[str, str] = {}  # row key -> coin as given by the view
         # Cells of the last fill by what they show (a heat cell by rate, baseline, glyphs, mono and stale; the coin,
         # OI and OI change cells by their value and liveness): one venue's new snapshot changes one column, so the
-        # other ~800 cells of a 200-coin board are reused instead of rebuilt, and the table sees the same objects.
+        # other cells of the rows in view are reused instead of rebuilt, and the table sees the same objects.
         self._cell_memo: dict[tuple[object, ...], Text] = {}
         self._cell_next: dict[tuple[object, ...], Text] = {}
 
@@ -271,33 +271,31 @@ class FundingPane(Pane):
         self._cell_next[key] = cell
         return cell
 
-    def _rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
-        """(row key, cells) for the current mode, in display order."""
-        rows = self._build_rows(view)
-        # Only what this fill used is kept: the memo stays the size of one board.
-        self._cell_memo, self._cell_next = self._cell_next, {}
-        return rows
-
-    def _build_rows(self, view: FundingView | None) -> list[tuple[str, list[Text]]]:
+    def _row_builders(self, view: FundingView | None) -> tuple[list[str], Callable[[int], list[Text]]]:
+        """The coins of the current mode in display order, and the function that builds row ``i``'s cells: the
+        table calls it only for the rows in view (a board of every perp is hundreds of rows)."""
         if view is None:
-            return []
+            return [], lambda i: []
         order = self.sorted_rows(view)
         mono = no_color()
         glyphs = mono or not self.compact
+        baseline = view.baseline_8h
         if self.mode == "venues":
             live = view.status.fresh
             stale = (*(not (venue.fresh and live) for venue in view.venues), not live)
-            return [(row.coin, self._venue_cells(view, row, stale, glyphs, mono)) for row in order]
+            return [row.coin for row in order], lambda i: self._venue_cells(view, order[i], stale, glyphs, mono)
         rank = {row.coin: i for i, row in enumerate(order)}
         history = sorted(view.history, key=lambda h: (rank.get(h[0], len(rank)), clean(h[0])))
         count = len(view.period_labels)
-        result = []
-        for coin, rates in history:
+        dim = not view.status.fresh
+
+        def time_cells(i: int) -> list[Text]:
+            coin, rates = history[i]
             values = list(rates)[:count] + [None] * (count - len(rates))
-            cells = [Text(clean(coin, 12), style="bold")]
-            cells += [self._heat(v, view.baseline_8h, glyphs, mono, not view.status.fresh) for v in values]
-            result.append((coin, cells))
-        return result
+            cells = [self._cell(("coin", coin), lambda: Text(clean(coin, 12), style="bold"))]
+            return cells + [self._heat(v, baseline, glyphs, mono, dim) for v in values]
+
+        return [coin for coin, _ in history], time_cells
 
     def _fill_long_short(self) -> None:
         table = long_short_table(self.long_short, compact=self.compact)
@@ -310,23 +308,24 @@ class FundingPane(Pane):
     def _fill(self, view: FundingView | None, columns: list[_Column]) -> None:
         if self._table is None:
             return
-        raw = self._rows(view)
-        rows = _unique_keys(raw)
-        self._coins = {key: coin for (key, _), (coin, _) in zip(rows, raw, strict=True)}
-        keys = [c.key for c in columns]
+        # The cells of the last fill (and of the rows scrolled to since) are what this one may reuse; only what
+        # this fill uses is kept, so the memo stays the size of what has been on screen.
+        self._cell_memo, self._cell_next = self._cell_next, {}
+        coins, build = self._row_builders(view)
+        keys = _unique_keys(coins)
+        self._coins = dict(zip(keys, coins, strict=True))
+        names = [c.key for c in columns]
         self._table.set_specs([c.spec for c in columns])
-        self._table.sync(
-            {c.key: c.label for c in columns},
-            [(key, dict(zip(keys, cells, strict=True))) for key, cells in rows],
-        )
+        self._table.sync_lazy({c.key: c.label for c in columns}, keys,
+                              lambda i: dict(zip(names, build(i), strict=True)))  # fmt: skip
 
 
-def _unique_keys(rows: list[tuple[str, list[Text]]]) -> list[tuple[str, list[Text]]]:
+def _unique_keys(coins: list[str]) -> list[str]:
     """Row keys made unique (a provider listing a coin twice must not crash the table)."""
     seen: dict[str, int] = {}
     result = []
-    for key, cells in rows:
-        count = seen.get(key, 0)
-        seen[key] = count + 1
-        result.append((key if count == 0 else f"{key}#{count}", cells))
+    for coin in coins:
+        count = seen.get(coin, 0)
+        seen[coin] = count + 1
+        result.append(coin if count == 0 else f"{coin}#{count}")
     return result

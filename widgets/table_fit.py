@@ -5,11 +5,15 @@ than no column: :func:`fit_columns` drops the least important columns first (and
 driver's name, with an ellipsis) until the rest fits. :class:`FittedTable` measures the cells, applies the fit and
 updates the table in place: only the cells whose text changed are touched (cheap over SSH, no flicker, the cursor
 stays on its row), and the table is rebuilt only when its columns or its rows' identities change.
+
+A board of hundreds of rows (every perp of four venues) is synced lazily (:meth:`FittedTable.sync_lazy`): the table
+keeps a row for each so it scrolls as a whole, but only the rows in view have their cells built, measured and
+compared; the others are filled when a scroll or a cursor move brings them into view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -21,6 +25,8 @@ from widgets.table_cache import CellCachedTable
 
 #: Cells the DataTable adds around each column (``cell_padding`` 1 on each side).
 PADDING = 2
+#: Rows a lazy table builds above and below the ones in view (a fractional scroll mid-animation shows one more).
+LAZY_MARGIN = 2
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,8 @@ CellMap = Mapping[str, Text] | Mapping[ColumnKey, Text] | Mapping[ColumnKey | st
 
 
 class PaneTable(CellCachedTable):
-    """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row. When a
+    """A pane's table: the arrows, or ``j``/``k``/``h``/``l`` for hands that stay on the home row, ``g``/``G`` for
+    the first and the last row. When a
     :class:`FittedTable` drives it, its columns are refitted whenever its own width changes (a help panel
     opening beside the dashboard narrows the tables, not only the terminal)."""
 
@@ -105,12 +112,22 @@ class PaneTable(CellCachedTable):
         Binding("k", "cursor_up", "Up", show=False),
         Binding("h", "scroll_left", "Left", show=False),
         Binding("l", "scroll_right", "Right", show=False),
+        # First and last row: ctrl+home / ctrl+end do not reach every terminal (or tmux).
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
     fitter: FittedTable | None = None
 
     def on_resize(self) -> None:
         if self.fitter is not None:
+            self.fitter.refit()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # A lazy table has built only the rows that were in view: fill the ones the scroll brings in before the
+        # repaint shows them.
+        if self.fitter is not None and self.fitter.lazy and int(old_value) != int(new_value):
             self.fitter.refit()
 
     def update_cell(
@@ -176,13 +193,24 @@ class FittedTable:
         self.specs = list(specs)
         self.row_keys: list[str] = []
         self._labels: dict[str, Text] = {}
-        self._rows: list[tuple[str, dict[str, Text]]] = []
+        # The rows of the last sync: their keys, the cells built so far by row index (all of them unless lazy),
+        # and for a lazy sync the function that builds a row's cells.
+        self._keys: list[str] = []
+        self._built: dict[int, dict[str, Text]] = {}
+        self._build: Callable[[int], Mapping[str, Text]] | None = None
         self._shown: tuple[tuple[str, str, int], ...] = ()  # (key, label markup, width) of the columns shown
         self._widths: dict[str, int] = {}
         self._cells: list[list[Text]] = []  # what each positional row shows, in shown-column order
         # id(cell) -> (cell, width): this sync's and the last one's measured cells (see _cell_len).
         self._lengths: dict[int, tuple[Text, int]] = {}
         self._lengths_next: dict[int, tuple[Text, int]] = {}
+        self._applying = False  # inside _apply (see there)
+        self._again = False  # a refit was asked for meanwhile
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the last sync builds its rows' cells only when they come into view."""
+        return self._build is not None
 
     def set_specs(self, specs: Sequence[ColumnSpec]) -> None:
         """Another set of columns (a pane switching views); applied by the next ``sync``."""
@@ -194,15 +222,15 @@ class FittedTable:
         width = table.size.width
         if width <= 0:
             return 1 << 30  # not laid out yet: show everything, the first resize fits it
-        if len(self._rows) + 1 > table.size.height:
+        if len(self._keys) + 1 > table.size.height:
             width -= table.styles.scrollbar_size_vertical
         return width
 
     def natural_widths(self) -> dict[str, int]:
-        """Each column's widest cell or label."""
-        width, rows = self._cell_len, self._rows
+        """Each column's widest cell or label (of the rows built: a lazy sync measures the rows it has shown)."""
+        width, rows = self._cell_len, self._built.values()
         return {
-            spec.key: max([width(self._labels.get(spec.key, EMPTY)), *(width(cells[spec.key]) for _, cells in rows)])
+            spec.key: max([width(self._labels.get(spec.key, EMPTY)), *(width(cells[spec.key]) for cells in rows)])
             for spec in self.specs
         }
 
@@ -220,8 +248,42 @@ class FittedTable:
         """Show ``rows``. A cell handed in is never changed afterwards (a new cell is a new Text): the widths are
         measured once per cell object."""
         self._labels = dict(labels)
-        self._rows = [(key, dict(cells)) for key, cells in rows]
+        self._keys = [key for key, _ in rows]
+        self._built = {i: dict(cells) for i, (_, cells) in enumerate(rows)}
+        self._build = None
         self._apply()
+
+    def sync_lazy(self, labels: Mapping[str, Text], keys: Sequence[str],
+                  build: Callable[[int], Mapping[str, Text]]) -> None:  # fmt: skip
+        """Show ``len(keys)`` rows, the cells of row ``i`` being ``build(i)``, called only for the rows in view
+        (and :data:`LAZY_MARGIN` around them) and for the others when they scroll into view, once per sync.
+        Until then a row out of view keeps what it showed before, which nobody sees. The columns' widths are those
+        of the rows built."""
+        self._labels = dict(labels)
+        self._keys = list(keys)
+        self._built = {}
+        self._build = build
+        self._apply()
+
+    def _row(self, i: int) -> dict[str, Text]:
+        cells = self._built.get(i)
+        if cells is None:
+            assert self._build is not None  # an eager sync has built every row
+            cells = self._built[i] = dict(self._build(i))
+        return cells
+
+    def _window(self) -> range:
+        """The indices of the rows whose cells this apply needs: every row, or for a lazy sync those in view."""
+        count = len(self._keys)
+        if self._build is None:
+            return range(count)
+        table = self.table
+        height = table.size.height
+        if height <= 0:  # not laid out yet (or empty and auto-sized): it will show at most a screen of rows
+            return range(min(count, table.app.size.height))
+        header = table.header_height if table.show_header else 0
+        top = int(table.scroll_y)
+        return range(max(0, top - LAZY_MARGIN), min(count, top + max(1, height - header) + LAZY_MARGIN))
 
     def refit(self) -> None:
         if self._labels:
@@ -245,10 +307,12 @@ class FittedTable:
     def all_columns(self) -> tuple[list[Text], list[list[Text]]]:
         """Every column's label and every row's cells, whether or not the width let them be shown."""
         keys = [spec.key for spec in self.specs if spec.key in self._labels]
-        return [self._labels[k] for k in keys], [[cells[k] for k in keys] for _, cells in self._rows]
+        rows = (self._row(i) for i in range(len(self._keys)))
+        return [self._labels[k] for k in keys], [[cells[k] for k in keys] for cells in rows]
 
     def cell(self, key: str, column: str) -> Text:
-        """What the table shows for row ``key`` in ``column`` (KeyError if either is not shown)."""
+        """What the table shows for row ``key`` in ``column`` (KeyError if either is not shown; a row of a lazy
+        sync that has not been in view shows what it showed before)."""
         return self._cells[self.row_keys.index(key)][[c for c, _, _ in self._shown].index(column)]
 
     def _widths_for(self, fit: dict[str, int | None], natural: dict[str, int]) -> dict[str, int]:
@@ -259,17 +323,40 @@ class FittedTable:
         return widths
 
     def _apply(self) -> None:
+        # Clearing the table scrolls it to the top and moving the cursor scrolls it to the cursor; for a lazy sync
+        # either calls back here (``watch_scroll_y``) mid-update. That refit waits for this one to finish, then runs
+        # (a second or third pass when a pass moved the scroll).
+        if self._applying:
+            self._again = True
+            return
+        self._applying = True
+        try:
+            for _ in range(3):
+                self._again = False
+                self._apply_once()
+                if not self._again:
+                    break
+        finally:
+            self._applying = False
+
+    def _apply_once(self) -> None:
         table = self.table
         # Widths measured this sync are kept for the next (cells handed again); the others are let go.
         self._lengths_next = {}
+        window = self._window()
+        for i in window:
+            self._row(i)
         natural = self.natural_widths()
         fit = fit_columns(self.specs, natural, self.available_width())
         widths = self._widths_for(fit, natural)
         shown = tuple((c, self._labels[c].markup, widths[c]) for c in fit)
-        keys = [key for key, _ in self._rows]
+        keys = self._keys
+        count = len(keys)
         measure = self._cell_len
-        rows = [[cells[c] if w is None or measure(cells[c]) <= w else cut(cells[c], w) for c, w in fit.items()]
-                for _, cells in self._rows]  # fmt: skip
+        rows: dict[int, list[Text]] = {}
+        for i in window:
+            cells = self._built[i]
+            rows[i] = [cells[c] if w is None or measure(cells[c]) <= w else cut(cells[c], w) for c, w in fit.items()]
         self._lengths, self._lengths_next = self._lengths_next, {}
         current, cursor = self.cursor_key(), table.cursor_row
         if shown != self._shown:
@@ -280,12 +367,12 @@ class FittedTable:
         else:
             table_keys = [c for c, _, _ in shown]
             changes = [
-                (i, {c: cell for c, before, cell in zip(table_keys, old, new, strict=True)
+                (i, {c: cell for c, before, cell in zip(table_keys, self._cells[i], new, strict=True)
                      if not same_cell(before, cell)})
-                for i, (old, new) in enumerate(zip(self._cells, rows, strict=False))
+                for i, new in rows.items() if i < len(self._cells)
             ]
             changes = [(i, cells) for i, cells in changes if cells]
-            if not isinstance(table, PaneTable) and len(changes) > max(8, len(rows) // 2):
+            if not isinstance(table, PaneTable) and len(changes) > max(8, count // 2):
                 # Most rows of a plain DataTable changed (a re-sort of a long table): one rebuild is cheaper than
                 # cell-by-cell edits, and the whole table is repainted either way.
                 table.clear()
@@ -304,13 +391,15 @@ class FittedTable:
                                 table.update_cell(f"r{i}", column, cell)
                 for i, _ in changes:
                     self._cells[i] = rows[i]
-                for i in range(len(self._cells) - 1, len(rows) - 1, -1):
+                for i in range(len(self._cells) - 1, count - 1, -1):
                     table.remove_row(f"r{i}")
-                del self._cells[len(rows) :]
-        for i in range(len(self._cells), len(rows)):
-            table.add_row(*rows[i], key=f"r{i}")
-            self._cells.append(rows[i])
-        self.row_keys = keys
+                del self._cells[count:]
+        blank = [EMPTY] * len(fit)  # a lazy row out of view: filled when it comes into view
+        for i in range(len(self._cells), count):
+            shown_cells = rows.get(i, blank)
+            table.add_row(*shown_cells, key=f"r{i}")
+            self._cells.append(shown_cells)
+        self.row_keys = list(keys)
         if keys:
             # The cursor stays on its row's key (a driver that flipped and moved up), else at the same height.
             target = keys.index(current) if current in keys else min(max(cursor, 0), len(keys) - 1)
