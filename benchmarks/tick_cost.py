@@ -14,6 +14,9 @@ demo market):
   (``App.run_test``), alternating two views whose every cell differs, with and without the repaint that follows;
 * the live tick when one venue's funding arrives, as one figure: the tick's view-models + ``FundingPane.update_view``
   + the repaint, in event-loop CPU time (``live_tick_rows``; the wall time of ``pilot.pause()`` is mostly sleep).
+  Its view-models are the app's on a simulated 1 Hz clock (:class:`AppTick`, the app's own ``due_panes``): every
+  tick brings one venue's funding and tape news, so the checklist re-evaluates each time and the tape's view-model
+  is rebuilt every third tick; the totals are also given apart for the ticks without and with that rebuild.
 
 Usage: ``python benchmarks/tick_cost.py [--coins 20,200,500] [--repeat 30]``. Prints median and p95 in ms.
 """
@@ -200,6 +203,18 @@ def touch_funding(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) ->
     state.bump("funding_binance")
 
 
+def touch_tape(state: Any, rng: np.random.Generator, now_ms: int) -> None:
+    """One liquidation arrived from the stream (appended to the tape, its data version moved)."""
+    from tui.runtime.state import TAPE
+
+    qty, price = float(rng.uniform(0.01, 100)), float(rng.uniform(0.1, 3000))
+    state.liq_tape.extend_frame(pd.DataFrame({
+        "time": [now_ms], "exchange": ["binance"], "coin": ["ETH"], "side": [rng.choice(["long", "short"])],
+        "qty": [qty], "price": [price], "notional_usd": [qty * price],
+    }))  # fmt: skip
+    state.bump(TAPE)
+
+
 def touch_all(state: Any, rng: np.random.Generator, now_ms: int = NOW_MS) -> None:
     """Every feed delivered: every container replaced by a new object (last bars moved)."""
 
@@ -277,6 +292,39 @@ def tick(views: Any, scheduler: Any, panes: set[str], now: float) -> Any:
     views.drivers(now)
     views.status(scheduler, now)
     return funding
+
+
+class AppTick:
+    """``AltpulseApp._refresh_views`` on a simulated 1 Hz clock: the view-models :func:`tui.views.registry.due_panes`
+    says are due (the tape's rebuilt at most every 3 s and at least every 5 s, the checklist when a metric's feed
+    delivered and at least every 10 s), the "why" line after the checklist, and the status bar."""
+
+    def __init__(self, views: Any, scheduler: Any, start: float) -> None:
+        self.views, self.scheduler, self.now = views, scheduler, start
+        self.painted: dict[str, float] = {}
+        self.later: set[str] = set()
+        self.rebuilt: list[str] = []
+
+    def __call__(self, news: set[str]) -> Any:
+        """One tick, one second after the last, with ``news`` delivered meanwhile; returns the funding view-model
+        when it was rebuilt."""
+        from tui.views.registry import due_panes
+
+        self.now += 1.0
+        views, now = self.views, self.now
+        due, self.later = due_panes(news | self.later, self.painted, now, views.status_changed)
+        funding = None
+        self.rebuilt = [spec.key for spec in due]
+        for spec in due:
+            self.painted[spec.key] = now
+            if spec.key == "drivers":
+                views.evaluate_drivers()
+                views.explain(now)
+            built = views.build(spec.key, now)
+            if spec.key == "funding":
+                funding = built
+        views.status(self.scheduler, now)
+        return funding
 
 
 def measure(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None) -> tuple[float, float]:
@@ -397,6 +445,7 @@ async def live_tick_rows(
     """
     from textual.app import App, ComposeResult
 
+    from tui.runtime.state import TAPE
     from widgets.funding_pane import FundingPane
 
     views, state, scheduler = build_views(n, extras)
@@ -412,6 +461,8 @@ async def live_tick_rows(
     app = Bench()
     clock = time.thread_time
     samples: dict[str, list[float]] = {"view-models": [], "update_view": [], "repaint": [], "total": []}
+    plain_ticks: list[float] = []  # totals of the ticks that did not rebuild the tape's view-model
+    tape_ticks: list[float] = []
     async with app.run_test(size=(160, 45)) as pilot:
         pane = app.query_one(FundingPane)
         pane.update_view(views.funding(now))
@@ -422,11 +473,14 @@ async def live_tick_rows(
             await pilot.pause()
             idle.append(clock() - start)
         floor = statistics.median(idle)
+        app_tick = AppTick(views, scheduler, now)
         for i in range(repeat + 1):  # the first is a warm-up
             touch_funding(state, rng)
+            touch_tape(state, rng, NOW_MS + i * 1000)  # the tape had news, as most seconds of a live market do
             start = clock()
-            view = tick(views, scheduler, {"funding"}, now)
+            view = app_tick({"funding_binance", TAPE})
             built = clock()
+            with_tape = "liquidations" in app_tick.rebuilt
             pane.update_view(view)
             updated = clock()
             await pilot.pause()
@@ -435,12 +489,18 @@ async def live_tick_rows(
                 parts = (built - start, updated - built, max(0.0, painted - updated), max(updated, painted) - start)
                 for name, value in zip(samples, parts, strict=True):
                     samples[name].append(value * 1000)
+                (tape_ticks if with_tape else plain_ticks).append(parts[-1] * 1000)
     label = "live tick, one venue" if size is None else "dashboard pane: live tick, one venue"
     out = [(f"{label}: idle pause (subtracted)", floor * 1000, sorted(idle)[round(0.95 * (repeat - 1))]
             * 1000)]  # fmt: skip
     for name, values in samples.items():
         values.sort()
         out.append((f"{label}: {name}", statistics.median(values), values[round(0.95 * (len(values) - 1))]))
+    for name, values in (("without the tape's rebuild", plain_ticks), ("with the tape's rebuild (1 in 3)",
+                                                                      tape_ticks)):  # fmt: skip
+        if values:
+            values.sort()
+            out.append((f"{label}: total {name}", statistics.median(values), values[round(0.95 * (len(values) - 1))]))
     return out
 
 

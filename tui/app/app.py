@@ -229,23 +229,17 @@ class AltpulseApp(App[None]):
             self.notify(f"display error: {type(exc).__name__}: {exc}", severity="error", timeout=10)
 
     def _refresh_views(self) -> None:
-        from tui.views.registry import PANES
+        from tui.views.registry import due_panes
 
         assert self.views is not None and self.scheduler is not None
         dirty, self._dirty = self._dirty, set()
         now = time.time()
         panes = {pane.PANE: pane for pane in self.screen.query(Pane)}
-        for spec in PANES:
-            since = now - self._painted.get(spec.key, 0.0)
-            news = dirty.intersection(spec.feeds)
-            due = bool(news) or self.views.status_changed(spec.key, now)
-            if due and since < spec.min_interval:
-                self._dirty |= news  # shown on a later tick: a burst repaints once
-                due = False
-            if spec.max_interval is not None and since >= spec.max_interval:
-                due = True
+        due, later = due_panes(dirty, self._painted, now, self.views.status_changed)
+        self._dirty |= later  # shown on a later tick: a burst repaints once
+        for spec in due:
             pane = panes.get(spec.pane)
-            if not due or pane is None:
+            if pane is None:
                 continue
             self._painted[spec.key] = now
             if spec.key == "drivers":

@@ -8,6 +8,7 @@ behind one of its sections moved. All of them read these tables, so a new feed i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from records.derivs import EXCHANGES
@@ -87,6 +88,30 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("drivers", "drivers", _metric_feeds(), max_interval=10.0, watch_status=False),
 )
 PANE_BY_KEY: dict[str, PaneSpec] = {spec.key: spec for spec in PANES}
+
+
+def due_panes(
+    dirty: Collection[str], painted: Mapping[str, float], now: float, status_changed: Callable[[str, float], bool]
+) -> tuple[list[PaneSpec], set[str]]:
+    """The view-models one tick rebuilds, and the news it keeps for a later tick.
+
+    A view-model is due when one of its feeds is in ``dirty`` (delivered since the last tick) or its status text
+    changed (``status_changed(key, now)``, asked only without news), unless it was painted less than
+    ``min_interval`` ago (then its news waits: a burst repaints once), and whatever happened when it was painted
+    ``max_interval`` ago or more. ``painted``: key -> when it was last rebuilt (absent: never)."""
+    due, later = [], set()
+    for spec in PANES:
+        since = now - painted.get(spec.key, 0.0)
+        news = set(spec.feeds).intersection(dirty)
+        wanted = bool(news) or status_changed(spec.key, now)
+        if wanted and since < spec.min_interval:
+            later |= news
+            wanted = False
+        if spec.max_interval is not None and since >= spec.max_interval:
+            wanted = True
+        if wanted:
+            due.append(spec)
+    return due, later
 #: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
 PANE_FEEDS: dict[str, tuple[str, ...]] = {spec.key: spec.feeds for spec in PANES}
 
