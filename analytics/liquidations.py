@@ -204,8 +204,7 @@ def _hourly_long_sums(
     recording gap; empty when no hour is left."""
     if recorded_since_ms is None:
         recorded_since_ms = int(time.min()) if len(time) else now_ms
-    begin = max(now_ms - lookback_ms, recorded_since_ms)
-    n = (now_ms - HOUR_MS - begin) // HOUR_MS
+    n = _hour_count(now_ms, lookback_ms, recorded_since_ms)
     if n < 1:
         return np.empty(0)
     age = now_ms - time
@@ -213,13 +212,45 @@ def _hourly_long_sums(
     use = is_long & (age >= HOUR_MS) & (age < (n + 1) * HOUR_MS)
     k = np.floor_divide(age[use], HOUR_MS)
     sums = np.bincount(k.astype(np.int64), weights=notional[use], minlength=n + 1)[1 : n + 1]
-    if gaps:
-        ends = now_ms - np.arange(1, n + 1, dtype=np.int64) * HOUR_MS  # H_k = (end - 1h, end]
-        known = np.ones(n, bool)
-        for start, stop in gaps:
-            known &= ~((ends > start) & (ends - HOUR_MS < stop))
-        sums = sums[known]
-    return sums
+    return _known_hours(sums, now_ms, gaps)
+
+
+def _hour_count(now_ms: int, lookback_ms: int, recorded_since_ms: int) -> int:
+    """``n``, the trailing hours ``H_1..H_n`` of the median (see the module docstring); < 1 when none."""
+    return (now_ms - HOUR_MS - max(now_ms - lookback_ms, recorded_since_ms)) // HOUR_MS
+
+
+def _known_hours(sums: np.ndarray, now_ms: int, gaps: Sequence[tuple[int, int]]) -> np.ndarray:
+    """``sums`` (of ``H_1..H_n``) without the hours that overlap a recording gap."""
+    if not gaps:
+        return sums
+    ends = now_ms - np.arange(1, len(sums) + 1, dtype=np.int64) * HOUR_MS  # H_k = (end - 1h, end]
+    known = np.ones(len(sums), bool)
+    for start, stop in gaps:
+        known &= ~((ends > start) & (ends - HOUR_MS < stop))
+    return sums[known]
+
+
+def _prefix_sum(prefix: tuple[np.ndarray, np.ndarray], ends: np.ndarray | int) -> np.ndarray:
+    """Long USD with ``time <= end`` for each end, from a tape's :meth:`LiquidationTape.long_prefix`."""
+    times, cumulative = prefix
+    return cumulative[np.searchsorted(times, ends, side="right")]
+
+
+def _hourly_long_sums_sorted(
+    prefix: tuple[np.ndarray, np.ndarray],
+    now_ms: int,
+    lookback_ms: int,
+    recorded_since_ms: int,
+    gaps: Sequence[tuple[int, int]] = (),
+) -> np.ndarray:
+    """:func:`_hourly_long_sums` from the tape's time-sorted running total: ``H_k`` is the difference of the running
+    total at its two ends, two binary searches an hour instead of a pass over every row of the tape."""
+    n = _hour_count(now_ms, lookback_ms, recorded_since_ms)
+    if n < 1:
+        return np.empty(0)
+    edges = _prefix_sum(prefix, now_ms - np.arange(1, n + 2, dtype=np.int64) * HOUR_MS)  # now-1h, ..., now-(n+1)h
+    return _known_hours(edges[:-1] - edges[1:], now_ms, gaps)
 
 
 def hourly_long_median(
@@ -233,9 +264,12 @@ def hourly_long_median(
     ``recorded_since`` defaults to the tape's own recording start (a :class:`LiquidationTape`) or its first
     row.
     """
-    time, is_long, notional = _core(tape)
     since = _recorded_since(tape, recorded_since)
-    sums = _hourly_long_sums(time, is_long, notional, _ms(now), _td_ms(lookback), since, _gaps(tape, None))
+    if isinstance(tape, LiquidationTape) and since is not None:
+        sums = _hourly_long_sums_sorted(tape.long_prefix(), _ms(now), _td_ms(lookback), since, tape.gaps)
+    else:
+        time, is_long, notional = _core(tape)
+        sums = _hourly_long_sums(time, is_long, notional, _ms(now), _td_ms(lookback), since, _gaps(tape, None))
     return float(np.median(sums)) if len(sums) else float("nan")
 
 
@@ -316,15 +350,22 @@ def cascade(
     out of both, so its missing last hour does not read as calm); None counts every venue on the tape."""
     now_ms = _ms(now)
     lookback_ms = _td_ms(lookback)
-    time, is_long, notional = _core(tape, venues)
     since = _recorded_since(tape, recorded_since)
-    if since is None:
-        since = int(time.min()) if len(time) else now_ms
-    recorded_for = pd.Timedelta(milliseconds=max(0, now_ms - since))
-    age = now_ms - time
-    long_1h = float(notional[is_long & (age >= 0) & (age < HOUR_MS)].sum())
     holes = _gaps(tape, None)
-    sums = _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since, holes)
+    if isinstance(tape, LiquidationTape) and since is not None:
+        # The live console asks every tick: the tape's sorted running total instead of passes over 35 days of rows.
+        prefix = tape.long_prefix(venues)
+        last_hour = _prefix_sum(prefix, np.array([now_ms, now_ms - HOUR_MS]))
+        long_1h = float(last_hour[0] - last_hour[1])
+        sums = _hourly_long_sums_sorted(prefix, now_ms, lookback_ms, since, holes)
+    else:
+        time, is_long, notional = _core(tape, venues)
+        if since is None:
+            since = int(time.min()) if len(time) else now_ms
+        age = now_ms - time
+        long_1h = float(notional[is_long & (age >= 0) & (age < HOUR_MS)].sum())
+        sums = _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since, holes)
+    recorded_for = pd.Timedelta(milliseconds=max(0, now_ms - since))
     change = btc_change_pct(btc_closes, now_ms)
     complete = now_ms - since >= lookback_ms and not _overlap_ms(holes, now_ms - lookback_ms, now_ms)
     if len(sums) == 0:
@@ -444,6 +485,8 @@ class LiquidationTape:
         self._start = 0
         self._end = 0
         self.revision = 0  # bumps on every append or trim: what memoised figures over the tape key on
+        # Venue set (None: all) -> (start, end, times, running total) of :meth:`long_prefix`, kept between calls.
+        self._prefixes: dict[frozenset[str] | None, tuple[int, int, np.ndarray, np.ndarray]] = {}
         self._names: dict[str, list[str]] = {"ex": [], "coin": []}
         self._codes: dict[str, dict[str, int]] = {"ex": {}, "coin": {}}
 
@@ -571,6 +614,43 @@ class LiquidationTape:
         codes = [self._codes["ex"][v] for v in venues if v in self._codes["ex"]]
         keep = np.isin(self._ex[s:e], np.array(codes, dtype=np.uint8))
         return self._time[s:e][keep], self._long[s:e][keep], self._notional[s:e][keep]
+
+    def long_prefix(self, venues: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(times, running total) of the live long liquidations (of ``venues``; None: all) in time order:
+        ``total[i]`` is the USD of the first ``i``, so the long USD with ``a < time <= b`` is ``total[j(b)] -
+        total[j(a)]``, ``j = searchsorted(times, ., side="right")``. What the cascade reads every tick.
+
+        Kept between calls and extended by the rows appended since, which arrive in time order (a stream), so a
+        tick costs the new rows, not a sort of the tape; rebuilt when the leading rows were dropped or a row
+        arrived older than the newest kept."""
+        key = None if venues is None else frozenset(venues)
+        s, e = self._start, self._end
+        kept = self._prefixes.get(key)
+        if kept is not None and kept[0] == s and kept[1] <= e:
+            _, done, times, total = kept
+            new_times, new_usd = self._long_rows(done, e, key)
+            if not len(new_times) or (np.all(new_times[1:] >= new_times[:-1])
+                                      and (not len(times) or new_times[0] >= times[-1])):  # fmt: skip
+                if len(new_times):
+                    times = np.concatenate([times, new_times])
+                    total = np.concatenate([total, total[-1] + np.cumsum(new_usd)])
+                self._prefixes[key] = (s, e, times, total)
+                return times, total
+        times, usd = self._long_rows(s, e, key)
+        order = np.argsort(times, kind="stable")
+        times, total = times[order], np.concatenate([[0.0], np.cumsum(usd[order])])
+        if len(self._prefixes) >= 4:  # the venue set changes when a venue goes silent: keep the recent ones
+            self._prefixes.pop(next(iter(self._prefixes)))
+        self._prefixes[key] = (s, e, times, total)
+        return times, total
+
+    def _long_rows(self, begin: int, end: int, venues: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray]:
+        """(times, USD) of the long rows in buffer positions ``begin:end`` (of ``venues``), in arrival order."""
+        use = self._long[begin:end].copy()
+        if venues is not None:
+            codes = [self._codes["ex"][v] for v in venues if v in self._codes["ex"]]
+            use &= np.isin(self._ex[begin:end], np.array(codes, dtype=np.uint8))
+        return self._time[begin:end][use], self._notional[begin:end][use]
 
     def times_by_exchange(self, since_ms: int) -> dict[str, np.ndarray]:
         """Record times (ms, arrival order) per exchange from ``since_ms`` on: what the silence check reads."""

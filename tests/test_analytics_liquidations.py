@@ -8,6 +8,9 @@ import pytest
 
 from analytics.liquidations import (
     LiquidationTape,
+    _core,
+    _hourly_long_sums,
+    _hourly_long_sums_sorted,
     btc_change_pct,
     cascade,
     hourly_long_median,
@@ -310,3 +313,47 @@ def test_rows_appended_since_a_count_are_what_the_recorder_writes_next() -> None
     columns, _, _ = live.appended_since(mark)
     assert list(columns[0]) == [NOW, NOW - 1]
     assert len(live.appended_since(live.appended)[0][0]) == 0
+
+
+def test_the_tapes_running_total_gives_the_frame_figures_through_appends_late_rows_trims_and_venues() -> None:
+    """The live tape answers the cascade from a time-sorted running total kept between calls and extended by new
+    rows; at every step it must give what the row-by-row formulas give on the same rows as a plain frame (hourly
+    median, last hour, with gaps and a venue subset), whether it extended, or rebuilt after a late row, a trim or
+    a capacity drop."""
+    rng = np.random.default_rng(5)
+    live = LiquidationTape(max_rows=1500, max_age=pd.Timedelta(days=35))
+    live.start_recording(NOW - 40 * DAY)
+    live.gaps = ((NOW - 9 * DAY, NOW - 8 * DAY - 30 * MINUTE),)
+    venues = ["binance", "bybit", "okx"]
+    closes_ = closes([(NOW - 2 * HOUR, 100.0), (NOW, 96.0)])
+    clock = NOW - 38 * DAY
+    for step in range(40):
+        n = int(rng.integers(1, 120))
+        newest = clock
+        clock += int(rng.integers(1, 30)) * HOUR
+        times = np.sort(clock - rng.integers(0, HOUR, n))
+        usd = rng.uniform(1, 1e5, n)
+        if step % 7 == 3:
+            times[0], usd[0] = newest - 2 * HOUR, 1e9  # a big row arriving late: older than the newest kept
+        live.extend(rec(int(t), "long" if i == 0 and step % 7 == 3 else str(rng.choice(["long", "short"])), float(u),
+                        str(rng.choice(venues))) for i, (t, u) in enumerate(zip(times, usd, strict=True)))  # fmt: skip
+        if step % 9 == 8:
+            live.trim(clock)
+        now = clock + int(rng.integers(0, HOUR))
+        frame = live.frame()
+        for subset in (None, frozenset({"binance", "okx"})):
+            rows = frame if subset is None else frame[frame["exchange"].isin(subset)]
+            got = cascade(live, closes_, now, venues=subset)
+            want = cascade(rows, closes_, now, recorded_since=live.recorded_since_ms)
+            assert got.long_usd_1h == pytest.approx(want.long_usd_1h, rel=1e-9, abs=1e-6)
+            t, is_long, usd = _core(rows)
+            direct = _hourly_long_sums(t, is_long, usd, now, 30 * DAY, live.recorded_since_ms, live.gaps)
+            median = float(np.median(direct)) if len(direct) else float("nan")
+            assert got.hours_in_median == len(direct)
+            from_prefix = _hourly_long_sums_sorted(live.long_prefix(subset), now, 30 * DAY, live.recorded_since_ms,
+                                                   live.gaps)  # fmt: skip
+            np.testing.assert_allclose(from_prefix, direct, rtol=1e-9, atol=1e-6)  # every hour, not only the median
+            assert got.median_hourly == pytest.approx(median, rel=1e-9, abs=1e-6, nan_ok=True)
+            if subset is None:
+                assert hourly_long_median(live, now) == pytest.approx(median, rel=1e-9, abs=1e-6, nan_ok=True)
+    assert len(live) == 1500  # the capacity drop happened on the way
