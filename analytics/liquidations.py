@@ -317,7 +317,7 @@ def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
     ``btc_closes`` is indexed by the time each close was observed (UTC datetimes or epoch ms), e.g.
     :func:`analytics.price.observed_closes`. NaN when either side is missing.
     """
-    from analytics.price import pct_change_over
+    from analytics.price import pct_change_sorted
 
     if btc_closes is None or len(btc_closes) == 0:
         return float("nan")
@@ -329,8 +329,7 @@ def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
     seen = times <= now_ms
     if not seen.any():
         return float("nan")
-    series = pd.Series(values[seen], index=pd.to_datetime(times[seen], unit="ms", utc=True))
-    return pct_change_over(series, pd.Timedelta(hours=hours))
+    return pct_change_sorted(times[seen], values[seen], hours * HOUR_MS)
 
 
 def cascade(

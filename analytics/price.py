@@ -48,6 +48,9 @@ def pct_change_over(series: pd.Series, window: pd.Timedelta) -> float:
     if clean.empty:
         return float("nan")
     index = clean.index
+    if isinstance(index, pd.DatetimeIndex):
+        step = _ticks(pd.Timedelta(window), index.unit)
+        return pct_change_sorted(index.asi8, clean.to_numpy(dtype=float), step)
     start = index[-1] - pd.Timedelta(window)
     pos = int(index.searchsorted(start, side="right")) - 1  # last position with time <= start
     if pos < 0:
@@ -57,6 +60,24 @@ def pct_change_over(series: pd.Series, window: pd.Timedelta) -> float:
     if ref == 0.0:
         return float("nan")
     return float((values[-1] / ref - 1.0) * 100.0)
+
+
+def _ticks(span: pd.Timedelta, unit: str) -> int:
+    """``span`` as an integer count of ``unit`` (``"ms"``, ``"us"``, ``"ns"``): a datetime index's ``asi8`` unit."""
+    return int(np.timedelta64(span.value, "ns").astype(f"timedelta64[{unit}]").astype(np.int64))
+
+
+def pct_change_sorted(times: np.ndarray, values: np.ndarray, window: int) -> float:
+    """:func:`pct_change_over` on plain arrays: ``times`` ascending integers (e.g. epoch ms), ``window`` in the
+    same unit; NaN values are ignored. For callers that have arrays and ask every second (the cascade's BTC leg)."""
+    known = ~np.isnan(values)
+    times, values = times[known], values[known]
+    if not len(values):
+        return float("nan")
+    pos = int(np.searchsorted(times, times[-1] - window, side="right")) - 1  # last position with time <= start
+    if pos < 0 or values[pos] == 0.0:
+        return float("nan")
+    return float((values[-1] / values[pos] - 1.0) * 100.0)
 
 
 def observed_closes(frame: pd.DataFrame, now_ms: int | None = None) -> pd.Series:
@@ -73,11 +94,16 @@ def observed_closes(frame: pd.DataFrame, now_ms: int | None = None) -> pd.Series
     closes = frame["close"].astype(float)
     if "close_time" not in frame.columns:
         return closes.rename("close")
-    observed = pd.DatetimeIndex(frame["close_time"]) + pd.Timedelta(milliseconds=1)
+    close_time = pd.DatetimeIndex(frame["close_time"])
+    unit = close_time.unit
+    # On the index's integers (the BTC figures, the cascade and the 1 h driver each ask every second).
+    observed = close_time.asi8 + _ticks(pd.Timedelta(milliseconds=1), unit)
     if now_ms is not None:
-        now = pd.Timestamp(now_ms, unit="ms", tz="UTC").as_unit(observed.unit)
-        observed = observed.where(observed <= now, now)  # the running bar is seen now, not at its future close
-    return pd.Series(closes.to_numpy(), index=pd.DatetimeIndex(observed, name="observed"), name="close")
+        now = now_ms * _ticks(pd.Timedelta(milliseconds=1), unit)
+        observed = np.minimum(observed, now)  # the running bar is seen now, not at its future close
+    index = pd.DatetimeIndex(observed.view(f"datetime64[{unit}]"), name="observed")
+    index = index.tz_localize("UTC").tz_convert(close_time.tz) if close_time.tz is not None else index
+    return pd.Series(closes.to_numpy(), index=index, name="close")
 
 
 def downsample(series: pd.Series, max_points: int) -> pd.Series:

@@ -56,19 +56,34 @@ def funding_view(figures: Figures, status: PaneStatus, now: float | None = None,
 
 def _funding_rows(fig: FundingFigures) -> tuple[FundingRow, ...]:
     matrix = fig.matrix
+    index = matrix.index
     values = matrix.to_numpy(float) if len(matrix) else np.empty((0, len(VENUES)))
-    # Plain dicts: a Series lookup per coin and figure was most of this loop's cost (600 for 200 coins).
-    medians, oi, oi_change = fig.per_coin_median.to_dict(), fig.oi.to_dict(), fig.oi_change.to_dict()
-    rows = []
-    for i, coin in enumerate(matrix.index):
-        rates = tuple(num(v) for v in values[i])
-        med = num(medians.get(coin))
-        rows.append(FundingRow(
-            coin=str(coin), rates_8h=rates, median_8h=med,
-            annualised_pct=None if med is None else med * 3 * 365 * 100,
-            oi_usd=num(oi.get(coin)), oi_change_24h_pct=num(oi_change.get(coin)),
-        ))  # fmt: skip
-    return tuple(rows)
+    # Whole columns at once: a num() per value and a lookup per coin and figure were most of a 1 Hz tick's funding
+    # view (1,000 values for 200 coins).
+    rates = _finite(values)
+    medians = _finite(_aligned(fig.per_coin_median, index))
+    oi, oi_change = _finite(_aligned(fig.oi, index)), _finite(_aligned(fig.oi_change, index))
+    return tuple(
+        FundingRow(coin=str(coin), rates_8h=tuple(rates[i]), median_8h=medians[i],
+                   annualised_pct=None if medians[i] is None else medians[i] * 3 * 365 * 100,
+                   oi_usd=oi[i], oi_change_24h_pct=oi_change[i])
+        for i, coin in enumerate(index)
+    )  # fmt: skip
+
+
+def _aligned(series: pd.Series, index: pd.Index) -> np.ndarray:
+    """``series``' values for each coin of ``index`` (NaN where it has none)."""
+    if series.index.is_unique:
+        return series.reindex(index).to_numpy(float)
+    by_coin = series.to_dict()  # a coin listed twice: its last value, as a lookup would give
+    return np.array([by_coin.get(coin, np.nan) for coin in index], float)
+
+
+def _finite(values: np.ndarray) -> list[Any]:
+    """``values`` as Python floats (nested lists for a matrix), NaN and infinities as None (unknown, never 0)."""
+    out = np.asarray(values, float).astype(object)
+    out[~np.isfinite(np.asarray(values, float))] = None
+    return out.tolist()
 
 
 def _history_rows(history: pd.DataFrame | None, periods: int) -> tuple[tuple[str, ...], tuple[HistoryRow, ...]]:
