@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
@@ -148,3 +149,18 @@ async def test_a_lazy_sync_builds_the_rows_in_view_and_the_rows_scrolled_to() ->
         await pilot.pause()
         assert table.row_count == 5 and not fitter.lazy
         assert [table.get_row_at(i)[1].plain for i in range(5)] == ["+0", "+1", "+2", "+3", "+4"]
+
+
+async def test_a_lazy_sync_needs_a_pane_table() -> None:
+    """A plain DataTable has no scroll hook to fill the rows it scrolls to: refused, not shown half empty."""
+    from textual.widgets import DataTable
+
+    class Plain(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(id="t")
+
+    app = Plain()
+    async with app.run_test(size=(40, 10)):
+        fitter = FittedTable(app.query_one(DataTable), [ColumnSpec("coin", 0)])
+        with pytest.raises(TypeError, match="PaneTable"):
+            fitter.sync_lazy({"coin": Text("Coin")}, ["a"], lambda i: {"coin": Text("A")})

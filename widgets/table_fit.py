@@ -258,7 +258,9 @@ class FittedTable:
         """Show ``len(keys)`` rows, the cells of row ``i`` being ``build(i)``, called only for the rows in view
         (and :data:`LAZY_MARGIN` around them) and for the others when they scroll into view, once per sync.
         Until then a row out of view keeps what it showed before, which nobody sees. The columns' widths are those
-        of the rows built."""
+        of the rows built. The table must be a :class:`PaneTable` (its scroll is what fills the rows)."""
+        if not isinstance(self.table, PaneTable):
+            raise TypeError("sync_lazy needs a PaneTable: a plain DataTable would never fill the rows scrolled to")
         self._labels = dict(labels)
         self._keys = list(keys)
         self._built = {}
