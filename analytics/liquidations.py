@@ -197,13 +197,11 @@ def _hourly_long_sums(
     notional: np.ndarray,
     now_ms: int,
     lookback_ms: int,
-    recorded_since_ms: int | None,
+    recorded_since_ms: int,
     gaps: Sequence[tuple[int, int]] = (),
 ) -> np.ndarray:
     """Long USD in each trailing hour ``H_k``, k = 1..n (see the module docstring), without the hours that overlap a
     recording gap; empty when no hour is left."""
-    if recorded_since_ms is None:
-        recorded_since_ms = int(time.min()) if len(time) else now_ms
     n = _hour_count(now_ms, lookback_ms, recorded_since_ms)
     if n < 1:
         return np.empty(0)
@@ -253,6 +251,32 @@ def _hourly_long_sums_sorted(
     return _known_hours(edges[:-1] - edges[1:], now_ms, gaps)
 
 
+def _long_hours(
+    tape: pd.DataFrame | LiquidationTape,
+    venues: Collection[str] | None,
+    now_ms: int,
+    lookback_ms: int,
+    since: int | None,
+    gaps: Sequence[tuple[int, int]],
+) -> tuple[float, np.ndarray, int]:
+    """(long USD in the last hour, the trailing hours' sums ``H_1..H_n`` without the gap hours, the record start
+    used: ``since``, or the first row's time when None), counting ``venues`` only (None: all).
+
+    A :class:`LiquidationTape` with a known record start answers from its sorted running total (the live console asks
+    every tick, and a pass over 35 days of rows per ask was most of the tick); a frame is summed row by row."""
+    if isinstance(tape, LiquidationTape) and since is not None:
+        prefix = tape.long_prefix(venues)
+        last_hour = _prefix_sum(prefix, np.array([now_ms, now_ms - HOUR_MS]))
+        return float(last_hour[0] - last_hour[1]), _hourly_long_sums_sorted(prefix, now_ms, lookback_ms, since,
+                                                                            gaps), since  # fmt: skip
+    time, is_long, notional = _core(tape, venues)
+    if since is None:
+        since = int(time.min()) if len(time) else now_ms
+    age = now_ms - time
+    long_1h = float(notional[is_long & (age >= 0) & (age < HOUR_MS)].sum())
+    return long_1h, _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since, gaps), since
+
+
 def hourly_long_median(
     tape: pd.DataFrame | LiquidationTape,
     now: int | pd.Timestamp,
@@ -265,11 +289,7 @@ def hourly_long_median(
     row.
     """
     since = _recorded_since(tape, recorded_since)
-    if isinstance(tape, LiquidationTape) and since is not None:
-        sums = _hourly_long_sums_sorted(tape.long_prefix(), _ms(now), _td_ms(lookback), since, tape.gaps)
-    else:
-        time, is_long, notional = _core(tape)
-        sums = _hourly_long_sums(time, is_long, notional, _ms(now), _td_ms(lookback), since, _gaps(tape, None))
+    _, sums, _ = _long_hours(tape, None, _ms(now), _td_ms(lookback), since, _gaps(tape, None))
     return float(np.median(sums)) if len(sums) else float("nan")
 
 
@@ -349,21 +369,8 @@ def cascade(
     out of both, so its missing last hour does not read as calm); None counts every venue on the tape."""
     now_ms = _ms(now)
     lookback_ms = _td_ms(lookback)
-    since = _recorded_since(tape, recorded_since)
     holes = _gaps(tape, None)
-    if isinstance(tape, LiquidationTape) and since is not None:
-        # The live console asks every tick: the tape's sorted running total instead of passes over 35 days of rows.
-        prefix = tape.long_prefix(venues)
-        last_hour = _prefix_sum(prefix, np.array([now_ms, now_ms - HOUR_MS]))
-        long_1h = float(last_hour[0] - last_hour[1])
-        sums = _hourly_long_sums_sorted(prefix, now_ms, lookback_ms, since, holes)
-    else:
-        time, is_long, notional = _core(tape, venues)
-        if since is None:
-            since = int(time.min()) if len(time) else now_ms
-        age = now_ms - time
-        long_1h = float(notional[is_long & (age >= 0) & (age < HOUR_MS)].sum())
-        sums = _hourly_long_sums(time, is_long, notional, now_ms, lookback_ms, since, holes)
+    long_1h, sums, since = _long_hours(tape, venues, now_ms, lookback_ms, _recorded_since(tape, recorded_since), holes)
     recorded_for = pd.Timedelta(milliseconds=max(0, now_ms - since))
     change = btc_change_pct(btc_closes, now_ms)
     complete = now_ms - since >= lookback_ms and not _overlap_ms(holes, now_ms - lookback_ms, now_ms)
@@ -610,9 +617,13 @@ class LiquidationTape:
         s, e = self._start, self._end
         if venues is None:
             return self._time[s:e], self._long[s:e], self._notional[s:e]
-        codes = [self._codes["ex"][v] for v in venues if v in self._codes["ex"]]
-        keep = np.isin(self._ex[s:e], np.array(codes, dtype=np.uint8))
+        keep = self._of_venues(s, e, venues)
         return self._time[s:e][keep], self._long[s:e][keep], self._notional[s:e][keep]
+
+    def _of_venues(self, begin: int, end: int, venues: Collection[str]) -> np.ndarray:
+        """Which rows in buffer positions ``begin:end`` come from one of ``venues``."""
+        codes = [self._codes["ex"][v] for v in venues if v in self._codes["ex"]]
+        return np.isin(self._ex[begin:end], np.array(codes, dtype=np.uint8))
 
     def long_prefix(self, venues: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(times, running total) of the live long liquidations (of ``venues``; None: all) in time order:
@@ -645,10 +656,7 @@ class LiquidationTape:
 
     def _long_rows(self, begin: int, end: int, venues: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray]:
         """(times, USD) of the long rows in buffer positions ``begin:end`` (of ``venues``), in arrival order."""
-        use = self._long[begin:end].copy()
-        if venues is not None:
-            codes = [self._codes["ex"][v] for v in venues if v in self._codes["ex"]]
-            use &= np.isin(self._ex[begin:end], np.array(codes, dtype=np.uint8))
+        use = self._long[begin:end] if venues is None else self._long[begin:end] & self._of_venues(begin, end, venues)
         return self._time[begin:end][use], self._notional[begin:end][use]
 
     def times_by_exchange(self, since_ms: int) -> dict[str, np.ndarray]:
