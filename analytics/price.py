@@ -97,10 +97,10 @@ def observed_closes(frame: pd.DataFrame, now_ms: int | None = None) -> pd.Series
     close_time = pd.DatetimeIndex(frame["close_time"])
     unit = close_time.unit
     # On the index's integers (the BTC figures, the cascade and the 1 h driver each ask every second).
-    observed = close_time.asi8 + _ticks(pd.Timedelta(milliseconds=1), unit)
+    per_ms = _ticks(pd.Timedelta(milliseconds=1), unit)
+    observed = close_time.asi8 + per_ms
     if now_ms is not None:
-        now = now_ms * _ticks(pd.Timedelta(milliseconds=1), unit)
-        observed = np.minimum(observed, now)  # the running bar is seen now, not at its future close
+        observed = np.minimum(observed, now_ms * per_ms)  # the running bar is seen now, not at its future close
     index = pd.DatetimeIndex(observed.view(f"datetime64[{unit}]"), name="observed")
     index = index.tz_localize("UTC").tz_convert(close_time.tz) if close_time.tz is not None else index
     return pd.Series(closes.to_numpy(), index=index, name="close")

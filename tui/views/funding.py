@@ -81,8 +81,9 @@ def _aligned(series: pd.Series, index: pd.Index) -> np.ndarray:
 
 def _finite(values: np.ndarray) -> list[Any]:
     """``values`` as Python floats (nested lists for a matrix), NaN and infinities as None (unknown, never 0)."""
-    out = np.asarray(values, float).astype(object)
-    out[~np.isfinite(np.asarray(values, float))] = None
+    numbers = np.asarray(values, float)
+    out = numbers.astype(object)
+    out[~np.isfinite(numbers)] = None
     return out.tolist()
 
 

@@ -88,6 +88,8 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("drivers", "drivers", _metric_feeds(), max_interval=10.0, watch_status=False),
 )
 PANE_BY_KEY: dict[str, PaneSpec] = {spec.key: spec for spec in PANES}
+#: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
+PANE_FEEDS: dict[str, tuple[str, ...]] = {spec.key: spec.feeds for spec in PANES}
 
 
 def due_panes(
@@ -112,8 +114,6 @@ def due_panes(
         if wanted:
             due.append(spec)
     return due, later
-#: Which feeds stand behind each pane; the first is the one whose freshness decides "live".
-PANE_FEEDS: dict[str, tuple[str, ...]] = {spec.key: spec.feeds for spec in PANES}
 
 
 def coin_feeds(coin: str) -> tuple[str, ...]:
