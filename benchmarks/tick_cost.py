@@ -327,6 +327,12 @@ class AppTick:
         return funding
 
 
+def median_p95(values: list[float]) -> tuple[float, float]:
+    """(median, 95th percentile, the nearest sample) of ``values``."""
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[round(0.95 * (len(ordered) - 1))]
+
+
 def measure(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None) -> tuple[float, float]:
     """(median, p95) in ms of ``fn`` over ``repeat`` runs after one warm-up; ``setup`` runs untimed before each."""
     setup()
@@ -337,8 +343,7 @@ def measure(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambd
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return median_p95(samples)
 
 
 def view_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple[str, float, float]]:
@@ -420,8 +425,7 @@ async def widget_rows(n: int, extras: dict[str, Any], repeat: int) -> list[tuple
                 painted.append((end - start) * 1000)
             for name, samples in ((f"widget: {label}.update_view", calls), (f"widget: {label} update+repaint",
                                                                             painted)):  # fmt: skip
-                samples.sort()
-                out.append((name, statistics.median(samples), samples[round(0.95 * (len(samples) - 1))]))
+                out.append((name, *median_p95(samples)))
     return out
 
 
@@ -491,16 +495,12 @@ async def live_tick_rows(
                     samples[name].append(value * 1000)
                 (tape_ticks if with_tape else plain_ticks).append(parts[-1] * 1000)
     label = "live tick, one venue" if size is None else "dashboard pane: live tick, one venue"
-    out = [(f"{label}: idle pause (subtracted)", floor * 1000, sorted(idle)[round(0.95 * (repeat - 1))]
-            * 1000)]  # fmt: skip
-    for name, values in samples.items():
-        values.sort()
-        out.append((f"{label}: {name}", statistics.median(values), values[round(0.95 * (len(values) - 1))]))
+    out = [(f"{label}: idle pause (subtracted)", *median_p95([v * 1000 for v in idle]))]
+    out += [(f"{label}: {name}", *median_p95(values)) for name, values in samples.items()]
     for name, values in (("without the tape's rebuild", plain_ticks), ("with the tape's rebuild (1 in 3)",
                                                                       tape_ticks)):  # fmt: skip
         if values:
-            values.sort()
-            out.append((f"{label}: total {name}", statistics.median(values), values[round(0.95 * (len(values) - 1))]))
+            out.append((f"{label}: total {name}", *median_p95(values)))
     return out
 
 
