@@ -17,7 +17,7 @@ All functions are pure and vectorised (numpy/pandas, no per-row Python loops).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,26 +58,52 @@ def annualised(rate_8h: float | np.ndarray | pd.DataFrame) -> float | np.ndarray
     return rate_8h * 3 * 365
 
 
-def funding_matrix(quotes: Iterable[FundingQuote]) -> pd.DataFrame:
+def funding_matrix(quotes: Iterable[FundingQuote], venues: Sequence[str] | None = None) -> pd.DataFrame:
     """Coins x exchanges of the current ``rate_8h`` (NaN where a venue does not list the coin).
 
-    Rows are sorted by coin, columns by exchange; a duplicate (coin, exchange) keeps the last quote.
+    Rows are sorted by coin; columns are ``venues`` in that order when given (a venue with no quote is a column
+    of NaN, a quote of another venue is left out), else the quotes' exchanges sorted. A duplicate (coin, exchange)
+    keeps the last quote.
     """
     items = list(quotes)
-    if not items:
+    return _venue_grid(items, np.fromiter((q.rate_8h for q in items), dtype=float, count=len(items)), venues)
+
+
+def _venue_grid(items: list[FundingQuote], values: np.ndarray, venues: Sequence[str] | None) -> pd.DataFrame:
+    """Coins x exchanges of one number per quote, ``values[i]`` for ``items[i]``: the factorised grid both the
+    funding and the basis matrix are (a pivot table costs ~2 ms a tick on a few hundred perps; this ~0.2 ms)."""
+    if not items and venues is None:
         return pd.DataFrame(dtype=float)
-    coins = np.array([q.coin for q in items], dtype=object)
+    coin_codes, coin_labels = pd.factorize(np.array([q.coin for q in items], dtype=object), sort=True)
     exchanges = np.array([q.exchange for q in items], dtype=object)
-    values = np.fromiter((q.rate_8h for q in items), dtype=float, count=len(items))
-    coin_codes, coin_labels = pd.factorize(coins, sort=True)
-    ex_codes, ex_labels = pd.factorize(exchanges, sort=True)
+    if venues is None:
+        ex_codes, ex_labels = pd.factorize(exchanges, sort=True)
+    else:
+        ex_labels = np.array(list(venues), dtype=object)
+        ex_codes = pd.Index(ex_labels).get_indexer(exchanges)
+        listed = ex_codes >= 0
+        coin_codes, ex_codes, values = coin_codes[listed], ex_codes[listed], values[listed]
     grid = np.full((len(coin_labels), len(ex_labels)), np.nan)
-    grid[coin_codes, ex_codes] = values
+    grid[coin_codes, ex_codes] = values  # in order: a later duplicate overwrites an earlier one
     return pd.DataFrame(
         grid,
         index=pd.Index(coin_labels, name="coin", dtype=object),
         columns=pd.Index(ex_labels, name="exchange", dtype=object),
     )
+
+
+def row_medians(matrix: pd.DataFrame) -> pd.Series:
+    """Each coin's median across its venues, NaN ignored (NaN where no venue quotes it): what
+    ``matrix.median(axis=1)`` gives, on the sorted rows at once (pandas' row-wise median costs ~0.2 ms a tick)."""
+    if matrix.empty:
+        return pd.Series(dtype=float)
+    ordered = np.sort(matrix.to_numpy(float), axis=1)  # NaN sorts last
+    counts = (~np.isnan(ordered)).sum(axis=1)
+    rows = np.arange(len(ordered))
+    low = ordered[rows, np.maximum(counts - 1, 0) // 2]
+    high = ordered[rows, counts // 2]  # counts // 2 < the row's length whenever it has a column
+    medians = np.where(counts > 0, (low + high) / 2.0, np.nan)
+    return pd.Series(medians, index=matrix.index)
 
 
 def funding_history_matrix(
@@ -161,7 +187,7 @@ def oi_weighted(values: pd.DataFrame, oi_usd: pd.DataFrame) -> tuple[pd.Series, 
     """
     if values.empty or oi_usd.empty:
         return pd.Series(dtype=float), float("nan")
-    weights = oi_usd.reindex(index=values.index, columns=values.columns).to_numpy(float)
+    weights = _aligned(oi_usd, values.index, values.columns)
     x = values.to_numpy(float)
     both = ~np.isnan(x) & ~np.isnan(weights) & (weights > 0)
     weighted = np.where(both, x * weights, 0.0)
@@ -174,9 +200,19 @@ def oi_weighted(values: pd.DataFrame, oi_usd: pd.DataFrame) -> tuple[pd.Series, 
     return pd.Series(per_coin[keep], index=values.index[keep], name="oi_weighted"), market
 
 
-def basis_matrix(quotes: Iterable[FundingQuote]) -> pd.DataFrame:
+def _aligned(frame: pd.DataFrame, index: pd.Index, columns: pd.Index) -> np.ndarray:
+    """``frame.reindex(index=..., columns=...).to_numpy(float)`` by position (NaN where a label is missing): the
+    reindex built two indexes and a frame for each of the two weightings a tick asks for."""
+    rows, cols = frame.index.get_indexer(index), frame.columns.get_indexer(columns)
+    out: np.ndarray = frame.to_numpy(float)[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
+    out[rows < 0, :] = np.nan
+    out[:, cols < 0] = np.nan
+    return out
+
+
+def basis_matrix(quotes: Iterable[FundingQuote], venues: Sequence[str] | None = None) -> pd.DataFrame:
     """Coins x exchanges of the perp's basis in percent, ``(mark / index - 1) x 100`` (NaN where the venue gives
-    no index: OKX's bulk call has none).
+    no index: OKX's bulk call has none). Rows sorted by coin, columns as in :func:`funding_matrix`.
 
     Market meaning: a perp priced above its spot index (positive basis) is leverage paying up to be long; it is what
     funding charges for, so the two usually share a sign, and a basis against the funding's sign is worth a look.
@@ -184,8 +220,6 @@ def basis_matrix(quotes: Iterable[FundingQuote]) -> pd.DataFrame:
     items = [q for q in quotes if q.mark_price and q.index_price]
     if not items:
         return pd.DataFrame(dtype=float)
-    values = [(q.coin, q.exchange, (q.mark_price / q.index_price - 1.0) * 100) for q in items]  # type: ignore[operator]
-    frame = pd.DataFrame(values, columns=["coin", "exchange", "basis"])
-    grid = frame.pivot_table(index="coin", columns="exchange", values="basis", aggfunc="last")
-    grid.columns.name = "exchange"
-    return grid.sort_index()
+    marks = np.fromiter((q.mark_price for q in items), dtype=float, count=len(items))
+    indexes = np.fromiter((q.index_price for q in items), dtype=float, count=len(items))
+    return _venue_grid(items, (marks / indexes - 1.0) * 100, venues)

@@ -87,7 +87,12 @@ def derivs_snapshot(rng: np.random.Generator, venue: str, coins: list[str], now_
     for coin in coins:
         rate = float(rng.normal(1e-4, 2e-4)) * interval / 8
         price = float(rng.uniform(0.1, 3000))
-        funding.append(FundingQuote(coin, venue, rate, interval, rate * 8 / interval, stamp, price, f"{coin}USDT"))
+        # Binance, Bybit and Hyperliquid publish an index (oracle) beside the mark, so the tick builds the basis
+        # too; OKX's bulk call has neither (sources/okx.py).
+        mark = None if venue == "okx" else price
+        index = None if venue == "okx" else price * float(1 + rng.normal(0, 5e-4))
+        funding.append(FundingQuote(coin, venue, rate, interval, rate * 8 / interval, stamp, mark, f"{coin}USDT",
+                                    index_price=index))  # fmt: skip
         base = float(rng.uniform(1e4, 1e7))
         oi.append(OpenInterest(coin, venue, base, base * price, stamp, f"{coin}USDT"))
     return DerivsSnapshot(venue, funding, oi if venue != "binance" else [], stamp)

@@ -13,6 +13,7 @@ from analytics.funding import (
     funding_matrix,
     funding_stats,
     oi_weighted,
+    row_medians,
 )
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix
 from records.derivs import FundingQuote, OpenInterest
@@ -146,3 +147,29 @@ def test_basis_is_mark_against_index_and_unknown_without_an_index() -> None:
     assert basis.at["ETH", "bybit"] == pytest.approx(-1 / 3)
     assert "okx" not in basis.columns
     assert basis_matrix([q[1]]).empty
+
+
+def test_matrices_in_the_venues_order_with_the_last_duplicate() -> None:
+    q = [quote("ETH", "okx", 1e-4, 8), quote("BTC", "bybit", 2e-4, 8), quote("BTC", "bybit", 3e-4, 8),
+         quote("DOGE", "kraken", 9e-4, 8)]  # fmt: skip
+    m = funding_matrix(q, ("binance", "okx", "bybit"))
+    # The given columns in their order, a venue with no quote all NaN; another venue's quote is left out, its coin
+    # stays a row of NaN (as a reindex of the sorted matrix leaves it); a repeated perp keeps its last quote.
+    assert list(m.columns) == ["binance", "okx", "bybit"] and list(m.index) == ["BTC", "DOGE", "ETH"]
+    assert m.at["BTC", "bybit"] == pytest.approx(3e-4) and m.loc["DOGE"].isna().all()
+    reindexed = funding_matrix(q).reindex(columns=["binance", "okx", "bybit"])
+    pd.testing.assert_frame_equal(m, reindexed, check_column_type=False)
+    assert funding_matrix([], ("binance", "okx")).shape == (0, 2) and funding_matrix([]).empty
+    marks = [FundingQuote("BTC", "bybit", 1e-4, 8, 1e-4, None, 101.0, index_price=100.0),
+             FundingQuote("BTC", "bybit", 1e-4, 8, 1e-4, None, 102.0, index_price=100.0)]  # fmt: skip
+    assert basis_matrix(marks).at["BTC", "bybit"] == pytest.approx(2.0)
+
+
+def test_row_medians_are_pandas_row_medians() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        values = rng.normal(size=(40, int(rng.integers(1, 6))))
+        values[rng.random(values.shape) < 0.4] = np.nan  # coins missing on some venues, a few on every venue
+        matrix = pd.DataFrame(values, index=[f"C{i}" for i in range(40)])
+        pd.testing.assert_series_equal(row_medians(matrix), matrix.median(axis=1, skipna=True), check_exact=True)
+    assert row_medians(pd.DataFrame(dtype=float)).empty

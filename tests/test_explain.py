@@ -10,7 +10,7 @@ import pytest
 
 from analytics.drivers import MetricValue, evaluate, parse_rules
 from analytics.explain import MIN_HISTORY, distance, history_z
-from records.viewmodels import BtcView, ExplainPart, ExplainView, PaneStatus, fit_line
+from records.viewmodels import ExplainPart, ExplainView, PaneStatus, fit_line
 from tui.views import explain as explain_mod
 from widgets.why_line import why_text
 
@@ -70,25 +70,24 @@ RULES = parse_rules([
 ], "test.toml")  # fmt: skip
 
 
-def _view(values: dict[str, MetricValue], monkeypatch: pytest.MonkeyPatch, btc_fresh: bool = True) -> ExplainView:
+def _view(values: dict[str, MetricValue], btc_fresh: bool = True) -> ExplainView:
     states = evaluate(RULES, lambda metric, window: values.get(metric), None, NOW)
     status = PaneStatus(btc_fresh, "live" if btc_fresh else "btc_ticker: stale 7m")
-    monkeypatch.setattr(explain_mod, "btc_view", lambda figures, st: BtcView(status, price=98_000.0,
-                                                                             change_24h_pct=-6.5))  # fmt: skip
+    ticker = SimpleNamespace(last=98_000.0, change_pct=-6.5)  # Binance's 24 h ticker, as the Bitcoin pane reads it
     figures = SimpleNamespace(config=SimpleNamespace(funding=SimpleNamespace(baseline_8h=0.0001)),
-                              state=SimpleNamespace(etf_btc=None), cvd_baskets=lambda: (None, None),
+                              state=SimpleNamespace(etf_btc=None, btc_ticker=ticker), cvd_baskets=lambda: (None, None),
                               pane_status=lambda pane, now: status)  # fmt: skip
     return explain_mod.explain_view(figures, states, 0.0)  # type: ignore[arg-type]
 
 
-def test_parts_are_active_drivers_ranked_and_never_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parts_are_active_drivers_ranked_and_never_stale() -> None:
     values = {
         "long_liq_vs_median": MetricValue(48.0, NOW),
         "btc_change": MetricValue(-3.0, NOW),
         "fear_greed": MetricValue(20.0, NOW),
         "spy_change": MetricValue(-9.0, NOW, stale=True),  # far past its threshold, but stale: never shown
     }
-    view = _view(values, monkeypatch)
+    view = _view(values)
     assert view.text == "BTC -6.50% 24h: long liquidations 48.0x normal, Fear & Greed 20"
     first = view.parts[0]
     assert (first.driver_id, first.figure, first.pane, first.value_text) == (
@@ -101,13 +100,13 @@ def test_parts_are_active_drivers_ranked_and_never_stale(monkeypatch: pytest.Mon
     assert view.parts[1].score == pytest.approx(30 / 25)
     # Fresh again: the stock driver is active and ranks between the two (9/2 = 4.5).
     values["spy_change"] = MetricValue(-9.0, NOW)
-    assert [p.driver_id for p in _view(values, monkeypatch).parts] == ["cascade", "stocks", "fear"]
+    assert [p.driver_id for p in _view(values).parts] == ["cascade", "stocks", "fear"]
 
 
-def test_head_left_out_when_btc_is_stale_and_empty_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
-    view = _view({"fear_greed": MetricValue(20.0, NOW)}, monkeypatch, btc_fresh=False)
+def test_head_left_out_when_btc_is_stale_and_empty_reasons() -> None:
+    view = _view({"fear_greed": MetricValue(20.0, NOW)}, btc_fresh=False)
     assert view.head is None and view.text == "Fear & Greed 20"
-    view = _view({"fear_greed": MetricValue(60.0, NOW), "spy_change": MetricValue(1.0, NOW)}, monkeypatch)
+    view = _view({"fear_greed": MetricValue(60.0, NOW), "spy_change": MetricValue(1.0, NOW)})
     assert view.text == "BTC -6.50% 24h: no driver active (1 unknown: data missing or stale)"
 
 

@@ -10,6 +10,13 @@ from tui.views.common import epoch_seconds, num
 from tui.views.figures import Figures
 
 
+def change_24h_pct(figures: Figures) -> float | None:
+    """Binance's rolling 24 h change of BTC, percent, as the pane shows it (None before the first ticker). The "why"
+    line reads it alone: the pane's other figures (ATH, 1 h change, chart) cost ~1.5 ms a tick it does not need."""
+    ticker = figures.state.btc_ticker
+    return None if ticker is None else num(float(ticker.change_pct))
+
+
 def btc_view(figures: Figures, status: PaneStatus) -> BtcView:
     fig = figures.btc()
     ticker = figures.state.btc_ticker
@@ -19,7 +26,7 @@ def btc_view(figures: Figures, status: PaneStatus) -> BtcView:
     return BtcView(
         status,
         price=num(fig.price),
-        change_24h_pct=num(fig.change_24h_pct),
+        change_24h_pct=change_24h_pct(figures),
         change_1h_pct=num(fig.change_1h_pct),
         ath=num(fig.ath),
         drawdown_pct=num(fig.drawdown_pct),

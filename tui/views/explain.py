@@ -2,8 +2,8 @@
 
 ``BTC -4.99% 24h: long liquidations 55.4x normal, alt buy/sell 0.915 30d, ETF outflows 7d, ...``
 
-- **The head** is Bitcoin's 24 h change exactly as the Bitcoin pane shows it (:func:`tui.views.btc.btc_view`); it is
-  left out when that pane's price is not fresh.
+- **The head** is Bitcoin's 24 h change exactly as the Bitcoin pane shows it (:func:`tui.views.btc.change_24h_pct`);
+  it is left out when that pane's price is not fresh.
 - **The parts** are the active drivers of the key-drivers checklist (:class:`tui.views.drivers.DriverBook`, evaluated
   on :class:`tui.views.metrics.Metrics`, the figures every pane reads): for each active driver, of its conditions
   that hold, the one furthest from its normal. Its number is the checklist's own
@@ -31,7 +31,7 @@ from analytics import etf as etf_an
 from analytics.drivers import format_metric, parse_window
 from analytics.explain import distance
 from records.viewmodels import ExplainPart, ExplainView
-from tui.views.btc import btc_view
+from tui.views.btc import change_24h_pct
 from widgets.format import pct
 
 if TYPE_CHECKING:
@@ -106,10 +106,8 @@ def _rank_key(indexed: tuple[int, ExplainPart]) -> tuple[int, float, int]:
 def explain_view(figures: Figures, states: list[DriverState], now: float | None = None) -> ExplainView:
     """The line's view-model from the drivers as last evaluated (``states``) and the Bitcoin pane's figures."""
     now = time.time() if now is None else now
-    btc = btc_view(figures, figures.pane_status("btc", now))
-    head = None
-    if btc.status.fresh and btc.change_24h_pct is not None:
-        head = f"BTC {pct(btc.change_24h_pct)} 24h"
+    change = change_24h_pct(figures) if figures.pane_status("btc", now).fresh else None
+    head = None if change is None else f"BTC {pct(change)} 24h"
     candidates: list[ExplainPart] = []
     for driver in states:
         if driver.state != "active":
@@ -130,7 +128,7 @@ def explain_view(figures: Figures, states: list[DriverState], now: float | None 
         empty = "no driver active" + (f" ({unknown} unknown: data missing or stale)" if unknown else "")
         if not states:
             empty = "no drivers enabled"
-    return ExplainView(head, tuple(parts), empty, btc.change_24h_pct if head is not None else None)
+    return ExplainView(head, tuple(parts), empty, change)
 
 
 def snapshot_explain(view: ExplainView) -> dict[str, Any]:

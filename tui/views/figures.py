@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analytics.cvd import basket
-from analytics.funding import basis_matrix, funding_matrix, funding_stats, oi_weighted
+from analytics.funding import basis_matrix, funding_matrix, funding_stats, oi_weighted, row_medians
 from analytics.liquidations import DEFAULT_LOOKBACK, cascade, venue_silence
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix, total_oi_change
 from analytics.price import btc_figures, observed_closes
@@ -140,11 +140,13 @@ class Figures:
                            max_points=CHART_POINTS, now_ms=self.runtime.now_ms())  # fmt: skip
 
     def btc_closes(self, now_ms: int | None = None) -> pd.Series:
-        """BTC closes at the instants they were observed (the running bar's at ``now``)."""
+        """BTC closes at the instants they were observed (the running bar's at ``now``), once per bars delivery and
+        instant: the cascade and the 1 h driver read them on the same tick."""
         intraday = self.state.btc_intraday
         if intraday is None or not len(intraday):
             return pd.Series(dtype=float)
-        return observed_closes(intraday, now_ms)
+        return self.memo.get("btc_closes", (self.versions("btc_intraday"), now_ms),
+                             lambda: observed_closes(intraday, now_ms))  # fmt: skip
 
     # -- CVD --------------------------------------------------------------------------------------------------
     def cvd_baskets(self) -> tuple[BasketCVD | None, BasketCVD | None]:
@@ -244,8 +246,8 @@ class Figures:
     def _funding(self, fresh_venues: frozenset[str], baseline: float) -> FundingFigures:
         state = self.state
         quotes = [q for venue, snap in state.derivs.items() if venue in fresh_venues for q in snap.funding]
-        matrix = funding_matrix(quotes).reindex(columns=list(VENUES))
-        per_coin = matrix.median(axis=1, skipna=True) if len(matrix) else pd.Series(dtype=float)
+        matrix = funding_matrix(quotes, VENUES)
+        per_coin = row_medians(matrix)
         median, share = funding_stats(matrix, baseline) if len(matrix) else (float("nan"), float("nan"))
         oi_usd, oi_per_coin, oi_total = self._open_interest(fresh_venues)
         weighted, weighted_market = oi_weighted(matrix, oi_usd)

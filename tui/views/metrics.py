@@ -22,7 +22,7 @@ import pandas as pd
 from analytics import etf as etf_an
 from analytics import macro as macro_an
 from analytics.drivers import MetricValue, parse_window
-from analytics.price import observed_closes, pct_change_over
+from analytics.price import pct_change_over
 from tui.runtime.health import FeedHealth, format_age
 from tui.views.common import num
 from tui.views.figures import Figures, counted_venues, venues_note
@@ -220,10 +220,9 @@ class Metrics:
 
     # -- price and macro ------------------------------------------------------------------------------------
     def _btc_change(self, window: str | None) -> MetricValue:
-        intraday = self.state.btc_intraday
-        if intraday is None or not len(intraday):
+        closes = self.figures.btc_closes(self.figures.runtime.now_ms())
+        if not len(closes):
             return MetricValue(None, None, note="no BTC intraday data")
-        closes = observed_closes(intraday, self.figures.runtime.now_ms())
         value = pct_change_over(closes, parse_window(window or "1h"))
         return MetricValue(num(value), closes.index[-1])
 
