@@ -342,7 +342,10 @@ def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
     if btc_closes is None or len(btc_closes) == 0:
         return float("nan")
     index = btc_closes.index
-    times = _time_ms(pd.Series(index)) if isinstance(index, pd.DatetimeIndex) else np.asarray(index, np.int64)
+    if isinstance(index, pd.DatetimeIndex):  # its UTC integers, cast as _time_ms casts (~0.1 ms less a tick)
+        times = index.asi8.view(f"datetime64[{index.unit}]").astype("datetime64[ms]").astype(np.int64)
+    else:
+        times = np.asarray(index, np.int64)
     order = np.argsort(times, kind="stable")
     times = times[order]
     values = btc_closes.to_numpy(np.float64)[order]

@@ -8,7 +8,7 @@ import pytest
 
 from analytics.funding import (
     annualised,
-    basis_matrix,
+    funding_grids,
     funding_history_matrix,
     funding_matrix,
     funding_stats,
@@ -141,12 +141,18 @@ def test_oi_weighted_funding_by_hand() -> None:
 def test_basis_is_mark_against_index_and_unknown_without_an_index() -> None:
     q = [FundingQuote("BTC", "binance", 1e-4, 8, 1e-4, None, 100_100.0, index_price=100_000.0),
          FundingQuote("BTC", "okx", 1e-4, 8, 1e-4, None, 100_050.0),  # OKX's bulk call has no index
-         FundingQuote("ETH", "bybit", 1e-4, 8, 1e-4, None, 2_990.0, index_price=3_000.0)]  # fmt: skip
-    basis = basis_matrix(q)
+         FundingQuote("ETH", "bybit", 2e-4, 8, 2e-4, None, 2_990.0, index_price=3_000.0),
+         FundingQuote("SOL", "bybit", 3e-4, 8, 3e-4, None, None, index_price=150.0)]  # fmt: skip
+    venues = ("binance", "bybit", "okx")
+    rates, basis = funding_grids(q, venues)
     assert basis.at["BTC", "binance"] == pytest.approx(0.1)
     assert basis.at["ETH", "bybit"] == pytest.approx(-1 / 3)
-    assert "okx" not in basis.columns
-    assert basis_matrix([q[1]]).empty
+    assert np.isnan(basis.at["BTC", "okx"]) and np.isnan(basis.at["SOL", "bybit"])  # no index / no mark: unknown
+    # The same rows and columns as the rates, which are funding_matrix's.
+    assert basis.index.equals(rates.index) and basis.columns.equals(rates.columns)
+    pd.testing.assert_frame_equal(rates, funding_matrix(q, venues))
+    _, none = funding_grids([q[1]], venues)
+    assert none.isna().all().all()
 
 
 def test_matrices_in_the_venues_order_with_the_last_duplicate() -> None:
@@ -161,8 +167,9 @@ def test_matrices_in_the_venues_order_with_the_last_duplicate() -> None:
     pd.testing.assert_frame_equal(m, reindexed, check_column_type=False)
     assert funding_matrix([], ("binance", "okx")).shape == (0, 2) and funding_matrix([]).empty
     marks = [FundingQuote("BTC", "bybit", 1e-4, 8, 1e-4, None, 101.0, index_price=100.0),
-             FundingQuote("BTC", "bybit", 1e-4, 8, 1e-4, None, 102.0, index_price=100.0)]  # fmt: skip
-    assert basis_matrix(marks).at["BTC", "bybit"] == pytest.approx(2.0)
+             FundingQuote("BTC", "bybit", 2e-4, 8, 2e-4, None, 102.0, index_price=100.0)]  # fmt: skip
+    rates, basis = funding_grids(marks, ("bybit",))
+    assert (rates.at["BTC", "bybit"], basis.at["BTC", "bybit"]) == pytest.approx((2e-4, 2.0))  # the last, both
 
 
 def test_row_medians_are_pandas_row_medians() -> None:

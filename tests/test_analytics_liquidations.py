@@ -96,6 +96,14 @@ def test_btc_change_uses_last_close_at_or_before() -> None:
     assert btc_change_pct(s, NOW) == pytest.approx(-3.0)
     dt = pd.Series(s.values, index=pd.to_datetime(s.index, unit="ms", utc=True))
     assert btc_change_pct(dt, NOW) == pytest.approx(-3.0)
+    # An index in any unit or zone reads the same instants.
+    for unit in ("s", "ms", "us", "ns"):
+        for zone in (None, "UTC", "America/New_York"):
+            index = dt.index.as_unit(unit)
+            index = index.tz_localize(None) if zone is None else index.tz_convert(zone)
+            assert btc_change_pct(pd.Series(s.values, index=index), NOW) == pytest.approx(-3.0), (unit, zone)
+    late = pd.Series([100.0, 97.0], index=pd.to_datetime([NOW - HOUR + 1, NOW], unit="ms", utc=True).as_unit("us"))
+    assert np.isnan(btc_change_pct(late, NOW))  # nothing observed an hour before now
     assert np.isnan(btc_change_pct(s, NOW - 3 * HOUR))
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analytics.cvd import basket
-from analytics.funding import basis_matrix, funding_matrix, funding_stats, oi_weighted, row_medians
+from analytics.funding import funding_grids, funding_stats, oi_weighted, row_medians
 from analytics.liquidations import DEFAULT_LOOKBACK, cascade, venue_silence
 from analytics.open_interest import aggregate_oi, oi_change, oi_matrix, total_oi_change
 from analytics.price import btc_figures, observed_closes
@@ -58,7 +58,7 @@ class FundingFigures:
     #: coin -> rate_8h weighted by each venue's OI in USD, and the market's (every coin and venue pair).
     oi_weighted: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     oi_weighted_market: float = float("nan")
-    basis: pd.DataFrame = field(default_factory=pd.DataFrame)  # coin x venue, (mark / index - 1) x 100
+    basis: pd.DataFrame = field(default_factory=pd.DataFrame)  # the matrix's coin x venue, (mark / index - 1) x 100
     basis_weighted: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # coin -> OI-weighted basis %
 
 
@@ -246,12 +246,11 @@ class Figures:
     def _funding(self, fresh_venues: frozenset[str], baseline: float) -> FundingFigures:
         state = self.state
         quotes = [q for venue, snap in state.derivs.items() if venue in fresh_venues for q in snap.funding]
-        matrix = funding_matrix(quotes, VENUES)
+        matrix, basis = funding_grids(quotes, VENUES)
         per_coin = row_medians(matrix)
         median, share = funding_stats(matrix, baseline) if len(matrix) else (float("nan"), float("nan"))
         oi_usd, oi_per_coin, oi_total = self._open_interest(fresh_venues)
         weighted, weighted_market = oi_weighted(matrix, oi_usd)
-        basis = basis_matrix(quotes)
         basis_weighted, _ = oi_weighted(basis, oi_usd)
         change, total_change = self._oi_change()
         return FundingFigures(matrix, per_coin, median, share, oi_per_coin, oi_total, change, total_change,
