@@ -71,6 +71,35 @@ async def test_cells_render_as_the_stock_datatable_does() -> None:
         assert "+0.090▲▲▲" in cached.render_line(4).text  # row 3, under the header
 
 
+async def test_a_frame_renders_as_the_stock_datatable_and_the_next_frame_sees_a_style_change() -> None:
+    """Whole frames (``render_lines``, where the table reads its styles once a frame) match the stock table's, and
+    a style changed between two frames shows in the second: the memo lives one frame."""
+    app = _Pair()
+    async with app.run_test(size=(120, 40)) as pilot:
+        cached, stock = app.query_one("#cached", PaneTable), app.query_one("#stock", DataTable)
+        for table in (cached, stock):
+            table.styles.height = 12
+            for c, width in enumerate(WIDTHS):
+                table.add_column(f"c{c}", key=f"c{c}", width=width)
+            for i in range(8):
+                table.add_row(*_cells(i), key=f"r{i}")
+        app.set_focus(None)
+        await pilot.pause()
+
+        def frame(table: DataTable[Any]) -> list[list[Any]]:
+            return [list(strip) for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+
+        before = frame(cached)
+        assert before == frame(stock)
+        for table in (cached, stock):
+            table.styles.background = "darkred"
+            table.styles.color = "yellow"
+        await pilot.pause()
+        after = frame(cached)
+        assert after == frame(stock) and after != before
+        assert cached._frame is None  # nothing kept between frames
+
+
 class _One(App[None]):
     def compose(self) -> ComposeResult:
         yield PaneTable(id="t", cursor_type="row")
