@@ -675,3 +675,29 @@ def test_estimate_unknown_and_stale_say_why() -> None:
     assert stale.stale and stale.value is not None and "cg_markets not fresh" in stale.note
     fresh = _macro_views(state, now).metrics.lookup("btc_dominance_change", "30d")
     assert not fresh.stale and fresh.value == pytest.approx(stale.value)
+
+
+def test_data_only_metrics_follow_each_delivery() -> None:
+    """Metrics memoised on their feed's data version (tui.views.metrics.DATA_ONLY) give the new figure once the
+    scheduler has bumped that version after a delivery, and each rests on feeds the registry names."""
+    from sources.alternative_me import FearGreed
+    from tui.runtime.state import MarketState
+    from tui.views.metrics import DATA_ONLY
+    from tui.views.registry import METRIC_FEEDS
+
+    assert all(METRIC_FEEDS.get(metric) for metric in DATA_ONLY)
+    now = pd.Timestamp("2026-03-02", tz="UTC")
+
+    def index(value: float) -> FearGreed:
+        frame = pd.DataFrame({"value": [50.0, value], "classification": ["Neutral", "Fear"]},
+                             index=pd.DatetimeIndex([now - pd.Timedelta(days=1), now], name="time"))  # fmt: skip
+        return FearGreed(frame, None)
+
+    state = MarketState()
+    state.fear_greed = index(30.0)
+    state.bump("fear_greed")
+    views = _macro_views(state, now)
+    assert views.metrics.lookup("fear_greed", None).value == 30.0
+    state.fear_greed = index(12.0)
+    state.bump("fear_greed")  # what the scheduler does after the feed delivered
+    assert views.metrics.lookup("fear_greed", None).value == 12.0

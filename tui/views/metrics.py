@@ -30,7 +30,7 @@ from tui.views.registry import METRIC_FEEDS
 
 #: Metrics computed from one feed's data only: memoised on that feed's data version and the window.
 DATA_ONLY = {"smallcap_vs_largecap", "oi_change", "etf_net_flow_sum", "etf_outflow_streak", "etf_min_daily_flow",
-             "spy_change", "us2y_change"}  # fmt: skip
+             "spy_change", "us2y_change", "fear_greed", "basket_cvd_change", "basket_buy_sell_ratio"}  # fmt: skip
 #: Of those, the ones whose as-of is the time of the lookup (not of the data): re-stamped on every hit.
 STAMPED_NOW = {"smallcap_vs_largecap"}
 #: The ``/coins/markets`` change column behind an estimate over each window (CoinGecko gives these three).
