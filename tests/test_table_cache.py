@@ -40,6 +40,20 @@ class _Pair(App[None]):
         yield DataTable(id="stock", cursor_type="row")
 
 
+async def _filled(app: _Pair, pilot: Any, height: int, rows: int) -> tuple[PaneTable, DataTable[Any]]:
+    """Both tables of ``app`` with the same columns and ``rows`` rows, ``height`` lines tall, painted."""
+    cached, stock = app.query_one("#cached", PaneTable), app.query_one("#stock", DataTable)
+    for table in (cached, stock):
+        table.styles.height = height
+        for c, width in enumerate(WIDTHS):
+            table.add_column(f"c{c}", key=f"c{c}", width=width)
+        for i in range(rows):
+            table.add_row(*_cells(i), key=f"r{i}")
+    app.set_focus(None)  # the focused table's header is styled differently
+    await pilot.pause()
+    return cached, stock
+
+
 def _lines(table: DataTable[Any]) -> list[list[Any]]:
     return [list(table.render_line(y)) for y in range(table.size.height)]
 
@@ -49,15 +63,7 @@ async def test_cells_render_as_the_stock_datatable_does() -> None:
     cursor moved and after in-place updates: the fast path must not change what the screen shows."""
     app = _Pair()
     async with app.run_test(size=(120, 40)) as pilot:
-        cached, stock = app.query_one("#cached", PaneTable), app.query_one("#stock", DataTable)
-        for table in (cached, stock):
-            table.styles.height = 15
-            for c, width in enumerate(WIDTHS):
-                table.add_column(f"c{c}", key=f"c{c}", width=width)
-            for i in range(10):
-                table.add_row(*_cells(i), key=f"r{i}")
-        app.set_focus(None)  # the focused table's header is styled differently
-        await pilot.pause()
+        cached, stock = await _filled(app, pilot, 15, 10)
         assert _lines(cached) == _lines(stock)
         new = {"c1": heat_cell(9e-4, 1e-4), "c4": Text("x", style="on red"), "c6": Text("d2", style="reverse")}
         cached.update_rows([("r3", new), ("r7", {"c2": heat_cell(-5e-4, 1e-4)})])
@@ -76,15 +82,7 @@ async def test_a_frame_renders_as_the_stock_datatable_and_the_next_frame_sees_a_
     a style changed between two frames shows in the second: the memo lives one frame."""
     app = _Pair()
     async with app.run_test(size=(120, 40)) as pilot:
-        cached, stock = app.query_one("#cached", PaneTable), app.query_one("#stock", DataTable)
-        for table in (cached, stock):
-            table.styles.height = 12
-            for c, width in enumerate(WIDTHS):
-                table.add_column(f"c{c}", key=f"c{c}", width=width)
-            for i in range(8):
-                table.add_row(*_cells(i), key=f"r{i}")
-        app.set_focus(None)
-        await pilot.pause()
+        cached, stock = await _filled(app, pilot, 12, 8)
 
         def frame(table: DataTable[Any]) -> list[list[Any]]:
             return [list(strip) for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
