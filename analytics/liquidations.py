@@ -70,12 +70,13 @@ def _td_ms(value: pd.Timedelta | int) -> int:
     return int(pd.Timedelta(value).value // 1_000_000) if not isinstance(value, int) else value
 
 
-def _time_ms(column: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(column):
-        if column.dt.tz is not None:
-            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        return column.to_numpy().astype("datetime64[ms]").astype(np.int64)  # naive = UTC
-    return column.to_numpy(np.int64)
+def _time_ms(column: pd.Series | pd.Index) -> np.ndarray:
+    """Epoch ms of a time column or index: UTC datetimes (any unit, any zone; naive = UTC) or integers already."""
+    if isinstance(column, pd.DatetimeIndex) or pd.api.types.is_datetime64_any_dtype(column):
+        # Its integers are UTC whatever the zone (an index as it is: rebuilding one costs more than the cast).
+        stamps = column if isinstance(column, pd.DatetimeIndex) else pd.DatetimeIndex(column)
+        return stamps.asi8.view(f"datetime64[{stamps.unit}]").astype("datetime64[ms]").astype(np.int64)
+    return np.asarray(column, np.int64)
 
 
 def _core(
@@ -341,11 +342,7 @@ def btc_change_pct(btc_closes: pd.Series, now_ms: int, hours: int = 1) -> float:
 
     if btc_closes is None or len(btc_closes) == 0:
         return float("nan")
-    index = btc_closes.index
-    if isinstance(index, pd.DatetimeIndex):  # its UTC integers, cast as _time_ms casts (~0.1 ms less a tick)
-        times = index.asi8.view(f"datetime64[{index.unit}]").astype("datetime64[ms]").astype(np.int64)
-    else:
-        times = np.asarray(index, np.int64)
+    times = _time_ms(btc_closes.index)
     order = np.argsort(times, kind="stable")
     times = times[order]
     values = btc_closes.to_numpy(np.float64)[order]
