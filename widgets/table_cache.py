@@ -16,8 +16,8 @@ renderables, wrapping or multi-line cells) goes through DataTable's own ``_rende
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from rich.containers import Lines
 from rich.segment import Segment
@@ -33,6 +33,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 if TYPE_CHECKING:
     from rich.console import Console, JustifyMethod, OverflowMethod
 
+T = TypeVar("T")
 #: One cell's rendered lines, as DataTable's ``_render_cell`` returns them.
 CellLines = list[list[Segment]]
 _NEWLINE = Text("\n")
@@ -112,31 +113,28 @@ class CellCachedTable(DataTable[Any]):
         finally:
             self._frame = None
 
+    def _per_frame(self, key: object, compute: Callable[[], T]) -> T:
+        """``compute()``, once per frame while one renders (every time otherwise)."""
+        if self._frame is None:
+            return compute()
+        if key not in self._frame:
+            self._frame[key] = compute()
+        value: T = self._frame[key]
+        return value
+
     @property
     def rich_style(self) -> Style:
-        if self._frame is None:
-            return super().rich_style
-        if "style" not in self._frame:
-            self._frame["style"] = super().rich_style
-        style: Style = self._frame["style"]
-        return style
+        return self._per_frame("style", lambda: super(CellCachedTable, self).rich_style)
 
     @property
     def background_colors(self) -> tuple[Color, Color]:
-        if self._frame is None:
-            return super().background_colors
-        if "background" not in self._frame:
-            self._frame["background"] = super().background_colors
-        colors: tuple[Color, Color] = self._frame["background"]
-        return colors
+        return self._per_frame("background", lambda: super(CellCachedTable, self).background_colors)
 
     def get_component_styles(self, *names: str) -> RenderStyles:
         if self._frame is None:
             return super().get_component_styles(*names)
-        hit = self._frame.get(names)
-        if hit is None:
-            hit = self._frame[names] = _FrameStyles(super().get_component_styles(*names))
-        return cast("RenderStyles", hit)
+        styles = self._per_frame(names, lambda: _FrameStyles(super(CellCachedTable, self).get_component_styles(*names)))
+        return cast("RenderStyles", styles)
 
     def invalidate_cells(self, cells: Mapping[RowKey, Iterable[ColumnKey]]) -> None:
         """The data of ``cells`` changed in place (same rows, same columns, same widths): forget their renders and
