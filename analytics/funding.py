@@ -58,20 +58,19 @@ def annualised(rate_8h: float | np.ndarray | pd.DataFrame) -> float | np.ndarray
     return rate_8h * 3 * 365
 
 
-def funding_matrix(quotes: Iterable[FundingQuote], venues: Sequence[str] | None = None) -> pd.DataFrame:
+def funding_matrix(quotes: Iterable[FundingQuote]) -> pd.DataFrame:
     """Coins x exchanges of the current ``rate_8h`` (NaN where a venue does not list the coin).
 
-    Rows are sorted by coin; columns are ``venues`` in that order when given (a venue with no quote is a column
-    of NaN, a quote of another venue is left out), else the quotes' exchanges sorted. A duplicate (coin, exchange)
-    keeps the last quote.
+    Rows are sorted by coin, columns by exchange; a duplicate (coin, exchange) keeps the last quote.
     """
     items = list(quotes)
-    return _venue_grids(items, [_rates(items)], venues)[0]
+    return _venue_grids(items, [_rates(items)], None)[0]
 
 
 def funding_grids(quotes: Iterable[FundingQuote], venues: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(``rate_8h``, basis) as coins x ``venues``, on the same rows and columns (:func:`funding_matrix`'s) from one
-    pass over the quotes: what the funding pane reads each time a venue's snapshot lands.
+    """(``rate_8h``, basis) as coins x ``venues``, from one pass over the quotes: what the funding pane reads each
+    time a venue's snapshot lands. Both have :func:`funding_matrix`'s rows; the columns are ``venues`` in that order
+    (a venue with no quote is a column of NaN, a quote of another venue is left out).
 
     The basis is the perp's ``(mark / index - 1) x 100`` in percent, NaN where the venue gives no index (OKX's bulk
     call has none) or no mark. Market meaning: a perp priced above its spot index (positive basis) is leverage paying

@@ -54,7 +54,7 @@ def history_4_venues(rng: np.random.Generator, coins: list[str], periods: int) -
 
 def main() -> None:
     from analytics.cvd import basket
-    from analytics.funding import funding_history_matrix, funding_matrix, funding_stats
+    from analytics.funding import funding_grids, funding_history_matrix, funding_stats
     from analytics.liquidations import cascade
     from analytics.open_interest import oi_change
 
@@ -79,7 +79,7 @@ def main() -> None:
 
     steps = {
         "cvd basket": lambda: basket(daily, since),
-        "funding matrix + stats": lambda: funding_stats(funding_matrix(quotes)),
+        "funding grids + stats": lambda: funding_stats(funding_grids(quotes, VENUES)[0]),
         "funding history matrix": lambda: funding_history_matrix(history, None, 21),
         "oi change 24h": lambda: oi_change(oi, pd.Timedelta(hours=24)),
         "liquidation cascade": lambda: cascade(tape, closes, NOW_MS),

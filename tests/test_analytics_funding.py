@@ -148,9 +148,9 @@ def test_basis_is_mark_against_index_and_unknown_without_an_index() -> None:
     assert basis.at["BTC", "binance"] == pytest.approx(0.1)
     assert basis.at["ETH", "bybit"] == pytest.approx(-1 / 3)
     assert np.isnan(basis.at["BTC", "okx"]) and np.isnan(basis.at["SOL", "bybit"])  # no index / no mark: unknown
-    # The same rows and columns as the rates, which are funding_matrix's.
+    # The same rows and columns as the rates, which are funding_matrix's in the venues' order.
     assert basis.index.equals(rates.index) and basis.columns.equals(rates.columns)
-    pd.testing.assert_frame_equal(rates, funding_matrix(q, venues))
+    pd.testing.assert_frame_equal(rates, funding_matrix(q).reindex(columns=list(venues)), check_column_type=False)
     _, none = funding_grids([q[1]], venues)
     assert none.isna().all().all()
 
@@ -158,14 +158,14 @@ def test_basis_is_mark_against_index_and_unknown_without_an_index() -> None:
 def test_matrices_in_the_venues_order_with_the_last_duplicate() -> None:
     q = [quote("ETH", "okx", 1e-4, 8), quote("BTC", "bybit", 2e-4, 8), quote("BTC", "bybit", 3e-4, 8),
          quote("DOGE", "kraken", 9e-4, 8)]  # fmt: skip
-    m = funding_matrix(q, ("binance", "okx", "bybit"))
+    m, _ = funding_grids(q, ("binance", "okx", "bybit"))
     # The given columns in their order, a venue with no quote all NaN; another venue's quote is left out, its coin
     # stays a row of NaN (as a reindex of the sorted matrix leaves it); a repeated perp keeps its last quote.
     assert list(m.columns) == ["binance", "okx", "bybit"] and list(m.index) == ["BTC", "DOGE", "ETH"]
     assert m.at["BTC", "bybit"] == pytest.approx(3e-4) and m.loc["DOGE"].isna().all()
     reindexed = funding_matrix(q).reindex(columns=["binance", "okx", "bybit"])
     pd.testing.assert_frame_equal(m, reindexed, check_column_type=False)
-    assert funding_matrix([], ("binance", "okx")).shape == (0, 2) and funding_matrix([]).empty
+    assert funding_grids([], ("binance", "okx"))[0].shape == (0, 2) and funding_matrix([]).empty
     marks = [FundingQuote("BTC", "bybit", 1e-4, 8, 1e-4, None, 101.0, index_price=100.0),
              FundingQuote("BTC", "bybit", 2e-4, 8, 2e-4, None, 102.0, index_price=100.0)]  # fmt: skip
     rates, basis = funding_grids(marks, ("bybit",))
