@@ -5,7 +5,8 @@ memory and CPU are not what a live console costs. Here the emulator runs in anot
 (:mod:`emulator.loopback`: one loopback address per provider, the real hosts' request budgets), and the
 console, in live mode with every ``[sources]`` URL pointed at it, runs under ``../shared/tools/ttyprobe.py`` at
 160x45. Printed: first paint, steady-state bytes/s, CPU (whole run and steady state), peak RSS of the console alone
-and its RSS just before the quit key.
+and its RSS just before the quit key. The steady CPU and the last RSS are sampled inside the console
+(:mod:`benchmarks.process_meter`): the CPU's slope from ``--warmup`` seconds after start to the end.
 
 Usage: ``python benchmarks/live_console.py [--seconds 60] [--warmup 15]``.
 """
@@ -18,13 +19,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-#: Where the measured console writes its resident size each second (read after the run: the steady-state RSS).
-RSS_FILE_ENV = "ALTPULSE_BENCH_RSS_FILE"
+#: Where the measured console writes its CPU time and resident size each second (:mod:`benchmarks.process_meter`).
+METER_FILE_ENV = "ALTPULSE_BENCH_METER_FILE"
 sys.path.insert(0, str(REPO))
 
 
@@ -38,9 +38,11 @@ def child(config: str) -> int:
     import tui.boot
     from tui.cli import main as cli_main
 
-    report = os.environ.get(RSS_FILE_ENV)
+    report = os.environ.get(METER_FILE_ENV)
     if report:
-        threading.Thread(target=report_rss, args=(Path(report),), daemon=True).start()
+        from benchmarks import process_meter
+
+        process_meter.start(Path(report))
 
     build = tui.boot.build_runtime
 
@@ -50,17 +52,6 @@ def child(config: str) -> int:
 
     tui.boot.build_runtime = build_runtime  # type: ignore[assignment]
     return cli_main(["--config", config])
-
-
-def report_rss(path: Path) -> None:
-    """Write this process's resident size (MiB) to ``path`` every second: the last value is the steady-state RSS
-    just before the quit key (ttyprobe reports only the peak, which the start-up's temporaries set)."""
-    while True:
-        with open("/proc/self/status") as status:
-            rss_kb = next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), None)
-        if rss_kb is not None:
-            path.write_text(f"{rss_kb / 1024:.1f}")
-        time.sleep(1.0)
 
 
 def map_loopback_budgets(config: Path) -> None:
@@ -82,7 +73,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         sys.exit(child(args.child))
+    from benchmarks import process_meter
     from benchmarks.terminal import PROBE, probe
+
     if not PROBE.is_file():
         sys.exit(f"ttyprobe not found at {PROBE} (it lives in ../shared/tools next to the repository)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,25 +90,22 @@ def main() -> None:
                     sys.exit("the emulator server did not start")
                 time.sleep(0.2)
             os.environ.update(env)
-            rss_file = Path(tmp) / "rss.txt"
-            os.environ[RSS_FILE_ENV] = str(rss_file)
+            meter_file = Path(tmp) / "meter.txt"
+            os.environ[METER_FILE_ENV] = str(meter_file)
             command = [sys.executable, str(Path(__file__).resolve()), "--child", str(config)]
             full = probe(command, args.seconds, args.warmup)
-            steady_rss = float(rss_file.read_text()) if rss_file.is_file() else None
-            del os.environ[RSS_FILE_ENV]
-            short_s = args.warmup + 2
-            brief = probe(command, short_s, min(args.warmup, short_s / 2))
+            samples = process_meter.read(meter_file)
+            del os.environ[METER_FILE_ENV]
         finally:
             server.send_signal(signal.SIGINT)
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-    steady = None
-    if isinstance(full.get("cpu_s"), float | int) and isinstance(brief.get("cpu_s"), float | int):
-        steady = max(0.0, (full["cpu_s"] - brief["cpu_s"]) / (args.seconds - short_s) * 100)  # type: ignore[operator]
-    print(f"live console against the served demo market, 160x45, {args.seconds:g} s, steady state from "
-          f"first paint + {args.warmup:g} s")  # fmt: skip
+    steady = process_meter.steady_cpu_pct(samples, args.warmup)
+    steady_rss = process_meter.last_rss_mb(samples)
+    print(f"live console against the served demo market, 160x45, {args.seconds:g} s; bytes/s from first paint + "
+          f"{args.warmup:g} s, steady CPU from {args.warmup:g} s after start")  # fmt: skip
     rows = [
         ("first paint (s)", full.get("first_paint_s"), "<= 0.5"),
         ("steady-state bytes/s", full.get("bytes_per_s"), "<= 2048"),

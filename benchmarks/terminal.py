@@ -2,8 +2,10 @@
 
 Runs ``../shared/tools/ttyprobe.py`` (relative to the repository) on ``altpulse --demo`` and on
 ``benchmarks/bare_app.py`` (a bare Textual app with a header and a footer) in a 160x45 pseudo-terminal and prints
-first paint, steady-state bytes/s, CPU (whole run, and steady state from a second, short run) and peak RSS side by
-side, with the design targets (design.md section 6).
+first paint, steady-state bytes/s, CPU (whole run, and the steady state) and peak RSS side by side, with the
+design targets (design.md section 6). The steady CPU and the RSS before the quit key come from a second run of the
+same length under :mod:`benchmarks.process_meter`, which samples the program's CPU time from inside it: the slope
+from ``--warmup`` seconds after start to the end.
 
 Usage: ``python benchmarks/terminal.py [--seconds 25] [--warmup 8]``. Both programs run with this interpreter
 (``sys.executable -m tui.cli --demo``), so it works from a venv without ``altpulse`` on PATH.
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 PROBE = REPO.parent / "shared" / "tools" / "ttyprobe.py"
 FIGURES = (
     ("first_paint_s", "first paint (s)", "<= 0.5"),
@@ -25,10 +28,25 @@ FIGURES = (
     ("cpu_pct", "CPU % of one core (whole run)", ""),
     ("steady_cpu_pct", "CPU % of one core (steady state)", "<= 3"),
     ("peak_rss_mb", "peak RSS (MB)", "<= 200"),
+    ("steady_rss_mb", "RSS before the quit key (MB)", ""),
 )
+METER = REPO / "benchmarks" / "process_meter.py"
 
 
-def probe(command: list[str], seconds: float, warmup: float) -> dict[str, float | str]:
+def metered(command: list[str], seconds: float, warmup: float) -> dict[str, float | None]:
+    """Steady CPU % and last RSS of ``command`` (``sys.executable`` + args) run under the process meter."""
+    import tempfile
+
+    from benchmarks.process_meter import last_rss_mb, read, steady_cpu_pct
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "meter.txt"
+        probe([sys.executable, str(METER), str(out), "--", *command[1:]], seconds, warmup)
+        samples = read(out)
+    return {"steady_cpu_pct": steady_cpu_pct(samples, warmup), "steady_rss_mb": last_rss_mb(samples)}
+
+
+def probe(command: list[str], seconds: float, warmup: float) -> dict[str, float | str | None]:
     args = [sys.executable, str(PROBE), "--cols", "160", "--rows", "45", "--seconds", str(seconds), "--warmup",
             str(warmup), "--ready", "Bitcoin", "--json", "--", *command]  # fmt: skip
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=seconds + 120, check=False)
@@ -36,7 +54,7 @@ def probe(command: list[str], seconds: float, warmup: float) -> dict[str, float 
     try:
         return json.loads(out)
     except json.JSONDecodeError:  # older probes print "name: value" lines
-        figures: dict[str, float | str] = {}
+        figures: dict[str, float | str | None] = {}
         for line in out.splitlines():
             name, _, value = line.partition(":")
             try:
@@ -61,16 +79,13 @@ def main() -> None:
         "altpulse --demo": probe(demo, args.seconds, args.warmup),
         "bare Textual app": probe(bare, args.seconds, args.warmup),
     }
-    # The whole-run CPU includes start-up (imports, building the simulated market). The steady state is the
-    # difference between this run and a short one that ends after start-up, over the difference in length.
-    short = min(args.warmup + 2, args.seconds / 2)
+    # The whole-run CPU includes start-up (imports, building the simulated market); the steady state is read
+    # inside a second run, from the warm-up on.
     for name, command in (("altpulse --demo", demo), ("bare Textual app", bare)):
-        brief = probe(command, short, min(args.warmup, short / 2))
-        long_cpu, short_cpu = runs[name].get("cpu_s"), brief.get("cpu_s")
-        if isinstance(long_cpu, float | int) and isinstance(short_cpu, float | int):
-            runs[name]["steady_cpu_pct"] = max(0.0, (long_cpu - short_cpu) / (args.seconds - short) * 100)
+        runs[name].update({k: v for k, v in metered(command, args.seconds, args.warmup).items() if v is not None})
     names = list(runs)
-    print(f"160x45, {args.seconds:g} s per run, steady state from first paint + {args.warmup:g} s")
+    print(f"160x45, {args.seconds:g} s per run; bytes/s from first paint + {args.warmup:g} s, steady CPU from "
+          f"{args.warmup:g} s after start")  # fmt: skip
     print(f"{'figure':34s}" + "".join(f"{n:>20s}" for n in names) + f"{'target':>10s}")
     for key, label, target in FIGURES:
         cells = "".join(f"{_fmt(runs[n].get(key)):>20s}" for n in names)
