@@ -236,41 +236,42 @@ def basket(
     times = [_ns(cast(pd.DatetimeIndex, frames[coin].index)) for coin in coins]
     union = _union(times)
 
-    # Arrays are built coin-major (N x T, each coin a contiguous row) and used transposed as T x N views.
+    # Arrays are built coin-major (N x T, each coin a contiguous row) and used transposed as T x N views. At
+    # market scale (~200 pairs x 700 days) each float array is ~1 MB and the console's memory peaks here, so the
+    # quote and taker-buy volumes never become T x N arrays: each coin's row is summed as it is laid out.
     n_t, n_c = union.size, len(coins)
-    quote = np.full((n_c, n_t), np.nan)
-    buy = np.full((n_c, n_t), np.nan)
+    s0 = int(np.searchsorted(union, since_ns, side="left"))
+    known_delta_full = np.zeros((n_c, n_t))  # 2 * buy - quote; 0 where absent or unknown
+    unknown_full = np.zeros((n_c, n_t), dtype=bool)  # present with an unknown taker split
     present = np.zeros((n_c, n_t), dtype=bool)
     provisional = np.zeros((n_c, n_t), dtype=bool)
+    coin_buy = np.zeros(n_c)  # taker-buy and whole quote volume of the bars since `since`
+    coin_quote = np.zeros(n_c)
+    scratch = np.empty(n_t)  # one coin's volumes on the union, 0 where absent
     for j, coin in enumerate(coins):
         frame = frames[coin]
         if not times[j].size:
             continue
         rows = slice(None) if times[j].size == n_t else np.searchsorted(union, times[j])
-        quote[j, rows] = _column(frame, "quote_volume")
-        buy[j, rows] = _column(frame, "taker_buy_quote")
+        quote = _column(frame, "quote_volume")
+        buy = _column(frame, "taker_buy_quote")
+        delta = 2.0 * buy - quote
+        unknown = np.isnan(delta)
+        unknown_full[j, rows] = unknown
+        known_delta_full[j, rows] = np.where(unknown, 0.0, delta)
         present[j, rows] = True
         if "provisional" in frame.columns:
             provisional[j, rows] = _column(frame, "provisional")
-    quote, buy, present, provisional = quote.T, buy.T, present.T, provisional.T
-    # At market scale (~200 pairs x 700 days) each float array is ~1 MB and the console's memory peaks here:
-    # temporaries are made in place or freed as soon as read, without changing a figure's arithmetic.
+        for volume, total in ((buy, coin_buy), (quote, coin_quote)):
+            scratch.fill(0.0)
+            scratch[rows] = volume
+            total[j] = scratch[s0:].sum()
+    known_delta_full, unknown_full, present, provisional = known_delta_full.T, unknown_full.T, present.T, provisional.T
+    coin_sell = coin_quote - coin_buy
 
-    # delta = 2 * buy - quote: NaN where absent (quote is NaN there) or unknown; then 0 in both, the known deltas.
-    known_delta_full = np.multiply(buy, 2.0)
-    known_delta_full -= quote
-    unknown_full = present & np.isnan(known_delta_full)
-    np.copyto(known_delta_full, 0.0, where=np.isnan(known_delta_full))
-
-    s0 = int(np.searchsorted(union, since_ns, side="left"))
     win_present = present[s0:]
     win_unknown = unknown_full[s0:]
     win_delta = known_delta_full[s0:]
-
-    # Buy/sell ratios since `since` (one temporary at a time; quote and buy are not read after).
-    coin_buy = np.where(win_present, buy[s0:], 0.0).sum(axis=0)
-    coin_sell = np.where(win_present, quote[s0:], 0.0).sum(axis=0) - coin_buy
-    del quote, buy
 
     # Per-coin CVD: carry over gaps, NaN before the first bar and from the first unknown bar on.
     per_coin_values = np.cumsum(win_delta, axis=0)
@@ -295,7 +296,10 @@ def basket(
 
     index = _utc_index(union[s0:])
     # With no coin of known taker split the basket is unknown, not flat at zero.
-    basket_delta_values = win_delta[:, known].sum(axis=1) if known.any() else np.full(n_t - s0, np.nan)
+    # Unknown coins' deltas zeroed in place rather than the known coins' columns copied out (their window sums
+    # below are NaN whatever they hold).
+    win_delta[:, ~known] = 0.0
+    basket_delta_values = win_delta.sum(axis=1) if known.any() else np.full(n_t - s0, np.nan)
     basket_delta = pd.Series(basket_delta_values, index=index, name="basket_delta")
     cumulative = pd.Series(np.cumsum(basket_delta_values), index=index, name="basket_cvd")
 
