@@ -279,7 +279,7 @@ def basket(
     per_coin_values[~np.logical_or.accumulate(win_present, axis=0)] = np.nan
 
     reasons: dict[str, str] = {}
-    has_unknown: np.ndarray = win_unknown.any(axis=0)
+    has_unknown = np.asarray(win_unknown.any(axis=0))
     latest_present = present[-1] if n_t else np.zeros(n_c, dtype=bool)
     as_of = pd.Timestamp(int(union[-1]), unit="ns", tz="UTC") if n_t else None
     for j, coin in enumerate(coins):
