@@ -140,13 +140,13 @@ class Figures:
                            max_points=CHART_POINTS, now_ms=self.runtime.now_ms())  # fmt: skip
 
     def btc_closes(self, now_ms: int | None = None) -> pd.Series:
-        """BTC closes at the instants they were observed (the running bar's at ``now``), once per bars delivery and
-        instant: the cascade and the 1 h driver read them on the same tick."""
+        """BTC closes at the instants they were observed (the running bar's at ``now``), for the cascade and the 1 h
+        driver. Not memoised: each caller reads its own clock to the millisecond, so no two calls share an instant
+        (the cascade is memoised per second on its own)."""
         intraday = self.state.btc_intraday
         if intraday is None or not len(intraday):
             return pd.Series(dtype=float)
-        return self.memo.get("btc_closes", (self.versions("btc_intraday"), now_ms),
-                             lambda: observed_closes(intraday, now_ms))  # fmt: skip
+        return observed_closes(intraday, now_ms)
 
     # -- CVD --------------------------------------------------------------------------------------------------
     def cvd_baskets(self) -> tuple[BasketCVD | None, BasketCVD | None]:
